@@ -1,1 +1,223 @@
-fn main() {}
+//! `cargo xtask …`: the project's build, test, demo and benchmark entry points.
+//!
+//! Each command installs what it needs and the machine lacks (the wasm32 target, a pinned
+//! `wasm-bindgen-cli`, npm packages for the browser tests, Debian's `chromium`), so that a fresh
+//! Debian machine with only the Rust toolchain needs nothing else. Only `std` is used, so this
+//! crate builds in seconds.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+mod setup;
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+const USAGE: &str = "\
+cargo xtask <command>
+
+  test            run every test: crypto (native + wasm32 build), server, client, end-to-end
+  demo            build everything and start a seeded demo instance on http://127.0.0.1:8080
+  bench [crypto|server|all]
+                  run the benchmarks and print the figures for docs/performance.md
+  fuzz --minutes N
+                  run every cargo-fuzz target for N minutes each
+  build-client    build the WASM client and its web pages into client-wasm/www/pkg
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => test(&args[1..]),
+        Some("demo") => demo(&args[1..]),
+        Some("bench") => bench(&args[1..]),
+        Some("fuzz") => fuzz(&args[1..]),
+        Some("build-client") => build_client(false).map(|_| ()),
+        Some("help" | "--help" | "-h") | None => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown command `{other}`\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root (the parent of this crate's directory).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Runs a command in the workspace root, echoing it, and fails on a non-zero exit.
+pub fn run(cmd: &mut Command) -> Result {
+    let shown = format!("{cmd:?}").replace('"', "");
+    eprintln!("\n==> {shown}");
+    let started = Instant::now();
+    let status = cmd
+        .current_dir(cmd.get_current_dir().map(Path::to_path_buf).unwrap_or_else(root))
+        .status()
+        .map_err(|e| format!("cannot start {shown}: {e}"))?;
+    eprintln!("<== {:.1}s {shown}", started.elapsed().as_secs_f64());
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{shown} failed ({status})"))
+    }
+}
+
+pub fn cargo() -> Command {
+    Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn test(_args: &[String]) -> Result {
+    let started = Instant::now();
+    setup::ensure_wasm_target()?;
+
+    // The crypto crate must build for the browser, with getrandom's wasm_js backend.
+    run(cargo().args([
+        "build",
+        "--package",
+        "meldpunt-crypto",
+        "--target",
+        "wasm32-unknown-unknown",
+    ]))?;
+
+    // Web client: WASM build, wasm-bindgen, then its own tests under Node and in Chromium.
+    let client = build_client(true)?;
+
+    // Every native test in the workspace: crypto (vectors, differential, proptest), server
+    // (real process, real SQLite file), end-to-end tests.
+    let mut cmd = cargo();
+    cmd.args(["test", "--workspace", "--all-targets", "--no-fail-fast"]);
+    if let Some(www) = &client {
+        cmd.env("MELDPUNT_TEST_WWW", www);
+    }
+    run(&mut cmd)?;
+    // Doctests are not part of --all-targets.
+    run(cargo().args(["test", "--workspace", "--doc"]))?;
+
+    if client.is_some() {
+        setup::ensure_chromium()?;
+        let browser = root().join("tests").join("browser");
+        if browser.join("package.json").exists() {
+            setup::ensure_npm_packages(&browser)?;
+            run(Command::new("node").args(["--test"]).current_dir(&browser))?;
+        }
+    }
+
+    eprintln!("\nxtask test: everything passed in {:.0}s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Builds the WASM client if the crate has one. Returns the directory of the web pages.
+fn build_client(quiet_if_missing: bool) -> Result<Option<PathBuf>> {
+    let www = root().join("client-wasm").join("www");
+    if !www.exists() {
+        if !quiet_if_missing {
+            return Err("client-wasm/www does not exist yet: the web client is not built".into());
+        }
+        eprintln!("(client-wasm has no web pages yet; skipping the WASM client build)");
+        return Ok(None);
+    }
+    setup::ensure_wasm_target()?;
+    let bindgen = setup::ensure_wasm_bindgen()?;
+    run(cargo().args([
+        "build",
+        "--package",
+        "meldpunt-client-wasm",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--release",
+    ]))?;
+    let wasm = root()
+        .join("target")
+        .join("wasm32-unknown-unknown")
+        .join("release")
+        .join("meldpunt_client_wasm.wasm");
+    let out = www.join("pkg");
+    run(Command::new(bindgen).args([
+        "--target",
+        "web",
+        "--no-typescript",
+        "--out-dir",
+        &out.to_string_lossy(),
+        &wasm.to_string_lossy(),
+    ]))?;
+    Ok(Some(www))
+}
+
+fn demo(_args: &[String]) -> Result {
+    let server_main = root().join("server").join("src").join("main.rs");
+    let ready = std::fs::read_to_string(&server_main)
+        .map(|s| s.contains("serve"))
+        .unwrap_or(false);
+    if !ready {
+        println!(
+            "The Meldpunt server does not exist yet, so there is no demo to start.\n\
+             What exists: the crypto crate (`cargo test -p meldpunt-crypto`).\n\
+             What is missing: the `meldpunt` server (issue 3), the web client (issue 4) and the\n\
+             demo seeding (issue 6)."
+        );
+        return Ok(());
+    }
+    let _ = build_client(true)?;
+    run(cargo().args(["build", "--release", "--bin", "meldpunt"]))?;
+    let bin = root().join("target").join("release").join("meldpunt");
+    let data = root().join("demo-data");
+    run(Command::new(&bin)
+        .args(["demo", "--data-dir"])
+        .arg(&data)
+        .args(["--listen", "127.0.0.1:8080"]))
+}
+
+fn bench(args: &[String]) -> Result {
+    let which = args.first().map(String::as_str).unwrap_or("all");
+    if matches!(which, "crypto" | "all") {
+        run(cargo().args(["bench", "--package", "meldpunt-crypto", "--bench", "throughput"]))?;
+    }
+    if matches!(which, "server" | "all") {
+        let loadgen = root().join("server").join("src").join("bin").join("meldpunt-loadgen.rs");
+        if loadgen.exists() {
+            run(cargo().args(["build", "--release", "--bin", "meldpunt", "--bin", "meldpunt-loadgen"]))?;
+            run(Command::new(root().join("target").join("release").join("meldpunt-loadgen"))
+                .arg("--spawn")
+                .arg(root().join("target").join("release").join("meldpunt")))?;
+        } else {
+            eprintln!("(no server load generator yet)");
+        }
+    }
+    Ok(())
+}
+
+fn fuzz(args: &[String]) -> Result {
+    let minutes: u64 = match args {
+        [flag, n] if flag == "--minutes" => n.parse().map_err(|_| format!("bad minutes `{n}`"))?,
+        [] => 1,
+        _ => return Err("usage: cargo xtask fuzz --minutes N".into()),
+    };
+    setup::ensure_cargo_fuzz()?;
+    let dir = root().join("crypto").join("fuzz");
+    let list = cargo()
+        .args(["fuzz", "list"])
+        .current_dir(&dir)
+        .env("RUSTC_BOOTSTRAP", "1")
+        .output()
+        .map_err(|e| format!("cargo fuzz list: {e}"))?;
+    let targets = String::from_utf8_lossy(&list.stdout).to_string();
+    for target in targets.lines().map(str::trim).filter(|t| !t.is_empty()) {
+        run(cargo()
+            .args(["fuzz", "run", target, "--", &format!("-max_total_time={}", minutes * 60)])
+            .current_dir(&dir)
+            .env("RUSTC_BOOTSTRAP", "1"))?;
+    }
+    Ok(())
+}
