@@ -1,1 +1,201 @@
-fn main() {}
+//! `meldpunt`: the Meldpunt server and its administration commands.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use meldpunt_server::config::Settings;
+use meldpunt_server::store::{Category, OrgUpdate};
+use meldpunt_server::{admin, serve};
+
+/// Meldpunt: anonymous, end-to-end encrypted reporting.
+#[derive(Debug, Parser)]
+#[command(name = "meldpunt", version, about)]
+struct Cli {
+    /// TOML configuration file (settings not in it take their defaults; MELDPUNT_* variables
+    /// override both).
+    #[arg(long, global = true, env = "MELDPUNT_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve {
+        /// Listen address (overrides `listen`).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// Database file (overrides `database`).
+        #[arg(long)]
+        database: Option<PathBuf>,
+    },
+    /// Administer the instance (works on the database file directly).
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Write a consistent copy of the database (safe while the server runs).
+    Backup {
+        /// The copy to write (must not exist).
+        #[arg(long)]
+        to: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Organisations.
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
+    /// Advisors.
+    Advisor {
+        #[command(subcommand)]
+        command: AdvisorCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum OrgCommand {
+    /// Create an organisation.
+    Create {
+        /// URL slug (a-z, 0-9, '-').
+        #[arg(long)]
+        slug: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+    },
+    /// Change an organisation's texts and settings.
+    Set(OrgSet),
+    /// List organisations.
+    List,
+}
+
+#[derive(Debug, Args)]
+struct OrgSet {
+    /// The organisation.
+    #[arg(long)]
+    slug: String,
+    /// Display name.
+    #[arg(long)]
+    name: Option<String>,
+    /// Introduction text, Dutch.
+    #[arg(long)]
+    intro_nl: Option<String>,
+    /// Introduction text, English.
+    #[arg(long)]
+    intro_en: Option<String>,
+    /// Code of conduct, Dutch.
+    #[arg(long)]
+    conduct_nl: Option<String>,
+    /// Code of conduct, English.
+    #[arg(long)]
+    conduct_en: Option<String>,
+    /// Categories as JSON: `[{"id": "...", "nl": "...", "en": "..."}]`.
+    #[arg(long)]
+    categories: Option<String>,
+    /// Days a closed case is kept.
+    #[arg(long)]
+    retention_days: Option<u32>,
+    /// Languages, comma-separated (`nl,en`).
+    #[arg(long, value_delimiter = ',')]
+    languages: Option<Vec<String>>,
+}
+
+#[derive(Debug, Subcommand)]
+enum AdvisorCommand {
+    /// Make a one-time invite code for a new advisor and print it.
+    Invite {
+        /// Advisor of this organisation.
+        #[arg(long, conflicts_with = "branch", required_unless_present = "branch")]
+        org: Option<String>,
+        /// Branch-wide advisor (external, serves every member organisation).
+        #[arg(long)]
+        branch: bool,
+        /// Mark an organisation's advisor as external.
+        #[arg(long)]
+        external: bool,
+    },
+}
+
+fn init_logging(settings: &Settings) {
+    // actix-server logs its listen address at info level; the log carries no addresses.
+    let filter = format!("actix_server=warn,actix_http=warn,{}", settings.log);
+    let filter = tracing_subscriber::EnvFilter::try_new(&filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(false).init();
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut settings = Settings::load(cli.config.as_deref()).context("configuration")?;
+    match cli.command {
+        Command::Serve { listen, database } => {
+            if let Some(l) = listen {
+                settings.listen = l;
+            }
+            if let Some(d) = database {
+                settings.database = d;
+            }
+            init_logging(&settings);
+            actix_web::rt::System::new().block_on(serve::serve(settings))?;
+        }
+        Command::Admin { command } => {
+            let store = serve::open_store(&settings)?;
+            match command {
+                AdminCommand::Org { command: OrgCommand::Create { slug, name } } => {
+                    admin::org_create(&*store, &slug, &name)?;
+                }
+                AdminCommand::Org { command: OrgCommand::List } => admin::org_list(&*store)?,
+                AdminCommand::Org { command: OrgCommand::Set(s) } => {
+                    let categories = s
+                        .categories
+                        .map(|c| serde_json::from_str::<Vec<Category>>(&c))
+                        .transpose()
+                        .context("--categories must be a JSON list of {\"id\", \"nl\", \"en\"}")?;
+                    let update = OrgUpdate {
+                        name: s.name,
+                        intro_nl: s.intro_nl,
+                        intro_en: s.intro_en,
+                        conduct_nl: s.conduct_nl,
+                        conduct_en: s.conduct_en,
+                        categories,
+                        retention_days: s.retention_days,
+                        languages: s.languages,
+                    };
+                    admin::org_set(&*store, &s.slug, &update)?;
+                }
+                AdminCommand::Advisor { command: AdvisorCommand::Invite { org, branch, external } } => {
+                    let org = if branch { None } else { org };
+                    let code =
+                        admin::advisor_invite(&*store, org.as_deref(), external, settings.advisor.invite_ttl_days)?;
+                    writeln!(std::io::stdout(), "{code}")?;
+                }
+            }
+        }
+        Command::Backup { to } => {
+            anyhow::ensure!(!to.exists(), "{} exists; choose a new file", to.display());
+            let store = serve::open_store(&settings)?;
+            store.backup(&to)?;
+            writeln!(std::io::stdout(), "wrote {}", to.display())?;
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "meldpunt: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

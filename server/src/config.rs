@@ -1,0 +1,418 @@
+//! Configuration: built-in defaults, then a TOML file (`--config`), then `MELDPUNT_*`
+//! environment variables, deserialised into one typed [`Settings`] struct.
+//!
+//! Environment variables map onto keys with `__` as the section separator:
+//! `MELDPUNT_LISTEN` → `listen`, `MELDPUNT_POW__DIFFICULTY` → `pow.difficulty`,
+//! `MELDPUNT_RATE_LIMIT__CASE_GUESS__PER_MINUTE` → `rate_limit.case_guess.per_minute`.
+//! A value is read as a TOML value when it parses as one (`5`, `true`, `[1, 2]`) and as a
+//! string otherwise. Every unknown key, wrong type or invalid value stops startup with an error
+//! that names the setting.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Prefix of the environment variables that override the file.
+pub const ENV_PREFIX: &str = "MELDPUNT_";
+
+/// A setting that is missing, unknown or invalid.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The configuration file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The configuration file is not valid TOML.
+    #[error("config file {path} is not valid TOML: {message}")]
+    Toml {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message.
+        message: String,
+    },
+    /// A setting has the wrong type, is unknown, or is out of range.
+    #[error("setting `{setting}`: {message}")]
+    Setting {
+        /// Dotted name of the setting, e.g. `pow.difficulty`.
+        setting: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+fn setting(name: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Setting { setting: name.to_owned(), message: message.into() }
+}
+
+/// All server settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// Address and port to listen on.
+    pub listen: SocketAddr,
+    /// The SQLite database file; created on first start.
+    pub database: PathBuf,
+    /// Directory with the web client's files (`client-wasm/www`); none: no pages are served.
+    pub static_dir: Option<PathBuf>,
+    /// The one reverse proxy whose `X-Forwarded-For` is believed. Requests from any other peer
+    /// are keyed by their own address.
+    pub trusted_proxy: Option<IpAddr>,
+    /// Send `Strict-Transport-Security` (set when clients reach the server over TLS).
+    pub hsts: bool,
+    /// Serve `/metrics`.
+    pub metrics: bool,
+    /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `meldpunt_server=debug`.
+    pub log: String,
+    /// Number of actix worker threads; 0 = one per core.
+    pub workers: usize,
+    /// Proof of work on anonymous writes (protocol §8).
+    pub pow: PowSettings,
+    /// Size and count limits.
+    pub limits: Limits,
+    /// Advisor sessions and login.
+    pub advisor: AdvisorSettings,
+    /// Rate limits per client address (memory only) and per route class.
+    pub rate_limit: RateLimits,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database: PathBuf::from("meldpunt.db"),
+            static_dir: None,
+            trusted_proxy: None,
+            hsts: false,
+            metrics: true,
+            log: "info".to_owned(),
+            workers: 0,
+            pow: PowSettings::default(),
+            limits: Limits::default(),
+            advisor: AdvisorSettings::default(),
+            rate_limit: RateLimits::default(),
+        }
+    }
+}
+
+/// Proof-of-work parameters.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PowSettings {
+    /// `false` accepts anonymous writes without a proof (benchmarks and tests only).
+    pub enabled: bool,
+    /// Argon2id memory per try, KiB.
+    pub m_kib: u32,
+    /// Argon2id passes per try.
+    pub t: u32,
+    /// Leading zero bits required.
+    pub difficulty: u8,
+    /// Seconds a challenge stays valid.
+    pub ttl_secs: u32,
+}
+
+impl Default for PowSettings {
+    fn default() -> Self {
+        PowSettings { enabled: true, m_kib: 4096, t: 1, difficulty: 5, ttl_secs: 600 }
+    }
+}
+
+/// Size and count limits on uploads.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Largest envelope of a report, follow-up or reply, bytes.
+    pub message_bytes: usize,
+    /// Largest attachment envelope, bytes.
+    pub attachment_bytes: u64,
+    /// Sum of all attachments of one case, bytes.
+    pub case_attachment_bytes: u64,
+    /// Attachments per case.
+    pub attachments_per_case: u32,
+    /// Messages per case.
+    pub messages_per_case: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            message_bytes: 1 << 20,
+            attachment_bytes: 25 << 20,
+            case_attachment_bytes: 100 << 20,
+            attachments_per_case: 50,
+            messages_per_case: 1000,
+        }
+    }
+}
+
+/// Advisor login and sessions.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdvisorSettings {
+    /// Lifetime of a session token, seconds.
+    pub session_ttl_secs: u32,
+    /// Lifetime of a login challenge, seconds.
+    pub challenge_ttl_secs: u32,
+    /// Lifetime of an invite code made by `meldpunt admin advisor invite`, days.
+    pub invite_ttl_days: u32,
+}
+
+impl Default for AdvisorSettings {
+    fn default() -> Self {
+        AdvisorSettings { session_ttl_secs: 1800, challenge_ttl_secs: 60, invite_ttl_days: 14 }
+    }
+}
+
+/// One rate-limited route class: a quota per client address and one for all clients together.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateClass {
+    /// Sustained requests per minute from one address.
+    pub per_minute: u32,
+    /// Requests one address may send at once.
+    pub burst: u32,
+    /// Sustained requests per minute from all addresses together.
+    pub global_per_minute: u32,
+}
+
+impl RateClass {
+    const fn new(per_minute: u32, burst: u32, global_per_minute: u32) -> Self {
+        RateClass { per_minute, burst, global_per_minute }
+    }
+}
+
+/// Rate limits per route class.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimits {
+    /// Organisation pages, PoW challenges, static files.
+    pub public: RateClass,
+    /// Creating a case.
+    pub create: RateClass,
+    /// Requests with a case token (reads, follow-ups, attachments).
+    pub case: RateClass,
+    /// Failed case-token lookups: after these, the address is shut out of every case route.
+    pub case_guess: RateClass,
+    /// Advisor login and registration.
+    pub login: RateClass,
+    /// Authenticated advisor requests.
+    pub advisor: RateClass,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            public: RateClass::new(300, 100, 30_000),
+            create: RateClass::new(10, 5, 600),
+            case: RateClass::new(120, 60, 12_000),
+            case_guess: RateClass::new(5, 5, 300),
+            login: RateClass::new(20, 10, 600),
+            advisor: RateClass::new(600, 200, 30_000),
+        }
+    }
+}
+
+impl Settings {
+    /// Loads defaults, then `file` (if any), then the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_from(file, std::env::vars())
+    }
+
+    /// Like [`Settings::load`] with an explicit environment (for tests).
+    pub fn load_from(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let mut table = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+                text.parse::<toml::Table>().map_err(|e| ConfigError::Toml {
+                    path: path.to_owned(),
+                    message: e.to_string(),
+                })?
+            }
+            None => toml::Table::new(),
+        };
+        let mut vars: Vec<(String, String)> = env
+            .into_iter()
+            .filter(|(k, _)| k.starts_with(ENV_PREFIX) && k != "MELDPUNT_CONFIG")
+            .collect();
+        vars.sort();
+        for (key, value) in vars {
+            apply_env(&mut table, &key, &value)?;
+        }
+        let settings: Settings = serde_path_to_error::deserialize(toml::Value::Table(table))
+            .map_err(|e| {
+                let path = e.path().to_string();
+                let inner = e.into_inner().to_string();
+                let inner = inner.trim().to_owned();
+                setting(if path == "." { "(top level)" } else { &path }, inner)
+            })?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Range checks that the types alone do not express.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let p = &self.pow;
+        use meldpunt_crypto::pow::{MAX_DIFFICULTY, MAX_M_KIB, MAX_T, MIN_M_KIB};
+        if !(MIN_M_KIB..=MAX_M_KIB).contains(&p.m_kib) {
+            return Err(setting("pow.m_kib", format!("must be between {MIN_M_KIB} and {MAX_M_KIB}")));
+        }
+        if !(1..=MAX_T).contains(&p.t) {
+            return Err(setting("pow.t", format!("must be between 1 and {MAX_T}")));
+        }
+        if p.difficulty > MAX_DIFFICULTY {
+            return Err(setting("pow.difficulty", format!("must be at most {MAX_DIFFICULTY}")));
+        }
+        if !(10..=86_400).contains(&p.ttl_secs) {
+            return Err(setting("pow.ttl_secs", "must be between 10 and 86400"));
+        }
+        let l = &self.limits;
+        if !(4096..=(16 << 20) + 65_536).contains(&l.message_bytes) {
+            return Err(setting("limits.message_bytes", "must be between 4096 and 16842752"));
+        }
+        if !(4096..=(1 << 30)).contains(&l.attachment_bytes) {
+            return Err(setting("limits.attachment_bytes", "must be between 4096 and 1073741824"));
+        }
+        if l.case_attachment_bytes < l.attachment_bytes {
+            return Err(setting(
+                "limits.case_attachment_bytes",
+                "must be at least limits.attachment_bytes",
+            ));
+        }
+        if l.attachments_per_case == 0 || l.attachments_per_case > 1000 {
+            return Err(setting("limits.attachments_per_case", "must be between 1 and 1000"));
+        }
+        if l.messages_per_case == 0 || l.messages_per_case > 100_000 {
+            return Err(setting("limits.messages_per_case", "must be between 1 and 100000"));
+        }
+        let a = &self.advisor;
+        if !(60..=86_400).contains(&a.session_ttl_secs) {
+            return Err(setting("advisor.session_ttl_secs", "must be between 60 and 86400"));
+        }
+        if !(5..=600).contains(&a.challenge_ttl_secs) {
+            return Err(setting("advisor.challenge_ttl_secs", "must be between 5 and 600"));
+        }
+        if !(1..=365).contains(&a.invite_ttl_days) {
+            return Err(setting("advisor.invite_ttl_days", "must be between 1 and 365"));
+        }
+        let r = &self.rate_limit;
+        for (name, class) in [
+            ("public", r.public),
+            ("create", r.create),
+            ("case", r.case),
+            ("case_guess", r.case_guess),
+            ("login", r.login),
+            ("advisor", r.advisor),
+        ] {
+            if class.per_minute == 0 || class.burst == 0 || class.global_per_minute == 0 {
+                return Err(setting(
+                    &format!("rate_limit.{name}"),
+                    "per_minute, burst and global_per_minute must be at least 1",
+                ));
+            }
+        }
+        if self.log.trim().is_empty() {
+            return Err(setting("log", "must not be empty"));
+        }
+        if self.workers > 256 {
+            return Err(setting("workers", "must be at most 256"));
+        }
+        if let Some(dir) = &self.static_dir
+            && !dir.is_dir()
+        {
+            return Err(setting("static_dir", format!("{} is not a directory", dir.display())));
+        }
+        Ok(())
+    }
+}
+
+/// Puts one `MELDPUNT_A__B=value` into the table at `a.b`.
+fn apply_env(table: &mut toml::Table, key: &str, value: &str) -> Result<(), ConfigError> {
+    let rest = key.get(ENV_PREFIX.len()..).unwrap_or_default().to_ascii_lowercase();
+    let parts: Vec<&str> = rest.split("__").collect();
+    if parts.iter().any(|p| p.is_empty()) {
+        return Err(setting(key, "malformed environment variable name"));
+    }
+    let dotted = parts.join(".");
+    let parsed = parse_env_value(value);
+    let mut current = table;
+    let (last, sections) = match parts.split_last() {
+        Some(split) => split,
+        None => return Err(setting(key, "malformed environment variable name")),
+    };
+    for section in sections {
+        let entry = current
+            .entry((*section).to_owned())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        current = match entry {
+            toml::Value::Table(t) => t,
+            _ => return Err(setting(&dotted, "is not a section")),
+        };
+    }
+    current.insert((*last).to_owned(), parsed);
+    Ok(())
+}
+
+/// `5` → integer, `true` → boolean, `"x"`/`[..]` → TOML, anything else → string.
+fn parse_env_value(value: &str) -> toml::Value {
+    let doc = format!("v = {value}");
+    match doc.parse::<toml::Table>() {
+        Ok(mut t) => t.remove("v").unwrap_or_else(|| toml::Value::String(value.to_owned())),
+        Err(_) => toml::Value::String(value.to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let s = Settings::load_from(None, env(&[])).unwrap();
+        assert_eq!(s.pow.difficulty, 5);
+    }
+
+    #[test]
+    fn env_overrides_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "listen = \"127.0.0.1:9000\"\n[pow]\ndifficulty = 3\n").unwrap();
+        let s = Settings::load_from(
+            Some(&path),
+            env(&[("MELDPUNT_POW__DIFFICULTY", "7"), ("MELDPUNT_DATABASE", "/tmp/x.db")]),
+        )
+        .unwrap();
+        assert_eq!(s.listen.port(), 9000);
+        assert_eq!(s.pow.difficulty, 7);
+        assert_eq!(s.database, PathBuf::from("/tmp/x.db"));
+    }
+
+    #[test]
+    fn errors_name_the_setting() {
+        let e = Settings::load_from(None, env(&[("MELDPUNT_POW__DIFFICULTY", "many")]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("pow.difficulty"), "{e}");
+        let e = Settings::load_from(None, env(&[("MELDPUNT_POW__COLOUR", "1")]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("colour"), "{e}");
+        let e = Settings::load_from(None, env(&[("MELDPUNT_LISTEN", "nowhere")]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("listen"), "{e}");
+        let e = Settings::load_from(None, env(&[("MELDPUNT_POW__T", "0")])).unwrap_err().to_string();
+        assert!(e.contains("pow.t"), "{e}");
+    }
+}

@@ -1,0 +1,114 @@
+//! The one error type of the HTTP layer: every failure is answered with a status and a JSON
+//! body `{"error": code, "message": text}`. Messages never contain request data beyond what
+//! the client itself sent, and never any stored data.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::store::StoreError;
+
+/// An error answered to the client.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Stable machine-readable code, e.g. `invalid_json`.
+    pub code: &'static str,
+    /// Human-readable explanation (English).
+    pub message: String,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: &'a str,
+    message: &'a str,
+}
+
+impl ApiError {
+    /// An error with any status.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError { status, code, message: message.into() }
+    }
+    /// 400: malformed request.
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+    /// 401: no or wrong credential.
+    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, code, message)
+    }
+    /// 403: authenticated but not allowed.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+    /// 404: unknown, or not visible to the caller (the two are never told apart).
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+    /// 409: conflicts with the current state.
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, message)
+    }
+    /// 413: too large.
+    pub fn too_large(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)
+    }
+    /// 429: rate limited.
+    pub fn rate_limited() -> Self {
+        Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many requests; try again later")
+    }
+    /// 500: a fault of the server (never caused by input).
+    pub fn internal() -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
+    }
+    /// 503: overloaded.
+    pub fn unavailable() -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "server busy; try again later")
+    }
+
+    /// The JSON response.
+    #[must_use]
+    pub fn to_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status).json(Body { error: self.code, message: &self.message })
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+    fn error_response(&self) -> HttpResponse {
+        self.to_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ApiError::not_found("not found"),
+            StoreError::Conflict(what) => ApiError::conflict("conflict", what),
+            StoreError::Limit(what) => ApiError::too_large(what),
+            StoreError::Busy => ApiError::unavailable(),
+            StoreError::Db(msg) => {
+                tracing::error!(error = %msg, "storage error");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(_: actix_web::error::BlockingError) -> Self {
+        ApiError::unavailable()
+    }
+}
+
+/// Result of a handler.
+pub type ApiResult<T> = Result<T, ApiError>;

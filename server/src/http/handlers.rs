@@ -1,0 +1,196 @@
+//! Thin handlers: rate limit, extract, call the service, answer.
+
+use std::sync::Arc;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::json;
+
+use crate::api;
+use crate::error::{ApiError, ApiResult};
+use crate::limits::Class;
+use crate::service::AppState;
+use crate::store::{AdvisorKeys, CaseInfo};
+
+type State = web::Data<AppState>;
+
+fn arc(state: &State) -> Arc<AppState> {
+    state.clone().into_inner()
+}
+
+/// The credential of `Authorization: <scheme> <value>`.
+pub(super) fn credential<'a>(req: &'a HttpRequest, scheme: &str) -> Option<&'a str> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (s, rest) = value.split_once(' ')?;
+    s.eq_ignore_ascii_case(scheme).then(|| rest.trim())
+}
+
+/// The case of the request's `Authorization: CaseToken …`, after the rate limits.
+pub(super) async fn reporter_auth(req: &HttpRequest, state: &State) -> ApiResult<CaseInfo> {
+    let ip = state.limits.check(Class::Case, req, &state.metrics)?;
+    state.case_by_token(credential(req, "CaseToken"), ip).await
+}
+
+/// The advisor of the request's `Authorization: Bearer …`, after the rate limits.
+pub(super) async fn advisor_auth(req: &HttpRequest, state: &State) -> ApiResult<AdvisorKeys> {
+    state.limits.check(Class::Advisor, req, &state.metrics)?;
+    state.session(credential(req, "Bearer")).await
+}
+
+pub(super) async fn healthz(state: State) -> ApiResult<HttpResponse> {
+    state.db(|s| s.pow_key().map(|_| ())).await?;
+    Ok(HttpResponse::Ok().json(json!({"status": "ok"})))
+}
+
+pub(super) async fn metrics(state: State) -> ApiResult<HttpResponse> {
+    if !state.settings.metrics {
+        return Err(ApiError::not_found("no such resource"));
+    }
+    Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(state.metrics.render()))
+}
+
+pub(super) async fn openapi() -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body(super::OPENAPI)
+}
+
+pub(super) async fn org_page(req: HttpRequest, state: State, slug: web::Path<String>) -> ApiResult<HttpResponse> {
+    state.limits.check(Class::Public, &req, &state.metrics)?;
+    Ok(HttpResponse::Ok().json(state.org_page(slug.into_inner()).await?))
+}
+
+pub(super) async fn pow_challenge(req: HttpRequest, state: State) -> ApiResult<HttpResponse> {
+    state.limits.check(Class::Public, &req, &state.metrics)?;
+    state.metrics.inc(&state.metrics.pow_issued);
+    Ok(HttpResponse::Ok().json(state.pow.issue()))
+}
+
+pub(super) async fn create_case(req: HttpRequest, state: State, body: web::Json<api::CreateCase>) -> ApiResult<HttpResponse> {
+    state.limits.check(Class::Create, &req, &state.metrics)?;
+    let day = arc(&state).create_case(body.into_inner()).await?;
+    Ok(HttpResponse::Created().json(json!({"status": "new", "created": day.to_string()})))
+}
+
+pub(super) async fn reporter_case(req: HttpRequest, state: State) -> ApiResult<HttpResponse> {
+    let case = reporter_auth(&req, &state).await?;
+    Ok(HttpResponse::Ok().json(state.reporter_view(case).await?))
+}
+
+pub(super) async fn reporter_message(
+    req: HttpRequest,
+    state: State,
+    body: web::Json<api::PostFollowUp>,
+) -> ApiResult<HttpResponse> {
+    let case = reporter_auth(&req, &state).await?;
+    let seq = arc(&state).follow_up(case, body.into_inner()).await?;
+    Ok(HttpResponse::Created().json(json!({"seq": seq})))
+}
+
+pub(super) async fn register(req: HttpRequest, state: State, body: web::Json<api::Register>) -> ApiResult<HttpResponse> {
+    state.limits.check(Class::Login, &req, &state.metrics)?;
+    Ok(HttpResponse::Created().json(state.register(body.into_inner()).await?))
+}
+
+pub(super) async fn login_challenge(
+    req: HttpRequest,
+    state: State,
+    body: web::Json<api::LoginChallengeRequest>,
+) -> ApiResult<HttpResponse> {
+    state.limits.check(Class::Login, &req, &state.metrics)?;
+    let (challenge, expires_at) = state.login_challenge(&body)?;
+    Ok(HttpResponse::Ok().json(json!({"challenge": api::b64(&challenge), "expires_at": expires_at})))
+}
+
+pub(super) async fn login(req: HttpRequest, state: State, body: web::Json<api::Login>) -> ApiResult<HttpResponse> {
+    state.limits.check(Class::Login, &req, &state.metrics)?;
+    let (token, expires_at, id) = state.login(body.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(json!({"token": token, "expires_at": expires_at, "advisor": api::b64(&id)})))
+}
+
+pub(super) async fn logout(req: HttpRequest, state: State) -> ApiResult<HttpResponse> {
+    advisor_auth(&req, &state).await?;
+    if let Some(token) = credential(&req, "Bearer") {
+        state.logout(token).await?;
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub(super) async fn me(req: HttpRequest, state: State) -> ApiResult<HttpResponse> {
+    let me = advisor_auth(&req, &state).await?;
+    let org = match me.advisor.org_id {
+        Some(id) => state.db(move |s| s.org_by_id(id)).await?.map(|o| o.slug),
+        None => None,
+    };
+    let mut out = serde_json::to_value(api::AdvisorOut::from_keys(&me, api::now())).map_err(|_| ApiError::internal())?;
+    if let Some(obj) = out.as_object_mut() {
+        obj.insert("org".into(), json!(org));
+        obj.insert("all_bundles".into(), json!(me.bundles.iter().map(|b| api::b64(&b.bytes)).collect::<Vec<_>>()));
+    }
+    Ok(HttpResponse::Ok().json(out))
+}
+
+pub(super) async fn publish_bundle(
+    req: HttpRequest,
+    state: State,
+    body: web::Json<api::PublishBundle>,
+) -> ApiResult<HttpResponse> {
+    let me = advisor_auth(&req, &state).await?;
+    state.publish_bundle(&me, body.into_inner()).await?;
+    Ok(HttpResponse::Created().json(json!({"published": true})))
+}
+
+pub(super) async fn publish_revocation(
+    req: HttpRequest,
+    state: State,
+    body: web::Json<api::PublishRevocation>,
+) -> ApiResult<HttpResponse> {
+    let me = advisor_auth(&req, &state).await?;
+    state.publish_revocation(&me, body.into_inner()).await?;
+    Ok(HttpResponse::Created().json(json!({"revoked": true})))
+}
+
+pub(super) async fn inbox(req: HttpRequest, state: State) -> ApiResult<HttpResponse> {
+    let me = advisor_auth(&req, &state).await?;
+    Ok(HttpResponse::Ok().json(json!({"cases": state.inbox(&me).await?})))
+}
+
+pub(super) async fn advisor_case(req: HttpRequest, state: State, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    let me = advisor_auth(&req, &state).await?;
+    let case = state.advisor_case(&me, &id).await?;
+    Ok(HttpResponse::Ok().json(state.advisor_view(&me, case).await?))
+}
+
+pub(super) async fn reply(
+    req: HttpRequest,
+    state: State,
+    id: web::Path<String>,
+    body: web::Json<api::PostReply>,
+) -> ApiResult<HttpResponse> {
+    let me = advisor_auth(&req, &state).await?;
+    let case = state.advisor_case(&me, &id).await?;
+    let seq = state.reply(case, body.into_inner()).await?;
+    Ok(HttpResponse::Created().json(json!({"seq": seq})))
+}
+
+pub(super) async fn set_status(
+    req: HttpRequest,
+    state: State,
+    id: web::Path<String>,
+    body: web::Json<api::SetStatus>,
+) -> ApiResult<HttpResponse> {
+    let me = advisor_auth(&req, &state).await?;
+    let case = state.advisor_case(&me, &id).await?;
+    state.set_status(case, body.status).await?;
+    Ok(HttpResponse::Ok().json(json!({"status": body.status})))
+}
+
+pub(super) async fn share(
+    req: HttpRequest,
+    state: State,
+    id: web::Path<String>,
+    body: web::Json<api::Share>,
+) -> ApiResult<HttpResponse> {
+    let me = advisor_auth(&req, &state).await?;
+    let case = state.advisor_case(&me, &id).await?;
+    state.share(case, body.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(json!({"shared": true})))
+}

@@ -1,0 +1,21 @@
+//! Meldpunt server: stores and routes ciphertext for anonymous, end-to-end encrypted reports.
+//!
+//! Layers, each in one place: [`http`] (routes, middleware, handlers) → [`service`]
+//! (validation, what happens) → [`store::Store`] (SQLite now, PostgreSQL possible). The server
+//! holds no secret key; [`verify`] is its whole use of `meldpunt-crypto`. See `docs/server.md`.
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod admin;
+pub mod api;
+pub mod config;
+pub mod day;
+pub mod error;
+pub mod http;
+pub mod limits;
+pub mod metrics;
+pub mod pow;
+pub mod serve;
+pub mod service;
+pub mod store;
+pub mod verify;

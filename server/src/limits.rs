@@ -1,0 +1,193 @@
+//! Rate limits. Per client address and per route class, plus one global quota per class. The
+//! addresses live only in these in-memory maps (never logged, never stored) and are forgotten
+//! when their quota has refilled.
+//!
+//! The client address is the TCP peer, except when the peer is the one configured
+//! `trusted_proxy`: then it is the right-most entry of `X-Forwarded-For` (the address that
+//! proxy saw). IPv6 clients are keyed by their /64, since one host usually holds a whole /64.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv6Addr};
+use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use actix_web::HttpRequest;
+use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use crate::config::{RateClass, RateLimits};
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+
+/// Route classes with their own quotas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// Pages, organisation data, PoW challenges.
+    Public,
+    /// Case creation.
+    Create,
+    /// Case-token requests.
+    Case,
+    /// Advisor login and registration.
+    Login,
+    /// Authenticated advisor requests.
+    Advisor,
+}
+
+struct Limiter {
+    per_ip: DefaultKeyedRateLimiter<IpAddr>,
+    global: DefaultDirectRateLimiter,
+}
+
+impl std::fmt::Debug for Limiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Limiter")
+    }
+}
+
+fn quota(per_minute: u32, burst: u32) -> Quota {
+    let per_minute = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
+    let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
+    Quota::per_minute(per_minute).allow_burst(burst)
+}
+
+impl Limiter {
+    fn new(c: RateClass) -> Self {
+        let global_burst = (c.global_per_minute / 10).max(c.burst);
+        Limiter {
+            per_ip: RateLimiter::keyed(quota(c.per_minute, c.burst)),
+            global: RateLimiter::direct(quota(c.global_per_minute, global_burst)),
+        }
+    }
+
+    fn check(&self, ip: &IpAddr) -> bool {
+        self.per_ip.check_key(ip).is_ok() && self.global.check().is_ok()
+    }
+}
+
+/// All limiters, shared by all workers.
+#[derive(Debug)]
+pub struct Limiters {
+    trusted_proxy: Option<IpAddr>,
+    public: Limiter,
+    create: Limiter,
+    case: Limiter,
+    login: Limiter,
+    advisor: Limiter,
+    guess: Limiter,
+    /// Addresses shut out of case routes after too many failed token lookups, until when.
+    shut_out: Mutex<HashMap<IpAddr, Instant>>,
+    shut_out_for: Duration,
+}
+
+impl Limiters {
+    /// Limiters with the configured quotas.
+    #[must_use]
+    pub fn new(cfg: &RateLimits, trusted_proxy: Option<IpAddr>) -> Self {
+        let g = cfg.case_guess;
+        // Time for the failure quota to refill completely.
+        let secs = (60 * u64::from(g.burst)).div_ceil(u64::from(g.per_minute.max(1)));
+        Limiters {
+            trusted_proxy,
+            public: Limiter::new(cfg.public),
+            create: Limiter::new(cfg.create),
+            case: Limiter::new(cfg.case),
+            login: Limiter::new(cfg.login),
+            advisor: Limiter::new(cfg.advisor),
+            guess: Limiter::new(cfg.case_guess),
+            shut_out: Mutex::new(HashMap::new()),
+            shut_out_for: Duration::from_secs(secs.max(1)),
+        }
+    }
+
+    /// The address a request is keyed by.
+    #[must_use]
+    pub fn client(&self, req: &HttpRequest) -> IpAddr {
+        let peer = req.peer_addr().map(|a| a.ip()).unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        let ip = if Some(peer) == self.trusted_proxy {
+            req.headers()
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.rsplit(',').next())
+                .and_then(|v| v.trim().parse::<IpAddr>().ok())
+                .unwrap_or(peer)
+        } else {
+            peer
+        };
+        key_of(ip)
+    }
+
+    /// Takes one request from the class's quotas, or answers 429.
+    pub fn check(&self, class: Class, req: &HttpRequest, metrics: &Metrics) -> Result<IpAddr, ApiError> {
+        let ip = self.client(req);
+        let limiter = match class {
+            Class::Public => &self.public,
+            Class::Create => &self.create,
+            Class::Case => &self.case,
+            Class::Login => &self.login,
+            Class::Advisor => &self.advisor,
+        };
+        if class == Class::Case && self.is_shut_out(&ip) {
+            metrics.inc(&metrics.rate_limited);
+            return Err(ApiError::rate_limited());
+        }
+        if limiter.check(&ip) {
+            Ok(ip)
+        } else {
+            metrics.inc(&metrics.rate_limited);
+            Err(ApiError::rate_limited())
+        }
+    }
+
+    fn is_shut_out(&self, ip: &IpAddr) -> bool {
+        let Ok(mut map) = self.shut_out.lock() else { return true };
+        match map.get(ip) {
+            Some(until) if *until > Instant::now() => true,
+            Some(_) => {
+                map.remove(ip);
+                false
+            }
+            None => false,
+        }
+    }
+
+    /// Records a failed case-token lookup. Returns the error to answer: 401 while the address
+    /// has failures left, 429 (and a shut-out from all case routes) after.
+    pub fn token_failure(&self, ip: IpAddr, metrics: &Metrics) -> ApiError {
+        metrics.inc(&metrics.case_token_failures);
+        if self.guess.check(&ip) {
+            ApiError::unauthorized("bad_case_token", "unknown case token")
+        } else {
+            if let Ok(mut map) = self.shut_out.lock() {
+                map.insert(ip, Instant::now() + self.shut_out_for);
+            }
+            metrics.inc(&metrics.rate_limited);
+            ApiError::rate_limited()
+        }
+    }
+
+    /// Forgets addresses whose quotas have refilled.
+    pub fn prune(&self) {
+        for l in [&self.public, &self.create, &self.case, &self.login, &self.advisor, &self.guess] {
+            l.per_ip.retain_recent();
+            l.per_ip.shrink_to_fit();
+        }
+        if let Ok(mut map) = self.shut_out.lock() {
+            let now = Instant::now();
+            map.retain(|_, until| *until > now);
+        }
+    }
+}
+
+fn key_of(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return IpAddr::V4(v4);
+            }
+            let s = v6.segments();
+            IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+        }
+    }
+}

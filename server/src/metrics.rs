@@ -1,0 +1,91 @@
+//! Instance-wide counters for `/metrics` (Prometheus text format). Nothing per organisation,
+//! per advisor or per client: an operator learns health, not who reports where.
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The counters.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    /// Responses 2xx.
+    pub http_2xx: AtomicU64,
+    /// Responses 3xx.
+    pub http_3xx: AtomicU64,
+    /// Responses 4xx.
+    pub http_4xx: AtomicU64,
+    /// Responses 5xx.
+    pub http_5xx: AtomicU64,
+    /// Cases created.
+    pub cases_created: AtomicU64,
+    /// Messages posted (follow-ups and replies).
+    pub messages_posted: AtomicU64,
+    /// Attachments stored.
+    pub attachments_stored: AtomicU64,
+    /// Attachment bytes stored.
+    pub attachment_bytes: AtomicU64,
+    /// Successful advisor logins.
+    pub advisor_logins: AtomicU64,
+    /// Failed advisor logins.
+    pub advisor_login_failures: AtomicU64,
+    /// PoW challenges issued.
+    pub pow_issued: AtomicU64,
+    /// PoW solutions refused.
+    pub pow_rejected: AtomicU64,
+    /// Requests refused by a rate limit.
+    pub rate_limited: AtomicU64,
+    /// Failed case-token lookups.
+    pub case_token_failures: AtomicU64,
+}
+
+impl Metrics {
+    /// Adds one.
+    pub fn inc(&self, c: &AtomicU64) {
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Adds `n`.
+    pub fn add(&self, c: &AtomicU64, n: u64) {
+        c.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Counts a response by status class.
+    pub fn response(&self, status: u16) {
+        let c = match status {
+            200..=299 => &self.http_2xx,
+            300..=399 => &self.http_3xx,
+            400..=499 => &self.http_4xx,
+            _ => &self.http_5xx,
+        };
+        self.inc(c);
+    }
+
+    /// The Prometheus text exposition.
+    #[must_use]
+    pub fn render(&self) -> String {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let mut out = String::new();
+        let _ = writeln!(out, "# HELP meldpunt_http_responses_total HTTP responses by status class.");
+        let _ = writeln!(out, "# TYPE meldpunt_http_responses_total counter");
+        for (class, c) in [("2xx", &self.http_2xx), ("3xx", &self.http_3xx), ("4xx", &self.http_4xx), ("5xx", &self.http_5xx)] {
+            let _ = writeln!(out, "meldpunt_http_responses_total{{class=\"{class}\"}} {}", get(c));
+        }
+        let simple: [(&str, &str, &AtomicU64); 10] = [
+            ("meldpunt_cases_created_total", "Cases created.", &self.cases_created),
+            ("meldpunt_messages_posted_total", "Follow-ups and replies posted.", &self.messages_posted),
+            ("meldpunt_attachments_stored_total", "Attachments stored.", &self.attachments_stored),
+            ("meldpunt_attachment_bytes_total", "Attachment bytes stored.", &self.attachment_bytes),
+            ("meldpunt_advisor_logins_total", "Successful advisor logins.", &self.advisor_logins),
+            ("meldpunt_advisor_login_failures_total", "Failed advisor logins.", &self.advisor_login_failures),
+            ("meldpunt_pow_challenges_issued_total", "Proof-of-work challenges issued.", &self.pow_issued),
+            ("meldpunt_pow_rejected_total", "Proof-of-work solutions refused.", &self.pow_rejected),
+            ("meldpunt_rate_limited_total", "Requests refused by a rate limit.", &self.rate_limited),
+            ("meldpunt_case_token_failures_total", "Failed case-token lookups.", &self.case_token_failures),
+        ];
+        for (name, help, c) in simple {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} counter");
+            let _ = writeln!(out, "{name} {}", get(c));
+        }
+        out
+    }
+}

@@ -1,0 +1,147 @@
+//! Proof of work on anonymous writes (protocol §8). Challenges are stateless (HMAC-ed with the
+//! instance key from the database) and expire; a used challenge id is remembered in memory
+//! until its expiry so that each challenge buys exactly one write.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use meldpunt_crypto::pow::{Challenge, PowParams};
+use serde::{Deserialize, Serialize};
+
+use crate::config::PowSettings;
+use crate::day::now_secs;
+use crate::error::ApiError;
+
+/// Most used-challenge ids kept at once; past this, new solutions are refused (503) until old
+/// ones expire. Reaching it needs more solved challenges than the rate limits allow.
+const MAX_USED: usize = 1_000_000;
+
+/// A solution as clients send it.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PowSolution {
+    /// The challenge, base64url (65 bytes).
+    pub challenge: String,
+    /// The nonce that solves it.
+    pub nonce: u64,
+}
+
+/// A challenge as handed out.
+#[derive(Debug, Clone, Serialize)]
+pub struct IssuedChallenge {
+    /// The challenge bytes, base64url.
+    pub challenge: String,
+    /// Unix seconds after which it is refused.
+    pub expires_at: i64,
+    /// Argon2id memory, KiB.
+    pub m_kib: u32,
+    /// Argon2id passes.
+    pub t: u32,
+    /// Leading zero bits needed.
+    pub difficulty: u8,
+    /// Whether the server checks proofs at all.
+    pub enabled: bool,
+}
+
+/// Issues and checks challenges.
+#[derive(Debug)]
+pub struct PowGate {
+    key: [u8; 32],
+    settings: PowSettings,
+    used: Mutex<HashMap<[u8; 16], i64>>,
+}
+
+fn pow_error(code: &'static str, msg: &str) -> ApiError {
+    ApiError::bad_request(code, msg)
+}
+
+impl PowGate {
+    /// A gate with the instance's key.
+    #[must_use]
+    pub fn new(key: [u8; 32], settings: PowSettings) -> Self {
+        PowGate { key, settings, used: Mutex::new(HashMap::new()) }
+    }
+
+    /// Whether proofs are required.
+    #[must_use]
+    pub fn enabled(&self) -> bool {
+        self.settings.enabled
+    }
+
+    /// A fresh challenge.
+    #[must_use]
+    pub fn issue(&self) -> IssuedChallenge {
+        let params =
+            PowParams { m_kib: self.settings.m_kib, t: self.settings.t, difficulty: self.settings.difficulty };
+        let expires_at = now_secs() + i64::from(self.settings.ttl_secs);
+        let c = Challenge::make(&mut meldpunt_crypto::rng::os_rng(), &self.key, expires_at, params);
+        IssuedChallenge {
+            challenge: URL_SAFE_NO_PAD.encode(c.as_bytes()),
+            expires_at,
+            m_kib: params.m_kib,
+            t: params.t,
+            difficulty: params.difficulty,
+            enabled: self.settings.enabled,
+        }
+    }
+
+    /// Checks a solution and marks its challenge used. Blocking (one Argon2id evaluation):
+    /// call from a blocking thread. With PoW disabled every request passes, with or without
+    /// a solution.
+    pub fn check(&self, solution: Option<&PowSolution>) -> Result<(), ApiError> {
+        if !self.settings.enabled {
+            return Ok(());
+        }
+        let s = solution.ok_or_else(|| pow_error("pow_required", "a proof of work is required"))?;
+        let bytes = URL_SAFE_NO_PAD
+            .decode(s.challenge.as_bytes())
+            .map_err(|_| pow_error("bad_pow", "challenge is not base64url"))?;
+        let c = Challenge::from_bytes(&bytes).map_err(|_| pow_error("bad_pow", "challenge has the wrong length"))?;
+        if !c.verify_mac(&self.key) {
+            return Err(pow_error("bad_pow", "challenge was not issued by this server"));
+        }
+        let now = now_secs();
+        if c.is_expired(now) {
+            return Err(pow_error("pow_expired", "challenge has expired"));
+        }
+        // Parameters are whatever the server put in (the MAC covers them); a challenge issued
+        // before a difficulty change stays valid until it expires.
+        if self.is_used(&c.id())? {
+            return Err(pow_error("pow_replayed", "challenge was already used"));
+        }
+        if !meldpunt_crypto::pow::verify_solution(&bytes, s.nonce) {
+            return Err(pow_error("bad_pow", "nonce does not solve the challenge"));
+        }
+        self.mark_used(c.id(), c.expires_at(), now)
+    }
+
+    fn is_used(&self, id: &[u8; 16]) -> Result<bool, ApiError> {
+        let used = self.used.lock().map_err(|_| ApiError::internal())?;
+        Ok(used.contains_key(id))
+    }
+
+    fn mark_used(&self, id: [u8; 16], expires_at: i64, now: i64) -> Result<(), ApiError> {
+        let mut used = self.used.lock().map_err(|_| ApiError::internal())?;
+        if used.len() >= MAX_USED {
+            used.retain(|_, exp| *exp > now);
+            if used.len() >= MAX_USED {
+                return Err(ApiError::unavailable());
+            }
+        }
+        // Two requests racing with the same solution: only the first insert wins.
+        if used.insert(id, expires_at).is_some() {
+            return Err(pow_error("pow_replayed", "challenge was already used"));
+        }
+        Ok(())
+    }
+
+    /// Forgets expired challenge ids.
+    pub fn prune(&self) {
+        let now = now_secs();
+        if let Ok(mut used) = self.used.lock() {
+            used.retain(|_, exp| *exp > now);
+        }
+    }
+}

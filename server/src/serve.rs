@@ -1,0 +1,89 @@
+//! `meldpunt serve`: open (create, migrate) the database, start the HTTP server, and run the
+//! periodic housekeeping (retention purge, in-memory pruning).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::HttpServer;
+
+use crate::config::Settings;
+use crate::day::{Day, now_secs};
+use crate::service::AppState;
+use crate::store::Store;
+use crate::store::sqlite::SqliteStore;
+
+/// Errors that stop the server.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The database cannot be opened or migrated.
+    #[error("database {path}: {source}")]
+    Store {
+        /// The file.
+        path: String,
+        /// Why.
+        source: crate::store::StoreError,
+    },
+    /// The address cannot be bound, or the server failed.
+    #[error("listen {addr}: {source}")]
+    Io {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// Opens the configured store.
+pub fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, ServeError> {
+    let store = SqliteStore::open(&settings.database).map_err(|source| ServeError::Store {
+        path: settings.database.display().to_string(),
+        source,
+    })?;
+    Ok(Arc::new(store))
+}
+
+/// Runs the server until it is stopped (SIGINT/SIGTERM).
+pub async fn serve(settings: Settings) -> Result<(), ServeError> {
+    let store = open_store(&settings)?;
+    let path = settings.database.display().to_string();
+    match store.purge(Day::today(), now_secs(), true) {
+        Ok(p) => tracing::info!(cases = p.cases, uploads = p.uploads, "startup purge"),
+        Err(source) => return Err(ServeError::Store { path, source }),
+    }
+    let state = Arc::new(AppState::new(settings.clone(), store).map_err(|source| ServeError::Store {
+        path: settings.database.display().to_string(),
+        source,
+    })?);
+
+    let housekeeping = Arc::clone(&state);
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(Duration::from_secs(60));
+        let mut n: u64 = 0;
+        loop {
+            tick.tick().await;
+            housekeeping.prune_memory();
+            n += 1;
+            if n % 60 == 0 {
+                let r = housekeeping.db(|s| s.purge(Day::today(), now_secs(), false)).await;
+                if let Err(e) = r {
+                    tracing::error!(error = %e, "purge failed");
+                }
+            }
+        }
+    });
+
+    let addr = settings.listen;
+    let app_state = Arc::clone(&state);
+    let mut server = HttpServer::new(move || crate::http::app(Arc::clone(&app_state)))
+        .client_request_timeout(Duration::from_secs(10))
+        .client_disconnect_timeout(Duration::from_secs(5))
+        .shutdown_timeout(10);
+    if settings.workers > 0 {
+        server = server.workers(settings.workers);
+    }
+    let server = server.bind(addr).map_err(|source| ServeError::Io { addr, source })?;
+    // The port only: the log carries no addresses at all.
+    let port = server.addrs().first().map_or(addr.port(), std::net::SocketAddr::port);
+    tracing::info!(port, "meldpunt listening");
+    server.run().await.map_err(|source| ServeError::Io { addr, source })
+}

@@ -1,0 +1,1046 @@
+//! The SQLite backend: one file holds everything, attachments included (as chunk rows), so one
+//! online backup captures a consistent state.
+//!
+//! Connections: one writer behind a mutex (SQLite serialises writers anyway; doing it here
+//! avoids `SQLITE_BUSY` storms) and a few readers, which WAL lets run beside the writer.
+//! Every connection runs with `foreign_keys=ON`, `secure_delete=ON` (deleted cases are
+//! overwritten, not just unlinked) and `synchronous=FULL` (a write the client saw succeed
+//! survives a power cut).
+
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params};
+
+use super::{
+    Advisor, AdvisorKeys, AttachmentInfo, CaseInfo, Category, DetachedStanza, Id, InviteScope,
+    MessageRow, NewAdvisor, NewCase, OrgUpdate, Organisation, Purged, Sender, StanzaTarget,
+    Status, Store, StoreError, StoreResult, StoredBundle, StoredRevocation,
+};
+use crate::day::Day;
+
+/// Versioned migrations; `PRAGMA user_version` holds how many have run. Append only.
+const MIGRATIONS: &[&str] = &[
+    // 1: the initial schema.
+    r#"
+CREATE TABLE instance (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    pow_key     BLOB NOT NULL CHECK (length(pow_key) = 32),
+    created_day TEXT NOT NULL
+);
+CREATE TABLE organisations (
+    id             INTEGER PRIMARY KEY,
+    slug           TEXT NOT NULL UNIQUE,
+    name           TEXT NOT NULL,
+    intro_nl       TEXT NOT NULL DEFAULT '',
+    intro_en       TEXT NOT NULL DEFAULT '',
+    conduct_nl     TEXT NOT NULL DEFAULT '',
+    conduct_en     TEXT NOT NULL DEFAULT '',
+    categories     TEXT NOT NULL DEFAULT '[]',
+    retention_days INTEGER NOT NULL DEFAULT 365,
+    languages      TEXT NOT NULL DEFAULT '["nl","en"]'
+);
+CREATE TABLE advisors (
+    id           BLOB PRIMARY KEY CHECK (length(id) = 16),
+    org_id       INTEGER REFERENCES organisations(id) ON DELETE CASCADE,
+    identity_pk  BLOB NOT NULL UNIQUE CHECK (length(identity_pk) = 32),
+    display_name TEXT NOT NULL,
+    bio          TEXT NOT NULL DEFAULT '',
+    photo        BLOB,
+    photo_type   TEXT,
+    external     INTEGER NOT NULL,
+    languages    TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX advisors_org ON advisors(org_id);
+CREATE TABLE invites (
+    code_hash  BLOB PRIMARY KEY CHECK (length(code_hash) = 32),
+    org_id     INTEGER REFERENCES organisations(id) ON DELETE CASCADE,
+    external   INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE TABLE key_bundles (
+    key_id     BLOB PRIMARY KEY CHECK (length(key_id) = 16),
+    advisor_id BLOB NOT NULL REFERENCES advisors(id) ON DELETE CASCADE,
+    bundle     BLOB NOT NULL,
+    not_before INTEGER NOT NULL,
+    not_after  INTEGER NOT NULL
+);
+CREATE INDEX key_bundles_advisor ON key_bundles(advisor_id);
+CREATE TABLE revocations (
+    key_id     BLOB PRIMARY KEY REFERENCES key_bundles(key_id) ON DELETE CASCADE,
+    statement  BLOB NOT NULL,
+    revoked_at INTEGER NOT NULL
+);
+CREATE TABLE sessions (
+    token_hash BLOB PRIMARY KEY CHECK (length(token_hash) = 32),
+    advisor_id BLOB NOT NULL REFERENCES advisors(id) ON DELETE CASCADE,
+    expires_at INTEGER NOT NULL
+);
+CREATE TABLE cases (
+    id               BLOB PRIMARY KEY CHECK (length(id) = 16),
+    org_id           INTEGER NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
+    token_hash       BLOB NOT NULL UNIQUE CHECK (length(token_hash) = 32),
+    status           TEXT NOT NULL CHECK (status IN ('new', 'acknowledged', 'in_progress', 'closed')),
+    created_day      TEXT NOT NULL,
+    updated_day      TEXT NOT NULL,
+    acknowledged_day TEXT,
+    closed_day       TEXT
+);
+CREATE TABLE case_advisors (
+    case_id    BLOB NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+    advisor_id BLOB NOT NULL REFERENCES advisors(id) ON DELETE CASCADE,
+    PRIMARY KEY (case_id, advisor_id)
+) WITHOUT ROWID;
+CREATE INDEX case_advisors_advisor ON case_advisors(advisor_id);
+CREATE TABLE messages (
+    id          INTEGER PRIMARY KEY,
+    case_id     BLOB NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+    seq         INTEGER NOT NULL,
+    sender      TEXT NOT NULL CHECK (sender IN ('reporter', 'advisor')),
+    created_day TEXT NOT NULL,
+    envelope    BLOB NOT NULL,
+    UNIQUE (case_id, seq)
+);
+CREATE TABLE attachments (
+    id          INTEGER PRIMARY KEY,
+    case_id     BLOB NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+    public_id   BLOB NOT NULL CHECK (length(public_id) = 16),
+    sender      TEXT NOT NULL CHECK (sender IN ('reporter', 'advisor')),
+    created_day TEXT NOT NULL,
+    size        INTEGER NOT NULL DEFAULT 0,
+    chunks      INTEGER NOT NULL DEFAULT 0,
+    complete    INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (case_id, public_id)
+);
+CREATE TABLE attachment_chunks (
+    id            INTEGER PRIMARY KEY,
+    attachment_id INTEGER NOT NULL REFERENCES attachments(id) ON DELETE CASCADE,
+    seq           INTEGER NOT NULL,
+    data          BLOB NOT NULL,
+    UNIQUE (attachment_id, seq)
+);
+CREATE TABLE detached_stanzas (
+    id            INTEGER PRIMARY KEY,
+    case_id       BLOB NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+    advisor_id    BLOB NOT NULL REFERENCES advisors(id) ON DELETE CASCADE,
+    message_id    INTEGER REFERENCES messages(id) ON DELETE CASCADE,
+    attachment_id INTEGER REFERENCES attachments(id) ON DELETE CASCADE,
+    stanza        BLOB NOT NULL CHECK (length(stanza) = 96),
+    CHECK ((message_id IS NULL) <> (attachment_id IS NULL))
+);
+CREATE INDEX detached_stanzas_case ON detached_stanzas(case_id, advisor_id);
+"#,
+];
+
+/// Number of reader connections.
+const READERS: usize = 4;
+
+/// The SQLite store.
+#[derive(Debug)]
+pub struct SqliteStore {
+    writer: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
+}
+
+fn db(e: rusqlite::Error) -> StoreError {
+    match e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if matches!(
+                f.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            ) =>
+        {
+            StoreError::Busy
+        }
+        other => StoreError::Db(other.to_string()),
+    }
+}
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _)
+        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+            || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+}
+
+fn poisoned<T>(_: std::sync::PoisonError<T>) -> StoreError {
+    StoreError::Db("connection mutex poisoned".to_owned())
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "secure_delete", "ON")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    Ok(())
+}
+
+fn id_from(v: Vec<u8>) -> rusqlite::Result<Id> {
+    v.try_into().map_err(|_| rusqlite::Error::InvalidColumnType(0, "id".into(), rusqlite::types::Type::Blob))
+}
+
+fn arr32(v: Vec<u8>) -> rusqlite::Result<[u8; 32]> {
+    v.try_into().map_err(|_| rusqlite::Error::InvalidColumnType(0, "key".into(), rusqlite::types::Type::Blob))
+}
+
+fn day_from(s: &str) -> rusqlite::Result<Day> {
+    Day::parse(s).ok_or_else(|| rusqlite::Error::InvalidColumnType(0, "day".into(), rusqlite::types::Type::Text))
+}
+
+fn opt_day(s: Option<String>) -> rusqlite::Result<Option<Day>> {
+    s.map(|s| day_from(&s)).transpose()
+}
+
+fn json_list<T: serde::de::DeserializeOwned>(s: &str) -> rusqlite::Result<Vec<T>> {
+    serde_json::from_str(s)
+        .map_err(|_| rusqlite::Error::InvalidColumnType(0, "json".into(), rusqlite::types::Type::Text))
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> StoreResult<String> {
+    serde_json::to_string(v).map_err(|e| StoreError::Db(e.to_string()))
+}
+
+const ORG_COLUMNS: &str = "id, slug, name, intro_nl, intro_en, conduct_nl, conduct_en, categories, retention_days, languages";
+
+fn org_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Organisation> {
+    Ok(Organisation {
+        id: r.get(0)?,
+        slug: r.get(1)?,
+        name: r.get(2)?,
+        intro_nl: r.get(3)?,
+        intro_en: r.get(4)?,
+        conduct_nl: r.get(5)?,
+        conduct_en: r.get(6)?,
+        categories: json_list::<Category>(&r.get::<_, String>(7)?)?,
+        retention_days: r.get(8)?,
+        languages: json_list::<String>(&r.get::<_, String>(9)?)?,
+    })
+}
+
+const ADVISOR_COLUMNS: &str =
+    "id, org_id, identity_pk, display_name, bio, photo, photo_type, external, languages";
+
+fn advisor_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Advisor> {
+    let photo: Option<Vec<u8>> = r.get(5)?;
+    let photo_type: Option<String> = r.get(6)?;
+    Ok(Advisor {
+        id: id_from(r.get(0)?)?,
+        org_id: r.get(1)?,
+        identity_pk: arr32(r.get(2)?)?,
+        display_name: r.get(3)?,
+        bio: r.get(4)?,
+        photo: photo.zip(photo_type),
+        external: r.get(7)?,
+        languages: json_list::<String>(&r.get::<_, String>(8)?)?,
+    })
+}
+
+fn keys_of(conn: &Connection, advisor: Advisor) -> rusqlite::Result<AdvisorKeys> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT key_id, bundle, not_before, not_after FROM key_bundles WHERE advisor_id = ?1 ORDER BY not_before, key_id",
+    )?;
+    let bundles = stmt
+        .query_map([&advisor.id[..]], |r| {
+            Ok(StoredBundle {
+                key_id: r.get::<_, Vec<u8>>(0)?.try_into().map_err(|_| {
+                    rusqlite::Error::InvalidColumnType(0, "key_id".into(), rusqlite::types::Type::Blob)
+                })?,
+                bytes: r.get(1)?,
+                not_before: r.get(2)?,
+                not_after: r.get(3)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT r.key_id, r.statement, r.revoked_at FROM revocations r JOIN key_bundles k ON k.key_id = r.key_id WHERE k.advisor_id = ?1 ORDER BY r.key_id",
+    )?;
+    let revocations = stmt
+        .query_map([&advisor.id[..]], |r| {
+            Ok(StoredRevocation {
+                key_id: r.get::<_, Vec<u8>>(0)?.try_into().map_err(|_| {
+                    rusqlite::Error::InvalidColumnType(0, "key_id".into(), rusqlite::types::Type::Blob)
+                })?,
+                bytes: r.get(1)?,
+                revoked_at: r.get(2)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(AdvisorKeys { advisor, bundles, revocations })
+}
+
+const CASE_COLUMNS: &str = "c.id, o.slug, c.org_id, c.status, c.created_day, c.updated_day, c.acknowledged_day, c.closed_day";
+
+fn case_row(conn: &Connection, r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseInfo> {
+    let id = id_from(r.get(0)?)?;
+    let status: String = r.get(3)?;
+    let mut info = CaseInfo {
+        id,
+        org_slug: r.get(1)?,
+        org_id: r.get(2)?,
+        status: Status::parse(&status).ok_or_else(|| {
+            rusqlite::Error::InvalidColumnType(3, "status".into(), rusqlite::types::Type::Text)
+        })?,
+        created: day_from(&r.get::<_, String>(4)?)?,
+        updated: day_from(&r.get::<_, String>(5)?)?,
+        acknowledged: opt_day(r.get(6)?)?,
+        closed: opt_day(r.get(7)?)?,
+        advisors: Vec::new(),
+        message_count: 0,
+        last_sender: None,
+    };
+    let mut stmt = conn.prepare_cached(
+        "SELECT advisor_id FROM case_advisors WHERE case_id = ?1 ORDER BY advisor_id",
+    )?;
+    info.advisors = stmt
+        .query_map([&id[..]], |r| id_from(r.get(0)?))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, sender FROM messages WHERE case_id = ?1 ORDER BY seq DESC LIMIT 1",
+    )?;
+    if let Some((seq, sender)) = stmt
+        .query_row([&id[..]], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?)))
+        .optional()?
+    {
+        info.message_count = seq.saturating_add(1);
+        info.last_sender = Sender::parse(&sender);
+    }
+    Ok(info)
+}
+
+fn case_where(conn: &Connection, clause: &str, p: &[&dyn rusqlite::ToSql]) -> rusqlite::Result<Option<CaseInfo>> {
+    let sql = format!("SELECT {CASE_COLUMNS} FROM cases c JOIN organisations o ON o.id = c.org_id WHERE {clause}");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(p)?;
+    match rows.next()? {
+        Some(r) => Ok(Some(case_row(conn, r)?)),
+        None => Ok(None),
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) and migrates the database at `path`. On first start the
+    /// instance row with a random proof-of-work key is created.
+    pub fn open(path: &Path) -> StoreResult<Self> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut writer = Connection::open_with_flags(path, flags).map_err(db)?;
+        let mode: String = writer
+            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+            .map_err(db)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Db(format!("cannot enable WAL (journal_mode={mode})")));
+        }
+        configure(&writer).map_err(db)?;
+        migrate(&mut writer)?;
+        let mut readers = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            let conn = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .map_err(db)?;
+            configure(&conn).map_err(db)?;
+            readers.push(Mutex::new(conn));
+        }
+        Ok(SqliteStore { writer: Mutex::new(writer), readers, next_reader: AtomicUsize::new(0) })
+    }
+
+    fn write(&self) -> StoreResult<MutexGuard<'_, Connection>> {
+        self.writer.lock().map_err(poisoned)
+    }
+
+    fn read(&self) -> StoreResult<MutexGuard<'_, Connection>> {
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
+        let n = self.readers.len();
+        for i in 0..n {
+            if let Some(m) = self.readers.get((start + i) % n)
+                && let Ok(guard) = m.try_lock()
+            {
+                return Ok(guard);
+            }
+        }
+        self.readers
+            .get(start % n.max(1))
+            .ok_or_else(|| StoreError::Db("no reader connections".into()))?
+            .lock()
+            .map_err(poisoned)
+    }
+
+    fn tx<T>(&self, f: impl FnOnce(&Transaction<'_>) -> StoreResult<T>) -> StoreResult<T> {
+        let mut conn = self.write()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
+        let out = f(&tx)?;
+        tx.commit().map_err(db)?;
+        Ok(out)
+    }
+
+    /// Schema version after migrations (for tests).
+    pub fn schema_version(&self) -> StoreResult<u32> {
+        self.read()?.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(db)
+    }
+}
+
+fn migrate(conn: &mut Connection) -> StoreResult<()> {
+    let version: usize = conn
+        .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
+        .map_err(db)
+        .map(|v| usize::try_from(v).unwrap_or(0))?;
+    if version > MIGRATIONS.len() {
+        return Err(StoreError::Db(format!(
+            "database schema version {version} is newer than this server ({})",
+            MIGRATIONS.len()
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive).map_err(db)?;
+        tx.execute_batch(sql).map_err(db)?;
+        tx.pragma_update(None, "user_version", i + 1).map_err(db)?;
+        tx.commit().map_err(db)?;
+    }
+    let has_instance: bool = conn
+        .query_row("SELECT EXISTS (SELECT 1 FROM instance)", [], |r| r.get(0))
+        .map_err(db)?;
+    if !has_instance {
+        let mut key = [0u8; 32];
+        meldpunt_crypto::rng::Rng::fill_bytes(&mut meldpunt_crypto::rng::os_rng(), &mut key);
+        conn.execute(
+            "INSERT INTO instance (id, pow_key, created_day) VALUES (1, ?1, ?2)",
+            params![&key[..], Day::today().to_string()],
+        )
+        .map_err(db)?;
+    }
+    Ok(())
+}
+
+fn attachment_row_id(tx: &Connection, case: &Id, id: &Id, complete: bool) -> StoreResult<i64> {
+    tx.query_row(
+        "SELECT id FROM attachments WHERE case_id = ?1 AND public_id = ?2 AND complete = ?3",
+        params![&case[..], &id[..], complete],
+        |r| r.get(0),
+    )
+    .optional()
+    .map_err(db)?
+    .ok_or(StoreError::NotFound)
+}
+
+impl Store for SqliteStore {
+    fn pow_key(&self) -> StoreResult<[u8; 32]> {
+        let key: Vec<u8> = self
+            .read()?
+            .query_row("SELECT pow_key FROM instance WHERE id = 1", [], |r| r.get(0))
+            .map_err(db)?;
+        key.try_into().map_err(|_| StoreError::Db("bad pow key".into()))
+    }
+
+    fn create_org(&self, slug: &str, name: &str) -> StoreResult<i64> {
+        self.tx(|tx| {
+            match tx.execute("INSERT INTO organisations (slug, name) VALUES (?1, ?2)", params![slug, name]) {
+                Ok(_) => Ok(tx.last_insert_rowid()),
+                Err(e) if is_unique_violation(&e) => {
+                    Err(StoreError::Conflict(format!("organisation `{slug}` exists")))
+                }
+                Err(e) => Err(db(e)),
+            }
+        })
+    }
+
+    fn update_org(&self, slug: &str, u: &OrgUpdate) -> StoreResult<()> {
+        let categories = u.categories.as_ref().map(to_json).transpose()?;
+        let languages = u.languages.as_ref().map(to_json).transpose()?;
+        self.tx(|tx| {
+            let n = tx
+                .execute(
+                    "UPDATE organisations SET
+                        name = coalesce(?2, name),
+                        intro_nl = coalesce(?3, intro_nl), intro_en = coalesce(?4, intro_en),
+                        conduct_nl = coalesce(?5, conduct_nl), conduct_en = coalesce(?6, conduct_en),
+                        categories = coalesce(?7, categories),
+                        retention_days = coalesce(?8, retention_days),
+                        languages = coalesce(?9, languages)
+                     WHERE slug = ?1",
+                    params![
+                        slug, u.name, u.intro_nl, u.intro_en, u.conduct_nl, u.conduct_en,
+                        categories, u.retention_days, languages
+                    ],
+                )
+                .map_err(db)?;
+            if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        })
+    }
+
+    fn org_by_slug(&self, slug: &str) -> StoreResult<Option<Organisation>> {
+        let conn = self.read()?;
+        let mut stmt = conn
+            .prepare_cached(&format!("SELECT {ORG_COLUMNS} FROM organisations WHERE slug = ?1"))
+            .map_err(db)?;
+        stmt.query_row([slug], org_row).optional().map_err(db)
+    }
+
+    fn org_by_id(&self, id: i64) -> StoreResult<Option<Organisation>> {
+        let conn = self.read()?;
+        let mut stmt = conn
+            .prepare_cached(&format!("SELECT {ORG_COLUMNS} FROM organisations WHERE id = ?1"))
+            .map_err(db)?;
+        stmt.query_row([id], org_row).optional().map_err(db)
+    }
+
+    fn list_orgs(&self) -> StoreResult<Vec<Organisation>> {
+        let conn = self.read()?;
+        let mut stmt = conn
+            .prepare_cached(&format!("SELECT {ORG_COLUMNS} FROM organisations ORDER BY slug"))
+            .map_err(db)?;
+        let rows = stmt.query_map([], org_row).map_err(db)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)
+    }
+
+    fn create_invite(&self, code_hash: [u8; 32], scope: InviteScope, expires_at: i64) -> StoreResult<()> {
+        self.tx(|tx| {
+            tx.execute(
+                "INSERT INTO invites (code_hash, org_id, external, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                params![&code_hash[..], scope.org_id, scope.external, expires_at],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+    }
+
+    fn register_advisor(
+        &self,
+        code_hash: [u8; 32],
+        now: i64,
+        a: &NewAdvisor,
+        bundle: &StoredBundle,
+    ) -> StoreResult<Advisor> {
+        self.tx(|tx| {
+            let invite: Option<(Option<i64>, bool)> = tx
+                .query_row(
+                    "SELECT org_id, external FROM invites WHERE code_hash = ?1 AND expires_at > ?2",
+                    params![&code_hash[..], now],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(db)?;
+            let (org_id, external) = invite.ok_or(StoreError::NotFound)?;
+            tx.execute("DELETE FROM invites WHERE code_hash = ?1", [&code_hash[..]]).map_err(db)?;
+            let (photo, photo_type) = match &a.photo {
+                Some((bytes, t)) => (Some(bytes.as_slice()), Some(t.as_str())),
+                None => (None, None),
+            };
+            let external = external || org_id.is_none();
+            let r = tx.execute(
+                "INSERT INTO advisors (id, org_id, identity_pk, display_name, bio, photo, photo_type, external, languages)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    &a.id[..], org_id, &a.identity_pk[..], a.display_name, a.bio, photo, photo_type,
+                    external, to_json(&a.languages)?
+                ],
+            );
+            match r {
+                Ok(_) => {}
+                Err(e) if is_unique_violation(&e) => {
+                    return Err(StoreError::Conflict("identity key already registered".into()));
+                }
+                Err(e) => return Err(db(e)),
+            }
+            insert_bundle(tx, &a.id, bundle)?;
+            Ok(Advisor {
+                id: a.id,
+                org_id,
+                identity_pk: a.identity_pk,
+                display_name: a.display_name.clone(),
+                bio: a.bio.clone(),
+                photo: a.photo.clone(),
+                external,
+                languages: a.languages.clone(),
+            })
+        })
+    }
+
+    fn advisor(&self, id: &Id) -> StoreResult<Option<AdvisorKeys>> {
+        let conn = self.read()?;
+        let advisor = conn
+            .prepare_cached(&format!("SELECT {ADVISOR_COLUMNS} FROM advisors WHERE id = ?1"))
+            .map_err(db)?
+            .query_row([&id[..]], advisor_row)
+            .optional()
+            .map_err(db)?;
+        advisor.map(|a| keys_of(&conn, a)).transpose().map_err(db)
+    }
+
+    fn advisor_by_identity(&self, pk: &[u8; 32]) -> StoreResult<Option<Advisor>> {
+        let conn = self.read()?;
+        conn.prepare_cached(&format!("SELECT {ADVISOR_COLUMNS} FROM advisors WHERE identity_pk = ?1"))
+            .map_err(db)?
+            .query_row([&pk[..]], advisor_row)
+            .optional()
+            .map_err(db)
+    }
+
+    fn advisors_for_org(&self, org_id: i64) -> StoreResult<Vec<AdvisorKeys>> {
+        let conn = self.read()?;
+        let advisors = conn
+            .prepare_cached(&format!(
+                "SELECT {ADVISOR_COLUMNS} FROM advisors WHERE org_id = ?1 OR org_id IS NULL
+                 ORDER BY org_id IS NULL, display_name, id"
+            ))
+            .map_err(db)?
+            .query_map([org_id], advisor_row)
+            .map_err(db)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(db)?;
+        advisors.into_iter().map(|a| keys_of(&conn, a)).collect::<rusqlite::Result<Vec<_>>>().map_err(db)
+    }
+
+    fn add_bundle(&self, advisor: &Id, bundle: &StoredBundle) -> StoreResult<()> {
+        self.tx(|tx| insert_bundle(tx, advisor, bundle))
+    }
+
+    fn add_revocation(&self, advisor: &Id, rev: &StoredRevocation) -> StoreResult<()> {
+        self.tx(|tx| {
+            let owner: Option<Vec<u8>> = tx
+                .query_row("SELECT advisor_id FROM key_bundles WHERE key_id = ?1", [&rev.key_id[..]], |r| r.get(0))
+                .optional()
+                .map_err(db)?;
+            if owner.as_deref() != Some(&advisor[..]) {
+                return Err(StoreError::NotFound);
+            }
+            match tx.execute(
+                "INSERT INTO revocations (key_id, statement, revoked_at) VALUES (?1, ?2, ?3)",
+                params![&rev.key_id[..], rev.bytes, rev.revoked_at],
+            ) {
+                Ok(_) => Ok(()),
+                Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict("key already revoked".into())),
+                Err(e) => Err(db(e)),
+            }
+        })
+    }
+
+    fn create_session(&self, token_hash: [u8; 32], advisor: &Id, expires_at: i64) -> StoreResult<()> {
+        self.tx(|tx| {
+            tx.execute(
+                "INSERT INTO sessions (token_hash, advisor_id, expires_at) VALUES (?1, ?2, ?3)",
+                params![&token_hash[..], &advisor[..], expires_at],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+    }
+
+    fn session(&self, token_hash: &[u8; 32], now: i64) -> StoreResult<Option<Id>> {
+        let conn = self.read()?;
+        let id: Option<Vec<u8>> = conn
+            .prepare_cached("SELECT advisor_id FROM sessions WHERE token_hash = ?1 AND expires_at > ?2")
+            .map_err(db)?
+            .query_row(params![&token_hash[..], now], |r| r.get(0))
+            .optional()
+            .map_err(db)?;
+        id.map(id_from).transpose().map_err(db)
+    }
+
+    fn delete_session(&self, token_hash: &[u8; 32]) -> StoreResult<()> {
+        self.tx(|tx| {
+            tx.execute("DELETE FROM sessions WHERE token_hash = ?1", [&token_hash[..]]).map_err(db)?;
+            Ok(())
+        })
+    }
+
+    fn create_case(&self, c: &NewCase) -> StoreResult<()> {
+        let day = c.day.to_string();
+        self.tx(|tx| {
+            match tx.execute(
+                "INSERT INTO cases (id, org_id, token_hash, status, created_day, updated_day)
+                 VALUES (?1, ?2, ?3, 'new', ?4, ?4)",
+                params![&c.id[..], c.org_id, &c.token_hash[..], day],
+            ) {
+                Ok(_) => {}
+                Err(e) if is_unique_violation(&e) => {
+                    return Err(StoreError::Conflict("a case with this token exists".into()));
+                }
+                Err(e) => return Err(db(e)),
+            }
+            for a in &c.advisors {
+                tx.execute(
+                    "INSERT OR IGNORE INTO case_advisors (case_id, advisor_id) VALUES (?1, ?2)",
+                    params![&c.id[..], &a[..]],
+                )
+                .map_err(db)?;
+            }
+            tx.execute(
+                "INSERT INTO messages (case_id, seq, sender, created_day, envelope) VALUES (?1, 0, 'reporter', ?2, ?3)",
+                params![&c.id[..], day, c.envelope],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+    }
+
+    fn case_by_token(&self, token_hash: &[u8; 32]) -> StoreResult<Option<CaseInfo>> {
+        // The index finds the row; the caller compares the hash again in constant time.
+        let conn = self.read()?;
+        case_where(&conn, "c.token_hash = ?1", &[&&token_hash[..]]).map_err(db)
+    }
+
+    fn case_for_advisor(&self, case: &Id, advisor: &Id) -> StoreResult<Option<CaseInfo>> {
+        let conn = self.read()?;
+        case_where(
+            &conn,
+            "c.id = ?1 AND EXISTS (SELECT 1 FROM case_advisors a WHERE a.case_id = c.id AND a.advisor_id = ?2)",
+            &[&&case[..], &&advisor[..]],
+        )
+        .map_err(db)
+    }
+
+    fn inbox(&self, advisor: &Id) -> StoreResult<Vec<CaseInfo>> {
+        let conn = self.read()?;
+        let sql = format!(
+            "SELECT {CASE_COLUMNS} FROM cases c JOIN organisations o ON o.id = c.org_id
+             JOIN case_advisors a ON a.case_id = c.id WHERE a.advisor_id = ?1
+             ORDER BY c.created_day DESC, c.id"
+        );
+        let mut stmt = conn.prepare_cached(&sql).map_err(db)?;
+        let mut rows = stmt.query([&advisor[..]]).map_err(db)?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(db)? {
+            out.push(case_row(&conn, r).map_err(db)?);
+        }
+        Ok(out)
+    }
+
+    fn messages(&self, case: &Id) -> StoreResult<Vec<MessageRow>> {
+        let conn = self.read()?;
+        let mut stmt = conn
+            .prepare_cached("SELECT seq, sender, created_day, envelope FROM messages WHERE case_id = ?1 ORDER BY seq")
+            .map_err(db)?;
+        let rows = stmt
+            .query_map([&case[..]], |r| {
+                let sender: String = r.get(1)?;
+                Ok(MessageRow {
+                    seq: r.get(0)?,
+                    sender: Sender::parse(&sender).ok_or_else(|| {
+                        rusqlite::Error::InvalidColumnType(1, "sender".into(), rusqlite::types::Type::Text)
+                    })?,
+                    created: day_from(&r.get::<_, String>(2)?)?,
+                    envelope: r.get(3)?,
+                })
+            })
+            .map_err(db)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)
+    }
+
+    fn add_message(&self, case: &Id, sender: Sender, envelope: &[u8], day: Day, max: u32) -> StoreResult<u32> {
+        let day = day.to_string();
+        self.tx(|tx| {
+            let next: u32 = tx
+                .query_row("SELECT coalesce(max(seq) + 1, 0) FROM messages WHERE case_id = ?1", [&case[..]], |r| r.get(0))
+                .map_err(db)?;
+            if next == 0 {
+                return Err(StoreError::NotFound);
+            }
+            if next >= max {
+                return Err(StoreError::Limit(format!("a case holds at most {max} messages")));
+            }
+            tx.execute(
+                "INSERT INTO messages (case_id, seq, sender, created_day, envelope) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![&case[..], next, sender.as_str(), day, envelope],
+            )
+            .map_err(db)?;
+            tx.execute("UPDATE cases SET updated_day = ?2 WHERE id = ?1", params![&case[..], day]).map_err(db)?;
+            Ok(next)
+        })
+    }
+
+    fn set_status(&self, case: &Id, status: Status, day: Day) -> StoreResult<()> {
+        let day = day.to_string();
+        self.tx(|tx| {
+            let n = tx
+                .execute(
+                    "UPDATE cases SET status = ?2, updated_day = ?3,
+                        acknowledged_day = CASE WHEN ?2 <> 'new' THEN coalesce(acknowledged_day, ?3) ELSE acknowledged_day END,
+                        closed_day = CASE WHEN ?2 = 'closed' THEN ?3 ELSE NULL END
+                     WHERE id = ?1",
+                    params![&case[..], status.as_str(), day],
+                )
+                .map_err(db)?;
+            if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        })
+    }
+
+    fn share_case(&self, case: &Id, advisor: &Id, stanzas: &[DetachedStanza], day: Day) -> StoreResult<()> {
+        let day = day.to_string();
+        self.tx(|tx| {
+            let messages: Vec<(i64, u32)> = tx
+                .prepare_cached("SELECT id, seq FROM messages WHERE case_id = ?1 ORDER BY seq")
+                .map_err(db)?
+                .query_map([&case[..]], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(db)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(db)?;
+            let attachments: Vec<(i64, Vec<u8>)> = tx
+                .prepare_cached("SELECT id, public_id FROM attachments WHERE case_id = ?1 AND complete = 1")
+                .map_err(db)?
+                .query_map([&case[..]], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(db)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(db)?;
+            let mut targets: Vec<(Option<i64>, Option<i64>, &[u8])> = Vec::with_capacity(stanzas.len());
+            for s in stanzas {
+                match &s.target {
+                    StanzaTarget::Message(seq) => {
+                        let (row, _) = messages.iter().find(|(_, q)| q == seq).ok_or_else(|| {
+                            StoreError::Conflict(format!("message {seq} does not exist"))
+                        })?;
+                        targets.push((Some(*row), None, &s.stanza));
+                    }
+                    StanzaTarget::Attachment(id) => {
+                        let (row, _) = attachments.iter().find(|(_, p)| p[..] == id[..]).ok_or_else(|| {
+                            StoreError::Conflict("attachment does not exist".into())
+                        })?;
+                        targets.push((None, Some(*row), &s.stanza));
+                    }
+                }
+            }
+            // Exactly one stanza per message and attachment.
+            let mut seen_m: Vec<i64> = targets.iter().filter_map(|t| t.0).collect();
+            let mut seen_a: Vec<i64> = targets.iter().filter_map(|t| t.1).collect();
+            seen_m.sort_unstable();
+            seen_m.dedup();
+            seen_a.sort_unstable();
+            seen_a.dedup();
+            if seen_m.len() != messages.len()
+                || seen_a.len() != attachments.len()
+                || seen_m.len() + seen_a.len() != targets.len()
+            {
+                return Err(StoreError::Conflict(
+                    "stanzas must cover every message and attachment exactly once".into(),
+                ));
+            }
+            tx.execute(
+                "INSERT OR IGNORE INTO case_advisors (case_id, advisor_id) VALUES (?1, ?2)",
+                params![&case[..], &advisor[..]],
+            )
+            .map_err(db)?;
+            tx.execute(
+                "DELETE FROM detached_stanzas WHERE case_id = ?1 AND advisor_id = ?2",
+                params![&case[..], &advisor[..]],
+            )
+            .map_err(db)?;
+            let mut ins = tx
+                .prepare_cached(
+                    "INSERT INTO detached_stanzas (case_id, advisor_id, message_id, attachment_id, stanza) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .map_err(db)?;
+            for (m, a, stanza) in targets {
+                ins.execute(params![&case[..], &advisor[..], m, a, stanza]).map_err(db)?;
+            }
+            tx.execute("UPDATE cases SET updated_day = ?2 WHERE id = ?1", params![&case[..], day]).map_err(db)?;
+            Ok(())
+        })
+    }
+
+    fn detached_stanzas(&self, case: &Id, advisor: &Id) -> StoreResult<Vec<DetachedStanza>> {
+        let conn = self.read()?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT m.seq, a.public_id, s.stanza FROM detached_stanzas s
+                 LEFT JOIN messages m ON m.id = s.message_id
+                 LEFT JOIN attachments a ON a.id = s.attachment_id
+                 WHERE s.case_id = ?1 AND s.advisor_id = ?2 ORDER BY s.id",
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map(params![&case[..], &advisor[..]], |r| {
+                let seq: Option<u32> = r.get(0)?;
+                let att: Option<Vec<u8>> = r.get(1)?;
+                let target = match (seq, att) {
+                    (Some(seq), _) => StanzaTarget::Message(seq),
+                    (None, Some(a)) => StanzaTarget::Attachment(id_from(a)?),
+                    (None, None) => {
+                        return Err(rusqlite::Error::InvalidColumnType(0, "target".into(), rusqlite::types::Type::Null));
+                    }
+                };
+                Ok(DetachedStanza { target, stanza: r.get(2)? })
+            })
+            .map_err(db)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)
+    }
+
+    fn begin_attachment(&self, case: &Id, id: &Id, sender: Sender, day: Day, max_count: u32) -> StoreResult<()> {
+        self.tx(|tx| {
+            let count: u32 = tx
+                .query_row("SELECT count(*) FROM attachments WHERE case_id = ?1", [&case[..]], |r| r.get(0))
+                .map_err(db)?;
+            if count >= max_count {
+                return Err(StoreError::Limit(format!("a case holds at most {max_count} attachments")));
+            }
+            match tx.execute(
+                "INSERT INTO attachments (case_id, public_id, sender, created_day) VALUES (?1, ?2, ?3, ?4)",
+                params![&case[..], &id[..], sender.as_str(), day.to_string()],
+            ) {
+                Ok(_) => Ok(()),
+                Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict("attachment id already used".into())),
+                Err(e) => Err(db(e)),
+            }
+        })
+    }
+
+    fn append_attachment_chunk(&self, case: &Id, id: &Id, seq: u32, data: &[u8]) -> StoreResult<()> {
+        self.tx(|tx| {
+            let row = attachment_row_id(tx, case, id, false)?;
+            tx.execute(
+                "INSERT INTO attachment_chunks (attachment_id, seq, data) VALUES (?1, ?2, ?3)",
+                params![row, seq, data],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+    }
+
+    fn finish_attachment(&self, case: &Id, id: &Id, size: u64, chunks: u32, max_case_bytes: u64) -> StoreResult<()> {
+        self.tx(|tx| {
+            let row = attachment_row_id(tx, case, id, false)?;
+            let stored: u32 = tx
+                .query_row("SELECT count(*) FROM attachment_chunks WHERE attachment_id = ?1", [row], |r| r.get(0))
+                .map_err(db)?;
+            if stored != chunks {
+                return Err(StoreError::Db("chunk count mismatch".into()));
+            }
+            let used: i64 = tx
+                .query_row(
+                    "SELECT coalesce(sum(size), 0) FROM attachments WHERE case_id = ?1 AND complete = 1",
+                    [&case[..]],
+                    |r| r.get(0),
+                )
+                .map_err(db)?;
+            let used = u64::try_from(used).unwrap_or(0);
+            if used.saturating_add(size) > max_case_bytes {
+                return Err(StoreError::Limit(format!("a case holds at most {max_case_bytes} bytes of attachments")));
+            }
+            let size = i64::try_from(size).map_err(|_| StoreError::Limit("too large".into()))?;
+            tx.execute(
+                "UPDATE attachments SET size = ?2, chunks = ?3, complete = 1 WHERE id = ?1",
+                params![row, size, chunks],
+            )
+            .map_err(db)?;
+            tx.execute(
+                "UPDATE cases SET updated_day = (SELECT created_day FROM attachments WHERE id = ?2) WHERE id = ?1",
+                params![&case[..], row],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+    }
+
+    fn abort_attachment(&self, case: &Id, id: &Id) -> StoreResult<()> {
+        self.tx(|tx| {
+            tx.execute(
+                "DELETE FROM attachments WHERE case_id = ?1 AND public_id = ?2 AND complete = 0",
+                params![&case[..], &id[..]],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+    }
+
+    fn attachments(&self, case: &Id) -> StoreResult<Vec<AttachmentInfo>> {
+        let conn = self.read()?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT public_id, sender, created_day, size, chunks FROM attachments
+                 WHERE case_id = ?1 AND complete = 1 ORDER BY id",
+            )
+            .map_err(db)?;
+        let rows = stmt.query_map([&case[..]], attachment_info_row).map_err(db)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)
+    }
+
+    fn attachment(&self, case: &Id, id: &Id) -> StoreResult<Option<AttachmentInfo>> {
+        let conn = self.read()?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT public_id, sender, created_day, size, chunks FROM attachments
+                 WHERE case_id = ?1 AND public_id = ?2 AND complete = 1",
+            )
+            .map_err(db)?;
+        stmt.query_row(params![&case[..], &id[..]], attachment_info_row).optional().map_err(db)
+    }
+
+    fn attachment_chunk(&self, case: &Id, id: &Id, seq: u32) -> StoreResult<Option<Vec<u8>>> {
+        let conn = self.read()?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT c.data FROM attachment_chunks c JOIN attachments a ON a.id = c.attachment_id
+                 WHERE a.case_id = ?1 AND a.public_id = ?2 AND a.complete = 1 AND c.seq = ?3",
+            )
+            .map_err(db)?;
+        stmt.query_row(params![&case[..], &id[..], seq], |r| r.get(0)).optional().map_err(db)
+    }
+
+    fn purge(&self, today: Day, now: i64, all_uploads: bool) -> StoreResult<Purged> {
+        // Cases closed longer than their organisation's retention. Dates are ISO strings, so
+        // the comparison is done here rather than in SQL date functions.
+        let closed: Vec<(Vec<u8>, String, u32)> = {
+            let conn = self.read()?;
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT c.id, c.closed_day, o.retention_days FROM cases c
+                     JOIN organisations o ON o.id = c.org_id WHERE c.status = 'closed'",
+                )
+                .map_err(db)?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(db)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)?
+        };
+        self.tx(|tx| {
+            let mut purged = Purged::default();
+            for (id, closed_day, retention) in &closed {
+                let Some(closed) = Day::parse(closed_day) else { continue };
+                if closed.plus_days(i64::from(*retention)) < today {
+                    purged.cases += tx
+                        .execute("DELETE FROM cases WHERE id = ?1 AND status = 'closed'", [id])
+                        .map_err(db)? as u64;
+                }
+            }
+            purged.sessions =
+                tx.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now]).map_err(db)? as u64;
+            purged.invites =
+                tx.execute("DELETE FROM invites WHERE expires_at <= ?1", [now]).map_err(db)? as u64;
+            if all_uploads {
+                purged.uploads =
+                    tx.execute("DELETE FROM attachments WHERE complete = 0", []).map_err(db)? as u64;
+            }
+            Ok(purged)
+        })
+    }
+
+    fn backup(&self, path: &Path) -> StoreResult<()> {
+        let conn = self.read()?;
+        let target = path.to_str().ok_or_else(|| StoreError::Db("backup path is not UTF-8".into()))?;
+        conn.execute("VACUUM INTO ?1", [target]).map_err(db)?;
+        Ok(())
+    }
+}
+
+fn attachment_info_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AttachmentInfo> {
+    let sender: String = r.get(1)?;
+    Ok(AttachmentInfo {
+        id: id_from(r.get(0)?)?,
+        sender: Sender::parse(&sender).ok_or_else(|| {
+            rusqlite::Error::InvalidColumnType(1, "sender".into(), rusqlite::types::Type::Text)
+        })?,
+        created: day_from(&r.get::<_, String>(2)?)?,
+        size: u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
+        chunks: r.get(4)?,
+    })
+}
+
+fn insert_bundle(tx: &Connection, advisor: &Id, b: &StoredBundle) -> StoreResult<()> {
+    match tx.execute(
+        "INSERT INTO key_bundles (key_id, advisor_id, bundle, not_before, not_after) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![&b.key_id[..], &advisor[..], b.bytes, b.not_before, b.not_after],
+    ) {
+        Ok(_) => Ok(()),
+        Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict("key id already published".into())),
+        Err(e) => Err(db(e)),
+    }
+}
