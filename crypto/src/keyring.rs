@@ -12,6 +12,7 @@ use chacha20poly1305::aead::AeadInOut;
 use chacha20poly1305::{ChaCha20Poly1305, KeyInit, Nonce};
 use zeroize::Zeroizing;
 
+use crate::envelope::{self, EnvelopeError, Opened};
 use crate::keys::{IdentityKey, KeyBundle, KeyError, Revocation};
 use crate::recipient::{DecryptionKey, KeyId};
 use crate::rng::CryptoRng;
@@ -246,6 +247,15 @@ impl Keyring {
     #[must_use]
     pub fn decryption_keys(&self) -> Vec<&DecryptionKey> {
         self.keys.iter().map(|e| &e.key).collect()
+    }
+
+    /// Opens an envelope (§3) with any key of the keyring, old ones included, trying the
+    /// header stanzas and then `detached` stanzas (§3.6).
+    ///
+    /// # Errors
+    /// The [`EnvelopeError`] of [`envelope::open`].
+    pub fn open(&self, envelope: &[u8], detached: &[&[u8]]) -> Result<Opened, EnvelopeError> {
+        envelope::open(envelope, &self.decryption_keys(), detached)
     }
 
     /// The identity key.

@@ -757,9 +757,9 @@ mod tests {
     #[test]
     fn crockford_bits_are_msb_first() {
         let mut raw = [0u8; 20];
-        raw[0] = 0b1000_0100;
+        raw[0] = 0b1000_0001;
         let fp = Fingerprint::from_raw(raw);
-        assert!(fp.to_pin().starts_with("G2"));
+        assert!(fp.to_pin().starts_with("G40"));
         let all = Fingerprint::from_raw([0xff; 20]);
         assert_eq!(all.to_pin(), "Z".repeat(32));
     }

@@ -204,9 +204,66 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(8))]
     /// Valid minimal header, random ciphertext: decryption fails cleanly.
     #[test]
-    fn from_file_random_ciphertext(rest in proptest::collection::vec(any::<u8>(), 28..200)) {
+    fn from_file_random_ciphertext(rest in proptest::collection::vec(any::<u8>(), 44..200)) {
         let mut f = header_with(19456, 2, 1);
         f.extend_from_slice(&rest);
         prop_assert_eq!(Keyring::from_file(&f, PASS).err(), Some(KeyringError::WrongPassphraseOrCorrupted));
+    }
+}
+
+mod with_envelopes {
+    use super::*;
+    use meldpunt_crypto::envelope::{self, EnvelopeError, Purpose};
+
+    #[test]
+    fn envelope_to_first_key_opens_after_two_rotations() {
+        let mut rng = os_rng();
+        let mut ring = Keyring::new(&mut rng, meta("{}"), NOW, YEAR).unwrap();
+        let first = ring.bundle(ring.keys()[0].key.key_id()).unwrap();
+        let recipient = first.verify_for_sealing(NOW, &[], None).unwrap();
+        let sealed = envelope::seal(&mut rng, Purpose::Report, "acme", &[recipient], b"old case").unwrap();
+
+        ring.rotate(&mut rng, NOW + 100, YEAR).unwrap();
+        let third = ring.rotate(&mut rng, NOW + 200, YEAR).unwrap();
+        ring.revoke(first.key_id(), NOW + 300).unwrap();
+
+        // Through a file round trip too.
+        let file = ring.to_file(&mut rng, PASS, KeyringParams::MINIMUM).unwrap();
+        let ring = Keyring::from_file(&file, PASS).unwrap();
+        let opened = ring.open(&sealed, &[]).unwrap();
+        assert_eq!(opened.plaintext.as_slice(), b"old case");
+        assert_eq!(opened.key_id, first.key_id());
+
+        let new_recipient = third.verify_for_sealing(NOW + 400, &[], None).unwrap();
+        let sealed = envelope::seal(&mut rng, Purpose::Message, "acme", &[new_recipient], b"new").unwrap();
+        assert_eq!(ring.open(&sealed, &[]).unwrap().plaintext.as_slice(), b"new");
+
+        // Another advisor's keyring cannot open it.
+        let other = Keyring::new(&mut rng, meta("{}"), NOW, YEAR).unwrap();
+        assert!(matches!(other.open(&sealed, &[]), Err(EnvelopeError::Decrypt)));
+    }
+
+    proptest! {
+        #[test]
+        fn envelope_parsers_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+            let _ = envelope::Header::parse(&bytes);
+            let key = meldpunt_crypto::recipient::DecryptionKey::from_bytes([7; 32]);
+            let _ = envelope::open(&bytes, &[&key], &[&bytes]);
+        }
+
+        #[test]
+        fn envelope_parsers_on_plausible_headers(
+            purpose in 0u8..5, org_len in 0u8..70, count in 0u8..4,
+            rest in proptest::collection::vec(any::<u8>(), 0..500),
+        ) {
+            let mut bytes = b"MPEV\x01".to_vec();
+            bytes.extend_from_slice(&[purpose, org_len]);
+            bytes.extend(std::iter::repeat_n(b'a', usize::from(org_len)));
+            bytes.push(count);
+            bytes.extend_from_slice(&rest);
+            let _ = envelope::Header::parse(&bytes);
+            let key = meldpunt_crypto::recipient::DecryptionKey::from_bytes([7; 32]);
+            let _ = envelope::open(&bytes, &[&key], &[]);
+        }
     }
 }

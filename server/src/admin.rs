@@ -25,7 +25,9 @@ pub enum AdminError {
 pub fn check_slug(slug: &str) -> Result<(), AdminError> {
     let ok = !slug.is_empty()
         && slug.len() <= 64
-        && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !slug.starts_with('-')
         && !slug.ends_with('-');
     if ok {
@@ -45,13 +47,39 @@ pub fn org_create(store: &dyn Store, slug: &str, name: &str) -> Result<(), Admin
     }
     store.create_org(slug, name)?;
     let default_categories = vec![
-        Category { id: "sexual-harassment".into(), nl: "Seksuele intimidatie".into(), en: "Sexual harassment".into() },
-        Category { id: "bullying".into(), nl: "Pesten".into(), en: "Bullying".into() },
-        Category { id: "discrimination".into(), nl: "Discriminatie".into(), en: "Discrimination".into() },
-        Category { id: "aggression".into(), nl: "Agressie en geweld".into(), en: "Aggression and violence".into() },
-        Category { id: "other".into(), nl: "Anders".into(), en: "Other".into() },
+        Category {
+            id: "sexual-harassment".into(),
+            nl: "Seksuele intimidatie".into(),
+            en: "Sexual harassment".into(),
+        },
+        Category {
+            id: "bullying".into(),
+            nl: "Pesten".into(),
+            en: "Bullying".into(),
+        },
+        Category {
+            id: "discrimination".into(),
+            nl: "Discriminatie".into(),
+            en: "Discrimination".into(),
+        },
+        Category {
+            id: "aggression".into(),
+            nl: "Agressie en geweld".into(),
+            en: "Aggression and violence".into(),
+        },
+        Category {
+            id: "other".into(),
+            nl: "Anders".into(),
+            en: "Other".into(),
+        },
     ];
-    store.update_org(slug, &OrgUpdate { categories: Some(default_categories), ..OrgUpdate::default() })?;
+    store.update_org(
+        slug,
+        &OrgUpdate {
+            categories: Some(default_categories),
+            ..OrgUpdate::default()
+        },
+    )?;
     writeln!(std::io::stdout(), "created organisation {slug}")?;
     Ok(())
 }
@@ -61,7 +89,9 @@ pub fn org_set(store: &dyn Store, slug: &str, update: &OrgUpdate) -> Result<(), 
     if let Some(c) = &update.categories
         && (c.len() > 50 || c.iter().any(|c| c.id.is_empty() || c.id.len() > 64))
     {
-        return Err(AdminError::Invalid("categories: at most 50, each with an id of 1..=64 bytes".into()));
+        return Err(AdminError::Invalid(
+            "categories: at most 50, each with an id of 1..=64 bytes".into(),
+        ));
     }
     if update.retention_days.is_some_and(|d| d == 0 || d > 3650) {
         return Err(AdminError::Invalid("retention days: 1 to 3650".into()));
@@ -95,7 +125,9 @@ pub fn make_invite_code() -> String {
         if i > 0 && i % 4 == 0 {
             out.push('-');
         }
-        out.push(char::from(ALPHABET.get(usize::from(b & 31)).copied().unwrap_or(b'0')));
+        out.push(char::from(
+            ALPHABET.get(usize::from(b & 31)).copied().unwrap_or(b'0'),
+        ));
     }
     out
 }
@@ -120,7 +152,10 @@ pub fn advisor_invite(
     let expires = now_secs() + i64::from(ttl_days) * 86_400;
     store.create_invite(
         sha256(normalise_invite(&code).as_bytes()),
-        InviteScope { org_id, external: external || org_id.is_none() },
+        InviteScope {
+            org_id,
+            external: external || org_id.is_none(),
+        },
         expires,
     )?;
     Ok(code)

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use crate::day::{Day, now_secs};
 use crate::error::ApiError;
 use crate::pow::PowSolution;
-use crate::store::{AdvisorKeys, AttachmentInfo, CaseInfo, Category, Id, MessageRow, Sender, Status};
+use crate::store::{
+    AdvisorKeys, AttachmentInfo, CaseInfo, Category, Id, MessageRow, Sender, Status,
+};
 
 /// Base64url (no padding) encoding.
 #[must_use]
@@ -21,9 +23,12 @@ pub fn unb64(field: &str, value: &str, max: usize) -> Result<Vec<u8>, ApiError> 
     if value.len() > max.saturating_mul(4).div_ceil(3) + 4 {
         return Err(ApiError::too_large(format!("`{field}` is too large")));
     }
-    let bytes = URL_SAFE_NO_PAD
-        .decode(value.as_bytes())
-        .map_err(|_| ApiError::bad_request("bad_base64", format!("`{field}` is not base64url without padding")))?;
+    let bytes = URL_SAFE_NO_PAD.decode(value.as_bytes()).map_err(|_| {
+        ApiError::bad_request(
+            "bad_base64",
+            format!("`{field}` is not base64url without padding"),
+        )
+    })?;
     if bytes.len() > max {
         return Err(ApiError::too_large(format!("`{field}` is too large")));
     }
@@ -32,9 +37,12 @@ pub fn unb64(field: &str, value: &str, max: usize) -> Result<Vec<u8>, ApiError> 
 
 /// Decodes base64url of exactly `N` bytes.
 pub fn unb64_exact<const N: usize>(field: &str, value: &str) -> Result<[u8; N], ApiError> {
-    let bytes = URL_SAFE_NO_PAD
-        .decode(value.as_bytes())
-        .map_err(|_| ApiError::bad_request("bad_base64", format!("`{field}` is not base64url without padding")))?;
+    let bytes = URL_SAFE_NO_PAD.decode(value.as_bytes()).map_err(|_| {
+        ApiError::bad_request(
+            "bad_base64",
+            format!("`{field}` is not base64url without padding"),
+        )
+    })?;
     bytes
         .try_into()
         .map_err(|_| ApiError::bad_request("bad_length", format!("`{field}` must be {N} bytes")))
@@ -42,8 +50,12 @@ pub fn unb64_exact<const N: usize>(field: &str, value: &str) -> Result<[u8; N], 
 
 /// Parses an id (16 bytes, base64url); anything else is "not found".
 pub fn parse_id(value: &str) -> Result<Id, ApiError> {
-    let bytes = URL_SAFE_NO_PAD.decode(value.as_bytes()).map_err(|_| ApiError::not_found("not found"))?;
-    bytes.try_into().map_err(|_| ApiError::not_found("not found"))
+    let bytes = URL_SAFE_NO_PAD
+        .decode(value.as_bytes())
+        .map_err(|_| ApiError::not_found("not found"))?;
+    bytes
+        .try_into()
+        .map_err(|_| ApiError::not_found("not found"))
 }
 
 // ---------- requests
@@ -232,7 +244,10 @@ impl AdvisorOut {
             branch_wide: a.org_id.is_none(),
             languages: a.languages.clone(),
             photo: a.photo.as_ref().map(|(bytes, t)| {
-                format!("data:{t};base64,{}", base64::engine::general_purpose::STANDARD.encode(bytes))
+                format!(
+                    "data:{t};base64,{}",
+                    base64::engine::general_purpose::STANDARD.encode(bytes)
+                )
             }),
             identity: b64(&a.identity_pk),
             fingerprint,
@@ -401,7 +416,13 @@ impl AttachmentOut {
     /// From stored metadata.
     #[must_use]
     pub fn of(a: &AttachmentInfo, stanzas: Option<Vec<String>>) -> Self {
-        AttachmentOut { id: b64(&a.id), sender: a.sender, created: a.created.to_string(), size: a.size, stanzas }
+        AttachmentOut {
+            id: b64(&a.id),
+            sender: a.sender,
+            created: a.created.to_string(),
+            size: a.size,
+            stanzas,
+        }
     }
 }
 

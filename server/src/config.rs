@@ -46,7 +46,10 @@ pub enum ConfigError {
 }
 
 fn setting(name: &str, message: impl Into<String>) -> ConfigError {
-    ConfigError::Setting { setting: name.to_owned(), message: message.into() }
+    ConfigError::Setting {
+        setting: name.to_owned(),
+        message: message.into(),
+    }
 }
 
 /// All server settings.
@@ -117,7 +120,13 @@ pub struct PowSettings {
 
 impl Default for PowSettings {
     fn default() -> Self {
-        PowSettings { enabled: true, m_kib: 4096, t: 1, difficulty: 5, ttl_secs: 600 }
+        PowSettings {
+            enabled: true,
+            m_kib: 4096,
+            t: 1,
+            difficulty: 5,
+            ttl_secs: 600,
+        }
     }
 }
 
@@ -163,7 +172,11 @@ pub struct AdvisorSettings {
 
 impl Default for AdvisorSettings {
     fn default() -> Self {
-        AdvisorSettings { session_ttl_secs: 1800, challenge_ttl_secs: 60, invite_ttl_days: 14 }
+        AdvisorSettings {
+            session_ttl_secs: 1800,
+            challenge_ttl_secs: 60,
+            invite_ttl_days: 14,
+        }
     }
 }
 
@@ -181,7 +194,11 @@ pub struct RateClass {
 
 impl RateClass {
     const fn new(per_minute: u32, burst: u32, global_per_minute: u32) -> Self {
-        RateClass { per_minute, burst, global_per_minute }
+        RateClass {
+            per_minute,
+            burst,
+            global_per_minute,
+        }
     }
 }
 
@@ -229,8 +246,10 @@ impl Settings {
     ) -> Result<Self, ConfigError> {
         let mut table = match file {
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                })?;
                 text.parse::<toml::Table>().map_err(|e| ConfigError::Toml {
                     path: path.to_owned(),
                     message: e.to_string(),
@@ -262,23 +281,35 @@ impl Settings {
         let p = &self.pow;
         use meldpunt_crypto::pow::{MAX_DIFFICULTY, MAX_M_KIB, MAX_T, MIN_M_KIB};
         if !(MIN_M_KIB..=MAX_M_KIB).contains(&p.m_kib) {
-            return Err(setting("pow.m_kib", format!("must be between {MIN_M_KIB} and {MAX_M_KIB}")));
+            return Err(setting(
+                "pow.m_kib",
+                format!("must be between {MIN_M_KIB} and {MAX_M_KIB}"),
+            ));
         }
         if !(1..=MAX_T).contains(&p.t) {
             return Err(setting("pow.t", format!("must be between 1 and {MAX_T}")));
         }
         if p.difficulty > MAX_DIFFICULTY {
-            return Err(setting("pow.difficulty", format!("must be at most {MAX_DIFFICULTY}")));
+            return Err(setting(
+                "pow.difficulty",
+                format!("must be at most {MAX_DIFFICULTY}"),
+            ));
         }
         if !(10..=86_400).contains(&p.ttl_secs) {
             return Err(setting("pow.ttl_secs", "must be between 10 and 86400"));
         }
         let l = &self.limits;
         if !(4096..=(16 << 20) + 65_536).contains(&l.message_bytes) {
-            return Err(setting("limits.message_bytes", "must be between 4096 and 16842752"));
+            return Err(setting(
+                "limits.message_bytes",
+                "must be between 4096 and 16842752",
+            ));
         }
         if !(4096..=(1 << 30)).contains(&l.attachment_bytes) {
-            return Err(setting("limits.attachment_bytes", "must be between 4096 and 1073741824"));
+            return Err(setting(
+                "limits.attachment_bytes",
+                "must be between 4096 and 1073741824",
+            ));
         }
         if l.case_attachment_bytes < l.attachment_bytes {
             return Err(setting(
@@ -287,20 +318,35 @@ impl Settings {
             ));
         }
         if l.attachments_per_case == 0 || l.attachments_per_case > 1000 {
-            return Err(setting("limits.attachments_per_case", "must be between 1 and 1000"));
+            return Err(setting(
+                "limits.attachments_per_case",
+                "must be between 1 and 1000",
+            ));
         }
         if l.messages_per_case == 0 || l.messages_per_case > 100_000 {
-            return Err(setting("limits.messages_per_case", "must be between 1 and 100000"));
+            return Err(setting(
+                "limits.messages_per_case",
+                "must be between 1 and 100000",
+            ));
         }
         let a = &self.advisor;
         if !(60..=86_400).contains(&a.session_ttl_secs) {
-            return Err(setting("advisor.session_ttl_secs", "must be between 60 and 86400"));
+            return Err(setting(
+                "advisor.session_ttl_secs",
+                "must be between 60 and 86400",
+            ));
         }
         if !(5..=600).contains(&a.challenge_ttl_secs) {
-            return Err(setting("advisor.challenge_ttl_secs", "must be between 5 and 600"));
+            return Err(setting(
+                "advisor.challenge_ttl_secs",
+                "must be between 5 and 600",
+            ));
         }
         if !(1..=365).contains(&a.invite_ttl_days) {
-            return Err(setting("advisor.invite_ttl_days", "must be between 1 and 365"));
+            return Err(setting(
+                "advisor.invite_ttl_days",
+                "must be between 1 and 365",
+            ));
         }
         let r = &self.rate_limit;
         for (name, class) in [
@@ -327,7 +373,10 @@ impl Settings {
         if let Some(dir) = &self.static_dir
             && !dir.is_dir()
         {
-            return Err(setting("static_dir", format!("{} is not a directory", dir.display())));
+            return Err(setting(
+                "static_dir",
+                format!("{} is not a directory", dir.display()),
+            ));
         }
         Ok(())
     }
@@ -335,7 +384,10 @@ impl Settings {
 
 /// Puts one `MELDPUNT_A__B=value` into the table at `a.b`.
 fn apply_env(table: &mut toml::Table, key: &str, value: &str) -> Result<(), ConfigError> {
-    let rest = key.get(ENV_PREFIX.len()..).unwrap_or_default().to_ascii_lowercase();
+    let rest = key
+        .get(ENV_PREFIX.len()..)
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     let parts: Vec<&str> = rest.split("__").collect();
     if parts.iter().any(|p| p.is_empty()) {
         return Err(setting(key, "malformed environment variable name"));
@@ -364,7 +416,9 @@ fn apply_env(table: &mut toml::Table, key: &str, value: &str) -> Result<(), Conf
 fn parse_env_value(value: &str) -> toml::Value {
     let doc = format!("v = {value}");
     match doc.parse::<toml::Table>() {
-        Ok(mut t) => t.remove("v").unwrap_or_else(|| toml::Value::String(value.to_owned())),
+        Ok(mut t) => t
+            .remove("v")
+            .unwrap_or_else(|| toml::Value::String(value.to_owned())),
         Err(_) => toml::Value::String(value.to_owned()),
     }
 }
@@ -374,7 +428,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     #[test]
@@ -387,10 +444,17 @@ mod tests {
     fn env_overrides_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.toml");
-        std::fs::write(&path, "listen = \"127.0.0.1:9000\"\n[pow]\ndifficulty = 3\n").unwrap();
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:9000\"\n[pow]\ndifficulty = 3\n",
+        )
+        .unwrap();
         let s = Settings::load_from(
             Some(&path),
-            env(&[("MELDPUNT_POW__DIFFICULTY", "7"), ("MELDPUNT_DATABASE", "/tmp/x.db")]),
+            env(&[
+                ("MELDPUNT_POW__DIFFICULTY", "7"),
+                ("MELDPUNT_DATABASE", "/tmp/x.db"),
+            ]),
         )
         .unwrap();
         assert_eq!(s.listen.port(), 9000);
@@ -412,7 +476,29 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("listen"), "{e}");
-        let e = Settings::load_from(None, env(&[("MELDPUNT_POW__T", "0")])).unwrap_err().to_string();
+        let e = Settings::load_from(None, env(&[("MELDPUNT_POW__T", "0")]))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("pow.t"), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod example_tests {
+    use super::*;
+
+    /// The shipped example parses and equals the defaults it documents.
+    #[test]
+    fn example_config_is_valid() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../meldpunt.example.toml");
+        let s = Settings::load_from(Some(&path), Vec::new()).unwrap();
+        let d = Settings::default();
+        assert_eq!(s.listen, d.listen);
+        assert_eq!(s.pow.difficulty, d.pow.difficulty);
+        assert_eq!(s.limits.attachment_bytes, d.limits.attachment_bytes);
+        assert_eq!(
+            s.rate_limit.case_guess.per_minute,
+            d.rate_limit.case_guess.per_minute
+        );
     }
 }

@@ -30,7 +30,9 @@ impl Day {
     /// The day that contains the Unix time `secs`.
     #[must_use]
     pub fn from_unix(secs: i64) -> Self {
-        Day { days: secs.div_euclid(86_400) }
+        Day {
+            days: secs.div_euclid(86_400),
+        }
     }
 
     /// From year, month (1..=12) and day (1..=31); `None` if out of range.
@@ -39,7 +41,9 @@ impl Day {
         if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
             return None;
         }
-        Some(Day { days: days_from_civil(y, m, d) })
+        Some(Day {
+            days: days_from_civil(y, m, d),
+        })
     }
 
     /// Year, month, day.
@@ -51,7 +55,9 @@ impl Day {
     /// `n` days later.
     #[must_use]
     pub fn plus_days(self, n: i64) -> Self {
-        Day { days: self.days.saturating_add(n) }
+        Day {
+            days: self.days.saturating_add(n),
+        }
     }
 
     /// `n` calendar months later; the day is clamped to the end of the month
@@ -63,7 +69,9 @@ impl Day {
         let ny = total.div_euclid(12);
         let nm = u32::try_from(total.rem_euclid(12)).unwrap_or(0) + 1;
         let nd = d.min(days_in_month(ny, nm));
-        Day { days: days_from_civil(ny, nm, nd) }
+        Day {
+            days: days_from_civil(ny, nm, nd),
+        }
     }
 
     /// Days from `self` to `other` (positive when `other` is later).
@@ -143,7 +151,10 @@ mod tests {
         assert_eq!(d.plus_months(1).to_string(), "2024-02-29");
         assert_eq!(d.plus_months(3).to_string(), "2024-04-30");
         assert_eq!(d.plus_days(7).to_string(), "2024-02-07");
-        assert_eq!(Day::parse("2023-11-30").unwrap().plus_months(3).to_string(), "2024-02-29");
+        assert_eq!(
+            Day::parse("2023-11-30").unwrap().plus_months(3).to_string(),
+            "2024-02-29"
+        );
         assert!(Day::parse("2023-02-29").is_none());
         assert!(Day::parse("2023-2-01").is_none());
         for n in [-1000i64, 0, 19_000, 20_000, 100_000] {

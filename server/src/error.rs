@@ -28,7 +28,11 @@ struct Body<'a> {
 impl ApiError {
     /// An error with any status.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into() }
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
     }
     /// 400: malformed request.
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
@@ -56,21 +60,36 @@ impl ApiError {
     }
     /// 429: rate limited.
     pub fn rate_limited() -> Self {
-        Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many requests; try again later")
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many requests; try again later",
+        )
     }
     /// 500: a fault of the server (never caused by input).
     pub fn internal() -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error",
+        )
     }
     /// 503: overloaded.
     pub fn unavailable() -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "server busy; try again later")
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "server busy; try again later",
+        )
     }
 
     /// The JSON response.
     #[must_use]
     pub fn to_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status).json(Body { error: self.code, message: &self.message })
+        HttpResponse::build(self.status).json(Body {
+            error: self.code,
+            message: &self.message,
+        })
     }
 }
 
@@ -79,6 +98,8 @@ impl std::fmt::Display for ApiError {
         write!(f, "{}: {}", self.code, self.message)
     }
 }
+
+impl std::error::Error for ApiError {}
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {

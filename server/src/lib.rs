@@ -4,7 +4,19 @@
 //! (validation, what happens) → [`store::Store`] (SQLite now, PostgreSQL possible). The server
 //! holds no secret key; [`verify`] is its whole use of `meldpunt-crypto`. See `docs/server.md`.
 #![forbid(unsafe_code)]
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
 pub mod admin;
 pub mod api;

@@ -103,7 +103,10 @@ impl Limiters {
     /// The address a request is keyed by.
     #[must_use]
     pub fn client(&self, req: &HttpRequest) -> IpAddr {
-        let peer = req.peer_addr().map(|a| a.ip()).unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        let peer = req
+            .peer_addr()
+            .map(|a| a.ip())
+            .unwrap_or(IpAddr::from([0, 0, 0, 0]));
         let ip = if Some(peer) == self.trusted_proxy {
             req.headers()
                 .get("x-forwarded-for")
@@ -118,7 +121,12 @@ impl Limiters {
     }
 
     /// Takes one request from the class's quotas, or answers 429.
-    pub fn check(&self, class: Class, req: &HttpRequest, metrics: &Metrics) -> Result<IpAddr, ApiError> {
+    pub fn check(
+        &self,
+        class: Class,
+        req: &HttpRequest,
+        metrics: &Metrics,
+    ) -> Result<IpAddr, ApiError> {
         let ip = self.client(req);
         let limiter = match class {
             Class::Public => &self.public,
@@ -140,7 +148,9 @@ impl Limiters {
     }
 
     fn is_shut_out(&self, ip: &IpAddr) -> bool {
-        let Ok(mut map) = self.shut_out.lock() else { return true };
+        let Ok(mut map) = self.shut_out.lock() else {
+            return true;
+        };
         match map.get(ip) {
             Some(until) if *until > Instant::now() => true,
             Some(_) => {
@@ -168,7 +178,14 @@ impl Limiters {
 
     /// Forgets addresses whose quotas have refilled.
     pub fn prune(&self) {
-        for l in [&self.public, &self.create, &self.case, &self.login, &self.advisor, &self.guess] {
+        for l in [
+            &self.public,
+            &self.create,
+            &self.case,
+            &self.login,
+            &self.advisor,
+            &self.guess,
+        ] {
             l.per_ip.retain_recent();
             l.per_ip.shrink_to_fit();
         }

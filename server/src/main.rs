@@ -130,7 +130,11 @@ fn init_logging(settings: &Settings) {
     let filter = format!("actix_server=warn,actix_http=warn,{}", settings.log);
     let filter = tracing_subscriber::EnvFilter::try_new(&filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(false).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -149,11 +153,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Admin { command } => {
             let store = serve::open_store(&settings)?;
             match command {
-                AdminCommand::Org { command: OrgCommand::Create { slug, name } } => {
+                AdminCommand::Org {
+                    command: OrgCommand::Create { slug, name },
+                } => {
                     admin::org_create(&*store, &slug, &name)?;
                 }
-                AdminCommand::Org { command: OrgCommand::List } => admin::org_list(&*store)?,
-                AdminCommand::Org { command: OrgCommand::Set(s) } => {
+                AdminCommand::Org {
+                    command: OrgCommand::List,
+                } => admin::org_list(&*store)?,
+                AdminCommand::Org {
+                    command: OrgCommand::Set(s),
+                } => {
                     let categories = s
                         .categories
                         .map(|c| serde_json::from_str::<Vec<Category>>(&c))
@@ -171,10 +181,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     };
                     admin::org_set(&*store, &s.slug, &update)?;
                 }
-                AdminCommand::Advisor { command: AdvisorCommand::Invite { org, branch, external } } => {
+                AdminCommand::Advisor {
+                    command:
+                        AdvisorCommand::Invite {
+                            org,
+                            branch,
+                            external,
+                        },
+                } => {
                     let org = if branch { None } else { org };
-                    let code =
-                        admin::advisor_invite(&*store, org.as_deref(), external, settings.advisor.invite_ttl_days)?;
+                    let code = admin::advisor_invite(
+                        &*store,
+                        org.as_deref(),
+                        external,
+                        settings.advisor.invite_ttl_days,
+                    )?;
                     writeln!(std::io::stdout(), "{code}")?;
                 }
             }

@@ -64,22 +64,74 @@ impl Metrics {
     pub fn render(&self) -> String {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         let mut out = String::new();
-        let _ = writeln!(out, "# HELP meldpunt_http_responses_total HTTP responses by status class.");
+        let _ = writeln!(
+            out,
+            "# HELP meldpunt_http_responses_total HTTP responses by status class."
+        );
         let _ = writeln!(out, "# TYPE meldpunt_http_responses_total counter");
-        for (class, c) in [("2xx", &self.http_2xx), ("3xx", &self.http_3xx), ("4xx", &self.http_4xx), ("5xx", &self.http_5xx)] {
-            let _ = writeln!(out, "meldpunt_http_responses_total{{class=\"{class}\"}} {}", get(c));
+        for (class, c) in [
+            ("2xx", &self.http_2xx),
+            ("3xx", &self.http_3xx),
+            ("4xx", &self.http_4xx),
+            ("5xx", &self.http_5xx),
+        ] {
+            let _ = writeln!(
+                out,
+                "meldpunt_http_responses_total{{class=\"{class}\"}} {}",
+                get(c)
+            );
         }
         let simple: [(&str, &str, &AtomicU64); 10] = [
-            ("meldpunt_cases_created_total", "Cases created.", &self.cases_created),
-            ("meldpunt_messages_posted_total", "Follow-ups and replies posted.", &self.messages_posted),
-            ("meldpunt_attachments_stored_total", "Attachments stored.", &self.attachments_stored),
-            ("meldpunt_attachment_bytes_total", "Attachment bytes stored.", &self.attachment_bytes),
-            ("meldpunt_advisor_logins_total", "Successful advisor logins.", &self.advisor_logins),
-            ("meldpunt_advisor_login_failures_total", "Failed advisor logins.", &self.advisor_login_failures),
-            ("meldpunt_pow_challenges_issued_total", "Proof-of-work challenges issued.", &self.pow_issued),
-            ("meldpunt_pow_rejected_total", "Proof-of-work solutions refused.", &self.pow_rejected),
-            ("meldpunt_rate_limited_total", "Requests refused by a rate limit.", &self.rate_limited),
-            ("meldpunt_case_token_failures_total", "Failed case-token lookups.", &self.case_token_failures),
+            (
+                "meldpunt_cases_created_total",
+                "Cases created.",
+                &self.cases_created,
+            ),
+            (
+                "meldpunt_messages_posted_total",
+                "Follow-ups and replies posted.",
+                &self.messages_posted,
+            ),
+            (
+                "meldpunt_attachments_stored_total",
+                "Attachments stored.",
+                &self.attachments_stored,
+            ),
+            (
+                "meldpunt_attachment_bytes_total",
+                "Attachment bytes stored.",
+                &self.attachment_bytes,
+            ),
+            (
+                "meldpunt_advisor_logins_total",
+                "Successful advisor logins.",
+                &self.advisor_logins,
+            ),
+            (
+                "meldpunt_advisor_login_failures_total",
+                "Failed advisor logins.",
+                &self.advisor_login_failures,
+            ),
+            (
+                "meldpunt_pow_challenges_issued_total",
+                "Proof-of-work challenges issued.",
+                &self.pow_issued,
+            ),
+            (
+                "meldpunt_pow_rejected_total",
+                "Proof-of-work solutions refused.",
+                &self.pow_rejected,
+            ),
+            (
+                "meldpunt_rate_limited_total",
+                "Requests refused by a rate limit.",
+                &self.rate_limited,
+            ),
+            (
+                "meldpunt_case_token_failures_total",
+                "Failed case-token lookups.",
+                &self.case_token_failures,
+            ),
         ];
         for (name, help, c) in simple {
             let _ = writeln!(out, "# HELP {name} {help}");

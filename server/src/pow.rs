@@ -61,7 +61,11 @@ impl PowGate {
     /// A gate with the instance's key.
     #[must_use]
     pub fn new(key: [u8; 32], settings: PowSettings) -> Self {
-        PowGate { key, settings, used: Mutex::new(HashMap::new()) }
+        PowGate {
+            key,
+            settings,
+            used: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Whether proofs are required.
@@ -73,10 +77,18 @@ impl PowGate {
     /// A fresh challenge.
     #[must_use]
     pub fn issue(&self) -> IssuedChallenge {
-        let params =
-            PowParams { m_kib: self.settings.m_kib, t: self.settings.t, difficulty: self.settings.difficulty };
+        let params = PowParams {
+            m_kib: self.settings.m_kib,
+            t: self.settings.t,
+            difficulty: self.settings.difficulty,
+        };
         let expires_at = now_secs() + i64::from(self.settings.ttl_secs);
-        let c = Challenge::make(&mut meldpunt_crypto::rng::os_rng(), &self.key, expires_at, params);
+        let c = Challenge::make(
+            &mut meldpunt_crypto::rng::os_rng(),
+            &self.key,
+            expires_at,
+            params,
+        );
         IssuedChallenge {
             challenge: URL_SAFE_NO_PAD.encode(c.as_bytes()),
             expires_at,
@@ -98,9 +110,13 @@ impl PowGate {
         let bytes = URL_SAFE_NO_PAD
             .decode(s.challenge.as_bytes())
             .map_err(|_| pow_error("bad_pow", "challenge is not base64url"))?;
-        let c = Challenge::from_bytes(&bytes).map_err(|_| pow_error("bad_pow", "challenge has the wrong length"))?;
+        let c = Challenge::from_bytes(&bytes)
+            .map_err(|_| pow_error("bad_pow", "challenge has the wrong length"))?;
         if !c.verify_mac(&self.key) {
-            return Err(pow_error("bad_pow", "challenge was not issued by this server"));
+            return Err(pow_error(
+                "bad_pow",
+                "challenge was not issued by this server",
+            ));
         }
         let now = now_secs();
         if c.is_expired(now) {

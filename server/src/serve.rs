@@ -50,10 +50,13 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
         Ok(p) => tracing::info!(cases = p.cases, uploads = p.uploads, "startup purge"),
         Err(source) => return Err(ServeError::Store { path, source }),
     }
-    let state = Arc::new(AppState::new(settings.clone(), store).map_err(|source| ServeError::Store {
-        path: settings.database.display().to_string(),
-        source,
-    })?);
+    let state =
+        Arc::new(
+            AppState::new(settings.clone(), store).map_err(|source| ServeError::Store {
+                path: settings.database.display().to_string(),
+                source,
+            })?,
+        );
 
     let housekeeping = Arc::clone(&state);
     actix_web::rt::spawn(async move {
@@ -63,8 +66,10 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
             tick.tick().await;
             housekeeping.prune_memory();
             n += 1;
-            if n % 60 == 0 {
-                let r = housekeeping.db(|s| s.purge(Day::today(), now_secs(), false)).await;
+            if n.is_multiple_of(60) {
+                let r = housekeeping
+                    .db(|s| s.purge(Day::today(), now_secs(), false))
+                    .await;
                 if let Err(e) = r {
                     tracing::error!(error = %e, "purge failed");
                 }
@@ -81,9 +86,17 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     if settings.workers > 0 {
         server = server.workers(settings.workers);
     }
-    let server = server.bind(addr).map_err(|source| ServeError::Io { addr, source })?;
+    let server = server
+        .bind(addr)
+        .map_err(|source| ServeError::Io { addr, source })?;
     // The port only: the log carries no addresses at all.
-    let port = server.addrs().first().map_or(addr.port(), std::net::SocketAddr::port);
+    let port = server
+        .addrs()
+        .first()
+        .map_or(addr.port(), std::net::SocketAddr::port);
     tracing::info!(port, "meldpunt listening");
-    server.run().await.map_err(|source| ServeError::Io { addr, source })
+    server
+        .run()
+        .await
+        .map_err(|source| ServeError::Io { addr, source })
 }

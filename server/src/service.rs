@@ -7,7 +7,10 @@ use std::sync::{Arc, Mutex};
 use actix_web::web;
 use sha2::{Digest, Sha256};
 
-use crate::api::{self, AdvisorOut, AttachmentOut, CaseSummary, CaseView, Deadlines, MessageOut, b64, unb64, unb64_exact};
+use crate::api::{
+    self, AdvisorOut, AttachmentOut, CaseSummary, CaseView, Deadlines, MessageOut, b64, unb64,
+    unb64_exact,
+};
 use crate::config::Settings;
 use crate::day::{Day, now_secs};
 use crate::error::{ApiError, ApiResult};
@@ -15,7 +18,8 @@ use crate::limits::Limiters;
 use crate::metrics::Metrics;
 use crate::pow::{PowGate, PowSolution};
 use crate::store::{
-    AdvisorKeys, CaseInfo, DetachedStanza, Id, NewAdvisor, NewCase, Sender, StanzaTarget, Store, StoreResult,
+    AdvisorKeys, CaseInfo, DetachedStanza, Id, NewAdvisor, NewCase, Sender, StanzaTarget, Store,
+    StoreResult,
 };
 use crate::verify::{self, Purpose};
 
@@ -23,6 +27,9 @@ use crate::verify::{self, Purpose};
 const MAX_LOGIN_CHALLENGES: usize = 100_000;
 /// Largest advisor photo, bytes.
 pub const MAX_PHOTO: usize = 64 * 1024;
+
+/// Outstanding login challenges: challenge → (identity key, expiry).
+type LoginChallenges = HashMap<[u8; 32], ([u8; 32], i64)>;
 
 /// Shared state of all workers.
 #[derive(Debug)]
@@ -37,8 +44,8 @@ pub struct AppState {
     pub limits: Limiters,
     /// Counters.
     pub metrics: Metrics,
-    /// Outstanding login challenges: challenge → (identity, expiry).
-    logins: Mutex<HashMap<[u8; 32], ([u8; 32], i64)>>,
+    /// Outstanding login challenges.
+    logins: Mutex<LoginChallenges>,
 }
 
 impl std::fmt::Debug for dyn Store {
@@ -73,10 +80,16 @@ pub fn random_id() -> Id {
 
 fn check_text(field: &str, value: &str, max: usize) -> ApiResult<()> {
     if value.chars().count() > max {
-        return Err(ApiError::bad_request("too_long", format!("`{field}` is longer than {max} characters")));
+        return Err(ApiError::bad_request(
+            "too_long",
+            format!("`{field}` is longer than {max} characters"),
+        ));
     }
     if value.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(ApiError::bad_request("bad_text", format!("`{field}` contains control characters")));
+        return Err(ApiError::bad_request(
+            "bad_text",
+            format!("`{field}` contains control characters"),
+        ));
     }
     Ok(())
 }
@@ -87,7 +100,10 @@ fn check_languages(langs: &[String]) -> ApiResult<()> {
     }
     for l in langs {
         if l.is_empty() || l.len() > 8 || !l.chars().all(|c| c.is_ascii_lowercase() || c == '-') {
-            return Err(ApiError::bad_request("bad_language", "languages are codes like `nl` or `en`"));
+            return Err(ApiError::bad_request(
+                "bad_language",
+                "languages are codes like `nl` or `en`",
+            ));
         }
     }
     Ok(())
@@ -148,7 +164,9 @@ impl AppState {
         }
         let (org, advisors) = self
             .db(move |s| {
-                let Some(org) = s.org_by_slug(&slug)? else { return Ok(None) };
+                let Some(org) = s.org_by_slug(&slug)? else {
+                    return Ok(None);
+                };
                 let advisors = s.advisors_for_org(org.id)?;
                 Ok(Some((org, advisors)))
             })
@@ -158,12 +176,21 @@ impl AppState {
         Ok(api::OrgPage {
             slug: org.slug,
             name: org.name,
-            intro: api::Texts { nl: org.intro_nl, en: org.intro_en },
-            code_of_conduct: api::Texts { nl: org.conduct_nl, en: org.conduct_en },
+            intro: api::Texts {
+                nl: org.intro_nl,
+                en: org.intro_en,
+            },
+            code_of_conduct: api::Texts {
+                nl: org.conduct_nl,
+                en: org.conduct_en,
+            },
             categories: org.categories,
             languages: org.languages,
             retention_days: org.retention_days,
-            advisors: advisors.iter().map(|a| AdvisorOut::from_keys(a, now)).collect(),
+            advisors: advisors
+                .iter()
+                .map(|a| AdvisorOut::from_keys(a, now))
+                .collect(),
         })
     }
 
@@ -173,27 +200,42 @@ impl AppState {
     /// structural checks and before the write.
     pub async fn create_case(self: &Arc<Self>, req: api::CreateCase) -> ApiResult<Day> {
         if req.org.is_empty() || req.org.len() > 64 {
-            return Err(ApiError::bad_request("bad_org", "`org` must be 1..=64 bytes"));
+            return Err(ApiError::bad_request(
+                "bad_org",
+                "`org` must be 1..=64 bytes",
+            ));
         }
         if req.advisors.is_empty() || req.advisors.len() > 32 {
-            return Err(ApiError::bad_request("bad_advisors", "address 1..=32 advisors"));
+            return Err(ApiError::bad_request(
+                "bad_advisors",
+                "address 1..=32 advisors",
+            ));
         }
         let mut advisor_ids = Vec::with_capacity(req.advisors.len());
         for a in &req.advisors {
             let id: Id = unb64_exact("advisors", a)?;
             if advisor_ids.contains(&id) {
-                return Err(ApiError::bad_request("bad_advisors", "an advisor is listed twice"));
+                return Err(ApiError::bad_request(
+                    "bad_advisors",
+                    "an advisor is listed twice",
+                ));
             }
             advisor_ids.push(id);
         }
         let token_hash: [u8; 32] = unb64_exact("token_hash", &req.token_hash)?;
-        let envelope = unb64("envelope", &req.envelope, self.settings.limits.message_bytes)?;
+        let envelope = unb64(
+            "envelope",
+            &req.envelope,
+            self.settings.limits.message_bytes,
+        )?;
         let info = verify::envelope(&envelope, Purpose::Report, &req.org)?;
 
         let slug = req.org.clone();
         let (org, visible) = self
             .db(move |s| {
-                let Some(org) = s.org_by_slug(&slug)? else { return Ok(None) };
+                let Some(org) = s.org_by_slug(&slug)? else {
+                    return Ok(None);
+                };
                 let advisors = s.advisors_for_org(org.id)?;
                 Ok(Some((org, advisors)))
             })
@@ -203,26 +245,41 @@ impl AppState {
         let addressed: Vec<&AdvisorKeys> = advisor_ids
             .iter()
             .map(|id| {
-                visible
-                    .iter()
-                    .find(|a| &a.advisor.id == id)
-                    .ok_or_else(|| ApiError::bad_request("bad_advisors", "an addressed advisor is unknown to this organisation"))
+                visible.iter().find(|a| &a.advisor.id == id).ok_or_else(|| {
+                    ApiError::bad_request(
+                        "bad_advisors",
+                        "an addressed advisor is unknown to this organisation",
+                    )
+                })
             })
             .collect::<ApiResult<_>>()?;
         check_stanzas(&info.key_ids, &addressed, now)?;
 
         self.check_pow(req.pow).await?;
         let day = Day::today();
-        let case = NewCase { id: random_id(), org_id: org.id, token_hash, advisors: advisor_ids, envelope, day };
+        let case = NewCase {
+            id: random_id(),
+            org_id: org.id,
+            token_hash,
+            advisors: advisor_ids,
+            envelope,
+            day,
+        };
         self.db(move |s| s.create_case(&case)).await?;
         self.metrics.inc(&self.metrics.cases_created);
         Ok(day)
     }
 
     /// Finds the case of a case token, counting failures against the client's address.
-    pub async fn case_by_token(&self, token: Option<&str>, ip: std::net::IpAddr) -> ApiResult<CaseInfo> {
+    pub async fn case_by_token(
+        &self,
+        token: Option<&str>,
+        ip: std::net::IpAddr,
+    ) -> ApiResult<CaseInfo> {
         let hash = token.and_then(verify::case_token_hash);
-        let Some(hash) = hash else { return Err(self.limits.token_failure(ip, &self.metrics)) };
+        let Some(hash) = hash else {
+            return Err(self.limits.token_failure(ip, &self.metrics));
+        };
         let found = self.db(move |s| s.case_by_token(&hash)).await?;
         match found {
             Some(c) => Ok(c),
@@ -253,15 +310,29 @@ impl AppState {
             created: case.created.to_string(),
             updated: case.updated.to_string(),
             deadlines: None,
-            advisors: advisors.iter().map(|a| AdvisorOut::from_keys(a, now)).collect(),
+            advisors: advisors
+                .iter()
+                .map(|a| AdvisorOut::from_keys(a, now))
+                .collect(),
             messages: messages.iter().map(|m| MessageOut::of(m, None)).collect(),
-            attachments: attachments.iter().map(|a| AttachmentOut::of(a, None)).collect(),
+            attachments: attachments
+                .iter()
+                .map(|a| AttachmentOut::of(a, None))
+                .collect(),
         })
     }
 
     /// A reporter's follow-up: sealed to the advisors on the case.
-    pub async fn follow_up(self: &Arc<Self>, case: CaseInfo, req: api::PostFollowUp) -> ApiResult<u32> {
-        let envelope = unb64("envelope", &req.envelope, self.settings.limits.message_bytes)?;
+    pub async fn follow_up(
+        self: &Arc<Self>,
+        case: CaseInfo,
+        req: api::PostFollowUp,
+    ) -> ApiResult<u32> {
+        let envelope = unb64(
+            "envelope",
+            &req.envelope,
+            self.settings.limits.message_bytes,
+        )?;
         let info = verify::envelope(&envelope, Purpose::Message, &case.org_slug)?;
         let ids = case.advisors.clone();
         let advisors = self
@@ -277,7 +348,10 @@ impl AppState {
             .await?;
         let now = now_secs();
         // Advisors left without any valid key cannot be sealed to; all others must be.
-        let reachable: Vec<&AdvisorKeys> = advisors.iter().filter(|a| a.valid_bundles(now).next().is_some()).collect();
+        let reachable: Vec<&AdvisorKeys> = advisors
+            .iter()
+            .filter(|a| a.valid_bundles(now).next().is_some())
+            .collect();
         check_stanzas(&info.key_ids, &reachable, now)?;
         self.check_pow(req.pow).await?;
         self.add_message(case.id, Sender::Reporter, envelope).await
@@ -285,7 +359,9 @@ impl AppState {
 
     async fn add_message(&self, case: Id, sender: Sender, envelope: Vec<u8>) -> ApiResult<u32> {
         let max = self.settings.limits.messages_per_case;
-        let seq = self.db(move |s| s.add_message(&case, sender, &envelope, Day::today(), max)).await?;
+        let seq = self
+            .db(move |s| s.add_message(&case, sender, &envelope, Day::today(), max))
+            .await?;
         self.metrics.inc(&self.metrics.messages_posted);
         Ok(seq)
     }
@@ -302,7 +378,10 @@ impl AppState {
         let bundle = verify::bundle(&unb64("bundle", &req.bundle, 256)?, &identity, now)?;
         let p = req.profile;
         if p.display_name.trim().is_empty() {
-            return Err(ApiError::bad_request("bad_profile", "`display_name` must not be empty"));
+            return Err(ApiError::bad_request(
+                "bad_profile",
+                "`display_name` must not be empty",
+            ));
         }
         check_text("display_name", &p.display_name, 100)?;
         check_text("bio", &p.bio, 2000)?;
@@ -310,12 +389,20 @@ impl AppState {
         let photo = match (p.photo, p.photo_type) {
             (Some(photo), Some(t)) => {
                 if !matches!(t.as_str(), "image/jpeg" | "image/png" | "image/webp") {
-                    return Err(ApiError::bad_request("bad_photo", "`photo_type` must be image/jpeg, image/png or image/webp"));
+                    return Err(ApiError::bad_request(
+                        "bad_photo",
+                        "`photo_type` must be image/jpeg, image/png or image/webp",
+                    ));
                 }
                 Some((unb64("photo", &photo, MAX_PHOTO)?, t))
             }
             (None, None) => None,
-            _ => return Err(ApiError::bad_request("bad_photo", "`photo` and `photo_type` go together")),
+            _ => {
+                return Err(ApiError::bad_request(
+                    "bad_photo",
+                    "`photo` and `photo_type` go together",
+                ));
+            }
         };
         let code_hash = sha256(normalise_invite(&req.invite).as_bytes());
         let new = NewAdvisor {
@@ -333,7 +420,11 @@ impl AppState {
             })
             .await
             .map_err(|e| match e.code {
-                "not_found" => ApiError::new(actix_web::http::StatusCode::FORBIDDEN, "bad_invite", "unknown, used or expired invite"),
+                "not_found" => ApiError::new(
+                    actix_web::http::StatusCode::FORBIDDEN,
+                    "bad_invite",
+                    "unknown, used or expired invite",
+                ),
                 _ => e,
             })?
             .ok_or_else(ApiError::internal)?;
@@ -365,7 +456,11 @@ impl AppState {
         let identity = verify::identity(&unb64("identity", &req.identity, 64)?)?;
         let challenge: [u8; 32] = unb64_exact("challenge", &req.challenge)?;
         let signature = unb64("signature", &req.signature, 64)?;
-        let entry = self.logins.lock().map_err(|_| ApiError::internal())?.remove(&challenge);
+        let entry = self
+            .logins
+            .lock()
+            .map_err(|_| ApiError::internal())?
+            .remove(&challenge);
         let now = now_secs();
         let ok_challenge = matches!(entry, Some((id, exp)) if id == identity && exp > now);
         if !ok_challenge || !verify::login_signature(&identity, &challenge, &signature) {
@@ -381,14 +476,16 @@ impl AppState {
         let expires = now + i64::from(self.settings.advisor.session_ttl_secs);
         let hash = sha256(&token);
         let id = advisor.id;
-        self.db(move |s| s.create_session(hash, &id, expires)).await?;
+        self.db(move |s| s.create_session(hash, &id, expires))
+            .await?;
         self.metrics.inc(&self.metrics.advisor_logins);
         Ok((b64(&token), expires, id))
     }
 
     /// The advisor of a bearer token.
     pub async fn session(&self, bearer: Option<&str>) -> ApiResult<AdvisorKeys> {
-        let unauthorized = || ApiError::unauthorized("bad_session", "missing, unknown or expired session");
+        let unauthorized =
+            || ApiError::unauthorized("bad_session", "missing, unknown or expired session");
         let token = bearer.ok_or_else(unauthorized)?;
         let token: [u8; 32] = unb64_exact("session", token).map_err(|_| unauthorized())?;
         let hash = sha256(&token);
@@ -438,11 +535,20 @@ impl AppState {
                         advisors.push(k);
                     }
                 }
-                Ok((s.messages(&id)?, s.attachments(&id)?, s.detached_stanzas(&id, &advisor)?, advisors))
+                Ok((
+                    s.messages(&id)?,
+                    s.attachments(&id)?,
+                    s.detached_stanzas(&id, &advisor)?,
+                    advisors,
+                ))
             })
             .await?;
         let for_target = |t: &StanzaTarget| -> Vec<String> {
-            stanzas.iter().filter(|s| &s.target == t).map(|s| b64(&s.stanza)).collect()
+            stanzas
+                .iter()
+                .filter(|s| &s.target == t)
+                .map(|s| b64(&s.stanza))
+                .collect()
         };
         let now = now_secs();
         Ok(CaseView {
@@ -452,7 +558,10 @@ impl AppState {
             created: case.created.to_string(),
             updated: case.updated.to_string(),
             deadlines: Some(Deadlines::of(&case, Day::today())),
-            advisors: advisors.iter().map(|a| AdvisorOut::from_keys(a, now)).collect(),
+            advisors: advisors
+                .iter()
+                .map(|a| AdvisorOut::from_keys(a, now))
+                .collect(),
             messages: messages
                 .iter()
                 .map(|m| MessageOut::of(m, Some(for_target(&StanzaTarget::Message(m.seq)))))
@@ -466,7 +575,11 @@ impl AppState {
 
     /// An advisor's reply (sealed to the reporter's key, opaque to the server).
     pub async fn reply(&self, case: CaseInfo, req: api::PostReply) -> ApiResult<u32> {
-        let envelope = unb64("envelope", &req.envelope, self.settings.limits.message_bytes)?;
+        let envelope = unb64(
+            "envelope",
+            &req.envelope,
+            self.settings.limits.message_bytes,
+        )?;
         verify::envelope(&envelope, Purpose::Message, &case.org_slug)?;
         self.add_message(case.id, Sender::Advisor, envelope).await
     }
@@ -474,20 +587,30 @@ impl AppState {
     /// Sets the status.
     pub async fn set_status(&self, case: CaseInfo, status: crate::store::Status) -> ApiResult<()> {
         let id = case.id;
-        self.db(move |s| s.set_status(&id, status, Day::today())).await
+        self.db(move |s| s.set_status(&id, status, Day::today()))
+            .await
     }
 
     /// Shares a case with another advisor of the same organisation (or a branch-wide one).
     pub async fn share(&self, case: CaseInfo, req: api::Share) -> ApiResult<()> {
         let target: Id = unb64_exact("advisor", &req.advisor)?;
-        let limit = self.settings.limits.messages_per_case as usize + self.settings.limits.attachments_per_case as usize;
+        let limit = self.settings.limits.messages_per_case as usize
+            + self.settings.limits.attachments_per_case as usize;
         if req.stanzas.len() > limit {
-            return Err(ApiError::bad_request("too_many", "more stanzas than the case can hold"));
+            return Err(ApiError::bad_request(
+                "too_many",
+                "more stanzas than the case can hold",
+            ));
         }
         let org_id = case.org_id;
         let advisor = self.db(move |s| s.advisor(&target)).await?;
-        let Some(advisor) = advisor.filter(|a| a.advisor.org_id.is_none() || a.advisor.org_id == Some(org_id)) else {
-            return Err(ApiError::bad_request("bad_advisor", "no such advisor for this organisation"));
+        let Some(advisor) =
+            advisor.filter(|a| a.advisor.org_id.is_none() || a.advisor.org_id == Some(org_id))
+        else {
+            return Err(ApiError::bad_request(
+                "bad_advisor",
+                "no such advisor for this organisation",
+            ));
         };
         let now = now_secs();
         let mut stanzas = Vec::with_capacity(req.stanzas.len());
@@ -495,43 +618,66 @@ impl AppState {
             let stanza = unb64("stanza", &s.stanza, verify::STANZA_LEN)?;
             let key_id = verify::detached_stanza(&stanza)?;
             if !advisor.has_valid_key(&key_id, now) {
-                return Err(ApiError::bad_request("bad_stanza", "stanza is not for a valid key of that advisor"));
+                return Err(ApiError::bad_request(
+                    "bad_stanza",
+                    "stanza is not for a valid key of that advisor",
+                ));
             }
             let target = match (s.message, &s.attachment) {
                 (Some(seq), None) => StanzaTarget::Message(seq),
                 (None, Some(a)) => StanzaTarget::Attachment(unb64_exact("attachment", a)?),
                 _ => {
-                    return Err(ApiError::bad_request("bad_stanza", "each stanza names either `message` or `attachment`"));
+                    return Err(ApiError::bad_request(
+                        "bad_stanza",
+                        "each stanza names either `message` or `attachment`",
+                    ));
                 }
             };
             stanzas.push(DetachedStanza { target, stanza });
         }
         let id = case.id;
-        self.db(move |s| s.share_case(&id, &target, &stanzas, Day::today())).await
+        self.db(move |s| s.share_case(&id, &target, &stanzas, Day::today()))
+            .await
     }
 
     /// Publishes a new key bundle (rotation).
     pub async fn publish_bundle(&self, me: &AdvisorKeys, req: api::PublishBundle) -> ApiResult<()> {
-        let bundle = verify::bundle(&unb64("bundle", &req.bundle, 256)?, &me.advisor.identity_pk, now_secs())?;
+        let bundle = verify::bundle(
+            &unb64("bundle", &req.bundle, 256)?,
+            &me.advisor.identity_pk,
+            now_secs(),
+        )?;
         let id = me.advisor.id;
         self.db(move |s| s.add_bundle(&id, &bundle)).await
     }
 
     /// Publishes a revocation of one of the advisor's keys.
-    pub async fn publish_revocation(&self, me: &AdvisorKeys, req: api::PublishRevocation) -> ApiResult<()> {
-        let rev = verify::revocation(&unb64("revocation", &req.revocation, 256)?, &me.advisor.identity_pk)?;
+    pub async fn publish_revocation(
+        &self,
+        me: &AdvisorKeys,
+        req: api::PublishRevocation,
+    ) -> ApiResult<()> {
+        let rev = verify::revocation(
+            &unb64("revocation", &req.revocation, 256)?,
+            &me.advisor.identity_pk,
+        )?;
         let id = me.advisor.id;
-        self.db(move |s| s.add_revocation(&id, &rev)).await.map_err(|e| match e.code {
-            "not_found" => ApiError::bad_request("bad_revocation", "not one of your keys"),
-            _ => e,
-        })
+        self.db(move |s| s.add_revocation(&id, &rev))
+            .await
+            .map_err(|e| match e.code {
+                "not_found" => ApiError::bad_request("bad_revocation", "not one of your keys"),
+                _ => e,
+            })
     }
 }
 
 /// Invite codes are compared after removing separators and upper-casing.
 #[must_use]
 pub fn normalise_invite(code: &str) -> String {
-    code.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect()
+    code.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
 }
 
 /// Checks the recipients of a reporter's envelope: every advisor in `advisors` has a stanza
@@ -546,9 +692,15 @@ fn check_stanzas(key_ids: &[[u8; 16]], advisors: &[&AdvisorKeys], now: i64) -> A
             ));
         }
     }
-    let foreign = key_ids.iter().filter(|k| !advisors.iter().any(|a| a.has_valid_key(k, now))).count();
+    let foreign = key_ids
+        .iter()
+        .filter(|k| !advisors.iter().any(|a| a.has_valid_key(k, now)))
+        .count();
     if foreign > 1 {
-        return Err(ApiError::bad_request("bad_envelope", "the envelope is sealed to unknown keys"));
+        return Err(ApiError::bad_request(
+            "bad_envelope",
+            "the envelope is sealed to unknown keys",
+        ));
     }
     Ok(())
 }

@@ -109,7 +109,11 @@ pub fn revocation(bytes: &[u8], identity: &[u8; 32]) -> Result<StoredRevocation,
         return Err(bad("revocation is signed by another identity".into()));
     }
     r.verify().map_err(|e| bad(format!("revocation: {e}")))?;
-    Ok(StoredRevocation { key_id: *r.key_id().as_bytes(), bytes: r.to_bytes(), revoked_at: r.revoked_at() })
+    Ok(StoredRevocation {
+        key_id: *r.key_id().as_bytes(),
+        bytes: r.to_bytes(),
+        revoked_at: r.revoked_at(),
+    })
 }
 
 /// Whether a parse failure only means "not enough bytes yet" (for streamed uploads).

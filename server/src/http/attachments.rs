@@ -35,7 +35,9 @@ fn upload_id(raw: &str) -> ApiResult<Id> {
 }
 
 fn pow_header(req: &HttpRequest) -> ApiResult<Option<PowSolution>> {
-    let Some(v) = req.headers().get("meldpunt-pow") else { return Ok(None) };
+    let Some(v) = req.headers().get("meldpunt-pow") else {
+        return Ok(None);
+    };
     let bad = || ApiError::bad_request("bad_pow", "Meldpunt-Pow must be `<challenge>.<nonce>`");
     let v = v.to_str().map_err(|_| bad())?;
     let (challenge, nonce) = v.trim().split_once('.').ok_or_else(bad)?;
@@ -43,7 +45,10 @@ fn pow_header(req: &HttpRequest) -> ApiResult<Option<PowSolution>> {
     if challenge.len() > 200 {
         return Err(bad());
     }
-    Ok(Some(PowSolution { challenge: challenge.to_owned(), nonce }))
+    Ok(Some(PowSolution {
+        challenge: challenge.to_owned(),
+        nonce,
+    }))
 }
 
 pub(super) async fn reporter_upload(
@@ -55,7 +60,16 @@ pub(super) async fn reporter_upload(
     let case = reporter_auth(&req, &state).await?;
     let id = upload_id(&path)?;
     let pow = pow_header(&req)?;
-    upload(&req, state.into_inner(), case, id, Sender::Reporter, Some(pow), payload).await
+    upload(
+        &req,
+        state.into_inner(),
+        case,
+        id,
+        Sender::Reporter,
+        Some(pow),
+        payload,
+    )
+    .await
 }
 
 pub(super) async fn advisor_upload(
@@ -68,10 +82,23 @@ pub(super) async fn advisor_upload(
     let (case, att) = path.into_inner();
     let case = state.advisor_case(&me, &case).await?;
     let id = upload_id(&att)?;
-    upload(&req, state.into_inner(), case, id, Sender::Advisor, None, payload).await
+    upload(
+        &req,
+        state.into_inner(),
+        case,
+        id,
+        Sender::Advisor,
+        None,
+        payload,
+    )
+    .await
 }
 
-pub(super) async fn reporter_download(req: HttpRequest, state: State, path: web::Path<String>) -> ApiResult<HttpResponse> {
+pub(super) async fn reporter_download(
+    req: HttpRequest,
+    state: State,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let case = reporter_auth(&req, &state).await?;
     let id = api::parse_id(&path)?;
     download(state.into_inner(), case.id, id).await
@@ -171,14 +198,23 @@ async fn upload(
     // 3. The body, chunk by chunk.
     let max_count = state.settings.limits.attachments_per_case;
     let case_id = case.id;
-    state.db(move |s| s.begin_attachment(&case_id, &id, sender, Day::today(), max_count)).await?;
-    let mut guard = UploadGuard { store: Arc::clone(&state.store), case: case_id, id, armed: true };
+    state
+        .db(move |s| s.begin_attachment(&case_id, &id, sender, Day::today(), max_count))
+        .await?;
+    let mut guard = UploadGuard {
+        store: Arc::clone(&state.store),
+        case: case_id,
+        id,
+        armed: true,
+    };
     let mut total = buf.len() as u64;
     let mut seq: u32 = 0;
     loop {
         while buf.len() >= STORE_CHUNK {
             let chunk: Bytes = buf.split_to(STORE_CHUNK).freeze();
-            state.db(move |s| s.append_attachment_chunk(&case_id, &id, seq, &chunk)).await?;
+            state
+                .db(move |s| s.append_attachment_chunk(&case_id, &id, seq, &chunk))
+                .await?;
             seq += 1;
         }
         if ended {
@@ -198,12 +234,16 @@ async fn upload(
     }
     if !buf.is_empty() {
         let chunk: Bytes = buf.split().freeze();
-        state.db(move |s| s.append_attachment_chunk(&case_id, &id, seq, &chunk)).await?;
+        state
+            .db(move |s| s.append_attachment_chunk(&case_id, &id, seq, &chunk))
+            .await?;
         seq += 1;
     }
     verify::check_payload_len(total - info.header_len as u64)?;
     let case_max = state.settings.limits.case_attachment_bytes;
-    state.db(move |s| s.finish_attachment(&case_id, &id, total, seq, case_max)).await?;
+    state
+        .db(move |s| s.finish_attachment(&case_id, &id, total, seq, case_max))
+        .await?;
     guard.armed = false;
     state.metrics.inc(&state.metrics.attachments_stored);
     state.metrics.add(&state.metrics.attachment_bytes, total);

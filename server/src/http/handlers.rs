@@ -46,14 +46,22 @@ pub(super) async fn metrics(state: State) -> ApiResult<HttpResponse> {
     if !state.settings.metrics {
         return Err(ApiError::not_found("no such resource"));
     }
-    Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(state.metrics.render()))
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(state.metrics.render()))
 }
 
 pub(super) async fn openapi() -> HttpResponse {
-    HttpResponse::Ok().content_type("application/json").body(super::OPENAPI)
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(super::OPENAPI)
 }
 
-pub(super) async fn org_page(req: HttpRequest, state: State, slug: web::Path<String>) -> ApiResult<HttpResponse> {
+pub(super) async fn org_page(
+    req: HttpRequest,
+    state: State,
+    slug: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     state.limits.check(Class::Public, &req, &state.metrics)?;
     Ok(HttpResponse::Ok().json(state.org_page(slug.into_inner()).await?))
 }
@@ -64,7 +72,11 @@ pub(super) async fn pow_challenge(req: HttpRequest, state: State) -> ApiResult<H
     Ok(HttpResponse::Ok().json(state.pow.issue()))
 }
 
-pub(super) async fn create_case(req: HttpRequest, state: State, body: web::Json<api::CreateCase>) -> ApiResult<HttpResponse> {
+pub(super) async fn create_case(
+    req: HttpRequest,
+    state: State,
+    body: web::Json<api::CreateCase>,
+) -> ApiResult<HttpResponse> {
     state.limits.check(Class::Create, &req, &state.metrics)?;
     let day = arc(&state).create_case(body.into_inner()).await?;
     Ok(HttpResponse::Created().json(json!({"status": "new", "created": day.to_string()})))
@@ -85,7 +97,11 @@ pub(super) async fn reporter_message(
     Ok(HttpResponse::Created().json(json!({"seq": seq})))
 }
 
-pub(super) async fn register(req: HttpRequest, state: State, body: web::Json<api::Register>) -> ApiResult<HttpResponse> {
+pub(super) async fn register(
+    req: HttpRequest,
+    state: State,
+    body: web::Json<api::Register>,
+) -> ApiResult<HttpResponse> {
     state.limits.check(Class::Login, &req, &state.metrics)?;
     Ok(HttpResponse::Created().json(state.register(body.into_inner()).await?))
 }
@@ -97,13 +113,19 @@ pub(super) async fn login_challenge(
 ) -> ApiResult<HttpResponse> {
     state.limits.check(Class::Login, &req, &state.metrics)?;
     let (challenge, expires_at) = state.login_challenge(&body)?;
-    Ok(HttpResponse::Ok().json(json!({"challenge": api::b64(&challenge), "expires_at": expires_at})))
+    Ok(HttpResponse::Ok()
+        .json(json!({"challenge": api::b64(&challenge), "expires_at": expires_at})))
 }
 
-pub(super) async fn login(req: HttpRequest, state: State, body: web::Json<api::Login>) -> ApiResult<HttpResponse> {
+pub(super) async fn login(
+    req: HttpRequest,
+    state: State,
+    body: web::Json<api::Login>,
+) -> ApiResult<HttpResponse> {
     state.limits.check(Class::Login, &req, &state.metrics)?;
     let (token, expires_at, id) = state.login(body.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(json!({"token": token, "expires_at": expires_at, "advisor": api::b64(&id)})))
+    Ok(HttpResponse::Ok()
+        .json(json!({"token": token, "expires_at": expires_at, "advisor": api::b64(&id)})))
 }
 
 pub(super) async fn logout(req: HttpRequest, state: State) -> ApiResult<HttpResponse> {
@@ -120,10 +142,19 @@ pub(super) async fn me(req: HttpRequest, state: State) -> ApiResult<HttpResponse
         Some(id) => state.db(move |s| s.org_by_id(id)).await?.map(|o| o.slug),
         None => None,
     };
-    let mut out = serde_json::to_value(api::AdvisorOut::from_keys(&me, api::now())).map_err(|_| ApiError::internal())?;
+    let mut out = serde_json::to_value(api::AdvisorOut::from_keys(&me, api::now()))
+        .map_err(|_| ApiError::internal())?;
     if let Some(obj) = out.as_object_mut() {
         obj.insert("org".into(), json!(org));
-        obj.insert("all_bundles".into(), json!(me.bundles.iter().map(|b| api::b64(&b.bytes)).collect::<Vec<_>>()));
+        obj.insert(
+            "all_bundles".into(),
+            json!(
+                me.bundles
+                    .iter()
+                    .map(|b| api::b64(&b.bytes))
+                    .collect::<Vec<_>>()
+            ),
+        );
     }
     Ok(HttpResponse::Ok().json(out))
 }
@@ -153,7 +184,11 @@ pub(super) async fn inbox(req: HttpRequest, state: State) -> ApiResult<HttpRespo
     Ok(HttpResponse::Ok().json(json!({"cases": state.inbox(&me).await?})))
 }
 
-pub(super) async fn advisor_case(req: HttpRequest, state: State, id: web::Path<String>) -> ApiResult<HttpResponse> {
+pub(super) async fn advisor_case(
+    req: HttpRequest,
+    state: State,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let me = advisor_auth(&req, &state).await?;
     let case = state.advisor_case(&me, &id).await?;
     Ok(HttpResponse::Ok().json(state.advisor_view(&me, case).await?))

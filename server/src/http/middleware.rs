@@ -34,7 +34,10 @@ pub async fn log_requests(
     let method = req.method().clone();
     let res = next.call(req).await?;
     let status = res.status().as_u16();
-    let route = res.request().match_pattern().unwrap_or_else(|| "(unmatched)".to_owned());
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "(unmatched)".to_owned());
     state.metrics.response(status);
     tracing::info!(
         target: "meldpunt::http",
@@ -56,7 +59,9 @@ impl Headers {
     /// From the settings.
     #[must_use]
     pub fn new(settings: &Settings) -> Self {
-        Headers { hsts: settings.hsts }
+        Headers {
+            hsts: settings.hsts,
+        }
     }
 }
 
@@ -68,6 +73,7 @@ pub async fn security_headers(
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let path = req.path().to_owned();
     let mut res = next.call(req).await?;
+    let is_error = res.status().is_client_error() || res.status().is_server_error();
     let h = res.headers_mut();
     let set = |h: &mut header::HeaderMap, name: HeaderName, value: &'static str| {
         h.insert(name, HeaderValue::from_static(value));
@@ -75,16 +81,36 @@ pub async fn security_headers(
     set(h, header::CONTENT_SECURITY_POLICY, CSP);
     set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(h, header::REFERRER_POLICY, "no-referrer");
-    set(h, HeaderName::from_static("cross-origin-opener-policy"), "same-origin");
-    set(h, HeaderName::from_static("cross-origin-resource-policy"), "same-origin");
-    set(h, HeaderName::from_static("permissions-policy"), PERMISSIONS);
+    set(
+        h,
+        HeaderName::from_static("cross-origin-opener-policy"),
+        "same-origin",
+    );
+    set(
+        h,
+        HeaderName::from_static("cross-origin-resource-policy"),
+        "same-origin",
+    );
+    set(
+        h,
+        HeaderName::from_static("permissions-policy"),
+        PERMISSIONS,
+    );
     set(h, header::X_FRAME_OPTIONS, "DENY");
     if cfg.hsts {
-        set(h, header::STRICT_TRANSPORT_SECURITY, "max-age=63072000; includeSubDomains");
+        set(
+            h,
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=63072000; includeSubDomains",
+        );
     }
-    let api = path.starts_with("/api/") || path == "/healthz" || path == "/metrics";
+    let api = is_error || path.starts_with("/api/") || path == "/healthz" || path == "/metrics";
     if api || !h.contains_key(header::CACHE_CONTROL) {
-        set(h, header::CACHE_CONTROL, if api { "no-store" } else { "no-cache" });
+        set(
+            h,
+            header::CACHE_CONTROL,
+            if api { "no-store" } else { "no-cache" },
+        );
     }
     Ok(res)
 }
@@ -115,13 +141,15 @@ pub async fn json_errors(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let http_req = req.request().clone();
+    // (The request must not be cloned before routing: the router needs it exclusively.)
     let res = match next.call(req).await {
         Ok(res) => res.map_into_boxed_body(),
         Err(e) => {
+            // Only middleware fails this way (handler errors are already responses); the
+            // dispatcher renders the returned error with `ApiError`'s JSON body.
             let status = e.as_response_error().status_code();
-            let api = ApiError::new(status, code_for(status), status.canonical_reason().unwrap_or("error"));
-            return Ok(ServiceResponse::new(http_req, api.to_response()));
+            let reason = status.canonical_reason().unwrap_or("error").to_lowercase();
+            return Err(ApiError::new(status, code_for(status), reason).into());
         }
     };
     let status = res.status();

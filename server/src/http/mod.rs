@@ -35,7 +35,6 @@ pub enum Body {
 }
 
 /// One API route.
-#[derive(Debug)]
 pub struct RouteDef {
     /// HTTP method.
     pub method: Method,
@@ -46,41 +45,152 @@ pub struct RouteDef {
     route: Route,
 }
 
+impl std::fmt::Debug for RouteDef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.method, self.path)
+    }
+}
+
 fn def(method: Method, path: &'static str, body: Body, route: Route) -> RouteDef {
-    RouteDef { method, path, body, route }
+    RouteDef {
+        method,
+        path,
+        body,
+        route,
+    }
 }
 
 /// Every route of the API and the operational endpoints.
 #[must_use]
 pub fn routes() -> Vec<RouteDef> {
-    use handlers as h;
     use Body::{Envelope, Register, Share, Small, Stream};
+    use handlers as h;
     vec![
         def(Method::GET, "/healthz", Small, web::get().to(h::healthz)),
         def(Method::GET, "/metrics", Small, web::get().to(h::metrics)),
-        def(Method::GET, "/api/v1/openapi.json", Small, web::get().to(h::openapi)),
+        def(
+            Method::GET,
+            "/api/v1/openapi.json",
+            Small,
+            web::get().to(h::openapi),
+        ),
         // public
-        def(Method::GET, "/api/v1/orgs/{slug}", Small, web::get().to(h::org_page)),
-        def(Method::POST, "/api/v1/pow", Small, web::post().to(h::pow_challenge)),
+        def(
+            Method::GET,
+            "/api/v1/orgs/{slug}",
+            Small,
+            web::get().to(h::org_page),
+        ),
+        def(
+            Method::POST,
+            "/api/v1/pow",
+            Small,
+            web::post().to(h::pow_challenge),
+        ),
         // reporter
-        def(Method::POST, "/api/v1/cases", Envelope, web::post().to(h::create_case)),
-        def(Method::GET, "/api/v1/case", Small, web::get().to(h::reporter_case)),
-        def(Method::POST, "/api/v1/case/messages", Envelope, web::post().to(h::reporter_message)),
-        def(Method::PUT, "/api/v1/case/attachments/{id}", Stream, web::put().to(attachments::reporter_upload)),
-        def(Method::GET, "/api/v1/case/attachments/{id}", Small, web::get().to(attachments::reporter_download)),
+        def(
+            Method::POST,
+            "/api/v1/cases",
+            Envelope,
+            web::post().to(h::create_case),
+        ),
+        def(
+            Method::GET,
+            "/api/v1/case",
+            Small,
+            web::get().to(h::reporter_case),
+        ),
+        def(
+            Method::POST,
+            "/api/v1/case/messages",
+            Envelope,
+            web::post().to(h::reporter_message),
+        ),
+        def(
+            Method::PUT,
+            "/api/v1/case/attachments/{id}",
+            Stream,
+            web::put().to(attachments::reporter_upload),
+        ),
+        def(
+            Method::GET,
+            "/api/v1/case/attachments/{id}",
+            Small,
+            web::get().to(attachments::reporter_download),
+        ),
         // advisors
-        def(Method::POST, "/api/v1/advisor/register", Register, web::post().to(h::register)),
-        def(Method::POST, "/api/v1/advisor/login/challenge", Small, web::post().to(h::login_challenge)),
-        def(Method::POST, "/api/v1/advisor/login", Small, web::post().to(h::login)),
-        def(Method::POST, "/api/v1/advisor/logout", Small, web::post().to(h::logout)),
-        def(Method::GET, "/api/v1/advisor/me", Small, web::get().to(h::me)),
-        def(Method::POST, "/api/v1/advisor/keys", Small, web::post().to(h::publish_bundle)),
-        def(Method::POST, "/api/v1/advisor/revocations", Small, web::post().to(h::publish_revocation)),
-        def(Method::GET, "/api/v1/advisor/cases", Small, web::get().to(h::inbox)),
-        def(Method::GET, "/api/v1/advisor/cases/{id}", Small, web::get().to(h::advisor_case)),
-        def(Method::POST, "/api/v1/advisor/cases/{id}/messages", Envelope, web::post().to(h::reply)),
-        def(Method::PUT, "/api/v1/advisor/cases/{id}/status", Small, web::put().to(h::set_status)),
-        def(Method::POST, "/api/v1/advisor/cases/{id}/share", Share, web::post().to(h::share)),
+        def(
+            Method::POST,
+            "/api/v1/advisor/register",
+            Register,
+            web::post().to(h::register),
+        ),
+        def(
+            Method::POST,
+            "/api/v1/advisor/login/challenge",
+            Small,
+            web::post().to(h::login_challenge),
+        ),
+        def(
+            Method::POST,
+            "/api/v1/advisor/login",
+            Small,
+            web::post().to(h::login),
+        ),
+        def(
+            Method::POST,
+            "/api/v1/advisor/logout",
+            Small,
+            web::post().to(h::logout),
+        ),
+        def(
+            Method::GET,
+            "/api/v1/advisor/me",
+            Small,
+            web::get().to(h::me),
+        ),
+        def(
+            Method::POST,
+            "/api/v1/advisor/keys",
+            Small,
+            web::post().to(h::publish_bundle),
+        ),
+        def(
+            Method::POST,
+            "/api/v1/advisor/revocations",
+            Small,
+            web::post().to(h::publish_revocation),
+        ),
+        def(
+            Method::GET,
+            "/api/v1/advisor/cases",
+            Small,
+            web::get().to(h::inbox),
+        ),
+        def(
+            Method::GET,
+            "/api/v1/advisor/cases/{id}",
+            Small,
+            web::get().to(h::advisor_case),
+        ),
+        def(
+            Method::POST,
+            "/api/v1/advisor/cases/{id}/messages",
+            Envelope,
+            web::post().to(h::reply),
+        ),
+        def(
+            Method::PUT,
+            "/api/v1/advisor/cases/{id}/status",
+            Small,
+            web::put().to(h::set_status),
+        ),
+        def(
+            Method::POST,
+            "/api/v1/advisor/cases/{id}/share",
+            Share,
+            web::post().to(h::share),
+        ),
         def(
             Method::PUT,
             "/api/v1/advisor/cases/{id}/attachments/{att}",
@@ -102,22 +212,30 @@ fn json_limit(body: Body, state: &AppState) -> usize {
         Body::Small | Body::Stream => 16 * 1024,
         Body::Register => 128 * 1024,
         Body::Envelope => l.message_bytes.div_ceil(3) * 4 + 16 * 1024,
-        Body::Share => (l.messages_per_case as usize + l.attachments_per_case as usize) * 256 + 16 * 1024,
+        Body::Share => {
+            (l.messages_per_case as usize + l.attachments_per_case as usize) * 256 + 16 * 1024
+        }
     }
 }
 
 fn json_error(err: actix_web::error::JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
     use actix_web::error::JsonPayloadError as E;
     let api = match &err {
-        E::OverflowKnownLength { .. } | E::Overflow { .. } => ApiError::too_large("request body is too large"),
+        E::OverflowKnownLength { .. } | E::Overflow { .. } => {
+            ApiError::too_large("request body is too large")
+        }
         E::ContentType => ApiError::new(
             actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
             "send Content-Type: application/json",
         ),
         E::Deserialize(e) if e.is_data() => ApiError::bad_request("invalid_request", e.to_string()),
-        E::Deserialize(e) if e.is_eof() => ApiError::bad_request("invalid_json", "request body is not complete JSON"),
-        E::Deserialize(_) => ApiError::bad_request("invalid_json", "request body is not valid JSON"),
+        E::Deserialize(e) if e.is_eof() => {
+            ApiError::bad_request("invalid_json", "request body is not complete JSON")
+        }
+        E::Deserialize(_) => {
+            ApiError::bad_request("invalid_json", "request body is not valid JSON")
+        }
         _ => ApiError::bad_request("invalid_body", "cannot read the request body"),
     };
     api.into()
@@ -163,7 +281,13 @@ pub fn configure(state: Arc<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
                     resource = resource.route(d.route);
                 }
             }
-            cfg.service(resource.app_data(web::JsonConfig::default().limit(limit).error_handler(json_error)));
+            cfg.service(
+                resource.app_data(
+                    web::JsonConfig::default()
+                        .limit(limit)
+                        .error_handler(json_error),
+                ),
+            );
         }
         static_files::configure(cfg);
     }
@@ -194,4 +318,39 @@ pub fn app(
             let state = for_log.clone();
             async move { middleware::log_requests(state, req, next).await }
         }))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    /// Every route of the app is in `docs/api/openapi.json` and every operation there is a
+    /// route of the app.
+    #[test]
+    fn openapi_matches_routes() {
+        let doc: serde_json::Value = serde_json::from_str(OPENAPI).unwrap();
+        let mut documented = BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for method in item.as_object().unwrap().keys() {
+                documented.insert((method.to_uppercase(), path.clone()));
+            }
+        }
+        let served: BTreeSet<(String, String)> = routes()
+            .iter()
+            .map(|r| (r.method.as_str().to_owned(), r.path.to_owned()))
+            .collect();
+        assert_eq!(routes().len(), served.len(), "a route is listed twice");
+        let missing: Vec<_> = served.difference(&documented).collect();
+        let extra: Vec<_> = documented.difference(&served).collect();
+        assert!(
+            missing.is_empty(),
+            "routes missing from openapi.json: {missing:?}"
+        );
+        assert!(
+            extra.is_empty(),
+            "openapi.json documents routes that do not exist: {extra:?}"
+        );
+    }
 }

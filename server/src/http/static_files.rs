@@ -44,9 +44,15 @@ fn candidates(root: &Path, path: &str) -> Option<Vec<PathBuf>> {
     let parts: Vec<&str> = rel.split('/').collect();
     if let ["o", slug] | ["o", slug, ""] = parts.as_slice()
         && !slug.is_empty()
-        && slug.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     {
-        return Some(vec![root.join("o").join("index.html"), root.join("org.html"), root.join("index.html")]);
+        return Some(vec![
+            root.join("o").join("index.html"),
+            root.join("org.html"),
+            root.join("index.html"),
+        ]);
     }
     let rel_path = Path::new(rel);
     for c in rel_path.components() {
@@ -71,7 +77,9 @@ async fn serve(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<HttpRe
     if req.path().starts_with("/api/") {
         return Err(not_found());
     }
-    let Some(root) = state.settings.static_dir.clone() else { return Err(not_found()) };
+    let Some(root) = state.settings.static_dir.clone() else {
+        return Err(not_found());
+    };
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return Err(ApiError::new(
             actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
@@ -107,8 +115,17 @@ mod tests {
         assert!(candidates(root, "/../etc/passwd").is_none());
         assert!(candidates(root, "/a/../../x").is_none());
         assert!(candidates(root, "/.git/config").is_none());
-        assert_eq!(candidates(root, "/").unwrap(), vec![PathBuf::from("/www/index.html")]);
-        assert_eq!(candidates(root, "/pkg/app.js").unwrap(), vec![PathBuf::from("/www/pkg/app.js")]);
-        assert_eq!(candidates(root, "/o/acme").unwrap()[0], PathBuf::from("/www/o/index.html"));
+        assert_eq!(
+            candidates(root, "/").unwrap(),
+            vec![PathBuf::from("/www/index.html")]
+        );
+        assert_eq!(
+            candidates(root, "/pkg/app.js").unwrap(),
+            vec![PathBuf::from("/www/pkg/app.js")]
+        );
+        assert_eq!(
+            candidates(root, "/o/acme").unwrap()[0],
+            PathBuf::from("/www/o/index.html")
+        );
     }
 }

@@ -385,8 +385,12 @@ pub trait Store: Send + Sync + 'static {
 
     // --- advisors
     /// Stores an invite (`code_hash` = SHA-256 of the code).
-    fn create_invite(&self, code_hash: [u8; 32], scope: InviteScope, expires_at: i64)
-    -> StoreResult<()>;
+    fn create_invite(
+        &self,
+        code_hash: [u8; 32],
+        scope: InviteScope,
+        expires_at: i64,
+    ) -> StoreResult<()>;
     /// Redeems an invite and creates the advisor with a first key bundle, atomically.
     /// `NotFound` if the invite is unknown, used or expired.
     fn register_advisor(
@@ -409,8 +413,12 @@ pub trait Store: Send + Sync + 'static {
 
     // --- sessions
     /// Stores a session (`token_hash` = SHA-256 of the bearer token).
-    fn create_session(&self, token_hash: [u8; 32], advisor: &Id, expires_at: i64)
-    -> StoreResult<()>;
+    fn create_session(
+        &self,
+        token_hash: [u8; 32],
+        advisor: &Id,
+        expires_at: i64,
+    ) -> StoreResult<()>;
     /// The advisor of an unexpired session.
     fn session(&self, token_hash: &[u8; 32], now: i64) -> StoreResult<Option<Id>>;
     /// Ends a session.

@@ -11,12 +11,14 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{
+    Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
+};
 
 use super::{
     Advisor, AdvisorKeys, AttachmentInfo, CaseInfo, Category, DetachedStanza, Id, InviteScope,
-    MessageRow, NewAdvisor, NewCase, OrgUpdate, Organisation, Purged, Sender, StanzaTarget,
-    Status, Store, StoreError, StoreResult, StoredBundle, StoredRevocation,
+    MessageRow, NewAdvisor, NewCase, OrgUpdate, Organisation, Purged, Sender, StanzaTarget, Status,
+    Store, StoreError, StoreResult, StoredBundle, StoredRevocation,
 };
 use crate::day::Day;
 
@@ -177,15 +179,21 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
 }
 
 fn id_from(v: Vec<u8>) -> rusqlite::Result<Id> {
-    v.try_into().map_err(|_| rusqlite::Error::InvalidColumnType(0, "id".into(), rusqlite::types::Type::Blob))
+    v.try_into().map_err(|_| {
+        rusqlite::Error::InvalidColumnType(0, "id".into(), rusqlite::types::Type::Blob)
+    })
 }
 
 fn arr32(v: Vec<u8>) -> rusqlite::Result<[u8; 32]> {
-    v.try_into().map_err(|_| rusqlite::Error::InvalidColumnType(0, "key".into(), rusqlite::types::Type::Blob))
+    v.try_into().map_err(|_| {
+        rusqlite::Error::InvalidColumnType(0, "key".into(), rusqlite::types::Type::Blob)
+    })
 }
 
 fn day_from(s: &str) -> rusqlite::Result<Day> {
-    Day::parse(s).ok_or_else(|| rusqlite::Error::InvalidColumnType(0, "day".into(), rusqlite::types::Type::Text))
+    Day::parse(s).ok_or_else(|| {
+        rusqlite::Error::InvalidColumnType(0, "day".into(), rusqlite::types::Type::Text)
+    })
 }
 
 fn opt_day(s: Option<String>) -> rusqlite::Result<Option<Day>> {
@@ -193,8 +201,9 @@ fn opt_day(s: Option<String>) -> rusqlite::Result<Option<Day>> {
 }
 
 fn json_list<T: serde::de::DeserializeOwned>(s: &str) -> rusqlite::Result<Vec<T>> {
-    serde_json::from_str(s)
-        .map_err(|_| rusqlite::Error::InvalidColumnType(0, "json".into(), rusqlite::types::Type::Text))
+    serde_json::from_str(s).map_err(|_| {
+        rusqlite::Error::InvalidColumnType(0, "json".into(), rusqlite::types::Type::Text)
+    })
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> StoreResult<String> {
@@ -244,7 +253,11 @@ fn keys_of(conn: &Connection, advisor: Advisor) -> rusqlite::Result<AdvisorKeys>
         .query_map([&advisor.id[..]], |r| {
             Ok(StoredBundle {
                 key_id: r.get::<_, Vec<u8>>(0)?.try_into().map_err(|_| {
-                    rusqlite::Error::InvalidColumnType(0, "key_id".into(), rusqlite::types::Type::Blob)
+                    rusqlite::Error::InvalidColumnType(
+                        0,
+                        "key_id".into(),
+                        rusqlite::types::Type::Blob,
+                    )
                 })?,
                 bytes: r.get(1)?,
                 not_before: r.get(2)?,
@@ -259,14 +272,22 @@ fn keys_of(conn: &Connection, advisor: Advisor) -> rusqlite::Result<AdvisorKeys>
         .query_map([&advisor.id[..]], |r| {
             Ok(StoredRevocation {
                 key_id: r.get::<_, Vec<u8>>(0)?.try_into().map_err(|_| {
-                    rusqlite::Error::InvalidColumnType(0, "key_id".into(), rusqlite::types::Type::Blob)
+                    rusqlite::Error::InvalidColumnType(
+                        0,
+                        "key_id".into(),
+                        rusqlite::types::Type::Blob,
+                    )
                 })?,
                 bytes: r.get(1)?,
                 revoked_at: r.get(2)?,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(AdvisorKeys { advisor, bundles, revocations })
+    Ok(AdvisorKeys {
+        advisor,
+        bundles,
+        revocations,
+    })
 }
 
 const CASE_COLUMNS: &str = "c.id, o.slug, c.org_id, c.status, c.created_day, c.updated_day, c.acknowledged_day, c.closed_day";
@@ -299,7 +320,9 @@ fn case_row(conn: &Connection, r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseIn
         "SELECT seq, sender FROM messages WHERE case_id = ?1 ORDER BY seq DESC LIMIT 1",
     )?;
     if let Some((seq, sender)) = stmt
-        .query_row([&id[..]], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?)))
+        .query_row([&id[..]], |r| {
+            Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?))
+        })
         .optional()?
     {
         info.message_count = seq.saturating_add(1);
@@ -308,8 +331,14 @@ fn case_row(conn: &Connection, r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseIn
     Ok(info)
 }
 
-fn case_where(conn: &Connection, clause: &str, p: &[&dyn rusqlite::ToSql]) -> rusqlite::Result<Option<CaseInfo>> {
-    let sql = format!("SELECT {CASE_COLUMNS} FROM cases c JOIN organisations o ON o.id = c.org_id WHERE {clause}");
+fn case_where(
+    conn: &Connection,
+    clause: &str,
+    p: &[&dyn rusqlite::ToSql],
+) -> rusqlite::Result<Option<CaseInfo>> {
+    let sql = format!(
+        "SELECT {CASE_COLUMNS} FROM cases c JOIN organisations o ON o.id = c.org_id WHERE {clause}"
+    );
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut rows = stmt.query(p)?;
     match rows.next()? {
@@ -330,7 +359,9 @@ impl SqliteStore {
             .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
             .map_err(db)?;
         if !mode.eq_ignore_ascii_case("wal") {
-            return Err(StoreError::Db(format!("cannot enable WAL (journal_mode={mode})")));
+            return Err(StoreError::Db(format!(
+                "cannot enable WAL (journal_mode={mode})"
+            )));
         }
         configure(&writer).map_err(db)?;
         migrate(&mut writer)?;
@@ -344,7 +375,11 @@ impl SqliteStore {
             configure(&conn).map_err(db)?;
             readers.push(Mutex::new(conn));
         }
-        Ok(SqliteStore { writer: Mutex::new(writer), readers, next_reader: AtomicUsize::new(0) })
+        Ok(SqliteStore {
+            writer: Mutex::new(writer),
+            readers,
+            next_reader: AtomicUsize::new(0),
+        })
     }
 
     fn write(&self) -> StoreResult<MutexGuard<'_, Connection>> {
@@ -370,7 +405,9 @@ impl SqliteStore {
 
     fn tx<T>(&self, f: impl FnOnce(&Transaction<'_>) -> StoreResult<T>) -> StoreResult<T> {
         let mut conn = self.write()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
         let out = f(&tx)?;
         tx.commit().map_err(db)?;
         Ok(out)
@@ -378,7 +415,9 @@ impl SqliteStore {
 
     /// Schema version after migrations (for tests).
     pub fn schema_version(&self) -> StoreResult<u32> {
-        self.read()?.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(db)
+        self.read()?
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(db)
     }
 }
 
@@ -394,7 +433,9 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
         )));
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive).map_err(db)?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Exclusive)
+            .map_err(db)?;
         tx.execute_batch(sql).map_err(db)?;
         tx.pragma_update(None, "user_version", i + 1).map_err(db)?;
         tx.commit().map_err(db)?;
@@ -429,18 +470,24 @@ impl Store for SqliteStore {
     fn pow_key(&self) -> StoreResult<[u8; 32]> {
         let key: Vec<u8> = self
             .read()?
-            .query_row("SELECT pow_key FROM instance WHERE id = 1", [], |r| r.get(0))
+            .query_row("SELECT pow_key FROM instance WHERE id = 1", [], |r| {
+                r.get(0)
+            })
             .map_err(db)?;
-        key.try_into().map_err(|_| StoreError::Db("bad pow key".into()))
+        key.try_into()
+            .map_err(|_| StoreError::Db("bad pow key".into()))
     }
 
     fn create_org(&self, slug: &str, name: &str) -> StoreResult<i64> {
         self.tx(|tx| {
-            match tx.execute("INSERT INTO organisations (slug, name) VALUES (?1, ?2)", params![slug, name]) {
+            match tx.execute(
+                "INSERT INTO organisations (slug, name) VALUES (?1, ?2)",
+                params![slug, name],
+            ) {
                 Ok(_) => Ok(tx.last_insert_rowid()),
-                Err(e) if is_unique_violation(&e) => {
-                    Err(StoreError::Conflict(format!("organisation `{slug}` exists")))
-                }
+                Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(format!(
+                    "organisation `{slug}` exists"
+                ))),
                 Err(e) => Err(db(e)),
             }
         })
@@ -473,7 +520,9 @@ impl Store for SqliteStore {
     fn org_by_slug(&self, slug: &str) -> StoreResult<Option<Organisation>> {
         let conn = self.read()?;
         let mut stmt = conn
-            .prepare_cached(&format!("SELECT {ORG_COLUMNS} FROM organisations WHERE slug = ?1"))
+            .prepare_cached(&format!(
+                "SELECT {ORG_COLUMNS} FROM organisations WHERE slug = ?1"
+            ))
             .map_err(db)?;
         stmt.query_row([slug], org_row).optional().map_err(db)
     }
@@ -481,7 +530,9 @@ impl Store for SqliteStore {
     fn org_by_id(&self, id: i64) -> StoreResult<Option<Organisation>> {
         let conn = self.read()?;
         let mut stmt = conn
-            .prepare_cached(&format!("SELECT {ORG_COLUMNS} FROM organisations WHERE id = ?1"))
+            .prepare_cached(&format!(
+                "SELECT {ORG_COLUMNS} FROM organisations WHERE id = ?1"
+            ))
             .map_err(db)?;
         stmt.query_row([id], org_row).optional().map_err(db)
     }
@@ -489,13 +540,20 @@ impl Store for SqliteStore {
     fn list_orgs(&self) -> StoreResult<Vec<Organisation>> {
         let conn = self.read()?;
         let mut stmt = conn
-            .prepare_cached(&format!("SELECT {ORG_COLUMNS} FROM organisations ORDER BY slug"))
+            .prepare_cached(&format!(
+                "SELECT {ORG_COLUMNS} FROM organisations ORDER BY slug"
+            ))
             .map_err(db)?;
         let rows = stmt.query_map([], org_row).map_err(db)?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)
     }
 
-    fn create_invite(&self, code_hash: [u8; 32], scope: InviteScope, expires_at: i64) -> StoreResult<()> {
+    fn create_invite(
+        &self,
+        code_hash: [u8; 32],
+        scope: InviteScope,
+        expires_at: i64,
+    ) -> StoreResult<()> {
         self.tx(|tx| {
             tx.execute(
                 "INSERT INTO invites (code_hash, org_id, external, expires_at) VALUES (?1, ?2, ?3, ?4)",
@@ -561,7 +619,9 @@ impl Store for SqliteStore {
     fn advisor(&self, id: &Id) -> StoreResult<Option<AdvisorKeys>> {
         let conn = self.read()?;
         let advisor = conn
-            .prepare_cached(&format!("SELECT {ADVISOR_COLUMNS} FROM advisors WHERE id = ?1"))
+            .prepare_cached(&format!(
+                "SELECT {ADVISOR_COLUMNS} FROM advisors WHERE id = ?1"
+            ))
             .map_err(db)?
             .query_row([&id[..]], advisor_row)
             .optional()
@@ -571,11 +631,13 @@ impl Store for SqliteStore {
 
     fn advisor_by_identity(&self, pk: &[u8; 32]) -> StoreResult<Option<Advisor>> {
         let conn = self.read()?;
-        conn.prepare_cached(&format!("SELECT {ADVISOR_COLUMNS} FROM advisors WHERE identity_pk = ?1"))
-            .map_err(db)?
-            .query_row([&pk[..]], advisor_row)
-            .optional()
-            .map_err(db)
+        conn.prepare_cached(&format!(
+            "SELECT {ADVISOR_COLUMNS} FROM advisors WHERE identity_pk = ?1"
+        ))
+        .map_err(db)?
+        .query_row([&pk[..]], advisor_row)
+        .optional()
+        .map_err(db)
     }
 
     fn advisors_for_org(&self, org_id: i64) -> StoreResult<Vec<AdvisorKeys>> {
@@ -590,7 +652,11 @@ impl Store for SqliteStore {
             .map_err(db)?
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(db)?;
-        advisors.into_iter().map(|a| keys_of(&conn, a)).collect::<rusqlite::Result<Vec<_>>>().map_err(db)
+        advisors
+            .into_iter()
+            .map(|a| keys_of(&conn, a))
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(db)
     }
 
     fn add_bundle(&self, advisor: &Id, bundle: &StoredBundle) -> StoreResult<()> {
@@ -600,7 +666,11 @@ impl Store for SqliteStore {
     fn add_revocation(&self, advisor: &Id, rev: &StoredRevocation) -> StoreResult<()> {
         self.tx(|tx| {
             let owner: Option<Vec<u8>> = tx
-                .query_row("SELECT advisor_id FROM key_bundles WHERE key_id = ?1", [&rev.key_id[..]], |r| r.get(0))
+                .query_row(
+                    "SELECT advisor_id FROM key_bundles WHERE key_id = ?1",
+                    [&rev.key_id[..]],
+                    |r| r.get(0),
+                )
                 .optional()
                 .map_err(db)?;
             if owner.as_deref() != Some(&advisor[..]) {
@@ -611,13 +681,20 @@ impl Store for SqliteStore {
                 params![&rev.key_id[..], rev.bytes, rev.revoked_at],
             ) {
                 Ok(_) => Ok(()),
-                Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict("key already revoked".into())),
+                Err(e) if is_unique_violation(&e) => {
+                    Err(StoreError::Conflict("key already revoked".into()))
+                }
                 Err(e) => Err(db(e)),
             }
         })
     }
 
-    fn create_session(&self, token_hash: [u8; 32], advisor: &Id, expires_at: i64) -> StoreResult<()> {
+    fn create_session(
+        &self,
+        token_hash: [u8; 32],
+        advisor: &Id,
+        expires_at: i64,
+    ) -> StoreResult<()> {
         self.tx(|tx| {
             tx.execute(
                 "INSERT INTO sessions (token_hash, advisor_id, expires_at) VALUES (?1, ?2, ?3)",
@@ -631,7 +708,9 @@ impl Store for SqliteStore {
     fn session(&self, token_hash: &[u8; 32], now: i64) -> StoreResult<Option<Id>> {
         let conn = self.read()?;
         let id: Option<Vec<u8>> = conn
-            .prepare_cached("SELECT advisor_id FROM sessions WHERE token_hash = ?1 AND expires_at > ?2")
+            .prepare_cached(
+                "SELECT advisor_id FROM sessions WHERE token_hash = ?1 AND expires_at > ?2",
+            )
             .map_err(db)?
             .query_row(params![&token_hash[..], now], |r| r.get(0))
             .optional()
@@ -641,7 +720,11 @@ impl Store for SqliteStore {
 
     fn delete_session(&self, token_hash: &[u8; 32]) -> StoreResult<()> {
         self.tx(|tx| {
-            tx.execute("DELETE FROM sessions WHERE token_hash = ?1", [&token_hash[..]]).map_err(db)?;
+            tx.execute(
+                "DELETE FROM sessions WHERE token_hash = ?1",
+                [&token_hash[..]],
+            )
+            .map_err(db)?;
             Ok(())
         })
     }
@@ -677,9 +760,22 @@ impl Store for SqliteStore {
     }
 
     fn case_by_token(&self, token_hash: &[u8; 32]) -> StoreResult<Option<CaseInfo>> {
-        // The index finds the row; the caller compares the hash again in constant time.
+        // The unique index finds the row (its timing can only tell about the hash, which
+        // reveals nothing about the token); the stored hash is then compared in constant time.
         let conn = self.read()?;
-        case_where(&conn, "c.token_hash = ?1", &[&&token_hash[..]]).map_err(db)
+        let stored: Option<Vec<u8>> = conn
+            .prepare_cached("SELECT token_hash FROM cases WHERE token_hash = ?1")
+            .map_err(db)?
+            .query_row([&token_hash[..]], |r| r.get(0))
+            .optional()
+            .map_err(db)?;
+        let Some(stored) = stored.and_then(|s| <[u8; 32]>::try_from(s).ok()) else {
+            return Ok(None);
+        };
+        if !meldpunt_crypto::pickup::token_hash_eq(&stored, token_hash) {
+            return Ok(None);
+        }
+        case_where(&conn, "c.token_hash = ?1", &[&&stored[..]]).map_err(db)
     }
 
     fn case_for_advisor(&self, case: &Id, advisor: &Id) -> StoreResult<Option<CaseInfo>> {
@@ -719,7 +815,11 @@ impl Store for SqliteStore {
                 Ok(MessageRow {
                     seq: r.get(0)?,
                     sender: Sender::parse(&sender).ok_or_else(|| {
-                        rusqlite::Error::InvalidColumnType(1, "sender".into(), rusqlite::types::Type::Text)
+                        rusqlite::Error::InvalidColumnType(
+                            1,
+                            "sender".into(),
+                            rusqlite::types::Type::Text,
+                        )
                     })?,
                     created: day_from(&r.get::<_, String>(2)?)?,
                     envelope: r.get(3)?,
@@ -729,7 +829,14 @@ impl Store for SqliteStore {
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)
     }
 
-    fn add_message(&self, case: &Id, sender: Sender, envelope: &[u8], day: Day, max: u32) -> StoreResult<u32> {
+    fn add_message(
+        &self,
+        case: &Id,
+        sender: Sender,
+        envelope: &[u8],
+        day: Day,
+        max: u32,
+    ) -> StoreResult<u32> {
         let day = day.to_string();
         self.tx(|tx| {
             let next: u32 = tx
@@ -767,7 +874,13 @@ impl Store for SqliteStore {
         })
     }
 
-    fn share_case(&self, case: &Id, advisor: &Id, stanzas: &[DetachedStanza], day: Day) -> StoreResult<()> {
+    fn share_case(
+        &self,
+        case: &Id,
+        advisor: &Id,
+        stanzas: &[DetachedStanza],
+        day: Day,
+    ) -> StoreResult<()> {
         let day = day.to_string();
         self.tx(|tx| {
             let messages: Vec<(i64, u32)> = tx
@@ -857,16 +970,30 @@ impl Store for SqliteStore {
                     (Some(seq), _) => StanzaTarget::Message(seq),
                     (None, Some(a)) => StanzaTarget::Attachment(id_from(a)?),
                     (None, None) => {
-                        return Err(rusqlite::Error::InvalidColumnType(0, "target".into(), rusqlite::types::Type::Null));
+                        return Err(rusqlite::Error::InvalidColumnType(
+                            0,
+                            "target".into(),
+                            rusqlite::types::Type::Null,
+                        ));
                     }
                 };
-                Ok(DetachedStanza { target, stanza: r.get(2)? })
+                Ok(DetachedStanza {
+                    target,
+                    stanza: r.get(2)?,
+                })
             })
             .map_err(db)?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)
     }
 
-    fn begin_attachment(&self, case: &Id, id: &Id, sender: Sender, day: Day, max_count: u32) -> StoreResult<()> {
+    fn begin_attachment(
+        &self,
+        case: &Id,
+        id: &Id,
+        sender: Sender,
+        day: Day,
+        max_count: u32,
+    ) -> StoreResult<()> {
         self.tx(|tx| {
             let count: u32 = tx
                 .query_row("SELECT count(*) FROM attachments WHERE case_id = ?1", [&case[..]], |r| r.get(0))
@@ -885,7 +1012,13 @@ impl Store for SqliteStore {
         })
     }
 
-    fn append_attachment_chunk(&self, case: &Id, id: &Id, seq: u32, data: &[u8]) -> StoreResult<()> {
+    fn append_attachment_chunk(
+        &self,
+        case: &Id,
+        id: &Id,
+        seq: u32,
+        data: &[u8],
+    ) -> StoreResult<()> {
         self.tx(|tx| {
             let row = attachment_row_id(tx, case, id, false)?;
             tx.execute(
@@ -897,7 +1030,14 @@ impl Store for SqliteStore {
         })
     }
 
-    fn finish_attachment(&self, case: &Id, id: &Id, size: u64, chunks: u32, max_case_bytes: u64) -> StoreResult<()> {
+    fn finish_attachment(
+        &self,
+        case: &Id,
+        id: &Id,
+        size: u64,
+        chunks: u32,
+        max_case_bytes: u64,
+    ) -> StoreResult<()> {
         self.tx(|tx| {
             let row = attachment_row_id(tx, case, id, false)?;
             let stored: u32 = tx
@@ -951,7 +1091,9 @@ impl Store for SqliteStore {
                  WHERE case_id = ?1 AND complete = 1 ORDER BY id",
             )
             .map_err(db)?;
-        let rows = stmt.query_map([&case[..]], attachment_info_row).map_err(db)?;
+        let rows = stmt
+            .query_map([&case[..]], attachment_info_row)
+            .map_err(db)?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)
     }
 
@@ -963,7 +1105,9 @@ impl Store for SqliteStore {
                  WHERE case_id = ?1 AND public_id = ?2 AND complete = 1",
             )
             .map_err(db)?;
-        stmt.query_row(params![&case[..], &id[..]], attachment_info_row).optional().map_err(db)
+        stmt.query_row(params![&case[..], &id[..]], attachment_info_row)
+            .optional()
+            .map_err(db)
     }
 
     fn attachment_chunk(&self, case: &Id, id: &Id, seq: u32) -> StoreResult<Option<Vec<u8>>> {
@@ -974,7 +1118,9 @@ impl Store for SqliteStore {
                  WHERE a.case_id = ?1 AND a.public_id = ?2 AND a.complete = 1 AND c.seq = ?3",
             )
             .map_err(db)?;
-        stmt.query_row(params![&case[..], &id[..], seq], |r| r.get(0)).optional().map_err(db)
+        stmt.query_row(params![&case[..], &id[..], seq], |r| r.get(0))
+            .optional()
+            .map_err(db)
     }
 
     fn purge(&self, today: Day, now: i64, all_uploads: bool) -> StoreResult<Purged> {
@@ -988,26 +1134,36 @@ impl Store for SqliteStore {
                      JOIN organisations o ON o.id = c.org_id WHERE c.status = 'closed'",
                 )
                 .map_err(db)?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(db)?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .map_err(db)?;
             rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)?
         };
         self.tx(|tx| {
             let mut purged = Purged::default();
             for (id, closed_day, retention) in &closed {
-                let Some(closed) = Day::parse(closed_day) else { continue };
+                let Some(closed) = Day::parse(closed_day) else {
+                    continue;
+                };
                 if closed.plus_days(i64::from(*retention)) < today {
                     purged.cases += tx
-                        .execute("DELETE FROM cases WHERE id = ?1 AND status = 'closed'", [id])
+                        .execute(
+                            "DELETE FROM cases WHERE id = ?1 AND status = 'closed'",
+                            [id],
+                        )
                         .map_err(db)? as u64;
                 }
             }
-            purged.sessions =
-                tx.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now]).map_err(db)? as u64;
-            purged.invites =
-                tx.execute("DELETE FROM invites WHERE expires_at <= ?1", [now]).map_err(db)? as u64;
+            purged.sessions = tx
+                .execute("DELETE FROM sessions WHERE expires_at <= ?1", [now])
+                .map_err(db)? as u64;
+            purged.invites = tx
+                .execute("DELETE FROM invites WHERE expires_at <= ?1", [now])
+                .map_err(db)? as u64;
             if all_uploads {
-                purged.uploads =
-                    tx.execute("DELETE FROM attachments WHERE complete = 0", []).map_err(db)? as u64;
+                purged.uploads = tx
+                    .execute("DELETE FROM attachments WHERE complete = 0", [])
+                    .map_err(db)? as u64;
             }
             Ok(purged)
         })
@@ -1015,7 +1171,9 @@ impl Store for SqliteStore {
 
     fn backup(&self, path: &Path) -> StoreResult<()> {
         let conn = self.read()?;
-        let target = path.to_str().ok_or_else(|| StoreError::Db("backup path is not UTF-8".into()))?;
+        let target = path
+            .to_str()
+            .ok_or_else(|| StoreError::Db("backup path is not UTF-8".into()))?;
         conn.execute("VACUUM INTO ?1", [target]).map_err(db)?;
         Ok(())
     }
