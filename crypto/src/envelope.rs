@@ -259,7 +259,7 @@ fn wrap<R: CryptoRng + ?Sized>(
 /// Opens one stanza with one key; `None` on any failure.
 fn unwrap_stanza(stanza: &Stanza, key: &DecryptionKey, purpose: Purpose, org: &str) -> Option<ContentKey> {
     let info = stanza_info(purpose, org, &stanza.key_id);
-    let mut ctx = hpke::setup_base_r(&stanza.enc, key.secret(), &info).ok()?;
+    let mut ctx = hpke::setup_base_r_for(&stanza.enc, key, &info).ok()?;
     let mut ck = Zeroizing::new([0u8; 32]);
     let (body, tag) = stanza.wrapped_key.split_at(32);
     ck.copy_from_slice(body);

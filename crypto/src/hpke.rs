@@ -217,9 +217,18 @@ pub fn encap_deterministic(
 /// `Decap(enc, skR)`. Any 32 bytes are a valid X25519 encoding (RFC 9180 §7.1.1); a
 /// low-order `enc` fails with [`HpkeError::ZeroSharedSecret`].
 pub fn decap(enc: &[u8; N_ENC], sk_r: &StaticSecret) -> Result<SharedSecret, HpkeError> {
+    decap_with_public(enc, sk_r, &PublicKey::from(sk_r))
+}
+
+/// `Decap` when the caller already holds `pkR = pk(skR)`, which saves a scalar
+/// multiplication. `pk_r` MUST be the public key of `sk_r`.
+pub(crate) fn decap_with_public(
+    enc: &[u8; N_ENC],
+    sk_r: &StaticSecret,
+    pk_r: &PublicKey,
+) -> Result<SharedSecret, HpkeError> {
     let pk_e = PublicKey::from(*enc);
     let dh = dh(sk_r, &pk_e)?;
-    let pk_r = PublicKey::from(sk_r);
     Ok(extract_and_expand(&dh, &kem_context(enc, pk_r.as_bytes())))
 }
 
@@ -458,6 +467,17 @@ pub fn setup_base_s_deterministic(
 /// `SetupBaseR(enc, skR, info)`.
 pub fn setup_base_r(enc: &[u8; N_ENC], sk_r: &StaticSecret, info: &[u8]) -> Result<ReceiverContext, HpkeError> {
     let shared = decap(enc, sk_r)?;
+    Ok(key_schedule_r(&shared, info))
+}
+
+/// `SetupBaseR` for a [`DecryptionKey`](crate::recipient::DecryptionKey), using its cached
+/// public key.
+pub(crate) fn setup_base_r_for(
+    enc: &[u8; N_ENC],
+    key: &crate::recipient::DecryptionKey,
+    info: &[u8],
+) -> Result<ReceiverContext, HpkeError> {
+    let shared = decap_with_public(enc, key.secret(), &key.recipient().public_key())?;
     Ok(key_schedule_r(&shared, info))
 }
 
