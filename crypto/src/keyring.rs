@@ -82,9 +82,17 @@ pub struct KeyringParams {
 
 impl KeyringParams {
     /// Write defaults: `m_kib = 65536`, `t = 3`, `p = 1`.
-    pub const DEFAULT: KeyringParams = KeyringParams { m_kib: 65536, t: 3, p: 1 };
+    pub const DEFAULT: KeyringParams = KeyringParams {
+        m_kib: 65536,
+        t: 3,
+        p: 1,
+    };
     /// The cheapest parameters a reader accepts (`m_kib = 19456`, `t = 2`): for tests.
-    pub const MINIMUM: KeyringParams = KeyringParams { m_kib: MIN_M_KIB, t: MIN_T, p: 1 };
+    pub const MINIMUM: KeyringParams = KeyringParams {
+        m_kib: MIN_M_KIB,
+        t: MIN_T,
+        p: 1,
+    };
 
     /// Whether a reader accepts these parameters (§7).
     #[must_use]
@@ -94,12 +102,16 @@ impl KeyringParams {
             && self.p == 1
     }
 
-    fn derive_key(&self, passphrase: &str, salt: &[u8; 16]) -> Result<Zeroizing<[u8; 32]>, KeyringError> {
+    fn derive_key(
+        &self,
+        passphrase: &str,
+        salt: &[u8; 16],
+    ) -> Result<Zeroizing<[u8; 32]>, KeyringError> {
         if !self.in_bounds() {
             return Err(KeyringError::BadParams);
         }
-        let params =
-            Params::new(self.m_kib, self.t, self.p, Some(32)).map_err(|_| KeyringError::BadParams)?;
+        let params = Params::new(self.m_kib, self.t, self.p, Some(32))
+            .map_err(|_| KeyringError::BadParams)?;
         let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
         let mut key = Zeroizing::new([0u8; 32]);
         argon
@@ -158,7 +170,8 @@ fn validity_end(now: i64, validity: i64) -> Result<i64, KeyringError> {
     if validity <= 0 {
         return Err(KeyringError::InvalidValidity);
     }
-    now.checked_add(validity).ok_or(KeyringError::InvalidValidity)
+    now.checked_add(validity)
+        .ok_or(KeyringError::InvalidValidity)
 }
 
 impl Keyring {
@@ -178,15 +191,28 @@ impl Keyring {
         let key = DecryptionKey::generate(rng);
         Ok(Keyring {
             identity,
-            keys: vec![KeyringEntry { key, not_before: now, not_after, revoked_at: None }],
+            keys: vec![KeyringEntry {
+                key,
+                not_before: now,
+                not_after,
+                revoked_at: None,
+            }],
             meta,
         })
     }
 
     /// Assembles a keyring from parts (for imports and tests).
     #[must_use]
-    pub fn from_parts(identity: IdentityKey, keys: Vec<KeyringEntry>, meta: Zeroizing<String>) -> Self {
-        Keyring { identity, keys, meta }
+    pub fn from_parts(
+        identity: IdentityKey,
+        keys: Vec<KeyringEntry>,
+        meta: Zeroizing<String>,
+    ) -> Self {
+        Keyring {
+            identity,
+            keys,
+            meta,
+        }
     }
 
     /// Adds a new encryption key valid `now..now+validity` and returns its signed bundle.
@@ -206,8 +232,15 @@ impl Keyring {
             return Err(KeyringError::TooLarge);
         }
         let key = DecryptionKey::generate(rng);
-        let bundle = self.identity.make_bundle(&key.recipient(), now, not_after)?;
-        self.keys.push(KeyringEntry { key, not_before: now, not_after, revoked_at: None });
+        let bundle = self
+            .identity
+            .make_bundle(&key.recipient(), now, not_after)?;
+        self.keys.push(KeyringEntry {
+            key,
+            not_before: now,
+            not_after,
+            revoked_at: None,
+        });
         Ok(bundle)
     }
 
@@ -232,9 +265,14 @@ impl Keyring {
     /// # Errors
     /// [`KeyringError::UnknownKey`].
     pub fn bundle(&self, key_id: KeyId) -> Result<KeyBundle, KeyringError> {
-        let entry =
-            self.keys.iter().find(|e| e.key.key_id() == key_id).ok_or(KeyringError::UnknownKey)?;
-        Ok(self.identity.make_bundle(&entry.key.recipient(), entry.not_before, entry.not_after)?)
+        let entry = self
+            .keys
+            .iter()
+            .find(|e| e.key.key_id() == key_id)
+            .ok_or(KeyringError::UnknownKey)?;
+        Ok(self
+            .identity
+            .make_bundle(&entry.key.recipient(), entry.not_before, entry.not_after)?)
     }
 
     /// The newest key that is valid and not revoked at `now`.
@@ -327,7 +365,8 @@ impl Keyring {
         header.extend_from_slice(&salt);
         header.extend_from_slice(&nonce);
         let mut buffer = self.plaintext()?;
-        let cipher = ChaCha20Poly1305::new_from_slice(key.as_ref()).map_err(|_| KeyringError::Kdf)?;
+        let cipher =
+            ChaCha20Poly1305::new_from_slice(key.as_ref()).map_err(|_| KeyringError::Kdf)?;
         cipher
             .encrypt_in_place(&Nonce::from(nonce), &header, &mut *buffer)
             .map_err(|_| KeyringError::TooLarge)?;
@@ -379,7 +418,8 @@ impl Keyring {
         let salt: [u8; 16] = get_array(header, 17);
         let nonce: [u8; 12] = get_array(header, 33);
         let key = params.derive_key(passphrase, &salt)?;
-        let cipher = ChaCha20Poly1305::new_from_slice(key.as_ref()).map_err(|_| KeyringError::Kdf)?;
+        let cipher =
+            ChaCha20Poly1305::new_from_slice(key.as_ref()).map_err(|_| KeyringError::Kdf)?;
         let mut buffer = Zeroizing::new(ciphertext.to_vec());
         cipher
             .decrypt_in_place(&Nonce::from(nonce), header, &mut *buffer)
@@ -412,14 +452,18 @@ impl Keyring {
                 revoked_at: (revoked_at != 0).then_some(revoked_at),
             });
         }
-        let meta_len = usize::try_from(u32::from_be_bytes(r.array()?))
-            .map_err(|_| KeyringError::BadFormat)?;
+        let meta_len =
+            usize::try_from(u32::from_be_bytes(r.array()?)).map_err(|_| KeyringError::BadFormat)?;
         if meta_len != r.remaining() {
             return Err(KeyringError::BadFormat);
         }
         let meta_bytes = r.bytes.get(r.at..).ok_or(KeyringError::BadFormat)?;
         let meta = core::str::from_utf8(meta_bytes).map_err(|_| KeyringError::BadFormat)?;
-        Ok(Keyring { identity, keys, meta: Zeroizing::new(meta.to_owned()) })
+        Ok(Keyring {
+            identity,
+            keys,
+            meta: Zeroizing::new(meta.to_owned()),
+        })
     }
 }
 
@@ -443,7 +487,10 @@ impl Reader<'_> {
 
     fn array<const N: usize>(&mut self) -> Result<[u8; N], KeyringError> {
         let end = self.at.checked_add(N).ok_or(KeyringError::BadFormat)?;
-        let src = self.bytes.get(self.at..end).ok_or(KeyringError::BadFormat)?;
+        let src = self
+            .bytes
+            .get(self.at..end)
+            .ok_or(KeyringError::BadFormat)?;
         let mut out = [0u8; N];
         out.copy_from_slice(src);
         self.at = end;

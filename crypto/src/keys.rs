@@ -116,12 +116,20 @@ pub(crate) fn crockford_value(c: char) -> Option<u8> {
         other => other,
     };
     let byte = u8::try_from(u32::from(c)).ok()?;
-    CROCKFORD.iter().position(|&s| s == byte).and_then(|p| u8::try_from(p).ok())
+    CROCKFORD
+        .iter()
+        .position(|&s| s == byte)
+        .and_then(|p| u8::try_from(p).ok())
 }
 
 /// The symbol for a 5-bit value.
 pub(crate) fn crockford_symbol(v: u8) -> char {
-    char::from(CROCKFORD.get(usize::from(v & 0x1f)).copied().unwrap_or(b'0'))
+    char::from(
+        CROCKFORD
+            .get(usize::from(v & 0x1f))
+            .copied()
+            .unwrap_or(b'0'),
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -144,7 +152,9 @@ impl IdentityKey {
     /// Restores an identity key from its 32-byte RFC 8032 seed.
     #[must_use]
     pub fn from_seed(seed: &[u8; 32]) -> Self {
-        IdentityKey { signing: SigningKey::from_bytes(seed) }
+        IdentityKey {
+            signing: SigningKey::from_bytes(seed),
+        }
     }
 
     /// The 32-byte seed, for writing a keyring. Zeroized when dropped.
@@ -156,7 +166,9 @@ impl IdentityKey {
     /// The public identity key.
     #[must_use]
     pub fn public(&self) -> IdentityPublicKey {
-        IdentityPublicKey { key: self.signing.verifying_key() }
+        IdentityPublicKey {
+            key: self.signing.verifying_key(),
+        }
     }
 
     /// Signs `label || 0x00 || data` (the domain-separated form every Meldpunt signature uses).
@@ -204,8 +216,12 @@ impl IdentityKey {
     /// Makes a signed revocation (§1.4) of one of this identity's encryption keys.
     #[must_use]
     pub fn make_revocation(&self, key_id: KeyId, revoked_at: i64) -> Revocation {
-        let mut revocation =
-            Revocation { identity: self.public(), key_id, revoked_at, signature: [0u8; 64] };
+        let mut revocation = Revocation {
+            identity: self.public(),
+            key_id,
+            revoked_at,
+            signature: [0u8; 64],
+        };
         revocation.signature = self.sign_labelled(REVOCATION_LABEL, &revocation.signed_part());
         revocation
     }
@@ -213,7 +229,9 @@ impl IdentityKey {
 
 impl fmt::Debug for IdentityKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IdentityKey").field("public", &self.public()).finish_non_exhaustive()
+        f.debug_struct("IdentityKey")
+            .field("public", &self.public())
+            .finish_non_exhaustive()
     }
 }
 
@@ -230,9 +248,10 @@ impl IdentityPublicKey {
     /// # Errors
     /// [`KeyError::WrongLength`] or [`KeyError::InvalidIdentityKey`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, KeyError> {
-        let array: &[u8; 32] = bytes
-            .try_into()
-            .map_err(|_| KeyError::WrongLength { expected: 32, found: bytes.len() })?;
+        let array: &[u8; 32] = bytes.try_into().map_err(|_| KeyError::WrongLength {
+            expected: 32,
+            found: bytes.len(),
+        })?;
         let key = VerifyingKey::from_bytes(array).map_err(|_| KeyError::InvalidIdentityKey)?;
         if key.is_weak() {
             return Err(KeyError::InvalidIdentityKey);
@@ -272,7 +291,9 @@ impl IdentityPublicKey {
         msg.extend_from_slice(label);
         msg.push(0x00);
         msg.extend_from_slice(data);
-        self.key.verify_strict(&msg, &sig).map_err(|_| KeyError::BadSignature)
+        self.key
+            .verify_strict(&msg, &sig)
+            .map_err(|_| KeyError::BadSignature)
     }
 
     /// Verifies a login answer (§1.5).
@@ -488,7 +509,10 @@ impl KeyBundle {
     /// A [`KeyError`] naming the first structural problem.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, KeyError> {
         if bytes.len() != BUNDLE_LEN {
-            return Err(KeyError::WrongLength { expected: BUNDLE_LEN, found: bytes.len() });
+            return Err(KeyError::WrongLength {
+                expected: BUNDLE_LEN,
+                found: bytes.len(),
+            });
         }
         if take::<4>(bytes, 0) != *BUNDLE_MAGIC {
             return Err(KeyError::BadMagic("key bundle"));
@@ -528,7 +552,8 @@ impl KeyBundle {
     /// # Errors
     /// [`KeyError::BadSignature`].
     pub fn verify_signature(&self) -> Result<(), KeyError> {
-        self.identity.verify_labelled(BUNDLE_LABEL, &self.signed_part(), &self.signature)
+        self.identity
+            .verify_labelled(BUNDLE_LABEL, &self.signed_part(), &self.signature)
     }
 
     /// Everything a sender must check before sealing to this key (§1.3), in this order:
@@ -550,17 +575,23 @@ impl KeyBundle {
             return Err(KeyError::KeyIdMismatch);
         }
         if now < self.not_before {
-            return Err(KeyError::NotYetValid { not_before: self.not_before });
+            return Err(KeyError::NotYetValid {
+                not_before: self.not_before,
+            });
         }
         if now >= self.not_after {
-            return Err(KeyError::Expired { not_after: self.not_after });
+            return Err(KeyError::Expired {
+                not_after: self.not_after,
+            });
         }
         for revocation in revocations {
             if revocation.key_id == self.key_id
                 && revocation.identity == self.identity
                 && revocation.verify().is_ok()
             {
-                return Err(KeyError::Revoked { revoked_at: revocation.revoked_at });
+                return Err(KeyError::Revoked {
+                    revoked_at: revocation.revoked_at,
+                });
             }
         }
         if is_low_order_x25519(&self.x25519) {
@@ -666,7 +697,10 @@ impl Revocation {
     /// A [`KeyError`] naming the first structural problem.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, KeyError> {
         if bytes.len() != REVOCATION_LEN {
-            return Err(KeyError::WrongLength { expected: REVOCATION_LEN, found: bytes.len() });
+            return Err(KeyError::WrongLength {
+                expected: REVOCATION_LEN,
+                found: bytes.len(),
+            });
         }
         if take::<4>(bytes, 0) != *REVOCATION_MAGIC {
             return Err(KeyError::BadMagic("revocation"));
@@ -699,7 +733,8 @@ impl Revocation {
     /// # Errors
     /// [`KeyError::BadSignature`].
     pub fn verify(&self) -> Result<(), KeyError> {
-        self.identity.verify_labelled(REVOCATION_LABEL, &self.signed_part(), &self.signature)
+        self.identity
+            .verify_labelled(REVOCATION_LABEL, &self.signed_part(), &self.signature)
     }
 
     /// The identity that revoked the key.

@@ -197,7 +197,14 @@ impl Message {
         created_at: i64,
         body: &[u8],
     ) -> Result<Self, MessageError> {
-        Self::sign(signing_key, MessageKind::FollowUp, parent, created_at, &[0u8; 32], body)
+        Self::sign(
+            signing_key,
+            MessageKind::FollowUp,
+            parent,
+            created_at,
+            &[0u8; 32],
+            body,
+        )
     }
 
     /// An advisor reply (kind 3) after the message with hash `parent`.
@@ -210,7 +217,14 @@ impl Message {
         created_at: i64,
         body: &[u8],
     ) -> Result<Self, MessageError> {
-        Self::sign(identity_key, MessageKind::Reply, parent, created_at, &[0u8; 32], body)
+        Self::sign(
+            identity_key,
+            MessageKind::Reply,
+            parent,
+            created_at,
+            &[0u8; 32],
+            body,
+        )
     }
 
     /// Parses a message (structure only; the signature is checked by [`verify_transcript`]
@@ -245,7 +259,10 @@ impl Message {
         if !consistent {
             return Err(MessageError::InconsistentFields);
         }
-        Ok(Message { bytes: bytes.to_vec(), kind })
+        Ok(Message {
+            bytes: bytes.to_vec(),
+            kind,
+        })
     }
 
     /// The wire bytes.
@@ -263,7 +280,10 @@ impl Message {
     /// `msg_hash` (§5), over all bytes including the signature.
     #[must_use]
     pub fn hash(&self) -> MessageHash {
-        let digest = Sha256::new().chain_update(HASH_LABEL).chain_update(&self.bytes).finalize();
+        let digest = Sha256::new()
+            .chain_update(HASH_LABEL)
+            .chain_update(&self.bytes)
+            .finalize();
         let mut out = [0u8; 32];
         out.copy_from_slice(&digest);
         out
@@ -323,8 +343,11 @@ impl Message {
         else {
             return false;
         };
-        self.author()
-            .is_some_and(|author| author.verify_labelled(SIGN_LABEL, signed, signature).is_ok())
+        self.author().is_some_and(|author| {
+            author
+                .verify_labelled(SIGN_LABEL, signed, signature)
+                .is_ok()
+        })
     }
 }
 
@@ -479,5 +502,10 @@ pub fn verify_transcript(
     let (Some(reporter), Some(reply_key)) = (reporter, reply_key) else {
         return Err(TranscriptError::Malformed { index: 0 });
     };
-    Ok(Transcript { messages: messages.to_vec(), hashes, reporter, reply_key })
+    Ok(Transcript {
+        messages: messages.to_vec(),
+        hashes,
+        reporter,
+        reply_key,
+    })
 }

@@ -133,7 +133,9 @@ impl PickupCode {
     /// [`PickupError::BadCharacter`] (checked first, over the whole input),
     /// [`PickupError::WrongLength`], then [`PickupError::CheckFailed`].
     pub fn parse(input: &str) -> Result<Self, PickupError> {
-        let mut code = PickupCode { symbols: [0u8; CODE_SYMBOLS] };
+        let mut code = PickupCode {
+            symbols: [0u8; CODE_SYMBOLS],
+        };
         let mut n = 0usize;
         for (position, c) in input.chars().enumerate() {
             if matches!(c, ' ' | '-' | '\t' | '\n' | '\r') {
@@ -186,9 +188,10 @@ impl PickupCode {
     /// # Errors
     /// [`PickupError::Kdf`] (not expected with the fixed parameters).
     pub fn derive_seed(&self) -> Result<PickupSeed, PickupError> {
-        let params = argon2::Params::new(ARGON_M_KIB, ARGON_T, 1, Some(32))
-            .map_err(|_| PickupError::Kdf)?;
-        let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+        let params =
+            argon2::Params::new(ARGON_M_KIB, ARGON_T, 1, Some(32)).map_err(|_| PickupError::Kdf)?;
+        let argon =
+            argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
         let mut seed = PickupSeed([0u8; 32]);
         let password = self.canonical();
         argon
@@ -323,8 +326,12 @@ impl CaseToken {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut s = Zeroizing::new(String::with_capacity(64));
         for &b in &self.0 {
-            s.push(char::from(HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0')));
-            s.push(char::from(HEX.get(usize::from(b & 0x0f)).copied().unwrap_or(b'0')));
+            s.push(char::from(
+                HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0'),
+            ));
+            s.push(char::from(
+                HEX.get(usize::from(b & 0x0f)).copied().unwrap_or(b'0'),
+            ));
         }
         s
     }
@@ -356,7 +363,10 @@ impl CaseToken {
     /// stores.
     #[must_use]
     pub fn hash(&self) -> [u8; 32] {
-        let digest = Sha256::new().chain_update(TOKEN_HASH_LABEL).chain_update(self.0).finalize();
+        let digest = Sha256::new()
+            .chain_update(TOKEN_HASH_LABEL)
+            .chain_update(self.0)
+            .finalize();
         let mut out = [0u8; 32];
         out.copy_from_slice(&digest);
         out

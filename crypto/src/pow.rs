@@ -59,7 +59,11 @@ pub struct PowParams {
 
 impl PowParams {
     /// The protocol defaults: `m_kib = 4096`, `t = 1`, `difficulty = 5`.
-    pub const DEFAULT: PowParams = PowParams { m_kib: 4096, t: 1, difficulty: 5 };
+    pub const DEFAULT: PowParams = PowParams {
+        m_kib: 4096,
+        t: 1,
+        difficulty: 5,
+    };
 
     /// Whether these parameters are within the bounds every client accepts.
     #[must_use]
@@ -120,8 +124,9 @@ impl Challenge {
     /// # Errors
     /// [`PowError::WrongLength`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, PowError> {
-        let bytes: [u8; CHALLENGE_LEN] =
-            bytes.try_into().map_err(|_| PowError::WrongLength(bytes.len()))?;
+        let bytes: [u8; CHALLENGE_LEN] = bytes
+            .try_into()
+            .map_err(|_| PowError::WrongLength(bytes.len()))?;
         Ok(Challenge { bytes })
     }
 
@@ -176,9 +181,15 @@ impl Challenge {
     /// Verifies the MAC in constant time.
     #[must_use]
     pub fn verify_mac(&self, key: &[u8; 32]) -> bool {
-        let Some(fields) = self.bytes.get(..MACED_LEN) else { return false };
-        let Some(tag) = self.bytes.get(MACED_LEN..) else { return false };
-        let Ok(mut mac) = <Hmac<Sha256> as KeyInit>::new_from_slice(key) else { return false };
+        let Some(fields) = self.bytes.get(..MACED_LEN) else {
+            return false;
+        };
+        let Some(tag) = self.bytes.get(MACED_LEN..) else {
+            return false;
+        };
+        let Ok(mut mac) = <Hmac<Sha256> as KeyInit>::new_from_slice(key) else {
+            return false;
+        };
         mac.update(MAC_LABEL);
         mac.update(fields);
         mac.verify_slice(tag).is_ok()
@@ -223,7 +234,9 @@ fn attempt(argon: &Argon2<'_>, challenge: &[u8], nonce: u64, memory: &mut [Block
     password.extend_from_slice(challenge);
     password.extend_from_slice(&nonce.to_be_bytes());
     let mut h = [0u8; 32];
-    argon.hash_password_into_with_memory(&password, POW_SALT, &mut h, &mut *memory).ok()?;
+    argon
+        .hash_password_into_with_memory(&password, POW_SALT, &mut h, &mut *memory)
+        .ok()?;
     Some(leading_zero_bits(&h))
 }
 
@@ -241,7 +254,8 @@ pub fn solve(challenge: &[u8], mut progress: impl FnMut(u64)) -> Result<u64, Pow
     let mut memory = vec![Block::default(); argon.params().block_count()];
     let mut nonce: u64 = 0;
     loop {
-        let zeros = attempt(&argon, challenge, nonce, &mut memory).ok_or(PowError::ParamsOutOfRange)?;
+        let zeros =
+            attempt(&argon, challenge, nonce, &mut memory).ok_or(PowError::ParamsOutOfRange)?;
         progress(nonce.saturating_add(1));
         if zeros >= u32::from(params.difficulty) {
             return Ok(nonce);
@@ -255,9 +269,13 @@ pub fn solve(challenge: &[u8], mut progress: impl FnMut(u64)) -> Result<u64, Pow
 /// the MAC or the expiry.
 #[must_use]
 pub fn verify_solution(challenge: &[u8], nonce: u64) -> bool {
-    let Ok(parsed) = Challenge::from_bytes(challenge) else { return false };
+    let Ok(parsed) = Challenge::from_bytes(challenge) else {
+        return false;
+    };
     let params = parsed.params();
-    let Some(argon) = params.argon2() else { return false };
+    let Some(argon) = params.argon2() else {
+        return false;
+    };
     let mut memory = vec![Block::default(); argon.params().block_count()];
     attempt(&argon, challenge, nonce, &mut memory)
         .is_some_and(|zeros| zeros >= u32::from(params.difficulty))

@@ -1,6 +1,11 @@
 //! `Debug` of every secret type shows none of its secret bytes: not in hex, not as a decimal
 //! array, not in base32 or base64url.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use meldpunt_crypto::keyring::Keyring;
 use meldpunt_crypto::keys::IdentityKey;
@@ -48,21 +53,36 @@ fn b64url(bytes: &[u8]) -> String {
 /// Asserts that `shown` contains no 4-byte window of `secret` in any of the encodings, and
 /// not the whole secret in upper-case hex either.
 fn assert_redacted(what: &str, shown: &str, secret: &[u8]) {
-    assert!(secret.len() >= 8, "{what}: secret too short for a meaningful check");
+    assert!(
+        secret.len() >= 8,
+        "{what}: secret too short for a meaningful check"
+    );
     let lower = shown.to_lowercase();
     for w in secret.windows(4) {
         assert!(!lower.contains(&hex(w)), "{what}: hex of secret in {shown}");
         let dec = w.iter().map(u8::to_string).collect::<Vec<_>>().join(", ");
-        assert!(!shown.contains(&dec), "{what}: decimal bytes of secret in {shown}");
+        assert!(
+            !shown.contains(&dec),
+            "{what}: decimal bytes of secret in {shown}"
+        );
     }
     for w in secret.windows(5) {
         let crock = base32(w, b"0123456789ABCDEFGHJKMNPQRSTVWXYZ");
         let rfc = base32(w, b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567");
-        assert!(!shown.to_uppercase().contains(&crock), "{what}: Crockford base32 of secret in {shown}");
-        assert!(!shown.to_uppercase().contains(&rfc), "{what}: base32 of secret in {shown}");
+        assert!(
+            !shown.to_uppercase().contains(&crock),
+            "{what}: Crockford base32 of secret in {shown}"
+        );
+        assert!(
+            !shown.to_uppercase().contains(&rfc),
+            "{what}: base32 of secret in {shown}"
+        );
     }
     for w in secret.windows(6) {
-        assert!(!shown.contains(&b64url(w)), "{what}: base64url of secret in {shown}");
+        assert!(
+            !shown.contains(&b64url(w)),
+            "{what}: base64url of secret in {shown}"
+        );
     }
 }
 
@@ -86,7 +106,10 @@ fn pickup_code() {
     let shown = format!("{code:?} {code:#?}");
     let canonical = code.canonical();
     for w in canonical.as_bytes().windows(4) {
-        assert!(!shown.contains(std::str::from_utf8(w).unwrap()), "code in {shown}");
+        assert!(
+            !shown.contains(std::str::from_utf8(w).unwrap()),
+            "code in {shown}"
+        );
     }
     assert!(!shown.contains(code.display_form().as_str()));
     let seed = code.derive_seed().unwrap();
@@ -106,8 +129,16 @@ fn case_token_and_reporter_keys() {
     assert!(!shown.contains(token.to_base64url().as_str()));
     let shown = format!("{keys:?} {keys:#?}");
     assert_redacted("ReporterKeys/token", &shown, keys.case_token().as_bytes());
-    assert_redacted("ReporterKeys/reply", &shown, keys.reply_key().to_bytes().as_ref());
-    assert_redacted("ReporterKeys/signing", &shown, keys.signing_key().to_seed().as_ref());
+    assert_redacted(
+        "ReporterKeys/reply",
+        &shown,
+        keys.reply_key().to_bytes().as_ref(),
+    );
+    assert_redacted(
+        "ReporterKeys/signing",
+        &shown,
+        keys.signing_key().to_seed().as_ref(),
+    );
 }
 
 #[test]
@@ -122,7 +153,11 @@ fn keyring() {
     .unwrap();
     ring.rotate(&mut rng, 10, 1000).unwrap();
     let shown = format!("{ring:?} {ring:#?}");
-    assert_redacted("Keyring/identity", &shown, ring.identity().to_seed().as_ref());
+    assert_redacted(
+        "Keyring/identity",
+        &shown,
+        ring.identity().to_seed().as_ref(),
+    );
     for key in ring.decryption_keys() {
         assert_redacted("Keyring/key", &shown, key.to_bytes().as_ref());
     }

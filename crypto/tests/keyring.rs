@@ -1,5 +1,10 @@
 //! Advisor keyring and keyring file (protocol.md §7), rotation and revocation (§1.3, §1.4).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use meldpunt_crypto::keyring::{Keyring, KeyringError, KeyringParams};
 use meldpunt_crypto::keys::KeyError;
@@ -21,32 +26,66 @@ fn rotation_keeps_old_keys_and_publishes_bundles() {
     let mut ring = Keyring::new(&mut rng, meta("{}"), NOW, YEAR).unwrap();
     let first = ring.current_key(NOW).unwrap().key.key_id();
     let first_bundle = ring.bundle(first).unwrap();
-    assert_eq!(first_bundle.verify_for_sealing(NOW, &[], None).unwrap().key_id(), first);
+    assert_eq!(
+        first_bundle
+            .verify_for_sealing(NOW, &[], None)
+            .unwrap()
+            .key_id(),
+        first
+    );
     assert_eq!(first_bundle.identity(), ring.identity().public());
 
     let b2 = ring.rotate(&mut rng, NOW + 100, YEAR).unwrap();
     let b3 = ring.rotate(&mut rng, NOW + 200, YEAR).unwrap();
     assert_eq!(ring.keys().len(), 3);
     assert_eq!(ring.decryption_keys().len(), 3);
-    assert_eq!(ring.current_key(NOW + 300).unwrap().key.key_id(), b3.key_id());
-    assert_eq!(ring.current_key(NOW + 150).unwrap().key.key_id(), b2.key_id());
-    assert!(b3.verify_for_sealing(NOW + 300, &[], Some(&[ring.identity().public().fingerprint()])).is_ok());
+    assert_eq!(
+        ring.current_key(NOW + 300).unwrap().key.key_id(),
+        b3.key_id()
+    );
+    assert_eq!(
+        ring.current_key(NOW + 150).unwrap().key.key_id(),
+        b2.key_id()
+    );
+    assert!(
+        b3.verify_for_sealing(
+            NOW + 300,
+            &[],
+            Some(&[ring.identity().public().fingerprint()])
+        )
+        .is_ok()
+    );
     assert_eq!(b3.not_before(), NOW + 200);
     assert_eq!(b3.not_after(), NOW + 200 + YEAR);
     assert!(ring.decryption_keys().iter().any(|k| k.key_id() == first));
 
     // Revoke the newest: the one before becomes current again; the bundle is refused.
     let revocation = ring.revoke(b3.key_id(), NOW + 400).unwrap();
-    assert_eq!(ring.current_key(NOW + 500).unwrap().key.key_id(), b2.key_id());
+    assert_eq!(
+        ring.current_key(NOW + 500).unwrap().key.key_id(),
+        b2.key_id()
+    );
     assert_eq!(
         b3.verify_for_sealing(NOW + 500, &[revocation], None),
-        Err(KeyError::Revoked { revoked_at: NOW + 400 })
+        Err(KeyError::Revoked {
+            revoked_at: NOW + 400
+        })
     );
     assert_eq!(ring.keys()[2].revoked_at, Some(NOW + 400));
     assert_eq!(ring.decryption_keys().len(), 3);
-    assert_eq!(ring.revoke(meldpunt_crypto::recipient::KeyId([0; 16]), NOW).err(), Some(KeyringError::UnknownKey));
-    assert_eq!(ring.rotate(&mut rng, NOW, 0).err(), Some(KeyringError::InvalidValidity));
-    assert_eq!(ring.rotate(&mut rng, i64::MAX - 1, YEAR).err(), Some(KeyringError::InvalidValidity));
+    assert_eq!(
+        ring.revoke(meldpunt_crypto::recipient::KeyId([0; 16]), NOW)
+            .err(),
+        Some(KeyringError::UnknownKey)
+    );
+    assert_eq!(
+        ring.rotate(&mut rng, NOW, 0).err(),
+        Some(KeyringError::InvalidValidity)
+    );
+    assert_eq!(
+        ring.rotate(&mut rng, i64::MAX - 1, YEAR).err(),
+        Some(KeyringError::InvalidValidity)
+    );
     // Nothing current after everything expired.
     assert!(ring.current_key(NOW + 10 * YEAR).is_none());
 }
@@ -58,7 +97,9 @@ fn file_round_trip() {
     ring.rotate(&mut rng, NOW + 1, YEAR).unwrap();
     let id = ring.keys()[0].key.key_id();
     ring.revoke(id, NOW + 2).unwrap();
-    let file = ring.to_file(&mut rng, PASS, KeyringParams::MINIMUM).unwrap();
+    let file = ring
+        .to_file(&mut rng, PASS, KeyringParams::MINIMUM)
+        .unwrap();
     assert_eq!(&file[..5], b"MPKF\x01");
     assert_eq!(Keyring::file_params(&file).unwrap(), KeyringParams::MINIMUM);
     let back = Keyring::from_file(&file, PASS).unwrap();
@@ -67,10 +108,15 @@ fn file_round_trip() {
     assert_eq!(back.keys().len(), 2);
     for (a, b) in back.keys().iter().zip(ring.keys()) {
         assert_eq!(a.key.to_bytes().as_ref(), b.key.to_bytes().as_ref());
-        assert_eq!((a.not_before, a.not_after, a.revoked_at), (b.not_before, b.not_after, b.revoked_at));
+        assert_eq!(
+            (a.not_before, a.not_after, a.revoked_at),
+            (b.not_before, b.not_after, b.revoked_at)
+        );
     }
     // A fresh salt and nonce every time.
-    let again = ring.to_file(&mut rng, PASS, KeyringParams::MINIMUM).unwrap();
+    let again = ring
+        .to_file(&mut rng, PASS, KeyringParams::MINIMUM)
+        .unwrap();
     assert_ne!(file, again);
     assert_eq!(file.len(), again.len());
 }
@@ -79,16 +125,26 @@ fn file_round_trip() {
 fn wrong_passphrase() {
     let mut rng = os_rng();
     let ring = Keyring::new(&mut rng, meta("{}"), NOW, YEAR).unwrap();
-    let file = ring.to_file(&mut rng, PASS, KeyringParams::MINIMUM).unwrap();
-    assert_eq!(Keyring::from_file(&file, "wrong").err(), Some(KeyringError::WrongPassphraseOrCorrupted));
-    assert_eq!(Keyring::from_file(&file, "").err(), Some(KeyringError::WrongPassphraseOrCorrupted));
+    let file = ring
+        .to_file(&mut rng, PASS, KeyringParams::MINIMUM)
+        .unwrap();
+    assert_eq!(
+        Keyring::from_file(&file, "wrong").err(),
+        Some(KeyringError::WrongPassphraseOrCorrupted)
+    );
+    assert_eq!(
+        Keyring::from_file(&file, "").err(),
+        Some(KeyringError::WrongPassphraseOrCorrupted)
+    );
 }
 
 #[test]
 fn every_bit_flip_fails_cleanly() {
     let mut rng = os_rng();
     let ring = Keyring::new(&mut rng, meta("{}"), NOW, YEAR).unwrap();
-    let file = ring.to_file(&mut rng, PASS, KeyringParams::MINIMUM).unwrap();
+    let file = ring
+        .to_file(&mut rng, PASS, KeyringParams::MINIMUM)
+        .unwrap();
     let bits = file.len() * 8;
     let check = |range: std::ops::Range<usize>| {
         for bit in range {
@@ -123,13 +179,21 @@ fn every_bit_flip_fails_cleanly() {
 fn distinct_errors_and_hostile_params() {
     let mut rng = os_rng();
     let ring = Keyring::new(&mut rng, meta("{}"), NOW, YEAR).unwrap();
-    let file = ring.to_file(&mut rng, PASS, KeyringParams::MINIMUM).unwrap();
+    let file = ring
+        .to_file(&mut rng, PASS, KeyringParams::MINIMUM)
+        .unwrap();
     let mut bad = file.clone();
     bad[0] = b'X';
-    assert_eq!(Keyring::from_file(&bad, PASS).err(), Some(KeyringError::BadFormat));
+    assert_eq!(
+        Keyring::from_file(&bad, PASS).err(),
+        Some(KeyringError::BadFormat)
+    );
     let mut bad = file.clone();
     bad[4] = 2;
-    assert_eq!(Keyring::from_file(&bad, PASS).err(), Some(KeyringError::UnsupportedVersion(2)));
+    assert_eq!(
+        Keyring::from_file(&bad, PASS).err(),
+        Some(KeyringError::UnsupportedVersion(2))
+    );
     let set = |m: u32, t: u32, p: u32| {
         let mut f = file.clone();
         f[5..9].copy_from_slice(&m.to_be_bytes());
@@ -148,25 +212,56 @@ fn distinct_errors_and_hostile_params() {
         (19456, 2, 2),
         (0, 0, 0),
     ] {
-        assert_eq!(Keyring::from_file(&set(m, t, p), PASS).err(), Some(KeyringError::BadParams), "{m} {t} {p}");
+        assert_eq!(
+            Keyring::from_file(&set(m, t, p), PASS).err(),
+            Some(KeyringError::BadParams),
+            "{m} {t} {p}"
+        );
     }
     // Writers refuse the same.
     for params in [
-        KeyringParams { m_kib: 1024, t: 3, p: 1 },
-        KeyringParams { m_kib: 65536, t: 1, p: 1 },
-        KeyringParams { m_kib: 65536, t: 3, p: 4 },
+        KeyringParams {
+            m_kib: 1024,
+            t: 3,
+            p: 1,
+        },
+        KeyringParams {
+            m_kib: 65536,
+            t: 1,
+            p: 1,
+        },
+        KeyringParams {
+            m_kib: 65536,
+            t: 3,
+            p: 4,
+        },
     ] {
-        assert_eq!(ring.to_file(&mut rng, PASS, params).err(), Some(KeyringError::BadParams));
+        assert_eq!(
+            ring.to_file(&mut rng, PASS, params).err(),
+            Some(KeyringError::BadParams)
+        );
     }
-    assert_eq!(KeyringParams::default(), KeyringParams { m_kib: 65536, t: 3, p: 1 });
-    assert_eq!(Keyring::from_file(&[], PASS).err(), Some(KeyringError::BadFormat));
+    assert_eq!(
+        KeyringParams::default(),
+        KeyringParams {
+            m_kib: 65536,
+            t: 3,
+            p: 1
+        }
+    );
+    assert_eq!(
+        Keyring::from_file(&[], PASS).err(),
+        Some(KeyringError::BadFormat)
+    );
 }
 
 #[test]
 fn default_params_round_trip() {
     let mut rng = os_rng();
     let ring = Keyring::new(&mut rng, meta("{}"), NOW, YEAR).unwrap();
-    let file = ring.to_file(&mut rng, PASS, KeyringParams::DEFAULT).unwrap();
+    let file = ring
+        .to_file(&mut rng, PASS, KeyringParams::DEFAULT)
+        .unwrap();
     let back = Keyring::from_file(&file, PASS).unwrap();
     assert_eq!(back.identity().public(), ring.identity().public());
 }
@@ -221,26 +316,36 @@ mod with_envelopes {
         let mut ring = Keyring::new(&mut rng, meta("{}"), NOW, YEAR).unwrap();
         let first = ring.bundle(ring.keys()[0].key.key_id()).unwrap();
         let recipient = first.verify_for_sealing(NOW, &[], None).unwrap();
-        let sealed = envelope::seal(&mut rng, Purpose::Report, "acme", &[recipient], b"old case").unwrap();
+        let sealed =
+            envelope::seal(&mut rng, Purpose::Report, "acme", &[recipient], b"old case").unwrap();
 
         ring.rotate(&mut rng, NOW + 100, YEAR).unwrap();
         let third = ring.rotate(&mut rng, NOW + 200, YEAR).unwrap();
         ring.revoke(first.key_id(), NOW + 300).unwrap();
 
         // Through a file round trip too.
-        let file = ring.to_file(&mut rng, PASS, KeyringParams::MINIMUM).unwrap();
+        let file = ring
+            .to_file(&mut rng, PASS, KeyringParams::MINIMUM)
+            .unwrap();
         let ring = Keyring::from_file(&file, PASS).unwrap();
         let opened = ring.open(&sealed, &[]).unwrap();
         assert_eq!(opened.plaintext.as_slice(), b"old case");
         assert_eq!(opened.key_id, first.key_id());
 
         let new_recipient = third.verify_for_sealing(NOW + 400, &[], None).unwrap();
-        let sealed = envelope::seal(&mut rng, Purpose::Message, "acme", &[new_recipient], b"new").unwrap();
-        assert_eq!(ring.open(&sealed, &[]).unwrap().plaintext.as_slice(), b"new");
+        let sealed =
+            envelope::seal(&mut rng, Purpose::Message, "acme", &[new_recipient], b"new").unwrap();
+        assert_eq!(
+            ring.open(&sealed, &[]).unwrap().plaintext.as_slice(),
+            b"new"
+        );
 
         // Another advisor's keyring cannot open it.
         let other = Keyring::new(&mut rng, meta("{}"), NOW, YEAR).unwrap();
-        assert!(matches!(other.open(&sealed, &[]), Err(EnvelopeError::Decrypt)));
+        assert!(matches!(
+            other.open(&sealed, &[]),
+            Err(EnvelopeError::Decrypt)
+        ));
     }
 
     proptest! {

@@ -1,5 +1,10 @@
 //! Identity keys, fingerprints, key bundles and revocations (protocol.md §1).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use meldpunt_crypto::keys::{
     Fingerprint, IdentityKey, IdentityPublicKey, KeyBundle, KeyError, Revocation,
@@ -15,7 +20,9 @@ fn setup() -> (IdentityKey, DecryptionKey, KeyBundle) {
     let mut rng = os_rng();
     let identity = IdentityKey::generate(&mut rng);
     let key = DecryptionKey::generate(&mut rng);
-    let bundle = identity.make_bundle(&key.recipient(), NOW - 10, NOW + YEAR).unwrap();
+    let bundle = identity
+        .make_bundle(&key.recipient(), NOW - 10, NOW + YEAR)
+        .unwrap();
     (identity, key, bundle)
 }
 
@@ -51,7 +58,9 @@ fn bundle_round_trip_and_verifies() {
     let recipient = parsed.verify_for_sealing(NOW, &[], None).unwrap();
     assert_eq!(recipient, key.recipient());
     // deterministic signatures: signing again yields the same bytes
-    let again = identity.make_bundle(&key.recipient(), NOW - 10, NOW + YEAR).unwrap();
+    let again = identity
+        .make_bundle(&key.recipient(), NOW - 10, NOW + YEAR)
+        .unwrap();
     assert_eq!(again.to_bytes(), bytes);
 }
 
@@ -60,7 +69,9 @@ fn expired_bundle_refused() {
     let (_, _, bundle) = setup();
     assert_eq!(
         bundle.verify_for_sealing(NOW + YEAR, &[], None),
-        Err(KeyError::Expired { not_after: NOW + YEAR })
+        Err(KeyError::Expired {
+            not_after: NOW + YEAR
+        })
     );
     assert!(bundle.verify_for_sealing(NOW + YEAR - 1, &[], None).is_ok());
 }
@@ -70,7 +81,9 @@ fn not_yet_valid_bundle_refused() {
     let (_, _, bundle) = setup();
     assert_eq!(
         bundle.verify_for_sealing(NOW - 11, &[], None),
-        Err(KeyError::NotYetValid { not_before: NOW - 10 })
+        Err(KeyError::NotYetValid {
+            not_before: NOW - 10
+        })
     );
     assert!(bundle.verify_for_sealing(NOW - 10, &[], None).is_ok());
 }
@@ -78,10 +91,16 @@ fn not_yet_valid_bundle_refused() {
 #[test]
 fn empty_validity_cannot_be_made_or_parsed() {
     let (identity, key, bundle) = setup();
-    assert_eq!(identity.make_bundle(&key.recipient(), NOW, NOW).err(), Some(KeyError::InvalidDates));
+    assert_eq!(
+        identity.make_bundle(&key.recipient(), NOW, NOW).err(),
+        Some(KeyError::InvalidDates)
+    );
     let mut bytes = bundle.to_bytes();
     bytes[93..101].copy_from_slice(&(NOW - 10).to_be_bytes());
-    assert_eq!(KeyBundle::from_bytes(&bytes).err(), Some(KeyError::InvalidDates));
+    assert_eq!(
+        KeyBundle::from_bytes(&bytes).err(),
+        Some(KeyError::InvalidDates)
+    );
 }
 
 #[test]
@@ -128,7 +147,10 @@ fn wrong_key_id_bundle_refused() {
     bytes[37] ^= 0x80;
     let tampered = resign(&identity, bytes);
     assert_eq!(tampered.verify_signature(), Ok(()));
-    assert_eq!(tampered.verify_for_sealing(NOW, &[], None), Err(KeyError::KeyIdMismatch));
+    assert_eq!(
+        tampered.verify_for_sealing(NOW, &[], None),
+        Err(KeyError::KeyIdMismatch)
+    );
 }
 
 #[test]
@@ -152,11 +174,16 @@ fn badly_signed_bundle_refused() {
     // Signed by another identity but claiming this one.
     let (identity, key, _) = setup();
     let other = IdentityKey::generate(&mut os_rng());
-    let theirs = other.make_bundle(&key.recipient(), NOW - 10, NOW + YEAR).unwrap();
+    let theirs = other
+        .make_bundle(&key.recipient(), NOW - 10, NOW + YEAR)
+        .unwrap();
     let mut bytes = theirs.to_bytes();
     bytes[5..37].copy_from_slice(&identity.public().to_bytes());
     let mixed = KeyBundle::from_bytes(&bytes).unwrap();
-    assert_eq!(mixed.verify_for_sealing(NOW, &[], None), Err(KeyError::BadSignature));
+    assert_eq!(
+        mixed.verify_for_sealing(NOW, &[], None),
+        Err(KeyError::BadSignature)
+    );
 }
 
 #[test]
@@ -164,9 +191,19 @@ fn unpinned_bundle_refused() {
     let (identity, _, bundle) = setup();
     let other = IdentityKey::generate(&mut os_rng()).public().fingerprint();
     let mine = identity.public().fingerprint();
-    assert_eq!(bundle.verify_for_sealing(NOW, &[], Some(&[other])), Err(KeyError::NotPinned));
-    assert_eq!(bundle.verify_for_sealing(NOW, &[], Some(&[])), Err(KeyError::NotPinned));
-    assert!(bundle.verify_for_sealing(NOW, &[], Some(&[other, mine])).is_ok());
+    assert_eq!(
+        bundle.verify_for_sealing(NOW, &[], Some(&[other])),
+        Err(KeyError::NotPinned)
+    );
+    assert_eq!(
+        bundle.verify_for_sealing(NOW, &[], Some(&[])),
+        Err(KeyError::NotPinned)
+    );
+    assert!(
+        bundle
+            .verify_for_sealing(NOW, &[], Some(&[other, mine]))
+            .is_ok()
+    );
     // Pins as they come from a URL fragment.
     let pin = Fingerprint::parse(&mine.to_pin()).unwrap();
     assert!(bundle.verify_for_sealing(NOW, &[], Some(&[pin])).is_ok());
@@ -199,8 +236,13 @@ fn low_order_bundle_refused() {
             .unwrap(),
     );
     for p in points {
-        let bundle = identity.make_bundle(&RecipientKey::new(p), NOW - 1, NOW + 1).unwrap();
-        assert_eq!(bundle.verify_for_sealing(NOW, &[], None), Err(KeyError::LowOrderKey));
+        let bundle = identity
+            .make_bundle(&RecipientKey::new(p), NOW - 1, NOW + 1)
+            .unwrap();
+        assert_eq!(
+            bundle.verify_for_sealing(NOW, &[], None),
+            Err(KeyError::LowOrderKey)
+        );
     }
 }
 
@@ -210,14 +252,23 @@ fn structural_errors_are_distinct() {
     let bytes = bundle.to_bytes();
     assert_eq!(
         KeyBundle::from_bytes(&bytes[..164]).err(),
-        Some(KeyError::WrongLength { expected: 165, found: 164 })
+        Some(KeyError::WrongLength {
+            expected: 165,
+            found: 164
+        })
     );
     let mut b = bytes.clone();
     b[0] = b'X';
-    assert_eq!(KeyBundle::from_bytes(&b).err(), Some(KeyError::BadMagic("key bundle")));
+    assert_eq!(
+        KeyBundle::from_bytes(&b).err(),
+        Some(KeyError::BadMagic("key bundle"))
+    );
     let mut b = bytes.clone();
     b[4] = 2;
-    assert_eq!(KeyBundle::from_bytes(&b).err(), Some(KeyError::UnsupportedVersion(2)));
+    assert_eq!(
+        KeyBundle::from_bytes(&b).err(),
+        Some(KeyError::UnsupportedVersion(2))
+    );
     let mut long = bytes.clone();
     long.push(0);
     assert!(KeyBundle::from_bytes(&long).is_err());
@@ -234,11 +285,21 @@ fn fingerprint_forms() {
     assert_eq!(display.replace(' ', ""), fp.to_pin());
     assert_eq!(format!("{fp}"), display);
     assert_eq!(Fingerprint::parse(&display).unwrap(), fp);
-    let sloppy = fp.to_pin().to_lowercase().replace('0', "o").replace('1', "l");
+    let sloppy = fp
+        .to_pin()
+        .to_lowercase()
+        .replace('0', "o")
+        .replace('1', "l");
     assert_eq!(Fingerprint::parse(&sloppy).unwrap(), fp);
     assert_eq!(Fingerprint::parse("ABC"), Err(KeyError::BadFingerprint));
-    assert_eq!(Fingerprint::parse(&format!("{}U", &fp.to_pin()[..31])), Err(KeyError::BadFingerprint));
-    assert_eq!(Fingerprint::parse(&format!("{}0", fp.to_pin())), Err(KeyError::BadFingerprint));
+    assert_eq!(
+        Fingerprint::parse(&format!("{}U", &fp.to_pin()[..31])),
+        Err(KeyError::BadFingerprint)
+    );
+    assert_eq!(
+        Fingerprint::parse(&format!("{}0", fp.to_pin())),
+        Err(KeyError::BadFingerprint)
+    );
     // Independent check of §1.2.
     use sha2::Digest;
     let d = sha2::Sha256::new()
@@ -246,7 +307,10 @@ fn fingerprint_forms() {
         .chain_update(identity.public().to_bytes())
         .finalize();
     assert_eq!(fp.as_bytes()[..], d[..20]);
-    assert_ne!(fp, IdentityKey::from_seed(&[2u8; 32]).public().fingerprint());
+    assert_ne!(
+        fp,
+        IdentityKey::from_seed(&[2u8; 32]).public().fingerprint()
+    );
 }
 
 #[test]
@@ -256,10 +320,19 @@ fn login_signature() {
     let sig = identity.sign_login(&challenge);
     let public = IdentityPublicKey::from_bytes(&identity.public().to_bytes()).unwrap();
     public.verify_login(&challenge, &sig).unwrap();
-    assert_eq!(public.verify_login(&[8u8; 32], &sig), Err(KeyError::BadSignature));
-    assert_eq!(public.verify_login(&challenge, &sig[..63]), Err(KeyError::BadSignature));
+    assert_eq!(
+        public.verify_login(&[8u8; 32], &sig),
+        Err(KeyError::BadSignature)
+    );
+    assert_eq!(
+        public.verify_login(&challenge, &sig[..63]),
+        Err(KeyError::BadSignature)
+    );
     let other = IdentityKey::generate(&mut os_rng()).public();
-    assert_eq!(other.verify_login(&challenge, &sig), Err(KeyError::BadSignature));
+    assert_eq!(
+        other.verify_login(&challenge, &sig),
+        Err(KeyError::BadSignature)
+    );
     // Domain separation: a login signature is not a signature over the raw challenge.
     let seed = identity.to_seed();
     let sk = ed25519_dalek::SigningKey::from_bytes(&seed);
@@ -275,12 +348,18 @@ fn identity_key_seed_round_trip_and_weak_keys() {
     assert_eq!(again.public(), identity.public());
     assert_eq!(
         IdentityPublicKey::from_bytes(&[0u8; 31]),
-        Err(KeyError::WrongLength { expected: 32, found: 31 })
+        Err(KeyError::WrongLength {
+            expected: 32,
+            found: 31
+        })
     );
     // The identity point (small order) is refused.
     let mut ident = [0u8; 32];
     ident[0] = 1;
-    assert_eq!(IdentityPublicKey::from_bytes(&ident), Err(KeyError::InvalidIdentityKey));
+    assert_eq!(
+        IdentityPublicKey::from_bytes(&ident),
+        Err(KeyError::InvalidIdentityKey)
+    );
 }
 
 proptest! {

@@ -1,5 +1,10 @@
 //! Messages and transcripts (protocol.md §5).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use meldpunt_crypto::keys::IdentityKey;
 use meldpunt_crypto::message::{
@@ -29,7 +34,8 @@ fn case() -> Case {
 
 /// report ← reply ← follow-up ← reply2
 fn conversation(c: &Case) -> Vec<Message> {
-    let m0 = Message::sign_report(&c.reporter, &c.reply.recipient(), 100, br#"{"story":"x"}"#).unwrap();
+    let m0 =
+        Message::sign_report(&c.reporter, &c.reply.recipient(), 100, br#"{"story":"x"}"#).unwrap();
     let m1 = Message::sign_reply(&c.advisor, &m0.hash(), 200, br#"{"text":"hi"}"#).unwrap();
     let m2 = Message::sign_follow_up(&c.reporter, &m1.hash(), 300, br#"{"text":"ok"}"#).unwrap();
     let m3 = Message::sign_reply(&c.advisor2, &m2.hash(), 400, b"{}").unwrap();
@@ -94,17 +100,26 @@ fn forged_signature_detected() {
     // Server changes the body of the reply.
     let body_at = 110;
     raw[1][body_at] ^= 0x20;
-    assert_eq!(verify_transcript_bytes(&raw, &trusted).err(), Some(TranscriptError::Forged { index: 1 }));
+    assert_eq!(
+        verify_transcript_bytes(&raw, &trusted).err(),
+        Some(TranscriptError::Forged { index: 1 })
+    );
     // Server flips a signature bit of the report.
     let mut raw: Vec<Vec<u8>> = msgs.iter().map(Message::to_bytes).collect();
     let last = raw[0].len() - 1;
     raw[0][last] ^= 1;
-    assert_eq!(verify_transcript_bytes(&raw, &trusted).err(), Some(TranscriptError::Forged { index: 0 }));
+    assert_eq!(
+        verify_transcript_bytes(&raw, &trusted).err(),
+        Some(TranscriptError::Forged { index: 0 })
+    );
     // Server substitutes its own key as author of a reply, signature from the real advisor.
     let mut raw: Vec<Vec<u8>> = msgs.iter().map(Message::to_bytes).collect();
     let server = IdentityKey::generate(&mut os_rng());
     raw[3][42..74].copy_from_slice(&server.public().to_bytes());
-    assert_eq!(verify_transcript_bytes(&raw, &trusted).err(), Some(TranscriptError::Forged { index: 3 }));
+    assert_eq!(
+        verify_transcript_bytes(&raw, &trusted).err(),
+        Some(TranscriptError::Forged { index: 3 })
+    );
 }
 
 #[test]
@@ -139,11 +154,17 @@ fn gap_detected() {
     let msgs = conversation(&c);
     let trusted = [c.advisor.public(), c.advisor2.public()];
     let dropped = vec![msgs[0].clone(), msgs[2].clone(), msgs[3].clone()];
-    assert_eq!(verify_transcript(&dropped, &trusted).err(), Some(TranscriptError::Gap { index: 1 }));
+    assert_eq!(
+        verify_transcript(&dropped, &trusted).err(),
+        Some(TranscriptError::Gap { index: 1 })
+    );
     // Dropping the last message is not visible in the list, but the sender's own record is.
     let truncated = &msgs[..3];
     let t = verify_transcript(truncated, &trusted).unwrap();
-    assert_eq!(t.check_sent(&[msgs[3].hash()]), Err(TranscriptError::MissingSent { sent_index: 0 }));
+    assert_eq!(
+        t.check_sent(&[msgs[3].hash()]),
+        Err(TranscriptError::MissingSent { sent_index: 0 })
+    );
     assert!(check_sent_present(t.hashes(), &[msgs[1].hash()]).is_ok());
 }
 
@@ -152,11 +173,22 @@ fn reorder_detected() {
     let c = case();
     let msgs = conversation(&c);
     let trusted = [c.advisor.public(), c.advisor2.public()];
-    let swapped = vec![msgs[0].clone(), msgs[2].clone(), msgs[1].clone(), msgs[3].clone()];
-    assert_eq!(verify_transcript(&swapped, &trusted).err(), Some(TranscriptError::Reordered { index: 1 }));
+    let swapped = vec![
+        msgs[0].clone(),
+        msgs[2].clone(),
+        msgs[1].clone(),
+        msgs[3].clone(),
+    ];
+    assert_eq!(
+        verify_transcript(&swapped, &trusted).err(),
+        Some(TranscriptError::Reordered { index: 1 })
+    );
     // The report not first.
     let first_moved = vec![msgs[1].clone(), msgs[0].clone()];
-    assert_eq!(verify_transcript(&first_moved, &trusted).err(), Some(TranscriptError::Malformed { index: 0 }));
+    assert_eq!(
+        verify_transcript(&first_moved, &trusted).err(),
+        Some(TranscriptError::Malformed { index: 0 })
+    );
 }
 
 #[test]
@@ -167,7 +199,11 @@ fn shared_parent_is_fine() {
     let a = Message::sign_follow_up(&c.reporter, &m0.hash(), 2, b"{\"a\":1}").unwrap();
     let b = Message::sign_reply(&c.advisor, &m0.hash(), 2, b"{\"b\":1}").unwrap();
     let d = Message::sign_reply(&c.advisor, &b.hash(), 3, b"{}").unwrap();
-    let t = verify_transcript(&[m0.clone(), a.clone(), b.clone(), d.clone()], &[c.advisor.public()]).unwrap();
+    let t = verify_transcript(
+        &[m0.clone(), a.clone(), b.clone(), d.clone()],
+        &[c.advisor.public()],
+    )
+    .unwrap();
     assert_eq!(t.messages().len(), 4);
     // Either order of the two siblings is fine.
     verify_transcript(&[m0, b, a, d], &[c.advisor.public()]).unwrap();
@@ -177,7 +213,10 @@ fn shared_parent_is_fine() {
 fn malformed_and_structure() {
     let c = case();
     let msgs = conversation(&c);
-    assert_eq!(verify_transcript(&[], &[]).err(), Some(TranscriptError::Empty));
+    assert_eq!(
+        verify_transcript(&[], &[]).err(),
+        Some(TranscriptError::Empty)
+    );
     let mut raw: Vec<Vec<u8>> = msgs.iter().map(Message::to_bytes).collect();
     raw[2].truncate(100);
     assert_eq!(
@@ -187,22 +226,37 @@ fn malformed_and_structure() {
     let good = msgs[1].to_bytes();
     let mut b = good.clone();
     b[0] = 2;
-    assert_eq!(Message::from_bytes(&b).err(), Some(MessageError::UnsupportedVersion(2)));
+    assert_eq!(
+        Message::from_bytes(&b).err(),
+        Some(MessageError::UnsupportedVersion(2))
+    );
     let mut b = good.clone();
     b[1] = 4;
-    assert_eq!(Message::from_bytes(&b).err(), Some(MessageError::UnknownKind(4)));
+    assert_eq!(
+        Message::from_bytes(&b).err(),
+        Some(MessageError::UnknownKind(4))
+    );
     let mut b = good.clone();
     b.push(0);
     assert_eq!(Message::from_bytes(&b).err(), Some(MessageError::BadLength));
     let mut b = good.clone();
     b[106..110].copy_from_slice(&u32::MAX.to_be_bytes());
-    assert_eq!(Message::from_bytes(&b).err(), Some(MessageError::BodyTooLarge));
+    assert_eq!(
+        Message::from_bytes(&b).err(),
+        Some(MessageError::BodyTooLarge)
+    );
     let mut b = good.clone();
     b[80] = 1; // reply key on a reply
-    assert_eq!(Message::from_bytes(&b).err(), Some(MessageError::InconsistentFields));
+    assert_eq!(
+        Message::from_bytes(&b).err(),
+        Some(MessageError::InconsistentFields)
+    );
     let mut b = msgs[0].to_bytes();
     b[5] = 1; // parent on a report
-    assert_eq!(Message::from_bytes(&b).err(), Some(MessageError::InconsistentFields));
+    assert_eq!(
+        Message::from_bytes(&b).err(),
+        Some(MessageError::InconsistentFields)
+    );
     // A second report later in the list.
     let again = Message::sign_report(&c.reporter, &c.reply.recipient(), 5, b"{}").unwrap();
     assert_eq!(

@@ -1,7 +1,14 @@
 //! Pickup codes (protocol.md §4).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
-use meldpunt_crypto::pickup::{CaseToken, PickupCode, PickupError, PickupSeed, ReporterKeys, token_hash_eq};
+use meldpunt_crypto::pickup::{
+    CaseToken, PickupCode, PickupError, PickupSeed, ReporterKeys, token_hash_eq,
+};
 use meldpunt_crypto::rng::os_rng;
 use proptest::prelude::*;
 
@@ -121,12 +128,18 @@ fn errors_are_distinct() {
         PickupCode::parse("ABCD-É").err(),
         Some(PickupError::BadCharacter { position: 5 })
     );
-    assert_eq!(PickupCode::parse(&code[..19]).err(), Some(PickupError::WrongLength { found: 19 }));
+    assert_eq!(
+        PickupCode::parse(&code[..19]).err(),
+        Some(PickupError::WrongLength { found: 19 })
+    );
     assert_eq!(
         PickupCode::parse(&format!("{code}0")).err(),
         Some(PickupError::WrongLength { found: 21 })
     );
-    assert_eq!(PickupCode::parse("").err(), Some(PickupError::WrongLength { found: 0 }));
+    assert_eq!(
+        PickupCode::parse("").err(),
+        Some(PickupError::WrongLength { found: 0 })
+    );
     assert_eq!(
         PickupCode::parse(&"0".repeat(10_000)).err(),
         Some(PickupError::WrongLength { found: 21 })
@@ -141,7 +154,10 @@ fn derivation_is_deterministic_and_matches_spec() {
     use sha2::{Digest, Sha256};
     let code = PickupCode::parse(&"0".repeat(20)).unwrap();
     let a = code.derive_keys().unwrap();
-    let b = PickupCode::parse("0000-0000-0000-0000-0000").unwrap().derive_keys().unwrap();
+    let b = PickupCode::parse("0000-0000-0000-0000-0000")
+        .unwrap()
+        .derive_keys()
+        .unwrap();
     assert_eq!(a.case_token(), b.case_token());
     assert_eq!(a.case_token().hash(), b.case_token().hash());
 
@@ -149,17 +165,28 @@ fn derivation_is_deterministic_and_matches_spec() {
     let params = argon2::Params::new(19456, 2, 1, Some(32)).unwrap();
     let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
     let mut seed = [0u8; 32];
-    argon.hash_password_into(b"00000000000000000000", b"meldpunt/v1/pickup-code", &mut seed).unwrap();
+    argon
+        .hash_password_into(
+            b"00000000000000000000",
+            b"meldpunt/v1/pickup-code",
+            &mut seed,
+        )
+        .unwrap();
     assert_eq!(code.derive_seed().unwrap().as_bytes(), &seed);
     let hk = Hkdf::<Sha256>::new(Some(&[0u8; 32]), &seed);
     let mut token = [0u8; 32];
     hk.expand(b"meldpunt/v1/case-token", &mut token).unwrap();
     assert_eq!(a.case_token().as_bytes(), &token);
     let mut reply = [0u8; 32];
-    hk.expand(b"meldpunt/v1/reporter-x25519", &mut reply).unwrap();
-    assert_eq!(a.reply_key().to_bytes().as_ref(), &x25519_dalek::StaticSecret::from(reply).to_bytes());
+    hk.expand(b"meldpunt/v1/reporter-x25519", &mut reply)
+        .unwrap();
+    assert_eq!(
+        a.reply_key().to_bytes().as_ref(),
+        &x25519_dalek::StaticSecret::from(reply).to_bytes()
+    );
     let mut signing = [0u8; 32];
-    hk.expand(b"meldpunt/v1/reporter-ed25519", &mut signing).unwrap();
+    hk.expand(b"meldpunt/v1/reporter-ed25519", &mut signing)
+        .unwrap();
     assert_eq!(a.signing_key().to_seed().as_ref(), &signing);
     let hash: [u8; 32] = Sha256::new()
         .chain_update(b"meldpunt/v1/case-token-hash")
@@ -174,8 +201,14 @@ fn derivation_is_deterministic_and_matches_spec() {
     // A different code gives different keys.
     let other = PickupCode::generate(&mut os_rng()).derive_keys().unwrap();
     assert_ne!(other.case_token(), a.case_token());
-    assert!(!token_hash_eq(&other.case_token().hash(), &a.case_token().hash()));
-    assert!(token_hash_eq(&a.case_token().hash(), &b.case_token().hash()));
+    assert!(!token_hash_eq(
+        &other.case_token().hash(),
+        &a.case_token().hash()
+    ));
+    assert!(token_hash_eq(
+        &a.case_token().hash(),
+        &b.case_token().hash()
+    ));
 }
 
 #[test]
@@ -186,13 +219,21 @@ fn case_token_encodings() {
     assert!(!b64.contains('=') && !b64.contains('+') && !b64.contains('/'));
     assert_eq!(CaseToken::from_base64url(&b64).unwrap(), token);
     assert_eq!(token.to_hex().as_str(), "fb".repeat(32));
-    assert_eq!(CaseToken::from_base64url("abc").err(), Some(PickupError::BadToken));
-    assert_eq!(CaseToken::from_base64url(&"+".repeat(43)).err(), Some(PickupError::BadToken));
+    assert_eq!(
+        CaseToken::from_base64url("abc").err(),
+        Some(PickupError::BadToken)
+    );
+    assert_eq!(
+        CaseToken::from_base64url(&"+".repeat(43)).err(),
+        Some(PickupError::BadToken)
+    );
     // Non-canonical trailing bits are refused.
     let mut s = b64.to_string();
     s.pop();
     s.push('9');
-    assert!(CaseToken::from_base64url(&s).is_err() || CaseToken::from_base64url(&s).unwrap() != token);
+    assert!(
+        CaseToken::from_base64url(&s).is_err() || CaseToken::from_base64url(&s).unwrap() != token
+    );
 }
 
 proptest! {

@@ -1,5 +1,10 @@
 //! Proof of work (protocol.md §8).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use meldpunt_crypto::pow::{Challenge, PowError, PowParams, solve, verify_solution};
 use meldpunt_crypto::rng::os_rng;
@@ -8,7 +13,11 @@ use proptest::prelude::*;
 const KEY: [u8; 32] = [0x11; 32];
 const NOW: i64 = 1_750_000_000;
 /// Cheap parameters for tests.
-const CHEAP: PowParams = PowParams { m_kib: 64, t: 1, difficulty: 4 };
+const CHEAP: PowParams = PowParams {
+    m_kib: 64,
+    t: 1,
+    difficulty: 4,
+};
 
 #[test]
 fn solve_and_verify() {
@@ -37,9 +46,15 @@ fn default_params_solve() {
 fn wrong_nonce_fails() {
     // With difficulty 12 a random nonce fails with probability 1 - 2^-12; find one that fails
     // deterministically by checking a few.
-    let params = PowParams { m_kib: 64, t: 1, difficulty: 12 };
+    let params = PowParams {
+        m_kib: 64,
+        t: 1,
+        difficulty: 12,
+    };
     let challenge = Challenge::make(&mut os_rng(), &KEY, NOW + 300, params);
-    let failing = (0u64..8).filter(|&n| !verify_solution(challenge.as_bytes(), n)).count();
+    let failing = (0u64..8)
+        .filter(|&n| !verify_solution(challenge.as_bytes(), n))
+        .count();
     assert!(failing >= 7);
     // A solution for one challenge is not one for another.
     let easy = Challenge::make(&mut os_rng(), &KEY, NOW + 300, CHEAP);
@@ -56,7 +71,10 @@ fn tampered_challenge_fails_mac() {
         for bit in 0..8 {
             let mut t = bytes;
             t[i] ^= 1 << bit;
-            assert!(!Challenge::from_bytes(&t).unwrap().verify_mac(&KEY), "byte {i} bit {bit}");
+            assert!(
+                !Challenge::from_bytes(&t).unwrap().verify_mac(&KEY),
+                "byte {i} bit {bit}"
+            );
         }
     }
     assert!(!challenge.verify_mac(&[0x12; 32]));
@@ -77,12 +95,36 @@ fn expiry() {
 #[test]
 fn hostile_params_refused() {
     for params in [
-        PowParams { m_kib: 65537, t: 1, difficulty: 1 },
-        PowParams { m_kib: u32::MAX, t: 1, difficulty: 1 },
-        PowParams { m_kib: 64, t: 5, difficulty: 1 },
-        PowParams { m_kib: 64, t: 0, difficulty: 1 },
-        PowParams { m_kib: 4, t: 1, difficulty: 1 },
-        PowParams { m_kib: 64, t: 1, difficulty: 25 },
+        PowParams {
+            m_kib: 65537,
+            t: 1,
+            difficulty: 1,
+        },
+        PowParams {
+            m_kib: u32::MAX,
+            t: 1,
+            difficulty: 1,
+        },
+        PowParams {
+            m_kib: 64,
+            t: 5,
+            difficulty: 1,
+        },
+        PowParams {
+            m_kib: 64,
+            t: 0,
+            difficulty: 1,
+        },
+        PowParams {
+            m_kib: 4,
+            t: 1,
+            difficulty: 1,
+        },
+        PowParams {
+            m_kib: 64,
+            t: 1,
+            difficulty: 25,
+        },
     ] {
         assert!(!params.in_bounds());
         let c = Challenge::make(&mut os_rng(), &KEY, NOW, params);
@@ -95,7 +137,16 @@ fn hostile_params_refused() {
 
 #[test]
 fn difficulty_zero_accepts_any_nonce() {
-    let c = Challenge::make(&mut os_rng(), &KEY, NOW, PowParams { m_kib: 8, t: 1, difficulty: 0 });
+    let c = Challenge::make(
+        &mut os_rng(),
+        &KEY,
+        NOW,
+        PowParams {
+            m_kib: 8,
+            t: 1,
+            difficulty: 0,
+        },
+    );
     assert_eq!(solve(c.as_bytes(), |_| {}), Ok(0));
     assert!(verify_solution(c.as_bytes(), 12345));
 }

@@ -105,12 +105,28 @@ fn test(_args: &[String]) -> Result {
     // Doctests are not part of --all-targets.
     run(cargo().args(["test", "--workspace", "--doc"]))?;
 
-    if client.is_some() {
+    if let Some(www) = &client {
+        // The client's wasm-bindgen tests, in WASM under Node.
+        let runner = setup::ensure_wasm_bindgen_test_runner()?;
+        run(cargo()
+            .args(["test", "--package", "meldpunt-client-wasm", "--target", "wasm32-unknown-unknown"])
+            .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", &runner))?;
+
+        // The browser tests drive the real server binary and the testkit advisor.
         setup::ensure_chromium()?;
         let browser = root().join("tests").join("browser");
         if browser.join("package.json").exists() {
+            run(cargo().args(["build", "--package", "meldpunt-server", "--bin", "meldpunt"]))?;
+            run(cargo().args(["build", "--package", "meldpunt-tests", "--bin", "meldpunt-testkit"]))?;
             setup::ensure_npm_packages(&browser)?;
-            run(Command::new("node").args(["--test"]).current_dir(&browser))?;
+            let bin = root().join("target").join("debug");
+            run(Command::new("node")
+                .args(["--test", "--test-concurrency=1"])
+                .current_dir(&browser)
+                .env("MELDPUNT_BIN", bin.join("meldpunt"))
+                .env("MELDPUNT_TESTKIT", bin.join("meldpunt-testkit"))
+                .env("MELDPUNT_TEST_WWW", www)
+                .env("CHROMIUM", "/usr/bin/chromium"))?;
         }
     }
 

@@ -45,9 +45,17 @@ pub fn ensure_wasm_bindgen() -> Result<PathBuf> {
     if current.split_whitespace().nth(1) == Some(version.as_str()) {
         return Ok(bin);
     }
-    run(cargo()
+    let locked = run(cargo()
         .args(["install", "--locked", "wasm-bindgen-cli", "--version", &version, "--root"])
-        .arg(&tools))?;
+        .arg(&tools));
+    if locked.is_err() {
+        // The CLI's own lock file can name a dependency version that the registry (or its
+        // mirror) does not serve; the CLI version itself is what must match.
+        eprintln!("(retrying without --locked)");
+        run(cargo()
+            .args(["install", "wasm-bindgen-cli", "--version", &version, "--root"])
+            .arg(&tools))?;
+    }
     Ok(bin)
 }
 
@@ -86,6 +94,13 @@ pub fn ensure_npm_packages(dir: &Path) -> Result {
     run(Command::new("npm").args([verb, "--no-audit", "--no-fund"]).current_dir(dir))?;
     let lock_text = std::fs::read_to_string(&lock).unwrap_or_default();
     std::fs::write(&stamp, lock_text).map_err(|e| format!("cannot write {}: {e}", stamp.display()))
+}
+
+/// The `wasm-bindgen-test-runner` that comes with the pinned CLI (runs the client's
+/// `wasm-bindgen-test` tests under Node).
+pub fn ensure_wasm_bindgen_test_runner() -> Result<PathBuf> {
+    let bindgen = ensure_wasm_bindgen()?;
+    Ok(bindgen.with_file_name("wasm-bindgen-test-runner"))
 }
 
 /// `cargo install cargo-fuzz` unless present.

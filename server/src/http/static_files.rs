@@ -1,7 +1,7 @@
 //! The web client's files (`client-wasm/www`, set as `static_dir`), served with the same
 //! security headers as everything else. `/` is `index.html`; `/o/{slug}` is the organisation
 //! page (`o/index.html`, `org.html` or `index.html`, whichever exists first; the page reads the
-//! slug from its URL). Paths with `..`, hidden files and unknown types are refused.
+//! slug from its URL); `/o/{slug}/case` is its mailbox (`case.html`, as `/case`). Paths with `..`, hidden files and unknown types are refused.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -53,6 +53,15 @@ fn candidates(root: &Path, path: &str) -> Option<Vec<PathBuf>> {
             root.join("org.html"),
             root.join("index.html"),
         ]);
+    }
+    // The organisation's mailbox: the same page as the instance-wide `/case`.
+    if let ["o", slug, "case"] | ["o", slug, "case", ""] = parts.as_slice()
+        && !slug.is_empty()
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Some(vec![root.join("case.html")]);
     }
     let rel_path = Path::new(rel);
     for c in rel_path.components() {
@@ -126,6 +135,10 @@ mod tests {
         assert_eq!(
             candidates(root, "/o/acme").unwrap()[0],
             PathBuf::from("/www/o/index.html")
+        );
+        assert_eq!(
+            candidates(root, "/o/acme/case").unwrap(),
+            vec![PathBuf::from("/www/case.html")]
         );
     }
 }

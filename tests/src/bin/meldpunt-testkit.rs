@@ -1,0 +1,303 @@
+//! `meldpunt-testkit`: plays confidential advisors against a running server, so that the
+//! browser tests (`tests/browser`) can prove end-to-end behaviour with the real API and the
+//! real crypto crate. Deliberately small; the real advisor tools live elsewhere.
+//!
+//! ```text
+//! meldpunt-testkit register --server URL --invite CODE --name NAME --keyring FILE
+//!                           [--bio TEXT] [--languages nl,en]
+//!     registers a new advisor (fresh identity and encryption key); prints
+//!     {"id", "fingerprint", "pin"}
+//! meldpunt-testkit read --server URL --keyring FILE [--attachments DIR]
+//!     logs in, opens every case addressed to the advisor and prints
+//!     {"cases": [{"id", "status", "transcript", "messages": [{"kind", "body"}],
+//!                 "attachments": [{"id", "file", "size"}]}]}
+//! meldpunt-testkit reply --server URL --keyring FILE --case ID --text TEXT
+//!     posts a signed reply after the newest message; prints {"seq"}
+//! ```
+#![allow(clippy::print_stdout)]
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, anyhow, bail};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use meldpunt_crypto::envelope::{self, Purpose};
+use meldpunt_crypto::keyring::{Keyring, KeyringParams};
+use meldpunt_crypto::keys::{IdentityPublicKey, KeyBundle};
+use meldpunt_crypto::message::{self, Message, MessageKind};
+use meldpunt_crypto::recipient::RecipientKey;
+use meldpunt_crypto::rng::os_rng;
+use serde_json::{Value, json};
+use zeroize::Zeroizing;
+
+const PASSPHRASE: &str = "meldpunt-testkit";
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+fn b64(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn unb64(v: &Value) -> Result<Vec<u8>> {
+    let s = v.as_str().ok_or_else(|| anyhow!("expected a base64url string, got {v}"))?;
+    URL_SAFE_NO_PAD.decode(s).context("base64url")
+}
+
+struct Args(HashMap<String, String>);
+
+impl Args {
+    fn parse(list: &[String]) -> Result<Self> {
+        let mut map = HashMap::new();
+        let mut it = list.iter();
+        while let Some(flag) = it.next() {
+            let name = flag.strip_prefix("--").ok_or_else(|| anyhow!("unexpected argument {flag}"))?;
+            let value = it.next().ok_or_else(|| anyhow!("{flag} needs a value"))?;
+            map.insert(name.to_owned(), value.clone());
+        }
+        Ok(Args(map))
+    }
+    fn get(&self, name: &str) -> Result<&str> {
+        self.0.get(name).map(String::as_str).ok_or_else(|| anyhow!("--{name} is required"))
+    }
+    fn opt(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+}
+
+struct Api {
+    base: String,
+    http: reqwest::blocking::Client,
+    token: Option<String>,
+}
+
+impl Api {
+    fn new(base: &str) -> Result<Self> {
+        Ok(Api { base: base.trim_end_matches('/').to_owned(), http: reqwest::blocking::Client::builder().build()?, token: None })
+    }
+    fn send(&self, req: reqwest::blocking::RequestBuilder) -> Result<reqwest::blocking::Response> {
+        let req = match &self.token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        };
+        let res = req.send()?;
+        if !res.status().is_success() {
+            let status = res.status();
+            bail!("{status}: {}", res.text().unwrap_or_default());
+        }
+        Ok(res)
+    }
+    fn get(&self, path: &str) -> Result<Value> {
+        Ok(self.send(self.http.get(format!("{}{path}", self.base)))?.json()?)
+    }
+    fn get_bytes(&self, path: &str) -> Result<Vec<u8>> {
+        Ok(self.send(self.http.get(format!("{}{path}", self.base)))?.bytes()?.to_vec())
+    }
+    fn post(&self, path: &str, body: &Value) -> Result<Value> {
+        Ok(self.send(self.http.post(format!("{}{path}", self.base)).json(body))?.json()?)
+    }
+
+    fn login(&mut self, keyring: &Keyring) -> Result<()> {
+        let identity = b64(&keyring.identity().public().to_bytes());
+        let c = self.post("/api/v1/advisor/login/challenge", &json!({"identity": identity}))?;
+        let challenge = unb64(&c["challenge"])?;
+        let signature = keyring.identity().sign_login(&challenge);
+        let r = self.post(
+            "/api/v1/advisor/login",
+            &json!({"identity": identity, "challenge": b64(&challenge), "signature": b64(&signature)}),
+        )?;
+        self.token = Some(r["token"].as_str().ok_or_else(|| anyhow!("no token"))?.to_owned());
+        Ok(())
+    }
+}
+
+fn load_keyring(path: &str) -> Result<Keyring> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {path}"))?;
+    Keyring::from_file(&bytes, PASSPHRASE).map_err(|e| anyhow!("keyring: {e}"))
+}
+
+fn register(args: &Args) -> Result<Value> {
+    let mut rng = os_rng();
+    let now = now();
+    let keyring = Keyring::new(&mut rng, Zeroizing::new("{}".to_owned()), now - 60, 365 * 86_400)
+        .map_err(|e| anyhow!("keyring: {e}"))?;
+    let key_id = keyring.keys().first().ok_or_else(|| anyhow!("no key"))?.key.key_id();
+    let bundle = keyring.bundle(key_id).map_err(|e| anyhow!("bundle: {e}"))?;
+    let languages: Vec<&str> = args.opt("languages").unwrap_or("nl").split(',').collect();
+    let mut profile = json!({
+        "display_name": args.get("name")?,
+        "bio": args.opt("bio").unwrap_or(""),
+        "languages": languages,
+    });
+    if let Some(photo) = args.opt("photo") {
+        let bytes = std::fs::read(photo).with_context(|| format!("reading {photo}"))?;
+        let t = if photo.ends_with(".png") { "image/png" } else { "image/jpeg" };
+        profile["photo"] = json!(b64(&bytes));
+        profile["photo_type"] = json!(t);
+    }
+    let api = Api::new(args.get("server")?)?;
+    let out = api.post(
+        "/api/v1/advisor/register",
+        &json!({
+            "invite": args.get("invite")?,
+            "identity": b64(&keyring.identity().public().to_bytes()),
+            "bundle": b64(&bundle.to_bytes()),
+            "profile": profile,
+        }),
+    )?;
+    let file = keyring.to_file(&mut rng, PASSPHRASE, KeyringParams::MINIMUM).map_err(|e| anyhow!("keyring: {e}"))?;
+    std::fs::write(args.get("keyring")?, file)?;
+    let fp = keyring.identity().public().fingerprint();
+    Ok(json!({"id": out["id"], "fingerprint": fp.to_display(), "pin": fp.to_pin()}))
+}
+
+/// A case's messages opened with the keyring and the transcript verified.
+struct Opened {
+    messages: Vec<Message>,
+    transcript: Result<message::Transcript, message::TranscriptError>,
+}
+
+fn detached(v: &Value) -> Vec<Vec<u8>> {
+    v.as_array().map(|a| a.iter().filter_map(|s| unb64(s).ok()).collect()).unwrap_or_default()
+}
+
+fn open_case(keyring: &Keyring, view: &Value) -> Result<Opened> {
+    let mut messages = Vec::new();
+    for m in view["messages"].as_array().into_iter().flatten() {
+        let env = unb64(&m["envelope"])?;
+        let stanzas = detached(&m["stanzas"]);
+        let refs: Vec<&[u8]> = stanzas.iter().map(Vec::as_slice).collect();
+        let opened = keyring.open(&env, &refs).map_err(|e| anyhow!("message {}: {e}", m["seq"]))?;
+        messages.push(Message::from_bytes(&opened.plaintext).map_err(|e| anyhow!("message: {e}"))?);
+    }
+    let advisors: Vec<IdentityPublicKey> = view["advisors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| unb64(&a["identity"]).ok().and_then(|b| IdentityPublicKey::from_bytes(&b).ok()))
+        .collect();
+    let transcript = message::verify_transcript(&messages, &advisors);
+    Ok(Opened { messages, transcript })
+}
+
+fn read(args: &Args) -> Result<Value> {
+    let keyring = load_keyring(args.get("keyring")?)?;
+    let mut api = Api::new(args.get("server")?)?;
+    api.login(&keyring)?;
+    let inbox = api.get("/api/v1/advisor/cases")?;
+    let mut cases = Vec::new();
+    for summary in inbox["cases"].as_array().into_iter().flatten() {
+        let id = summary["id"].as_str().ok_or_else(|| anyhow!("case without id"))?;
+        let view = api.get(&format!("/api/v1/advisor/cases/{id}"))?;
+        let opened = open_case(&keyring, &view)?;
+        let messages: Vec<Value> = opened
+            .messages
+            .iter()
+            .map(|m| {
+                let kind = match m.kind() {
+                    MessageKind::Report => "report",
+                    MessageKind::FollowUp => "follow_up",
+                    MessageKind::Reply => "reply",
+                };
+                let body = serde_json::from_slice::<Value>(m.body())
+                    .unwrap_or_else(|_| json!(String::from_utf8_lossy(m.body())));
+                json!({"kind": kind, "body": body})
+            })
+            .collect();
+        let mut attachments = Vec::new();
+        for a in view["attachments"].as_array().into_iter().flatten() {
+            let att = a["id"].as_str().ok_or_else(|| anyhow!("attachment without id"))?;
+            let env = api.get_bytes(&format!("/api/v1/advisor/cases/{id}/attachments/{att}"))?;
+            let stanzas = detached(&a["stanzas"]);
+            let refs: Vec<&[u8]> = stanzas.iter().map(Vec::as_slice).collect();
+            let opened = keyring.open(&env, &refs).map_err(|e| anyhow!("attachment {att}: {e}"))?;
+            if opened.purpose != Purpose::Attachment {
+                bail!("attachment {att} has purpose {:?}", opened.purpose);
+            }
+            let file = match args.opt("attachments") {
+                Some(dir) => {
+                    let path = PathBuf::from(dir).join(format!("{att}.bin"));
+                    std::fs::write(&path, opened.plaintext.as_slice())?;
+                    json!(path.to_string_lossy())
+                }
+                None => Value::Null,
+            };
+            attachments.push(json!({"id": att, "size": opened.plaintext.len(), "file": file}));
+        }
+        let transcript = match &opened.transcript {
+            Ok(_) => "ok".to_owned(),
+            Err(e) => e.to_string(),
+        };
+        cases.push(json!({
+            "id": id,
+            "org": view["org"],
+            "status": view["status"],
+            "transcript": transcript,
+            "messages": messages,
+            "attachments": attachments,
+        }));
+    }
+    Ok(json!({"cases": cases}))
+}
+
+fn reply(args: &Args) -> Result<Value> {
+    let keyring = load_keyring(args.get("keyring")?)?;
+    let mut api = Api::new(args.get("server")?)?;
+    api.login(&keyring)?;
+    let id = args.get("case")?;
+    let view = api.get(&format!("/api/v1/advisor/cases/{id}"))?;
+    let org = view["org"].as_str().ok_or_else(|| anyhow!("case without org"))?.to_owned();
+    let opened = open_case(&keyring, &view)?;
+    let transcript = opened.transcript.map_err(|e| anyhow!("transcript: {e}"))?;
+    let head = transcript.head().ok_or_else(|| anyhow!("empty case"))?;
+    let now = now();
+    let body = json!({"text": args.get("text")?, "attachments": []}).to_string();
+    let message = Message::sign_reply(keyring.identity(), &head, now, body.as_bytes()).map_err(|e| anyhow!("{e}"))?;
+    // The reporter, and every advisor on the case (this one included) at their current key.
+    let mut recipients: Vec<RecipientKey> = vec![transcript.reply_key()];
+    for a in view["advisors"].as_array().into_iter().flatten() {
+        let newest = a["bundles"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|b| unb64(b).ok().and_then(|b| KeyBundle::from_bytes(&b).ok()))
+            .filter_map(|b| b.verify_for_sealing(now, &[], None).ok().map(|r| (b.not_before(), r)))
+            .max_by_key(|(nb, _)| *nb);
+        if let Some((_, r)) = newest
+            && !recipients.contains(&r)
+        {
+            recipients.push(r);
+        }
+    }
+    let sealed = envelope::seal(&mut os_rng(), Purpose::Message, &org, &recipients, message.as_bytes())
+        .map_err(|e| anyhow!("{e}"))?;
+    api.post(&format!("/api/v1/advisor/cases/{id}/messages"), &json!({"envelope": b64(&sealed)}))
+}
+
+fn main() -> std::process::ExitCode {
+    let all: Vec<String> = std::env::args().skip(1).collect();
+    let result = match all.split_first() {
+        Some((cmd, rest)) => Args::parse(rest).and_then(|args| match cmd.as_str() {
+            "register" => register(&args),
+            "read" => read(&args),
+            "reply" => reply(&args),
+            other => Err(anyhow!("unknown command {other}")),
+        }),
+        None => Err(anyhow!("usage: meldpunt-testkit register|read|reply --server URL ...")),
+    };
+    match result {
+        Ok(v) => {
+            println!("{v}");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("meldpunt-testkit: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
