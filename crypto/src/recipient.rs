@@ -27,7 +27,7 @@ impl KeyId {
             .chain_update(public)
             .finalize();
         let mut id = [0u8; 16];
-        id.copy_from_slice(&digest[..16]);
+        id.iter_mut().zip(digest.iter()).for_each(|(o, d)| *o = *d);
         KeyId(id)
     }
 
