@@ -34,13 +34,26 @@ fn throughput(c: &mut Criterion) {
         let mut group = c.benchmark_group(format!("crypto/{label}"));
         group.throughput(Throughput::Bytes(size as u64));
         if size >= 64 << 20 {
-            group.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(6));
+            group
+                .sample_size(10)
+                .warm_up_time(Duration::from_secs(1))
+                .measurement_time(Duration::from_secs(6));
         } else {
-            group.sample_size(20).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
+            group
+                .sample_size(20)
+                .warm_up_time(Duration::from_millis(500))
+                .measurement_time(Duration::from_secs(2));
         }
 
         let plaintext = vec![0x5au8; size];
-        let sealed = envelope::seal(&mut rng, Purpose::Attachment, "bench", &recipients, &plaintext).unwrap();
+        let sealed = envelope::seal(
+            &mut rng,
+            Purpose::Attachment,
+            "bench",
+            &recipients,
+            &plaintext,
+        )
+        .unwrap();
 
         let mut buf = plaintext.clone();
         group.bench_function(BenchmarkId::new("raw_aead", label), |b| {
@@ -48,7 +61,9 @@ fn throughput(c: &mut Criterion) {
                 for (i, chunk) in buf.chunks_mut(CHUNK_LEN).enumerate() {
                     let mut nonce = [0u8; 12];
                     nonce[..8].copy_from_slice(&(i as u64).to_be_bytes());
-                    let tag = aead.encrypt_inout_detached(&Nonce::from(nonce), b"", chunk.into()).unwrap();
+                    let tag = aead
+                        .encrypt_inout_detached(&Nonce::from(nonce), b"", chunk.into())
+                        .unwrap();
                     black_box(tag);
                 }
             });
@@ -57,7 +72,14 @@ fn throughput(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("seal", label), |b| {
             b.iter(|| {
                 black_box(
-                    envelope::seal(&mut rng, Purpose::Attachment, "bench", &recipients, black_box(&plaintext)).unwrap(),
+                    envelope::seal(
+                        &mut rng,
+                        Purpose::Attachment,
+                        "bench",
+                        &recipients,
+                        black_box(&plaintext),
+                    )
+                    .unwrap(),
                 )
             });
         });
@@ -68,13 +90,22 @@ fn throughput(c: &mut Criterion) {
 
         group.bench_function(BenchmarkId::new("seal_stream", label), |b| {
             b.iter(|| {
-                envelope::seal_stream(&mut rng, Purpose::Attachment, "bench", &recipients, black_box(&plaintext[..]), io::sink())
-                    .unwrap()
+                envelope::seal_stream(
+                    &mut rng,
+                    Purpose::Attachment,
+                    "bench",
+                    &recipients,
+                    black_box(&plaintext[..]),
+                    io::sink(),
+                )
+                .unwrap()
             });
         });
 
         group.bench_function(BenchmarkId::new("open_stream", label), |b| {
-            b.iter(|| envelope::open_stream(black_box(&sealed[..]), &[&key], &[], io::sink()).unwrap());
+            b.iter(|| {
+                envelope::open_stream(black_box(&sealed[..]), &[&key], &[], io::sink()).unwrap()
+            });
         });
 
         group.finish();

@@ -246,25 +246,37 @@ fn wrap<R: CryptoRng + ?Sized>(
     let info = stanza_info(purpose, org, &key_id);
     let pk = PublicKey::from(*recipient.public_bytes());
     // The only possible failure is an all-zero DH output: a low-order recipient key.
-    let (enc, mut ctx) =
-        hpke::setup_base_s(rng, &pk, &info).map_err(|_: HpkeError| EnvelopeError::InvalidRecipientKey)?;
+    let (enc, mut ctx) = hpke::setup_base_s(rng, &pk, &info)
+        .map_err(|_: HpkeError| EnvelopeError::InvalidRecipientKey)?;
     let mut wrapped_key = [0u8; 48];
     let (body, tag) = wrapped_key.split_at_mut(32);
     body.copy_from_slice(ck.0.as_slice());
-    let t = ctx.seal_in_place_detached(b"", body).map_err(|_| EnvelopeError::InvalidRecipientKey)?;
+    let t = ctx
+        .seal_in_place_detached(b"", body)
+        .map_err(|_| EnvelopeError::InvalidRecipientKey)?;
     tag.copy_from_slice(&t);
-    Ok(Stanza { key_id, enc, wrapped_key })
+    Ok(Stanza {
+        key_id,
+        enc,
+        wrapped_key,
+    })
 }
 
 /// Opens one stanza with one key; `None` on any failure.
-fn unwrap_stanza(stanza: &Stanza, key: &DecryptionKey, purpose: Purpose, org: &str) -> Option<ContentKey> {
+fn unwrap_stanza(
+    stanza: &Stanza,
+    key: &DecryptionKey,
+    purpose: Purpose,
+    org: &str,
+) -> Option<ContentKey> {
     let info = stanza_info(purpose, org, &stanza.key_id);
     let mut ctx = hpke::setup_base_r_for(&stanza.enc, key, &info).ok()?;
     let mut ck = Zeroizing::new([0u8; 32]);
     let (body, tag) = stanza.wrapped_key.split_at(32);
     ck.copy_from_slice(body);
     let tag: [u8; 16] = tag.try_into().ok()?;
-    ctx.open_in_place_detached(b"", ck.as_mut_slice(), &tag).ok()?;
+    ctx.open_in_place_detached(b"", ck.as_mut_slice(), &tag)
+        .ok()?;
     Some(ContentKey(ck))
 }
 
@@ -272,7 +284,8 @@ fn unwrap_stanza(stanza: &Stanza, key: &DecryptionKey, purpose: Purpose, org: &s
 fn header_mac(ck: &ContentKey, unauthenticated: &[u8]) -> Hmac<Sha256> {
     let mut mac_key = Zeroizing::new([0u8; 32]);
     // 32 bytes: cannot fail.
-    let _ = Hkdf::<Sha256>::new(None, ck.0.as_slice()).expand(HEADER_MAC_LABEL, mac_key.as_mut_slice());
+    let _ =
+        Hkdf::<Sha256>::new(None, ck.0.as_slice()).expand(HEADER_MAC_LABEL, mac_key.as_mut_slice());
     let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(mac_key.as_slice())
         .unwrap_or_else(|_| <Hmac<Sha256> as KeyInit>::new(&Default::default()));
     mac.update(unauthenticated);
@@ -283,7 +296,8 @@ fn header_mac(ck: &ContentKey, unauthenticated: &[u8]) -> Hmac<Sha256> {
 pub(crate) fn payload_key(ck: &ContentKey, header_bytes: &[u8]) -> Zeroizing<[u8; 32]> {
     let salt = Sha256::digest(header_bytes);
     let mut key = Zeroizing::new([0u8; 32]);
-    let _ = Hkdf::<Sha256>::new(Some(salt.as_slice()), ck.0.as_slice()).expand(PAYLOAD_LABEL, key.as_mut_slice());
+    let _ = Hkdf::<Sha256>::new(Some(salt.as_slice()), ck.0.as_slice())
+        .expand(PAYLOAD_LABEL, key.as_mut_slice());
     key
 }
 
@@ -307,13 +321,28 @@ pub(crate) fn recover(
         .checked_sub(header::MAC_LEN)
         .and_then(|n| header_bytes.get(..n))
         .ok_or(EnvelopeError::Truncated)?;
-    let detached_stanzas = detached.iter().filter_map(|bytes| Stanza::from_bytes(bytes).ok());
-    let candidates = header.stanzas.iter().map(|s| (*s, false)).chain(detached_stanzas.map(|s| (s, true)));
+    let detached_stanzas = detached
+        .iter()
+        .filter_map(|bytes| Stanza::from_bytes(bytes).ok());
+    let candidates = header
+        .stanzas
+        .iter()
+        .map(|s| (*s, false))
+        .chain(detached_stanzas.map(|s| (s, true)));
     for (stanza, via_detached) in candidates {
         for key in keys.iter().filter(|k| k.key_id() == stanza.key_id) {
-            let Some(ck) = unwrap_stanza(&stanza, key, header.purpose, &header.org) else { continue };
-            if header_mac(&ck, unauthenticated).verify_slice(&header.mac).is_ok() {
-                return Ok(Recovered { ck, key_id: stanza.key_id, via_detached });
+            let Some(ck) = unwrap_stanza(&stanza, key, header.purpose, &header.org) else {
+                continue;
+            };
+            if header_mac(&ck, unauthenticated)
+                .verify_slice(&header.mac)
+                .is_ok()
+            {
+                return Ok(Recovered {
+                    ck,
+                    key_id: stanza.key_id,
+                    via_detached,
+                });
             }
         }
     }
@@ -335,7 +364,11 @@ pub(crate) fn build_header<R: CryptoRng + ?Sized>(
         return Err(EnvelopeError::TooManyRecipients);
     }
     for (i, r) in recipients.iter().enumerate() {
-        if recipients.iter().skip(i + 1).any(|o| o.key_id() == r.key_id()) {
+        if recipients
+            .iter()
+            .skip(i + 1)
+            .any(|o| o.key_id() == r.key_id())
+        {
             return Err(EnvelopeError::DuplicateRecipient);
         }
     }
@@ -347,7 +380,13 @@ pub(crate) fn build_header<R: CryptoRng + ?Sized>(
         .collect::<Result<Vec<_>, _>>()?;
     let mut payload_salt = [0u8; header::SALT_LEN];
     rng.fill_bytes(&mut payload_salt);
-    let mut header = Header { purpose, org: org.to_owned(), stanzas, payload_salt, mac: [0u8; header::MAC_LEN] };
+    let mut header = Header {
+        purpose,
+        org: org.to_owned(),
+        stanzas,
+        payload_salt,
+        mac: [0u8; header::MAC_LEN],
+    };
     let mut bytes = header.unauthenticated_bytes();
     let tag = header_mac(&ck, &bytes).finalize().into_bytes();
     header.mac.copy_from_slice(tag.as_slice());
@@ -359,10 +398,18 @@ pub(crate) fn build_header<R: CryptoRng + ?Sized>(
 /// organisation id and `recipients` recipients. `None` on overflow.
 #[must_use]
 pub fn sealed_len(plaintext_len: u64, org_len: usize, recipients: usize) -> Option<u64> {
-    let header = 4 + 3 + org_len + 1 + recipients.checked_mul(STANZA_LEN)? + header::SALT_LEN + header::MAC_LEN;
+    let header = 4
+        + 3
+        + org_len
+        + 1
+        + recipients.checked_mul(STANZA_LEN)?
+        + header::SALT_LEN
+        + header::MAC_LEN;
     let padded = padded_len(plaintext_len)?;
     let chunks = padded.div_ceil(CHUNK_LEN as u64);
-    (header as u64).checked_add(padded)?.checked_add(chunks.checked_mul(TAG_LEN as u64)?)
+    (header as u64)
+        .checked_add(padded)?
+        .checked_add(chunks.checked_mul(TAG_LEN as u64)?)
 }
 
 /// Seals `plaintext` to `recipients` (1..=32 distinct keys) in memory.
@@ -379,9 +426,11 @@ pub fn seal<R: CryptoRng + ?Sized>(
     let (_, header_bytes, ck) = build_header(rng, purpose, org, recipients)?;
     let plain_len = plaintext.len() as u64;
     let padded = padded_len(plain_len).ok_or(EnvelopeError::TooLarge)?;
-    let total = sealed_len(plain_len, org.len(), recipients.len()).ok_or(EnvelopeError::TooLarge)?;
+    let total =
+        sealed_len(plain_len, org.len(), recipients.len()).ok_or(EnvelopeError::TooLarge)?;
     let total = usize::try_from(total).map_err(|_| EnvelopeError::TooLarge)?;
-    let mut padding_left = usize::try_from(padded - plain_len).map_err(|_| EnvelopeError::TooLarge)?;
+    let mut padding_left =
+        usize::try_from(padded - plain_len).map_err(|_| EnvelopeError::TooLarge)?;
 
     // One allocation of the final size: no reallocation leaves plaintext behind.
     let mut out = Vec::with_capacity(total);
@@ -418,9 +467,15 @@ pub fn seal<R: CryptoRng + ?Sized>(
 
 /// Opens an envelope held in memory with any of `keys`, trying the header stanzas and then
 /// the `detached` stanzas (§3.6; entries that are not 96 bytes are ignored).
-pub fn open(envelope: &[u8], keys: &[&DecryptionKey], detached: &[&[u8]]) -> Result<Opened, EnvelopeError> {
+pub fn open(
+    envelope: &[u8],
+    keys: &[&DecryptionKey],
+    detached: &[&[u8]],
+) -> Result<Opened, EnvelopeError> {
     let (header, header_len) = Header::parse(envelope)?;
-    let (header_bytes, payload) = envelope.split_at_checked(header_len).ok_or(EnvelopeError::Truncated)?;
+    let (header_bytes, payload) = envelope
+        .split_at_checked(header_len)
+        .ok_or(EnvelopeError::Truncated)?;
     let recovered = recover(&header, header_bytes, keys, detached)?;
     let mut cipher = stream::PayloadCipher::new(&recovered.ck, header_bytes);
 
@@ -431,7 +486,11 @@ pub fn open(envelope: &[u8], keys: &[&DecryptionKey], detached: &[&[u8]]) -> Res
         return Err(EnvelopeError::Decrypt);
     }
     for (i, chunk) in payload.chunks(ENCRYPTED_CHUNK_LEN).enumerate() {
-        let body_len = chunk.len().checked_sub(TAG_LEN).filter(|&n| n > 0).ok_or(EnvelopeError::Decrypt)?;
+        let body_len = chunk
+            .len()
+            .checked_sub(TAG_LEN)
+            .filter(|&n| n > 0)
+            .ok_or(EnvelopeError::Decrypt)?;
         let (body, tag) = chunk.split_at(body_len);
         let start = plaintext.len();
         plaintext.extend_from_slice(body);
@@ -461,7 +520,16 @@ pub fn rewrap<R: CryptoRng + ?Sized>(
     rng: &mut R,
 ) -> Result<[u8; STANZA_LEN], EnvelopeError> {
     let (header, header_len) = Header::parse(envelope_or_header)?;
-    let header_bytes = envelope_or_header.get(..header_len).ok_or(EnvelopeError::Truncated)?;
+    let header_bytes = envelope_or_header
+        .get(..header_len)
+        .ok_or(EnvelopeError::Truncated)?;
     let recovered = recover(&header, header_bytes, keys, detached)?;
-    Ok(wrap(rng, header.purpose, &header.org, new_recipient, &recovered.ck)?.to_bytes())
+    Ok(wrap(
+        rng,
+        header.purpose,
+        &header.org,
+        new_recipient,
+        &recovered.ck,
+    )?
+    .to_bytes())
 }

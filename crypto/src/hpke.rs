@@ -125,7 +125,9 @@ fn labeled_expand(
     if out.len() > MAX_EXPORT_LEN {
         return Err(HpkeError::InvalidLength);
     }
-    let len = u16::try_from(out.len()).map_err(|_| HpkeError::InvalidLength)?.to_be_bytes();
+    let len = u16::try_from(out.len())
+        .map_err(|_| HpkeError::InvalidLength)?
+        .to_be_bytes();
     prk.expand_multi_info(&[&len, VERSION_LABEL, suite_id, label, info], out)
         .map_err(|_| HpkeError::InvalidLength)
 }
@@ -181,7 +183,13 @@ fn extract_and_expand(dh: &[u8; 32], kem_context: &[u8; 64]) -> SharedSecret {
     let eae_prk = labeled_extract(KEM_SUITE_ID, b"", b"eae_prk", dh);
     let mut out = Zeroizing::new([0u8; N_SECRET]);
     // 32 bytes: cannot fail.
-    let _ = labeled_expand(&eae_prk, KEM_SUITE_ID, b"shared_secret", kem_context, out.as_mut_slice());
+    let _ = labeled_expand(
+        &eae_prk,
+        KEM_SUITE_ID,
+        b"shared_secret",
+        kem_context,
+        out.as_mut_slice(),
+    );
     SharedSecret(out)
 }
 
@@ -249,10 +257,11 @@ fn key_schedule(shared_secret: &SharedSecret, info: &[u8]) -> Context {
     let info_hash = labeled_extract_bytes(HPKE_SUITE_ID, b"", b"info_hash", info);
     // ks_context = mode || psk_id_hash || info_hash
     let mut ks_context = [0u8; 1 + 2 * N_H];
-    for (out, byte) in ks_context
-        .iter_mut()
-        .zip(core::iter::once(MODE_BASE).chain(psk_id_hash).chain(info_hash))
-    {
+    for (out, byte) in ks_context.iter_mut().zip(
+        core::iter::once(MODE_BASE)
+            .chain(psk_id_hash)
+            .chain(info_hash),
+    ) {
         *out = byte;
     }
 
@@ -262,12 +271,36 @@ fn key_schedule(shared_secret: &SharedSecret, info: &[u8]) -> Context {
     let mut base_nonce = Zeroizing::new([0u8; N_N]);
     let mut exporter_secret = Zeroizing::new([0u8; N_H]);
     // Fixed lengths far below 255 * Nh: these cannot fail.
-    let _ = labeled_expand(&secret, HPKE_SUITE_ID, b"key", &ks_context, key.as_mut_slice());
-    let _ = labeled_expand(&secret, HPKE_SUITE_ID, b"base_nonce", &ks_context, base_nonce.as_mut_slice());
-    let _ = labeled_expand(&secret, HPKE_SUITE_ID, b"exp", &ks_context, exporter_secret.as_mut_slice());
+    let _ = labeled_expand(
+        &secret,
+        HPKE_SUITE_ID,
+        b"key",
+        &ks_context,
+        key.as_mut_slice(),
+    );
+    let _ = labeled_expand(
+        &secret,
+        HPKE_SUITE_ID,
+        b"base_nonce",
+        &ks_context,
+        base_nonce.as_mut_slice(),
+    );
+    let _ = labeled_expand(
+        &secret,
+        HPKE_SUITE_ID,
+        b"exp",
+        &ks_context,
+        exporter_secret.as_mut_slice(),
+    );
 
     let aead = ChaCha20Poly1305::new(&Key::from(*key));
-    Context { aead, key, base_nonce, exporter_secret, seq: 0 }
+    Context {
+        aead,
+        key,
+        base_nonce,
+        exporter_secret,
+        seq: 0,
+    }
 }
 
 impl Context {
@@ -283,10 +316,18 @@ impl Context {
     /// The RFC allows sequence numbers up to `2^96 - 2`; a `u64` stops at `2^64 - 2`, which
     /// no application can reach. Refusing the last value keeps `IncrementSeq` infallible.
     fn check_seq(&self) -> Result<(), HpkeError> {
-        if self.seq == u64::MAX { Err(HpkeError::MessageLimitReached) } else { Ok(()) }
+        if self.seq == u64::MAX {
+            Err(HpkeError::MessageLimitReached)
+        } else {
+            Ok(())
+        }
     }
 
-    fn seal_in_place_detached(&mut self, aad: &[u8], buf: &mut [u8]) -> Result<[u8; N_T], HpkeError> {
+    fn seal_in_place_detached(
+        &mut self,
+        aad: &[u8],
+        buf: &mut [u8],
+    ) -> Result<[u8; N_T], HpkeError> {
         self.check_seq()?;
         let tag = self
             .aead
@@ -298,7 +339,12 @@ impl Context {
         Ok(out)
     }
 
-    fn open_in_place_detached(&mut self, aad: &[u8], buf: &mut [u8], tag: &[u8; N_T]) -> Result<(), HpkeError> {
+    fn open_in_place_detached(
+        &mut self,
+        aad: &[u8],
+        buf: &mut [u8],
+        tag: &[u8; N_T],
+    ) -> Result<(), HpkeError> {
         self.check_seq()?;
         let tag = Tag::from(*tag);
         self.aead
@@ -346,12 +392,20 @@ macro_rules! context_accessors {
     ($ty:ident) => {
         impl $ty {
             /// `Export(exporter_context, L)` (RFC 9180 §5.3); `len` at most [`MAX_EXPORT_LEN`].
-            pub fn export(&self, exporter_context: &[u8], len: usize) -> Result<Zeroizing<Vec<u8>>, HpkeError> {
+            pub fn export(
+                &self,
+                exporter_context: &[u8],
+                len: usize,
+            ) -> Result<Zeroizing<Vec<u8>>, HpkeError> {
                 self.0.export(exporter_context, len)
             }
 
             /// `Export` into a caller-provided buffer (`L = out.len()`).
-            pub fn export_into(&self, exporter_context: &[u8], out: &mut [u8]) -> Result<(), HpkeError> {
+            pub fn export_into(
+                &self,
+                exporter_context: &[u8],
+                out: &mut [u8],
+            ) -> Result<(), HpkeError> {
                 self.0.export_into(exporter_context, out)
             }
 
@@ -390,7 +444,9 @@ macro_rules! context_accessors {
 
         impl fmt::Debug for $ty {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_struct(stringify!($ty)).field("seq", &self.0.seq).finish_non_exhaustive()
+                f.debug_struct(stringify!($ty))
+                    .field("seq", &self.0.seq)
+                    .finish_non_exhaustive()
             }
         }
     };
@@ -414,7 +470,11 @@ impl SenderContext {
 
     /// `Seal` in place: `buf` holds the plaintext and is overwritten with the ciphertext; the
     /// tag is returned.
-    pub fn seal_in_place_detached(&mut self, aad: &[u8], buf: &mut [u8]) -> Result<[u8; N_T], HpkeError> {
+    pub fn seal_in_place_detached(
+        &mut self,
+        aad: &[u8],
+        buf: &mut [u8],
+    ) -> Result<[u8; N_T], HpkeError> {
         self.0.seal_in_place_detached(aad, buf)
     }
 }
@@ -427,7 +487,12 @@ impl ReceiverContext {
     }
 
     /// `Open` in place with a detached tag. On failure `buf` must be treated as garbage.
-    pub fn open_in_place_detached(&mut self, aad: &[u8], buf: &mut [u8], tag: &[u8; N_T]) -> Result<(), HpkeError> {
+    pub fn open_in_place_detached(
+        &mut self,
+        aad: &[u8],
+        buf: &mut [u8],
+        tag: &[u8; N_T],
+    ) -> Result<(), HpkeError> {
         self.0.open_in_place_detached(aad, buf, tag)
     }
 }
@@ -465,7 +530,11 @@ pub fn setup_base_s_deterministic(
 }
 
 /// `SetupBaseR(enc, skR, info)`.
-pub fn setup_base_r(enc: &[u8; N_ENC], sk_r: &StaticSecret, info: &[u8]) -> Result<ReceiverContext, HpkeError> {
+pub fn setup_base_r(
+    enc: &[u8; N_ENC],
+    sk_r: &StaticSecret,
+    info: &[u8],
+) -> Result<ReceiverContext, HpkeError> {
     let shared = decap(enc, sk_r)?;
     Ok(key_schedule_r(&shared, info))
 }
@@ -522,7 +591,8 @@ mod tests {
     #[test]
     fn seq_limit_is_enforced() {
         let (sk, pk) = derive_key_pair(b"x");
-        let (_, mut ctx) = setup_base_s_deterministic(&pk, &sk, b"").unwrap_or_else(|_| unreachable!());
+        let (_, mut ctx) =
+            setup_base_s_deterministic(&pk, &sk, b"").unwrap_or_else(|_| unreachable!());
         ctx.0.seq = u64::MAX;
         assert_eq!(ctx.seal(b"", b"a"), Err(HpkeError::MessageLimitReached));
     }
@@ -532,7 +602,10 @@ mod tests {
         let (sk, pk) = derive_key_pair(b"x");
         let (_, ctx) = setup_base_s_deterministic(&pk, &sk, b"").unwrap_or_else(|_| unreachable!());
         assert!(ctx.export(b"", MAX_EXPORT_LEN).is_ok());
-        assert_eq!(ctx.export(b"", MAX_EXPORT_LEN + 1).err(), Some(HpkeError::InvalidLength));
+        assert_eq!(
+            ctx.export(b"", MAX_EXPORT_LEN + 1).err(),
+            Some(HpkeError::InvalidLength)
+        );
         assert_eq!(ctx.export(b"", 0).map(|v| v.len()), Ok(0));
     }
 }

@@ -1,10 +1,15 @@
 //! Envelope v1 (`docs/protocol.md` §3): round trips through every API, tamper detection,
 //! detached stanzas, robustness on arbitrary input, and Padmé properties.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use meldpunt_crypto::envelope::{
-    self, CHUNK_LEN, Decryptor, ENCRYPTED_CHUNK_LEN, Encryptor, EnvelopeError, Header, MAX_HEADER_LEN, Purpose,
-    STANZA_LEN, padded_len, padme,
+    self, CHUNK_LEN, Decryptor, ENCRYPTED_CHUNK_LEN, Encryptor, EnvelopeError, Header,
+    MAX_HEADER_LEN, Purpose, STANZA_LEN, padded_len, padme,
 };
 use meldpunt_crypto::recipient::{DecryptionKey, RecipientKey};
 use meldpunt_crypto::rng::Rng;
@@ -63,7 +68,12 @@ fn open_streaming(env: &[u8], k: &[&DecryptionKey], d: &[&[u8]]) -> Result<Vec<u
     Ok(out)
 }
 
-fn open_push(env: &[u8], k: &[&DecryptionKey], d: &[&[u8]], piece: usize) -> Result<Vec<u8>, EnvelopeError> {
+fn open_push(
+    env: &[u8],
+    k: &[&DecryptionKey],
+    d: &[&[u8]],
+    piece: usize,
+) -> Result<Vec<u8>, EnvelopeError> {
     let head = &env[..env.len().min(MAX_HEADER_LEN)];
     let (mut dec, header_len) = Decryptor::new(head, k, d)?;
     let mut out = Vec::new();
@@ -77,9 +87,18 @@ fn open_push(env: &[u8], k: &[&DecryptionKey], d: &[&[u8]], piece: usize) -> Res
 
 /// Every opening path must reject `env` for `key`.
 fn assert_rejected(env: &[u8], key: &DecryptionKey, what: &str) {
-    assert!(open_small(env, &[key], &[]).is_err(), "open accepted: {what}");
-    assert!(open_streaming(env, &[key], &[]).is_err(), "open_stream accepted: {what}");
-    assert!(open_push(env, &[key], &[], 10_000).is_err(), "Decryptor accepted: {what}");
+    assert!(
+        open_small(env, &[key], &[]).is_err(),
+        "open accepted: {what}"
+    );
+    assert!(
+        open_streaming(env, &[key], &[]).is_err(),
+        "open_stream accepted: {what}"
+    );
+    assert!(
+        open_push(env, &[key], &[], 10_000).is_err(),
+        "Decryptor accepted: {what}"
+    );
 }
 
 const SIZES: &[usize] = &[
@@ -113,12 +132,27 @@ fn round_trip_all_apis(n_recipients: usize, seed: u64) {
             for (i, k) in ks.iter().enumerate() {
                 // Large envelopes: every recipient through the small API, the first through all.
                 let opened = envelope::open(env, &[k], &[]).unwrap();
-                assert_eq!(opened.plaintext.as_slice(), pt.as_slice(), "size {size} recipient {i}");
+                assert_eq!(
+                    opened.plaintext.as_slice(),
+                    pt.as_slice(),
+                    "size {size} recipient {i}"
+                );
                 assert_eq!(opened.key_id, k.key_id());
-                assert_eq!((opened.purpose, opened.org.as_str(), opened.via_detached), (Purpose::Message, ORG, false));
+                assert_eq!(
+                    (opened.purpose, opened.org.as_str(), opened.via_detached),
+                    (Purpose::Message, ORG, false)
+                );
                 if i == 0 || size <= 2 * CHUNK_LEN {
-                    assert_eq!(open_streaming(env, &[k], &[]).unwrap(), pt, "size {size} recipient {i}");
-                    assert_eq!(open_push(env, &[k], &[], 65_599).unwrap(), pt, "size {size} recipient {i}");
+                    assert_eq!(
+                        open_streaming(env, &[k], &[]).unwrap(),
+                        pt,
+                        "size {size} recipient {i}"
+                    );
+                    assert_eq!(
+                        open_push(env, &[k], &[], 65_599).unwrap(),
+                        pt,
+                        "size {size} recipient {i}"
+                    );
                 }
             }
         }
@@ -141,10 +175,23 @@ fn push_apis_with_tiny_and_odd_pieces() {
     let ks = keys(&mut rng, 2);
     let rs = recipients(&ks);
     let pt = random_bytes(&mut rng, 3 * CHUNK_LEN + 5);
-    for piece in [1usize, 16, 17, 4097, CHUNK_LEN, ENCRYPTED_CHUNK_LEN, ENCRYPTED_CHUNK_LEN + 1, 1 << 20] {
+    for piece in [
+        1usize,
+        16,
+        17,
+        4097,
+        CHUNK_LEN,
+        ENCRYPTED_CHUNK_LEN,
+        ENCRYPTED_CHUNK_LEN + 1,
+        1 << 20,
+    ] {
         let small = &pt[..if piece < 64 { 3000 } else { pt.len() }];
         let env = seal_push(&mut rng, &rs, small, piece);
-        assert_eq!(open_push(&env, &[&ks[1]], &[], piece).unwrap(), small, "piece {piece}");
+        assert_eq!(
+            open_push(&env, &[&ks[1]], &[], piece).unwrap(),
+            small,
+            "piece {piece}"
+        );
     }
 }
 
@@ -205,11 +252,17 @@ fn header_parse_and_accessors() {
     assert_eq!(len, header.len());
     assert_eq!(header.purpose(), Purpose::Attachment);
     assert_eq!(header.org(), ORG);
-    assert_eq!(header.stanza_key_ids().collect::<Vec<_>>(), rs.iter().map(RecipientKey::key_id).collect::<Vec<_>>());
+    assert_eq!(
+        header.stanza_key_ids().collect::<Vec<_>>(),
+        rs.iter().map(RecipientKey::key_id).collect::<Vec<_>>()
+    );
     assert_eq!(header.to_bytes(), env[..len]);
     assert_eq!(Header::parse(&env[..len]).unwrap(), (header.clone(), len));
     for cut in 0..len {
-        assert!(matches!(Header::parse(&env[..cut]), Err(EnvelopeError::Truncated)), "cut {cut}");
+        assert!(
+            matches!(Header::parse(&env[..cut]), Err(EnvelopeError::Truncated)),
+            "cut {cut}"
+        );
     }
     for p in [Purpose::Report, Purpose::Message, Purpose::Attachment] {
         assert_eq!(Purpose::from_byte(p.to_byte()), Some(p));
@@ -236,9 +289,18 @@ fn malformed_headers_get_distinct_errors() {
     assert!(matches!(with(6, 65), EnvelopeError::BadOrg));
     assert!(matches!(with(7, 0xff), EnvelopeError::BadOrg)); // not UTF-8
     let count_at = 7 + ORG.len();
-    assert!(matches!(with(count_at, 0), EnvelopeError::BadStanzaCount(0)));
-    assert!(matches!(with(count_at, 33), EnvelopeError::BadStanzaCount(33)));
-    assert!(matches!(envelope::open(&[], &[&ks[0]], &[]), Err(EnvelopeError::Truncated)));
+    assert!(matches!(
+        with(count_at, 0),
+        EnvelopeError::BadStanzaCount(0)
+    ));
+    assert!(matches!(
+        with(count_at, 33),
+        EnvelopeError::BadStanzaCount(33)
+    ));
+    assert!(matches!(
+        envelope::open(&[], &[&ks[0]], &[]),
+        Err(EnvelopeError::Truncated)
+    ));
 }
 
 #[test]
@@ -246,18 +308,40 @@ fn sealing_checks_recipients_and_org() {
     let mut rng = rng(8);
     let ks = keys(&mut rng, 33);
     let rs = recipients(&ks);
-    let seal = |rng: &mut StdRng, org: &str, r: &[RecipientKey]| envelope::seal(rng, Purpose::Report, org, r, b"x");
-    assert!(matches!(seal(&mut rng, ORG, &[]), Err(EnvelopeError::NoRecipients)));
-    assert!(matches!(seal(&mut rng, ORG, &rs), Err(EnvelopeError::TooManyRecipients)));
+    let seal = |rng: &mut StdRng, org: &str, r: &[RecipientKey]| {
+        envelope::seal(rng, Purpose::Report, org, r, b"x")
+    };
+    assert!(matches!(
+        seal(&mut rng, ORG, &[]),
+        Err(EnvelopeError::NoRecipients)
+    ));
+    assert!(matches!(
+        seal(&mut rng, ORG, &rs),
+        Err(EnvelopeError::TooManyRecipients)
+    ));
     assert!(seal(&mut rng, ORG, &rs[..32]).is_ok());
-    assert!(matches!(seal(&mut rng, ORG, &[rs[0], rs[1], rs[0]]), Err(EnvelopeError::DuplicateRecipient)));
-    assert!(matches!(seal(&mut rng, "", &rs[..1]), Err(EnvelopeError::BadOrg)));
-    assert!(matches!(seal(&mut rng, &"o".repeat(65), &rs[..1]), Err(EnvelopeError::BadOrg)));
+    assert!(matches!(
+        seal(&mut rng, ORG, &[rs[0], rs[1], rs[0]]),
+        Err(EnvelopeError::DuplicateRecipient)
+    ));
+    assert!(matches!(
+        seal(&mut rng, "", &rs[..1]),
+        Err(EnvelopeError::BadOrg)
+    ));
+    assert!(matches!(
+        seal(&mut rng, &"o".repeat(65), &rs[..1]),
+        Err(EnvelopeError::BadOrg)
+    ));
     assert!(seal(&mut rng, &"o".repeat(64), &rs[..1]).is_ok());
     let low_order = RecipientKey::new([0u8; 32]);
-    assert!(matches!(seal(&mut rng, ORG, &[rs[0], low_order]), Err(EnvelopeError::InvalidRecipientKey)));
+    assert!(matches!(
+        seal(&mut rng, ORG, &[rs[0], low_order]),
+        Err(EnvelopeError::InvalidRecipientKey)
+    ));
     let mut sink = Vec::new();
-    assert!(envelope::seal_stream(&mut rng, Purpose::Report, ORG, &[], &b"x"[..], &mut sink).is_err());
+    assert!(
+        envelope::seal_stream(&mut rng, Purpose::Report, ORG, &[], &b"x"[..], &mut sink).is_err()
+    );
     assert!(Encryptor::new(&mut rng, Purpose::Report, ORG, &rs).is_err());
 }
 
@@ -271,8 +355,14 @@ fn every_header_bit_flip_fails() {
         let mut bad = env.clone();
         bad[bit / 8] ^= 1 << (bit % 8);
         // Either key: a flip in the other recipient's stanza must also be caught.
-        assert!(open_small(&bad, &[&ks[0]], &[]).is_err(), "header bit {bit}");
-        assert!(open_small(&bad, &[&ks[1]], &[]).is_err(), "header bit {bit}");
+        assert!(
+            open_small(&bad, &[&ks[0]], &[]).is_err(),
+            "header bit {bit}"
+        );
+        assert!(
+            open_small(&bad, &[&ks[1]], &[]).is_err(),
+            "header bit {bit}"
+        );
     }
     // Streaming paths, on a sample of header bits.
     for bit in (0..header_len * 8).step_by(13) {
@@ -291,7 +381,10 @@ fn every_payload_bit_flip_of_a_small_envelope_fails() {
     for bit in header_len * 8..env.len() * 8 {
         let mut bad = env.clone();
         bad[bit / 8] ^= 1 << (bit % 8);
-        assert!(open_small(&bad, &[&ks[0]], &[]).is_err(), "payload bit {bit}");
+        assert!(
+            open_small(&bad, &[&ks[0]], &[]).is_err(),
+            "payload bit {bit}"
+        );
     }
 }
 
@@ -346,12 +439,20 @@ fn chunk_removal_reordering_truncation_and_appending_fail() {
         for j in i + 1..chunks.len() {
             let mut parts = chunks.clone();
             parts.swap(i, j);
-            assert_rejected(&join(&parts), &ks[0], &format!("chunks {i} and {j} swapped"));
+            assert_rejected(
+                &join(&parts),
+                &ks[0],
+                &format!("chunks {i} and {j} swapped"),
+            );
         }
     }
     // Truncating at every chunk boundary (including right after the header), and mid-chunk.
     for n in 0..chunks.len() {
-        assert_rejected(&join(&chunks[..n]), &ks[0], &format!("truncated to {n} chunks"));
+        assert_rejected(
+            &join(&chunks[..n]),
+            &ks[0],
+            &format!("truncated to {n} chunks"),
+        );
     }
     for cut in [1usize, 15, 16, 17, 1000] {
         assert_rejected(&env[..env.len() - cut], &ks[0], &format!("{cut} bytes cut"));
@@ -369,7 +470,10 @@ fn chunk_removal_reordering_truncation_and_appending_fail() {
     let mut doubled = full.clone();
     doubled.extend_from_slice(&full[h..]);
     assert_rejected(&doubled, &ks[0], "full last chunk repeated");
-    assert_eq!(open_streaming(&full, &[&ks[0]], &[]).unwrap(), vec![7u8; 63_488]);
+    assert_eq!(
+        open_streaming(&full, &[&ks[0]], &[]).unwrap(),
+        vec![7u8; 63_488]
+    );
 }
 
 #[test]
@@ -378,7 +482,10 @@ fn wrong_keys_fail() {
     let ks = keys(&mut rng, 3);
     let env = seal_small(&mut rng, &recipients(&ks[..2]), b"for two");
     assert_rejected(&env, &ks[2], "wrong key");
-    assert!(matches!(envelope::open(&env, &[], &[]), Err(EnvelopeError::Decrypt)));
+    assert!(matches!(
+        envelope::open(&env, &[], &[]),
+        Err(EnvelopeError::Decrypt)
+    ));
     // A key with a matching key id but another secret is not possible to build; a stanza whose
     // key id we rewrite to ours is: the HPKE info then no longer matches, so it fails.
     let (header, _) = Header::parse(&env).unwrap();
@@ -417,19 +524,34 @@ fn detached_stanzas_share_access() {
     let (_, h) = Header::parse(&env).unwrap();
     // From the whole envelope or from the header alone.
     let detached = envelope::rewrap(&env, &[advisor], &[], &third.recipient(), &mut rng).unwrap();
-    let detached_h = envelope::rewrap(&env[..h], &[advisor], &[], &third.recipient(), &mut rng).unwrap();
+    let detached_h =
+        envelope::rewrap(&env[..h], &[advisor], &[], &third.recipient(), &mut rng).unwrap();
     for d in [&detached[..], &detached_h[..]] {
         let opened = envelope::open(&env, &[third], &[d]).unwrap();
         assert_eq!(opened.plaintext.as_slice(), pt.as_slice());
-        assert_eq!((opened.key_id, opened.via_detached, opened.purpose), (third.key_id(), true, Purpose::Report));
+        assert_eq!(
+            (opened.key_id, opened.via_detached, opened.purpose),
+            (third.key_id(), true, Purpose::Report)
+        );
         assert_eq!(open_streaming(&env, &[third], &[d]).unwrap(), pt);
         assert_eq!(open_push(&env, &[third], &[d], 5000).unwrap(), pt);
     }
     // The header is unchanged, and the original recipient still opens it.
-    assert!(!envelope::open(&env, &[advisor], &[&detached]).unwrap().via_detached);
+    assert!(
+        !envelope::open(&env, &[advisor], &[&detached])
+            .unwrap()
+            .via_detached
+    );
     // The third party can pass it on through their detached stanza.
-    let onward = envelope::rewrap(&env, &[third], &[&detached], &fourth.recipient(), &mut rng).unwrap();
-    assert_eq!(envelope::open(&env, &[fourth], &[&onward]).unwrap().plaintext.as_slice(), pt.as_slice());
+    let onward =
+        envelope::rewrap(&env, &[third], &[&detached], &fourth.recipient(), &mut rng).unwrap();
+    assert_eq!(
+        envelope::open(&env, &[fourth], &[&onward])
+            .unwrap()
+            .plaintext
+            .as_slice(),
+        pt.as_slice()
+    );
     // Someone without access cannot re-wrap.
     assert!(envelope::rewrap(&env, &[outsider], &[], &outsider.recipient(), &mut rng).is_err());
     // A stanza for another key does not help the outsider.
@@ -441,8 +563,22 @@ fn forged_detached_stanzas_do_not_open() {
     let mut rng = rng(16);
     let ks = keys(&mut rng, 2);
     let (advisor, third) = (&ks[0], &ks[1]);
-    let env = envelope::seal(&mut rng, Purpose::Report, ORG, &[advisor.recipient()], b"case").unwrap();
-    let other = envelope::seal(&mut rng, Purpose::Report, ORG, &[advisor.recipient()], b"other").unwrap();
+    let env = envelope::seal(
+        &mut rng,
+        Purpose::Report,
+        ORG,
+        &[advisor.recipient()],
+        b"case",
+    )
+    .unwrap();
+    let other = envelope::seal(
+        &mut rng,
+        Purpose::Report,
+        ORG,
+        &[advisor.recipient()],
+        b"other",
+    )
+    .unwrap();
     let good = envelope::rewrap(&env, &[advisor], &[], &third.recipient(), &mut rng).unwrap();
 
     let mut garbage = random_bytes(&mut rng, STANZA_LEN);
@@ -450,11 +586,16 @@ fn forged_detached_stanzas_do_not_open() {
     garbage[..16].copy_from_slice(third.key_id().as_bytes());
     forged.push(garbage);
     // A genuine detached stanza, but for another envelope.
-    forged.push(envelope::rewrap(&other, &[advisor], &[], &third.recipient(), &mut rng).unwrap().to_vec());
+    forged.push(
+        envelope::rewrap(&other, &[advisor], &[], &third.recipient(), &mut rng)
+            .unwrap()
+            .to_vec(),
+    );
     // A stanza for the right key made with another content key and the right info:
     // what a server could try. It fails the header MAC.
     let (_, h) = Header::parse(&env).unwrap();
-    let mut fake_env = envelope::seal(&mut rng, Purpose::Report, ORG, &[third.recipient()], b"x").unwrap();
+    let mut fake_env =
+        envelope::seal(&mut rng, Purpose::Report, ORG, &[third.recipient()], b"x").unwrap();
     fake_env.truncate(h);
     let at = 7 + ORG.len() + 1;
     forged.push(fake_env[at..at + STANZA_LEN].to_vec());
@@ -462,8 +603,14 @@ fn forged_detached_stanzas_do_not_open() {
     forged.push(good[..95].to_vec());
     forged.push([&good[..], &[0u8]].concat());
     for (i, f) in forged.iter().enumerate() {
-        assert!(envelope::open(&env, &[third], &[f]).is_err(), "forged detached stanza {i}");
-        assert!(open_streaming(&env, &[third], &[f]).is_err(), "forged detached stanza {i}");
+        assert!(
+            envelope::open(&env, &[third], &[f]).is_err(),
+            "forged detached stanza {i}"
+        );
+        assert!(
+            open_streaming(&env, &[third], &[f]).is_err(),
+            "forged detached stanza {i}"
+        );
     }
     // A forged stanza before the genuine one does not block it.
     let opened = envelope::open(&env, &[third], &[&forged[1], &good]).unwrap();
@@ -472,7 +619,10 @@ fn forged_detached_stanzas_do_not_open() {
     for bit in 0..STANZA_LEN * 8 {
         let mut bad = good;
         bad[bit / 8] ^= 1 << (bit % 8);
-        assert!(envelope::open(&env, &[third], &[&bad]).is_err(), "detached bit {bit}");
+        assert!(
+            envelope::open(&env, &[third], &[&bad]).is_err(),
+            "detached bit {bit}"
+        );
     }
 }
 

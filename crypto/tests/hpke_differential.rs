@@ -1,6 +1,11 @@
 //! Differential tests against the independent `hpke` crate (0.15) on random inputs, in both
 //! directions, including exports; and rejection of low-order public keys.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use hpke::{Deserializable, Kem as _, OpModeR, OpModeS, Serializable};
 use meldpunt_crypto::hpke as ours;
@@ -11,7 +16,12 @@ type Kem = hpke::kem::X25519HkdfSha256;
 type Kdf = hpke::kdf::HkdfSha256;
 type Aead = hpke::aead::ChaCha20Poly1305;
 
-fn their_keys(ikm: &[u8]) -> (<Kem as hpke::Kem>::PrivateKey, <Kem as hpke::Kem>::PublicKey) {
+fn their_keys(
+    ikm: &[u8],
+) -> (
+    <Kem as hpke::Kem>::PrivateKey,
+    <Kem as hpke::Kem>::PublicKey,
+) {
     Kem::derive_keypair(ikm)
 }
 
@@ -118,7 +128,10 @@ fn low_order_points() -> Vec<[u8; 32]> {
         "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
         "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
     ];
-    hex_points.iter().map(|h| hex::decode(h).unwrap().try_into().unwrap()).collect()
+    hex_points
+        .iter()
+        .map(|h| hex::decode(h).unwrap().try_into().unwrap())
+        .collect()
 }
 
 #[test]
@@ -126,10 +139,17 @@ fn low_order_public_key_is_rejected_by_sender() {
     let mut rng = rng_from(7);
     for p in low_order_points() {
         let pk = PublicKey::from(p);
-        assert_eq!(ours::setup_base_s(&mut rng, &pk, b"info").err(), Some(ours::HpkeError::ZeroSharedSecret), "{p:02x?}");
+        assert_eq!(
+            ours::setup_base_s(&mut rng, &pk, b"info").err(),
+            Some(ours::HpkeError::ZeroSharedSecret),
+            "{p:02x?}"
+        );
         assert!(ours::seal(&mut rng, &pk, b"", b"", b"x").is_err());
         let sk_e = StaticSecret::from([0x11; 32]);
-        assert_eq!(ours::encap_deterministic(&pk, &sk_e).err(), Some(ours::HpkeError::ZeroSharedSecret));
+        assert_eq!(
+            ours::encap_deterministic(&pk, &sk_e).err(),
+            Some(ours::HpkeError::ZeroSharedSecret)
+        );
     }
 }
 
@@ -137,8 +157,14 @@ fn low_order_public_key_is_rejected_by_sender() {
 fn low_order_enc_is_rejected_by_receiver() {
     let (sk_r, _) = ours::derive_key_pair(b"recipient");
     for p in low_order_points() {
-        assert_eq!(ours::setup_base_r(&p, &sk_r, b"info").err(), Some(ours::HpkeError::ZeroSharedSecret));
-        assert_eq!(ours::decap(&p, &sk_r).err(), Some(ours::HpkeError::ZeroSharedSecret));
+        assert_eq!(
+            ours::setup_base_r(&p, &sk_r, b"info").err(),
+            Some(ours::HpkeError::ZeroSharedSecret)
+        );
+        assert_eq!(
+            ours::decap(&p, &sk_r).err(),
+            Some(ours::HpkeError::ZeroSharedSecret)
+        );
     }
 }
 
@@ -146,7 +172,15 @@ fn low_order_enc_is_rejected_by_receiver() {
 fn the_reference_also_rejects_the_zero_point() {
     // Sanity check that both implementations agree on this input.
     let zero = <Kem as hpke::Kem>::PublicKey::from_bytes(&[0u8; 32]).unwrap();
-    assert!(hpke::setup_sender_with_rng::<Aead, Kdf, Kem>(&OpModeS::Base, &zero, b"info", &mut rng_from(1)).is_err());
+    assert!(
+        hpke::setup_sender_with_rng::<Aead, Kdf, Kem>(
+            &OpModeS::Base,
+            &zero,
+            b"info",
+            &mut rng_from(1)
+        )
+        .is_err()
+    );
 }
 
 #[test]

@@ -1,7 +1,12 @@
 //! RFC 9180 Appendix A.2.1: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, ChaCha20-Poly1305, base
 //! mode. Every value in `tests/data/rfc9180-a2-base-x25519-sha256-chacha20poly1305.json` is
 //! reproduced, one test per category.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use meldpunt_crypto::hpke;
 use serde_json::Value;
@@ -14,7 +19,12 @@ fn v() -> Value {
 }
 
 fn hx(v: &Value, field: &str) -> Vec<u8> {
-    hex::decode(v[field].as_str().unwrap_or_else(|| panic!("missing {field}"))).unwrap()
+    hex::decode(
+        v[field]
+            .as_str()
+            .unwrap_or_else(|| panic!("missing {field}")),
+    )
+    .unwrap()
 }
 
 fn arr32(v: &Value, field: &str) -> [u8; 32] {
@@ -87,12 +97,18 @@ fn all_encryptions_match() {
     let (mut s, mut r) = contexts(&v);
     let encryptions = v["encryptions"].as_array().unwrap();
     assert_eq!(encryptions.len(), 6);
-    let last = encryptions.iter().map(|e| e["sequence_number"].as_u64().unwrap()).max().unwrap();
+    let last = encryptions
+        .iter()
+        .map(|e| e["sequence_number"].as_u64().unwrap())
+        .max()
+        .unwrap();
     let mut checked = 0;
     for seq in 0..=last {
         assert_eq!(s.sequence_number(), seq);
         assert_eq!(r.sequence_number(), seq);
-        let vector = encryptions.iter().find(|e| e["sequence_number"].as_u64() == Some(seq));
+        let vector = encryptions
+            .iter()
+            .find(|e| e["sequence_number"].as_u64() == Some(seq));
         let (aad, pt) = match vector {
             Some(e) => (hx(e, "aad"), hx(e, "pt")),
             None => (format!("Count-{seq}").into_bytes(), b"filler".to_vec()),
@@ -106,7 +122,10 @@ fn all_encryptions_match() {
             checked += 1;
         }
         // A wrong aad does not open and does not advance the receiver.
-        assert_eq!(r.open(b"wrong", &ct).err(), Some(hpke::HpkeError::OpenError));
+        assert_eq!(
+            r.open(b"wrong", &ct).err(),
+            Some(hpke::HpkeError::OpenError)
+        );
         assert_eq!(r.open(&aad, &ct).unwrap().as_slice(), pt.as_slice());
     }
     assert_eq!(checked, 6);
@@ -135,6 +154,13 @@ fn single_shot_open_of_first_vector() {
     let v = v();
     let e = &v["encryptions"][0];
     let sk_r = StaticSecret::from(arr32(&v, "skRm"));
-    let pt = hpke::open(&arr32(&v, "enc"), &sk_r, &hx(&v, "info"), &hx(e, "aad"), &hx(e, "ct")).unwrap();
+    let pt = hpke::open(
+        &arr32(&v, "enc"),
+        &sk_r,
+        &hx(&v, "info"),
+        &hx(e, "aad"),
+        &hx(e, "ct"),
+    )
+    .unwrap();
     assert_eq!(pt.as_slice(), hx(e, "pt").as_slice());
 }

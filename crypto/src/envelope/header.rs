@@ -66,7 +66,9 @@ impl Stanza {
 
 impl fmt::Debug for Stanza {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Stanza").field("key_id", &self.key_id).finish_non_exhaustive()
+        f.debug_struct("Stanza")
+            .field("key_id", &self.key_id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -96,11 +98,16 @@ impl<'a> Reader<'a> {
     }
 
     fn u8(&mut self) -> Result<u8, EnvelopeError> {
-        self.take(1)?.first().copied().ok_or(EnvelopeError::Truncated)
+        self.take(1)?
+            .first()
+            .copied()
+            .ok_or(EnvelopeError::Truncated)
     }
 
     fn array<const N: usize>(&mut self) -> Result<[u8; N], EnvelopeError> {
-        self.take(N)?.try_into().map_err(|_| EnvelopeError::Truncated)
+        self.take(N)?
+            .try_into()
+            .map_err(|_| EnvelopeError::Truncated)
     }
 }
 
@@ -119,7 +126,8 @@ impl Header {
             return Err(EnvelopeError::UnsupportedVersion(version));
         }
         let purpose_byte = r.u8()?;
-        let purpose = Purpose::from_byte(purpose_byte).ok_or(EnvelopeError::BadPurpose(purpose_byte))?;
+        let purpose =
+            Purpose::from_byte(purpose_byte).ok_or(EnvelopeError::BadPurpose(purpose_byte))?;
         let org_len = usize::from(r.u8()?);
         if org_len == 0 || org_len > MAX_ORG_LEN {
             return Err(EnvelopeError::BadOrg);
@@ -136,7 +144,16 @@ impl Header {
         let payload_salt = r.array::<SALT_LEN>()?;
         let mac = r.array::<MAC_LEN>()?;
         let len = bytes.len() - r.rest.len();
-        Ok((Header { purpose, org: org.to_owned(), stanzas, payload_salt, mac }, len))
+        Ok((
+            Header {
+                purpose,
+                org: org.to_owned(),
+                stanzas,
+                payload_salt,
+                mac,
+            },
+            len,
+        ))
     }
 
     /// The header bytes without the MAC (what the MAC covers).

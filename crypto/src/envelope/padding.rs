@@ -71,7 +71,9 @@ impl PadStripper {
             self.marker_pending = false;
         }
         while self.zeros > 0 {
-            let n = usize::try_from(self.zeros).unwrap_or(usize::MAX).min(ZEROS.len());
+            let n = usize::try_from(self.zeros)
+                .unwrap_or(usize::MAX)
+                .min(ZEROS.len());
             sink.put(ZEROS.get(..n).unwrap_or(&[]))?;
             self.zeros -= n as u64;
             self.released = self.released.saturating_add(n as u64);
@@ -120,10 +122,11 @@ impl PadStripper {
 
 /// Strips the padding of a whole padded buffer in place.
 pub(crate) fn strip_in_place(padded: &mut Vec<u8>) -> Result<(), EnvelopeError> {
-    let marker = padded.iter().rposition(|&b| b != 0).ok_or(EnvelopeError::Decrypt)?;
-    if padded.get(marker) != Some(&0x80)
-        || padded_len(marker as u64) != Some(padded.len() as u64)
-    {
+    let marker = padded
+        .iter()
+        .rposition(|&b| b != 0)
+        .ok_or(EnvelopeError::Decrypt)?;
+    if padded.get(marker) != Some(&0x80) || padded_len(marker as u64) != Some(padded.len() as u64) {
         return Err(EnvelopeError::Decrypt);
     }
     padded.truncate(marker);
@@ -163,7 +166,14 @@ mod tests {
 
     #[test]
     fn stripper_matches_in_place() {
-        for msg in [&b""[..], b"\x80", b"\x00\x00", b"a\x80\x00", b"\x80\x80", b"xyz\x00"] {
+        for msg in [
+            &b""[..],
+            b"\x80",
+            b"\x00\x00",
+            b"a\x80\x00",
+            b"\x80\x80",
+            b"xyz\x00",
+        ] {
             let p = usize::try_from(padded_len(msg.len() as u64).unwrap_or(0)).unwrap_or(0);
             let mut padded = msg.to_vec();
             padded.push(0x80);

@@ -8,8 +8,8 @@ use zeroize::Zeroizing;
 
 use super::padding::{PadStripper, Sink, WriteSink, padded_len};
 use super::{
-    CHUNK_LEN, ContentKey, ENCRYPTED_CHUNK_LEN, EnvelopeError, Header, MAX_HEADER_LEN, Purpose, TAG_LEN,
-    build_header, payload_key, recover,
+    CHUNK_LEN, ContentKey, ENCRYPTED_CHUNK_LEN, EnvelopeError, Header, MAX_HEADER_LEN, Purpose,
+    TAG_LEN, build_header, payload_key, recover,
 };
 use crate::recipient::{DecryptionKey, KeyId, RecipientKey};
 use crate::rng::CryptoRng;
@@ -23,7 +23,10 @@ pub(crate) struct PayloadCipher {
 impl PayloadCipher {
     pub(crate) fn new(ck: &ContentKey, header_bytes: &[u8]) -> Self {
         let key = payload_key(ck, header_bytes);
-        PayloadCipher { aead: ChaCha20Poly1305::new(&Key::from(*key)), counter: 0 }
+        PayloadCipher {
+            aead: ChaCha20Poly1305::new(&Key::from(*key)),
+            counter: 0,
+        }
     }
 
     /// `nonce_i = i as 11-byte big-endian || last_flag`.
@@ -44,7 +47,11 @@ impl PayloadCipher {
         Ok(())
     }
 
-    pub(crate) fn seal_chunk(&mut self, buf: &mut [u8], last: bool) -> Result<[u8; TAG_LEN], EnvelopeError> {
+    pub(crate) fn seal_chunk(
+        &mut self,
+        buf: &mut [u8],
+        last: bool,
+    ) -> Result<[u8; TAG_LEN], EnvelopeError> {
         if self.counter == u64::MAX {
             return Err(EnvelopeError::TooLarge);
         }
@@ -58,7 +65,12 @@ impl PayloadCipher {
         Ok(out)
     }
 
-    pub(crate) fn open_chunk(&mut self, buf: &mut [u8], tag: &[u8], last: bool) -> Result<(), EnvelopeError> {
+    pub(crate) fn open_chunk(
+        &mut self,
+        buf: &mut [u8],
+        tag: &[u8],
+        last: bool,
+    ) -> Result<(), EnvelopeError> {
         if self.counter == u64::MAX {
             return Err(EnvelopeError::Decrypt);
         }
@@ -122,7 +134,9 @@ pub struct Encryptor {
 
 impl core::fmt::Debug for Encryptor {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Encryptor").field("plaintext_len", &self.plaintext_len).finish_non_exhaustive()
+        f.debug_struct("Encryptor")
+            .field("plaintext_len", &self.plaintext_len)
+            .finish_non_exhaustive()
     }
 }
 
@@ -153,7 +167,10 @@ impl Encryptor {
         let tag = self.cipher.seal_chunk(body, last)?;
         let tag_slot = rest.get_mut(..TAG_LEN).ok_or(EnvelopeError::TooLarge)?;
         tag_slot.copy_from_slice(&tag);
-        let chunk = self.buf.get(..self.filled + TAG_LEN).ok_or(EnvelopeError::TooLarge)?;
+        let chunk = self
+            .buf
+            .get(..self.filled + TAG_LEN)
+            .ok_or(EnvelopeError::TooLarge)?;
         sink.put(chunk)?;
         self.filled = 0;
         Ok(())
@@ -174,7 +191,10 @@ impl Encryptor {
             let spare = self.buf.get_mut(self.filled..CHUNK_LEN).unwrap_or_default();
             let take = spare.len().min(data.len());
             let (head, tail) = data.split_at(take);
-            spare.get_mut(..take).unwrap_or_default().copy_from_slice(head);
+            spare
+                .get_mut(..take)
+                .unwrap_or_default()
+                .copy_from_slice(head);
             data = tail;
             self.filled += take;
             self.plaintext_len = self.plaintext_len.saturating_add(take as u64);
@@ -206,7 +226,9 @@ impl Encryptor {
         let mut marker = true;
         loop {
             let spare = self.buf.get_mut(self.filled..CHUNK_LEN).unwrap_or_default();
-            let take = usize::try_from(padding_left).unwrap_or(usize::MAX).min(spare.len());
+            let take = usize::try_from(padding_left)
+                .unwrap_or(usize::MAX)
+                .min(spare.len());
             let pad = spare.get_mut(..take).unwrap_or_default();
             pad.fill(0);
             if take > 0 && marker {
@@ -248,7 +270,10 @@ pub fn seal_stream<R: CryptoRng + ?Sized>(
     writer: impl Write,
 ) -> Result<u64, EnvelopeError> {
     let (mut enc, header) = Encryptor::new(rng, purpose, org, recipients)?;
-    let mut sink = CountingSink { inner: WriteSink(writer), written: 0 };
+    let mut sink = CountingSink {
+        inner: WriteSink(writer),
+        written: 0,
+    };
     sink.put(&header)?;
     loop {
         let eof = enc.fill_from(&mut reader)?;
@@ -309,7 +334,9 @@ pub struct Decryptor {
 
 impl core::fmt::Debug for Decryptor {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Decryptor").field("key_id", &self.key_id).finish_non_exhaustive()
+        f.debug_struct("Decryptor")
+            .field("key_id", &self.key_id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -320,7 +347,11 @@ impl Decryptor {
     /// (header stanzas first, then `detached`). Returns the decryptor and the header length:
     /// push the envelope's bytes from that offset on. [`EnvelopeError::Truncated`] means
     /// `bytes` ends inside the header (it is at most [`MAX_HEADER_LEN`] bytes).
-    pub fn new(bytes: &[u8], keys: &[&DecryptionKey], detached: &[&[u8]]) -> Result<(Self, usize), EnvelopeError> {
+    pub fn new(
+        bytes: &[u8],
+        keys: &[&DecryptionKey],
+        detached: &[&[u8]],
+    ) -> Result<(Self, usize), EnvelopeError> {
         let (header, header_len) = Header::parse(bytes)?;
         let header_bytes = bytes.get(..header_len).ok_or(EnvelopeError::Truncated)?;
         let recovered = recover(&header, header_bytes, keys, detached)?;
@@ -345,8 +376,16 @@ impl Decryptor {
     }
 
     /// Decrypts the chunk in `buf[..len]` and passes its plaintext on.
-    fn open_chunk(&mut self, len: usize, last: bool, sink: &mut impl Sink) -> Result<(), EnvelopeError> {
-        let body_len = len.checked_sub(TAG_LEN).filter(|&n| n > 0).ok_or(EnvelopeError::Decrypt)?;
+    fn open_chunk(
+        &mut self,
+        len: usize,
+        last: bool,
+        sink: &mut impl Sink,
+    ) -> Result<(), EnvelopeError> {
+        let body_len = len
+            .checked_sub(TAG_LEN)
+            .filter(|&n| n > 0)
+            .ok_or(EnvelopeError::Decrypt)?;
         let chunk = self.buf.get_mut(..len).ok_or(EnvelopeError::Decrypt)?;
         let (body, tag) = chunk.split_at_mut(body_len);
         self.cipher.open_chunk(body, tag, last)?;
@@ -369,7 +408,10 @@ impl Decryptor {
             let spare = self.buf.get_mut(self.filled..).unwrap_or_default();
             let take = spare.len().min(data.len());
             let (head, tail) = data.split_at(take);
-            spare.get_mut(..take).unwrap_or_default().copy_from_slice(head);
+            spare
+                .get_mut(..take)
+                .unwrap_or_default()
+                .copy_from_slice(head);
             data = tail;
             self.filled += take;
             if self.filled == LOOKAHEAD_BUF {
