@@ -174,14 +174,14 @@ fn build_client(quiet_if_missing: bool) -> Result<Option<PathBuf>> {
 fn demo(_args: &[String]) -> Result {
     let server_main = root().join("server").join("src").join("main.rs");
     let ready = std::fs::read_to_string(&server_main)
-        .map(|s| s.contains("serve"))
+        .map(|s| s.contains("Demo("))
         .unwrap_or(false);
     if !ready {
         println!(
-            "The Meldpunt server does not exist yet, so there is no demo to start.\n\
-             What exists: the crypto crate (`cargo test -p meldpunt-crypto`).\n\
-             What is missing: the `meldpunt` server (issue 3), the web client (issue 4) and the\n\
-             demo seeding (issue 6)."
+            "The demo is not ready yet: `meldpunt demo` (seeding organisations, advisors and\n\
+             their keyrings) does not exist.\n\
+             What exists: the crypto crate (`cargo test -p meldpunt-crypto`) and the server\n\
+             (`cargo run --bin meldpunt -- --help`, see docs/server.md)."
         );
         return Ok(());
     }
