@@ -71,7 +71,8 @@ use hkdf::Hkdf;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 use x25519_dalek::PublicKey;
-use zeroize::Zeroizing;
+use chacha20poly1305::aead::inout::InOutBuf;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::hpke::{self, HpkeError};
 use crate::recipient::{DecryptionKey, KeyId, RecipientKey};
@@ -79,11 +80,15 @@ use crate::rng::CryptoRng;
 
 pub mod header;
 pub mod padding;
+mod parallel;
 mod stream;
 
 pub use header::{Header, MAX_HEADER_LEN, MAX_ORG_LEN, MAX_RECIPIENTS, STANZA_LEN, Stanza};
 pub use padding::{padded_len, padme};
-pub use stream::{Decryptor, Encryptor, StreamOpened, open_stream, seal_stream};
+pub use stream::{
+    Decryptor, Encryptor, StreamOpened, open_stream, open_stream_with_threads, seal_stream,
+    seal_stream_with_threads,
+};
 
 /// Plaintext bytes per payload chunk (`C`).
 pub const CHUNK_LEN: usize = 65536;
@@ -416,6 +421,8 @@ pub fn sealed_len(plaintext_len: u64, org_len: usize, recipients: usize) -> Opti
 ///
 /// The caller must only pass recipient keys it has verified (§1.3: signed bundle, validity,
 /// revocation, pins).
+///
+/// Allocates the envelope afresh; to seal many payloads, [`seal_into`] reuses one buffer.
 pub fn seal<R: CryptoRng + ?Sized>(
     rng: &mut R,
     purpose: Purpose,
@@ -423,88 +430,240 @@ pub fn seal<R: CryptoRng + ?Sized>(
     recipients: &[RecipientKey],
     plaintext: &[u8],
 ) -> Result<Vec<u8>, EnvelopeError> {
+    let mut out = Vec::new();
+    seal_into(rng, purpose, org, recipients, plaintext, &mut out)?;
+    Ok(out)
+}
+
+/// [`seal`] into a caller-owned buffer: replaces the contents of `out` with the envelope,
+/// reusing its allocation when it is large enough (no allocation, no page faults when the
+/// same buffer seals payloads of similar size).
+///
+/// Each chunk is encrypted straight from `plaintext` into `out` (the last, padded chunk is
+/// copied first and encrypted in place); plaintext never sits in `out` unencrypted. On native
+/// targets a payload of 256 KiB or more is encrypted on one thread per available core; on
+/// `wasm32` on the calling thread. On error `out` is empty.
+pub fn seal_into<R: CryptoRng + ?Sized>(
+    rng: &mut R,
+    purpose: Purpose,
+    org: &str,
+    recipients: &[RecipientKey],
+    plaintext: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(), EnvelopeError> {
+    seal_into_with_threads(rng, purpose, org, recipients, plaintext, out, 0)
+}
+
+/// [`seal_into`] on at most `threads` threads (the calling thread included): `0` means one per
+/// available core, `1` forces the calling thread alone. Payloads under 256 KiB always use the
+/// calling thread; `wasm32` always does. The bytes produced do not depend on `threads`.
+pub fn seal_into_with_threads<R: CryptoRng + ?Sized>(
+    rng: &mut R,
+    purpose: Purpose,
+    org: &str,
+    recipients: &[RecipientKey],
+    plaintext: &[u8],
+    out: &mut Vec<u8>,
+    threads: usize,
+) -> Result<(), EnvelopeError> {
+    let result = seal_into_inner(rng, purpose, org, recipients, plaintext, out, threads);
+    if result.is_err() {
+        out.fill(0);
+        out.clear();
+    }
+    result
+}
+
+fn seal_into_inner<R: CryptoRng + ?Sized>(
+    rng: &mut R,
+    purpose: Purpose,
+    org: &str,
+    recipients: &[RecipientKey],
+    plaintext: &[u8],
+    out: &mut Vec<u8>,
+    threads: usize,
+) -> Result<(), EnvelopeError> {
     let (_, header_bytes, ck) = build_header(rng, purpose, org, recipients)?;
     let plain_len = plaintext.len() as u64;
     let padded = padded_len(plain_len).ok_or(EnvelopeError::TooLarge)?;
+    let padded = usize::try_from(padded).map_err(|_| EnvelopeError::TooLarge)?;
     let total =
         sealed_len(plain_len, org.len(), recipients.len()).ok_or(EnvelopeError::TooLarge)?;
     let total = usize::try_from(total).map_err(|_| EnvelopeError::TooLarge)?;
-    let mut padding_left =
-        usize::try_from(padded - plain_len).map_err(|_| EnvelopeError::TooLarge)?;
 
-    // One allocation of the final size: no reallocation leaves plaintext behind.
-    let mut out = Vec::with_capacity(total);
-    out.extend_from_slice(&header_bytes);
-    let mut cipher = stream::PayloadCipher::new(&ck, &header_bytes);
-    let mut rest = plaintext;
-    let mut marker_written = false;
-    loop {
-        let start = out.len();
-        let take = rest.len().min(CHUNK_LEN);
-        let (head, tail) = rest.split_at(take);
-        out.extend_from_slice(head);
-        rest = tail;
-        let pad = (CHUNK_LEN - take).min(padding_left);
-        if pad > 0 {
-            if marker_written {
-                out.resize(out.len() + pad, 0);
-            } else {
-                out.push(0x80);
-                out.resize(out.len() + pad - 1, 0);
-                marker_written = true;
-            }
-            padding_left -= pad;
-        }
-        let last = rest.is_empty() && padding_left == 0;
-        let chunk = out.get_mut(start..).ok_or(EnvelopeError::TooLarge)?;
-        let tag = cipher.seal_chunk(chunk, last)?;
-        out.extend_from_slice(&tag);
-        if last {
-            return Ok(out);
-        }
+    // Every byte of `out[..total]` is overwritten below. A fresh buffer comes zeroed from the
+    // allocator (lazily, page by page, on the thread that first touches it).
+    if out.capacity() < total {
+        *out = vec![0u8; total];
+    } else {
+        out.resize(total, 0);
     }
+    let (head, payload) = out
+        .split_at_mut_checked(header_bytes.len())
+        .ok_or(EnvelopeError::TooLarge)?;
+    head.copy_from_slice(&header_bytes);
+    let aead = stream::ChunkAead::new(&ck, &header_bytes);
+    drop(ck);
+    let chunks = padded.div_ceil(CHUNK_LEN);
+    let threads = parallel::threads_for(threads, padded, CHUNK_LEN);
+    parallel::for_each_chunk(payload, ENCRYPTED_CHUNK_LEN, threads, |i, chunk| {
+        seal_chunk_from(&aead, plaintext, i, i + 1 == chunks, chunk)
+    })
+}
+
+/// Seals chunk `i` of the padded `plaintext` into `chunk` (its body and tag on the wire).
+fn seal_chunk_from(
+    aead: &stream::ChunkAead,
+    plaintext: &[u8],
+    i: usize,
+    last: bool,
+    chunk: &mut [u8],
+) -> Result<(), EnvelopeError> {
+    let body_len = chunk
+        .len()
+        .checked_sub(TAG_LEN)
+        .ok_or(EnvelopeError::TooLarge)?;
+    let (body, tag_slot) = chunk.split_at_mut(body_len);
+    let start = i.checked_mul(CHUNK_LEN).ok_or(EnvelopeError::TooLarge)?;
+    let end = start.saturating_add(body_len);
+    let len = plaintext.len();
+    let input = plaintext.get(start.min(len)..end.min(len)).unwrap_or_default();
+    let index = i as u64;
+    let tag = if input.len() == body_len {
+        // All plaintext: encrypt from the input straight into the output.
+        let buf = InOutBuf::new(input, body).map_err(|_| EnvelopeError::TooLarge)?;
+        aead.seal(index, last, buf)?
+    } else {
+        // The end of the plaintext, then padding `0x80 0x00*` (§3.3), encrypted in place.
+        let (head, pad) = body.split_at_mut(input.len());
+        head.copy_from_slice(input);
+        pad.fill(0);
+        if start + input.len() == len
+            && let Some(marker) = pad.first_mut()
+        {
+            *marker = 0x80;
+        }
+        aead.seal(index, last, body.into())?
+    };
+    tag_slot.copy_from_slice(&tag);
+    Ok(())
 }
 
 /// Opens an envelope held in memory with any of `keys`, trying the header stanzas and then
 /// the `detached` stanzas (§3.6; entries that are not 96 bytes are ignored).
+///
+/// Allocates the plaintext afresh; to open many envelopes, [`open_into`] reuses one buffer.
 pub fn open(
     envelope: &[u8],
     keys: &[&DecryptionKey],
     detached: &[&[u8]],
 ) -> Result<Opened, EnvelopeError> {
+    let mut plaintext = Zeroizing::new(Vec::new());
+    let info = open_into(envelope, keys, detached, &mut plaintext)?;
+    Ok(Opened {
+        purpose: info.purpose,
+        org: info.org,
+        plaintext,
+        key_id: info.key_id,
+        via_detached: info.via_detached,
+    })
+}
+
+/// [`open`] into a caller-owned buffer: replaces the contents of `out` with the plaintext,
+/// reusing its allocation when it is large enough, and returns what [`open_stream`] returns.
+///
+/// Each chunk is authenticated and then decrypted straight from `envelope` into `out`. On
+/// native targets a payload of 256 KiB or more is decrypted on one thread per available core;
+/// on `wasm32` on the calling thread. If the buffer must grow, its old contents are wiped
+/// before it is freed. On error `out` is wiped and left empty: no plaintext of an envelope
+/// that fails to open is ever returned.
+pub fn open_into(
+    envelope: &[u8],
+    keys: &[&DecryptionKey],
+    detached: &[&[u8]],
+    out: &mut Zeroizing<Vec<u8>>,
+) -> Result<StreamOpened, EnvelopeError> {
+    open_into_with_threads(envelope, keys, detached, out, 0)
+}
+
+/// [`open_into`] on at most `threads` threads (the calling thread included): `0` means one per
+/// available core, `1` forces the calling thread alone. Payloads under 256 KiB always use the
+/// calling thread; `wasm32` always does.
+pub fn open_into_with_threads(
+    envelope: &[u8],
+    keys: &[&DecryptionKey],
+    detached: &[&[u8]],
+    out: &mut Zeroizing<Vec<u8>>,
+    threads: usize,
+) -> Result<StreamOpened, EnvelopeError> {
+    let result = open_into_inner(envelope, keys, detached, out, threads);
+    if result.is_err() {
+        out.zeroize();
+    }
+    result
+}
+
+fn open_into_inner(
+    envelope: &[u8],
+    keys: &[&DecryptionKey],
+    detached: &[&[u8]],
+    out: &mut Zeroizing<Vec<u8>>,
+    threads: usize,
+) -> Result<StreamOpened, EnvelopeError> {
     let (header, header_len) = Header::parse(envelope)?;
     let (header_bytes, payload) = envelope
         .split_at_checked(header_len)
         .ok_or(EnvelopeError::Truncated)?;
     let recovered = recover(&header, header_bytes, keys, detached)?;
-    let mut cipher = stream::PayloadCipher::new(&recovered.ck, header_bytes);
 
+    // Every chunk but the last is ENCRYPTED_CHUNK_LEN bytes; the last has a non-empty body.
     let chunks = payload.len().div_ceil(ENCRYPTED_CHUNK_LEN);
-    let tags = chunks.checked_mul(TAG_LEN).ok_or(EnvelopeError::Decrypt)?;
-    let mut plaintext = Zeroizing::new(Vec::with_capacity(payload.len().saturating_sub(tags)));
-    if chunks == 0 {
+    let last_len = (chunks.checked_sub(1))
+        .and_then(|full| payload.len().checked_sub(full * ENCRYPTED_CHUNK_LEN))
+        .ok_or(EnvelopeError::Decrypt)?;
+    if last_len <= TAG_LEN {
         return Err(EnvelopeError::Decrypt);
     }
-    for (i, chunk) in payload.chunks(ENCRYPTED_CHUNK_LEN).enumerate() {
-        let body_len = chunk
-            .len()
-            .checked_sub(TAG_LEN)
-            .filter(|&n| n > 0)
+    let padded = payload.len() - chunks * TAG_LEN;
+
+    resize_wiped(out, padded);
+    let aead = stream::ChunkAead::new(&recovered.ck, header_bytes);
+    drop(recovered.ck);
+    let threads = parallel::threads_for(threads, padded, CHUNK_LEN);
+    parallel::for_each_chunk(out.as_mut_slice(), CHUNK_LEN, threads, |i, plain| {
+        let start = i * ENCRYPTED_CHUNK_LEN;
+        let chunk = payload
+            .get(start..start.saturating_add(ENCRYPTED_CHUNK_LEN).min(payload.len()))
             .ok_or(EnvelopeError::Decrypt)?;
-        let (body, tag) = chunk.split_at(body_len);
-        let start = plaintext.len();
-        plaintext.extend_from_slice(body);
-        let buf = plaintext.get_mut(start..).ok_or(EnvelopeError::Decrypt)?;
-        cipher.open_chunk(buf, tag, i + 1 == chunks)?;
-    }
-    padding::strip_in_place(&mut plaintext)?;
-    Ok(Opened {
+        let (body, tag) = chunk
+            .split_at_checked(plain.len())
+            .ok_or(EnvelopeError::Decrypt)?;
+        let buf = InOutBuf::new(body, plain).map_err(|_| EnvelopeError::Decrypt)?;
+        aead.open(i as u64, i + 1 == chunks, buf, tag)
+    })?;
+    padding::strip_in_place(out)?;
+    Ok(StreamOpened {
         purpose: header.purpose,
         org: header.org,
-        plaintext,
         key_id: recovered.key_id,
         via_detached: recovered.via_detached,
+        plaintext_len: out.len() as u64,
     })
+}
+
+/// Sets `out` to `len` bytes without leaving plaintext behind: stale bytes past `len` are
+/// wiped, and a buffer too small is wiped and replaced rather than reallocated (which would
+/// copy it and free the old allocation unwiped).
+fn resize_wiped(out: &mut Zeroizing<Vec<u8>>, len: usize) {
+    if out.capacity() < len {
+        out.zeroize();
+        **out = vec![0u8; len];
+    } else {
+        if let Some(stale) = out.get_mut(len..) {
+            stale.zeroize();
+        }
+        out.resize(len, 0);
+    }
 }
 
 /// Makes a detached stanza (§3.6) for `new_recipient` from an envelope (or its header alone)

@@ -1,5 +1,7 @@
 //! `meldpunt`: the Meldpunt server and its administration commands.
 
+mod advisor;
+
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -39,6 +41,9 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// For confidential advisors: keys, cases, replies and the yearly overview, on your own
+    /// device.
+    Advisor(advisor::AdvisorArgs),
     /// Write a consistent copy of the database (safe while the server runs).
     Backup {
         /// The copy to write (must not exist).
@@ -138,8 +143,14 @@ fn init_logging(settings: &Settings) {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
+    // The advisor commands run on the advisor's device and need no server configuration.
+    let command = match cli.command {
+        Command::Advisor(args) => return advisor::run(args),
+        other => other,
+    };
     let mut settings = Settings::load(cli.config.as_deref()).context("configuration")?;
-    match cli.command {
+    match command {
+        Command::Advisor(_) => {}
         Command::Serve { listen, database } => {
             if let Some(l) = listen {
                 settings.listen = l;

@@ -121,7 +121,7 @@ function reportBody(b) {
   const rows = [
     ['review.categories', (b.categories || []).map(categoryLabel).join(', ')],
     ['review.role', b.role ? t(`report.role_${b.role}`) : ''],
-    ['review.when', b.when || ''],
+    ['review.when', /^\d{4}-\d{2}$/.test(b.when || '') ? `${t(`month.${Number(b.when.slice(5))}`)} ${b.when.slice(0, 4)}` : (b.when || '')],
     ['review.where', b.where || ''],
     ['review.wishes', (b.wishes || []).map((w) => t(`wish.${w}`)).join(', ')],
     ['review.contact', b.contact || t('review.anonymous')],

@@ -1,12 +1,20 @@
 //! Storage. Handlers and services reach the database only through [`Store`], so that a second
 //! backend (PostgreSQL) can be added without touching them. Every method is synchronous and
-//! may block: callers on the async executor run it inside `web::block`.
+//! may block: callers on the async executor run it inside `web::block`. The one exception is
+//! [`Store::create_case_queued`], which queues the write and returns a [`Pending`] that the
+//! handler awaits, so that a create waiting for its group commit holds no thread.
+//!
+//! Writes are durable when they return: the SQLite backend answers a write only after the
+//! transaction holding it has been committed and fsynced (group commit, see [`sqlite`]).
 //!
 //! What a case row holds is exactly what protocol §9 says the server learns: organisation,
 //! addressed advisors, `SHA256`-based token hash, status, envelopes (ciphertext), padded sizes
 //! and dates at day granularity. Nothing about the reporter.
 
+pub mod oneshot;
 pub mod sqlite;
+
+pub use oneshot::Pending;
 
 use serde::{Deserialize, Serialize};
 
@@ -24,8 +32,9 @@ pub enum StoreError {
     /// A size or count limit would be exceeded.
     #[error("limit: {0}")]
     Limit(String),
-    /// The database is busy or the pool exhausted.
-    #[error("database busy")]
+    /// The database is busy, the write queue is full, or a write could not be committed
+    /// (disk full, I/O error): the change may not have been saved; try again later (503).
+    #[error("database busy or unavailable")]
     Busy,
     /// Any other database error (a server fault).
     #[error("database error: {0}")]
@@ -427,6 +436,12 @@ pub trait Store: Send + Sync + 'static {
     // --- cases
     /// Creates a case with its first message, atomically.
     fn create_case(&self, case: &NewCase) -> StoreResult<()>;
+    /// [`Store::create_case`] for async callers: queues the write and returns at once; the
+    /// [`Pending`] resolves when the write is durable (or failed). The default runs
+    /// `create_case` on the spot, which blocks: a backend whose writes block must override it.
+    fn create_case_queued(&self, case: NewCase) -> Pending<()> {
+        Pending::ready(self.create_case(&case))
+    }
     /// The case whose token hash equals `token_hash`.
     fn case_by_token(&self, token_hash: &[u8; 32]) -> StoreResult<Option<CaseInfo>>;
     /// The case, only if `advisor` is on it.

@@ -1,19 +1,35 @@
 //! The SQLite backend: one file holds everything, attachments included (as chunk rows), so one
 //! online backup captures a consistent state.
 //!
-//! Connections: one writer behind a mutex (SQLite serialises writers anyway; doing it here
-//! avoids `SQLITE_BUSY` storms) and a few readers, which WAL lets run beside the writer.
-//! Every connection runs with `foreign_keys=ON`, `secure_delete=ON` (deleted cases are
-//! overwritten, not just unlinked) and `synchronous=FULL` (a write the client saw succeed
-//! survives a power cut).
+//! Connections: one writer connection owned by a dedicated writer thread, and a few readers,
+//! which WAL lets run beside the writer. Every connection runs with `foreign_keys=ON`,
+//! `secure_delete=ON` (deleted cases are overwritten, not just unlinked) and
+//! `synchronous=FULL` (a write the client saw succeed survives a power cut).
+//!
+//! **Group commit.** A write is an operation (a closure over the connection) sent to the
+//! writer thread over a bounded channel, with a one-shot reply ([`oneshot`](super::oneshot)).
+//! The writer takes the first queued operation, then drains whatever else is queued (at most
+//! [`MAX_BATCH_OPS`] operations or about [`MAX_BATCH_BYTES`] bytes of payload), and runs them
+//! in one `BEGIN IMMEDIATE` transaction, each inside its own `SAVEPOINT`: an operation that
+//! fails (constraint, validation, limit) is rolled back to its savepoint alone and answers its
+//! own error, its neighbours are unaffected. Then one `COMMIT` (one WAL fsync), and only then
+//! every operation of the batch is answered. If the commit fails (disk full, I/O error), or
+//! SQLite rolled the whole transaction back, every operation of the batch answers
+//! [`StoreError::Busy`] (HTTP 503) and the cause is logged. There is no waiting for a batch
+//! to fill: while one commit is being fsynced the next operations queue up, so the batch size
+//! follows the load (1 when idle).
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::AtomicU64;
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
 
-use rusqlite::{
-    Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
-};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+
+use super::Pending;
+use super::oneshot::{self, Reply};
 
 use super::{
     Advisor, AdvisorKeys, AttachmentInfo, CaseInfo, Category, DetachedStanza, Id, InviteScope,
@@ -138,12 +154,172 @@ CREATE INDEX detached_stanzas_case ON detached_stanzas(case_id, advisor_id);
 /// Number of reader connections.
 const READERS: usize = 4;
 
+/// Most operations committed in one transaction.
+pub const MAX_BATCH_OPS: usize = 256;
+/// Payload bytes (envelopes, chunks) after which no more operations join a batch.
+pub const MAX_BATCH_BYTES: usize = 4 << 20;
+/// Queued operations beyond which queued (async) writes answer `Busy` at once and
+/// synchronous writes wait for room.
+const QUEUE_DEPTH: usize = 1024;
+
+/// One write operation as the writer thread sees it.
+trait Op: Send {
+    /// Payload size, for the batch bound.
+    fn bytes(&self) -> usize;
+    /// Runs the operation (inside its savepoint); whether it succeeded.
+    fn run(&mut self, conn: &Connection) -> bool;
+    /// Answers the caller once the batch is over; `committed`: the batch's COMMIT succeeded.
+    fn answer(self: Box<Self>, committed: bool);
+}
+
+struct TypedOp<T, F> {
+    f: Option<F>,
+    out: Option<StoreResult<T>>,
+    reply: Reply<T>,
+    bytes: usize,
+}
+
+impl<T, F> Op for TypedOp<T, F>
+where
+    T: Send,
+    F: FnOnce(&Connection) -> StoreResult<T> + Send,
+{
+    fn bytes(&self) -> usize {
+        self.bytes
+    }
+    fn run(&mut self, conn: &Connection) -> bool {
+        let out = match self.f.take() {
+            Some(f) => f(conn),
+            None => Err(StoreError::Db("operation ran twice".into())),
+        };
+        let ok = out.is_ok();
+        self.out = Some(out);
+        ok
+    }
+    fn answer(self: Box<Self>, committed: bool) {
+        let this = *self;
+        let out = match this.out {
+            // Its own failure (already rolled back to its savepoint) stands either way.
+            Some(Err(e)) => Err(e),
+            Some(Ok(v)) if committed => Ok(v),
+            // Not committed, or never ran because the batch failed first.
+            _ => Err(StoreError::Busy),
+        };
+        this.reply.send(out);
+    }
+}
+
+/// Counters of the writer thread (for tests and diagnostics).
+#[derive(Debug, Default)]
+pub struct WriterStats {
+    /// Transactions committed.
+    pub commits: AtomicU64,
+    /// Operations answered (committed batches and failed ones).
+    pub ops: AtomicU64,
+    /// Batches whose transaction failed as a whole.
+    pub failed_batches: AtomicU64,
+    /// Largest batch so far.
+    pub max_batch: AtomicU64,
+}
+
 /// The SQLite store.
 #[derive(Debug)]
 pub struct SqliteStore {
-    writer: Mutex<Connection>,
+    queue: Option<SyncSender<Box<dyn Op>>>,
+    writer: Option<JoinHandle<()>>,
+    stats: Arc<WriterStats>,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
+}
+
+impl std::fmt::Debug for dyn Op {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Op")
+    }
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        // Closing the queue ends the writer loop once everything queued is answered; the
+        // writer connection is closed on that thread.
+        self.queue = None;
+        if let Some(h) = self.writer.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+/// Runs one batch in one transaction; whether it committed.
+fn run_batch(conn: &Connection, batch: &mut [Box<dyn Op>]) -> bool {
+    fn abort(conn: &Connection, what: &str, e: &rusqlite::Error) -> bool {
+        tracing::error!(error = %e, "database write failed ({what}); the batch is not saved");
+        if !conn.is_autocommit() {
+            if let Err(e) = conn.execute_batch("ROLLBACK") {
+                tracing::error!(error = %e, "rollback failed");
+            }
+        }
+        false
+    }
+    fn exec(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+        conn.prepare_cached(sql)?.execute([]).map(|_| ())
+    }
+    if let Err(e) = exec(conn, "BEGIN IMMEDIATE") {
+        return abort(conn, "begin", &e);
+    }
+    for op in batch.iter_mut() {
+        if let Err(e) = exec(conn, "SAVEPOINT op") {
+            return abort(conn, "savepoint", &e);
+        }
+        if op.run(conn) {
+            if let Err(e) = exec(conn, "RELEASE op") {
+                return abort(conn, "release", &e);
+            }
+        } else {
+            if conn.is_autocommit() {
+                // SQLite rolled the whole transaction back (SQLITE_FULL, IOERR, NOMEM, ...):
+                // the operations before this one are lost too.
+                tracing::error!("a write error rolled back the whole batch");
+                return false;
+            }
+            if let Err(e) = exec(conn, "ROLLBACK TO op").and_then(|()| exec(conn, "RELEASE op")) {
+                return abort(conn, "rollback to savepoint", &e);
+            }
+        }
+    }
+    match exec(conn, "COMMIT") {
+        Ok(()) => true,
+        Err(e) => abort(conn, "commit", &e),
+    }
+}
+
+fn writer_loop(conn: Connection, queue: Receiver<Box<dyn Op>>, stats: Arc<WriterStats>) {
+    let mut batch: Vec<Box<dyn Op>> = Vec::with_capacity(MAX_BATCH_OPS);
+    while let Ok(first) = queue.recv() {
+        let mut bytes = first.bytes();
+        batch.push(first);
+        while batch.len() < MAX_BATCH_OPS && bytes < MAX_BATCH_BYTES {
+            match queue.try_recv() {
+                Ok(op) => {
+                    bytes = bytes.saturating_add(op.bytes());
+                    batch.push(op);
+                }
+                Err(_) => break,
+            }
+        }
+        let committed = run_batch(&conn, &mut batch);
+        let n = batch.len() as u64;
+        if committed {
+            stats.commits.fetch_add(1, Ordering::Relaxed);
+        } else {
+            stats.failed_batches.fetch_add(1, Ordering::Relaxed);
+        }
+        stats.ops.fetch_add(n, Ordering::Relaxed);
+        stats.max_batch.fetch_max(n, Ordering::Relaxed);
+        for op in batch.drain(..) {
+            op.answer(committed);
+        }
+    }
+    // Queue closed: the store is being dropped; `conn` closes here (checkpointing the WAL).
 }
 
 fn db(e: rusqlite::Error) -> StoreError {
@@ -154,6 +330,16 @@ fn db(e: rusqlite::Error) -> StoreError {
                 rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
             ) =>
         {
+            StoreError::Busy
+        }
+        // The disk, not the request: answered 503 (try again later), the cause logged.
+        rusqlite::Error::SqliteFailure(f, msg)
+            if matches!(
+                f.code,
+                rusqlite::ErrorCode::DiskFull | rusqlite::ErrorCode::SystemIoFailure
+            ) =>
+        {
+            tracing::error!(code = ?f.code, message = ?msg, "database storage failure");
             StoreError::Busy
         }
         other => StoreError::Db(other.to_string()),
@@ -365,6 +551,7 @@ impl SqliteStore {
         }
         configure(&writer).map_err(db)?;
         migrate(&mut writer)?;
+        writer.set_prepared_statement_cache_capacity(64);
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
             let conn = Connection::open_with_flags(
@@ -375,15 +562,103 @@ impl SqliteStore {
             configure(&conn).map_err(db)?;
             readers.push(Mutex::new(conn));
         }
+        let (queue, rx) = sync_channel::<Box<dyn Op>>(QUEUE_DEPTH);
+        let stats = Arc::new(WriterStats::default());
+        let thread_stats = Arc::clone(&stats);
+        let handle = std::thread::Builder::new()
+            .name("meldpunt-db-writer".into())
+            .spawn(move || writer_loop(writer, rx, thread_stats))
+            .map_err(|e| StoreError::Db(format!("cannot start the writer thread: {e}")))?;
         Ok(SqliteStore {
-            writer: Mutex::new(writer),
+            queue: Some(queue),
+            writer: Some(handle),
+            stats,
             readers,
             next_reader: AtomicUsize::new(0),
         })
     }
 
-    fn write(&self) -> StoreResult<MutexGuard<'_, Connection>> {
-        self.writer.lock().map_err(poisoned)
+    /// Counters of the writer thread.
+    #[must_use]
+    pub fn writer_stats(&self) -> &WriterStats {
+        &self.stats
+    }
+
+    /// Queues a write for the writer thread. `block`: wait for room when the queue is full
+    /// (synchronous callers); otherwise a full queue answers `Busy` at once.
+    fn submit<T, F>(&self, bytes: usize, block: bool, f: F) -> Pending<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let stopped = || StoreError::Db("the database writer has stopped".into());
+        let Some(queue) = &self.queue else {
+            return Pending::ready(Err(stopped()));
+        };
+        let (reply, pending) = oneshot::channel();
+        let op: Box<dyn Op> = Box::new(TypedOp {
+            f: Some(f),
+            out: None,
+            reply,
+            bytes,
+        });
+        let sent = if block {
+            queue.send(op).map_err(|_| stopped())
+        } else {
+            match queue.try_send(op) {
+                Ok(()) => Ok(()),
+                Err(TrySendError::Full(_)) => Err(StoreError::Busy),
+                Err(TrySendError::Disconnected(_)) => Err(stopped()),
+            }
+        };
+        match sent {
+            Ok(()) => pending,
+            Err(e) => Pending::ready(Err(e)),
+        }
+    }
+
+    /// Runs `f` in the writer's next batch and waits until that batch is committed.
+    fn tx<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        self.submit(0, true, f).wait()
+    }
+
+    /// [`Self::tx`] for an operation carrying `bytes` of payload.
+    fn tx_sized<T: Send + 'static>(
+        &self,
+        bytes: usize,
+        f: impl FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        self.submit(bytes, true, f).wait()
+    }
+
+    /// Test hook: queues an operation that holds the writer (inside its transaction) until
+    /// the returned sender is dropped or sent to, so that a test can make the writer take
+    /// everything queued meanwhile as one batch. Returns once the writer is held.
+    #[doc(hidden)]
+    pub fn hold_writer(&self) -> StoreResult<std::sync::mpsc::Sender<()>> {
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let (held, is_held) = std::sync::mpsc::channel::<()>();
+        let _pending = self.submit(0, true, move |_| {
+            let _ = held.send(());
+            let _ = wait.recv();
+            Ok(())
+        });
+        is_held
+            .recv()
+            .map_err(|_| StoreError::Db("the database writer has stopped".into()))?;
+        Ok(release)
+    }
+
+    /// Test hook: runs `sql` on the writer connection outside any batch (e.g.
+    /// `PRAGMA max_page_count` to simulate a full disk).
+    #[doc(hidden)]
+    pub fn writer_pragma(&self, sql: &str) -> StoreResult<()> {
+        let sql = sql.to_owned();
+        // Runs inside a batch transaction; pragmas like max_page_count apply at once.
+        self.tx(move |conn| conn.execute_batch(&sql).map_err(db))
     }
 
     fn read(&self) -> StoreResult<MutexGuard<'_, Connection>> {
@@ -401,16 +676,6 @@ impl SqliteStore {
             .ok_or_else(|| StoreError::Db("no reader connections".into()))?
             .lock()
             .map_err(poisoned)
-    }
-
-    fn tx<T>(&self, f: impl FnOnce(&Transaction<'_>) -> StoreResult<T>) -> StoreResult<T> {
-        let mut conn = self.write()?;
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(db)?;
-        let out = f(&tx)?;
-        tx.commit().map_err(db)?;
-        Ok(out)
     }
 
     /// Schema version after migrations (for tests).
@@ -479,7 +744,8 @@ impl Store for SqliteStore {
     }
 
     fn create_org(&self, slug: &str, name: &str) -> StoreResult<i64> {
-        self.tx(|tx| {
+        let (slug, name) = (slug.to_owned(), name.to_owned());
+        self.tx(move |tx| {
             match tx.execute(
                 "INSERT INTO organisations (slug, name) VALUES (?1, ?2)",
                 params![slug, name],
@@ -496,7 +762,8 @@ impl Store for SqliteStore {
     fn update_org(&self, slug: &str, u: &OrgUpdate) -> StoreResult<()> {
         let categories = u.categories.as_ref().map(to_json).transpose()?;
         let languages = u.languages.as_ref().map(to_json).transpose()?;
-        self.tx(|tx| {
+        let (slug, u) = (slug.to_owned(), u.clone());
+        self.tx(move |tx| {
             let n = tx
                 .execute(
                     "UPDATE organisations SET
@@ -554,7 +821,7 @@ impl Store for SqliteStore {
         scope: InviteScope,
         expires_at: i64,
     ) -> StoreResult<()> {
-        self.tx(|tx| {
+        self.tx(move |tx| {
             tx.execute(
                 "INSERT INTO invites (code_hash, org_id, external, expires_at) VALUES (?1, ?2, ?3, ?4)",
                 params![&code_hash[..], scope.org_id, scope.external, expires_at],
@@ -571,7 +838,8 @@ impl Store for SqliteStore {
         a: &NewAdvisor,
         bundle: &StoredBundle,
     ) -> StoreResult<Advisor> {
-        self.tx(|tx| {
+        let (a, bundle) = (a.clone(), bundle.clone());
+        self.tx(move |tx| {
             let invite: Option<(Option<i64>, bool)> = tx
                 .query_row(
                     "SELECT org_id, external FROM invites WHERE code_hash = ?1 AND expires_at > ?2",
@@ -602,7 +870,7 @@ impl Store for SqliteStore {
                 }
                 Err(e) => return Err(db(e)),
             }
-            insert_bundle(tx, &a.id, bundle)?;
+            insert_bundle(tx, &a.id, &bundle)?;
             Ok(Advisor {
                 id: a.id,
                 org_id,
@@ -660,11 +928,13 @@ impl Store for SqliteStore {
     }
 
     fn add_bundle(&self, advisor: &Id, bundle: &StoredBundle) -> StoreResult<()> {
-        self.tx(|tx| insert_bundle(tx, advisor, bundle))
+        let (advisor, bundle) = (*advisor, bundle.clone());
+        self.tx(move |tx| insert_bundle(tx, &advisor, &bundle))
     }
 
     fn add_revocation(&self, advisor: &Id, rev: &StoredRevocation) -> StoreResult<()> {
-        self.tx(|tx| {
+        let (advisor, rev) = (*advisor, rev.clone());
+        self.tx(move |tx| {
             let owner: Option<Vec<u8>> = tx
                 .query_row(
                     "SELECT advisor_id FROM key_bundles WHERE key_id = ?1",
@@ -695,7 +965,8 @@ impl Store for SqliteStore {
         advisor: &Id,
         expires_at: i64,
     ) -> StoreResult<()> {
-        self.tx(|tx| {
+        let advisor = *advisor;
+        self.tx(move |tx| {
             tx.execute(
                 "INSERT INTO sessions (token_hash, advisor_id, expires_at) VALUES (?1, ?2, ?3)",
                 params![&token_hash[..], &advisor[..], expires_at],
@@ -719,7 +990,8 @@ impl Store for SqliteStore {
     }
 
     fn delete_session(&self, token_hash: &[u8; 32]) -> StoreResult<()> {
-        self.tx(|tx| {
+        let token_hash = *token_hash;
+        self.tx(move |tx| {
             tx.execute(
                 "DELETE FROM sessions WHERE token_hash = ?1",
                 [&token_hash[..]],
@@ -730,33 +1002,12 @@ impl Store for SqliteStore {
     }
 
     fn create_case(&self, c: &NewCase) -> StoreResult<()> {
-        let day = c.day.to_string();
-        self.tx(|tx| {
-            match tx.execute(
-                "INSERT INTO cases (id, org_id, token_hash, status, created_day, updated_day)
-                 VALUES (?1, ?2, ?3, 'new', ?4, ?4)",
-                params![&c.id[..], c.org_id, &c.token_hash[..], day],
-            ) {
-                Ok(_) => {}
-                Err(e) if is_unique_violation(&e) => {
-                    return Err(StoreError::Conflict("a case with this token exists".into()));
-                }
-                Err(e) => return Err(db(e)),
-            }
-            for a in &c.advisors {
-                tx.execute(
-                    "INSERT OR IGNORE INTO case_advisors (case_id, advisor_id) VALUES (?1, ?2)",
-                    params![&c.id[..], &a[..]],
-                )
-                .map_err(db)?;
-            }
-            tx.execute(
-                "INSERT INTO messages (case_id, seq, sender, created_day, envelope) VALUES (?1, 0, 'reporter', ?2, ?3)",
-                params![&c.id[..], day, c.envelope],
-            )
-            .map_err(db)?;
-            Ok(())
-        })
+        let c = c.clone();
+        self.tx_sized(c.envelope.len(), move |tx| insert_case(tx, &c))
+    }
+
+    fn create_case_queued(&self, c: NewCase) -> Pending<()> {
+        self.submit(c.envelope.len(), false, move |tx| insert_case(tx, &c))
     }
 
     fn case_by_token(&self, token_hash: &[u8; 32]) -> StoreResult<Option<CaseInfo>> {
@@ -838,7 +1089,8 @@ impl Store for SqliteStore {
         max: u32,
     ) -> StoreResult<u32> {
         let day = day.to_string();
-        self.tx(|tx| {
+        let (case, envelope) = (*case, envelope.to_vec());
+        self.tx_sized(envelope.len(), move |tx| {
             let next: u32 = tx
                 .query_row("SELECT coalesce(max(seq) + 1, 0) FROM messages WHERE case_id = ?1", [&case[..]], |r| r.get(0))
                 .map_err(db)?;
@@ -860,7 +1112,8 @@ impl Store for SqliteStore {
 
     fn set_status(&self, case: &Id, status: Status, day: Day) -> StoreResult<()> {
         let day = day.to_string();
-        self.tx(|tx| {
+        let case = *case;
+        self.tx(move |tx| {
             let n = tx
                 .execute(
                     "UPDATE cases SET status = ?2, updated_day = ?3,
@@ -882,7 +1135,8 @@ impl Store for SqliteStore {
         day: Day,
     ) -> StoreResult<()> {
         let day = day.to_string();
-        self.tx(|tx| {
+        let (case, advisor, stanzas) = (*case, *advisor, stanzas.to_vec());
+        self.tx(move |tx| {
             let messages: Vec<(i64, u32)> = tx
                 .prepare_cached("SELECT id, seq FROM messages WHERE case_id = ?1 ORDER BY seq")
                 .map_err(db)?
@@ -898,7 +1152,7 @@ impl Store for SqliteStore {
                 .collect::<rusqlite::Result<Vec<_>>>()
                 .map_err(db)?;
             let mut targets: Vec<(Option<i64>, Option<i64>, &[u8])> = Vec::with_capacity(stanzas.len());
-            for s in stanzas {
+            for s in &stanzas {
                 match &s.target {
                     StanzaTarget::Message(seq) => {
                         let (row, _) = messages.iter().find(|(_, q)| q == seq).ok_or_else(|| {
@@ -994,7 +1248,8 @@ impl Store for SqliteStore {
         day: Day,
         max_count: u32,
     ) -> StoreResult<()> {
-        self.tx(|tx| {
+        let (case, id) = (*case, *id);
+        self.tx(move |tx| {
             let count: u32 = tx
                 .query_row("SELECT count(*) FROM attachments WHERE case_id = ?1", [&case[..]], |r| r.get(0))
                 .map_err(db)?;
@@ -1019,8 +1274,9 @@ impl Store for SqliteStore {
         seq: u32,
         data: &[u8],
     ) -> StoreResult<()> {
-        self.tx(|tx| {
-            let row = attachment_row_id(tx, case, id, false)?;
+        let (case, id, data) = (*case, *id, data.to_vec());
+        self.tx_sized(data.len(), move |tx| {
+            let row = attachment_row_id(tx, &case, &id, false)?;
             tx.execute(
                 "INSERT INTO attachment_chunks (attachment_id, seq, data) VALUES (?1, ?2, ?3)",
                 params![row, seq, data],
@@ -1038,8 +1294,9 @@ impl Store for SqliteStore {
         chunks: u32,
         max_case_bytes: u64,
     ) -> StoreResult<()> {
-        self.tx(|tx| {
-            let row = attachment_row_id(tx, case, id, false)?;
+        let (case, id) = (*case, *id);
+        self.tx(move |tx| {
+            let row = attachment_row_id(tx, &case, &id, false)?;
             let stored: u32 = tx
                 .query_row("SELECT count(*) FROM attachment_chunks WHERE attachment_id = ?1", [row], |r| r.get(0))
                 .map_err(db)?;
@@ -1073,7 +1330,8 @@ impl Store for SqliteStore {
     }
 
     fn abort_attachment(&self, case: &Id, id: &Id) -> StoreResult<()> {
-        self.tx(|tx| {
+        let (case, id) = (*case, *id);
+        self.tx(move |tx| {
             tx.execute(
                 "DELETE FROM attachments WHERE case_id = ?1 AND public_id = ?2 AND complete = 0",
                 params![&case[..], &id[..]],
@@ -1139,7 +1397,7 @@ impl Store for SqliteStore {
                 .map_err(db)?;
             rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)?
         };
-        self.tx(|tx| {
+        self.tx(move |tx| {
             let mut purged = Purged::default();
             for (id, closed_day, retention) in &closed {
                 let Some(closed) = Day::parse(closed_day) else {
@@ -1190,6 +1448,36 @@ fn attachment_info_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AttachmentInfo
         size: u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
         chunks: r.get(4)?,
     })
+}
+
+/// A new case, its advisors and its first message (inside the caller's transaction).
+fn insert_case(tx: &Connection, c: &NewCase) -> StoreResult<()> {
+    let day = c.day.to_string();
+    match tx
+        .prepare_cached(
+            "INSERT INTO cases (id, org_id, token_hash, status, created_day, updated_day)
+             VALUES (?1, ?2, ?3, 'new', ?4, ?4)",
+        )
+        .and_then(|mut st| st.execute(params![&c.id[..], c.org_id, &c.token_hash[..], day]))
+    {
+        Ok(_) => {}
+        Err(e) if is_unique_violation(&e) => {
+            return Err(StoreError::Conflict("a case with this token exists".into()));
+        }
+        Err(e) => return Err(db(e)),
+    }
+    let mut st = tx
+        .prepare_cached("INSERT OR IGNORE INTO case_advisors (case_id, advisor_id) VALUES (?1, ?2)")
+        .map_err(db)?;
+    for a in &c.advisors {
+        st.execute(params![&c.id[..], &a[..]]).map_err(db)?;
+    }
+    tx.prepare_cached(
+        "INSERT INTO messages (case_id, seq, sender, created_day, envelope) VALUES (?1, 0, 'reporter', ?2, ?3)",
+    )
+    .and_then(|mut st| st.execute(params![&c.id[..], day, c.envelope]))
+    .map_err(db)?;
+    Ok(())
 }
 
 fn insert_bundle(tx: &Connection, advisor: &Id, b: &StoredBundle) -> StoreResult<()> {

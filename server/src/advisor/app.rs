@@ -1,0 +1,238 @@
+//! `meldpunt advisor app`: serves the advisor web pages from this program on 127.0.0.1 (so the
+//! server cannot change the code that sees the advisor's keys) and relays `/api/*` to the
+//! instance. The relay streams bodies both ways, forwards only the headers the API needs (no
+//! cookies, no User-Agent, no forwarding headers) and adds nothing that identifies the advisor.
+
+use std::path::{Path, PathBuf};
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use anyhow::{Context, anyhow, bail};
+use futures_util::StreamExt;
+
+use super::client::normalise_instance;
+use super::keyfile::{PassSource, Unlocked};
+
+/// Request headers passed on to the instance.
+const REQUEST_HEADERS: [&str; 5] = [
+    "content-type",
+    "content-length",
+    "authorization",
+    "accept",
+    "meldpunt-pow",
+];
+/// Response headers passed back.
+const RESPONSE_HEADERS: [&str; 4] = ["content-type", "content-length", "cache-control", "retry-after"];
+
+const CSP: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
+img-src 'self' data: blob:; connect-src 'self'; worker-src 'self'; form-action 'self'; \
+base-uri 'none'; frame-ancestors 'none'";
+
+struct Relay {
+    instance: String,
+    www: PathBuf,
+    client: reqwest::Client,
+}
+
+fn default_www() -> Option<PathBuf> {
+    let mut candidates = Vec::new();
+    if let Ok(exe) = std::env::current_exe()
+        && let Some(dir) = exe.parent()
+    {
+        candidates.push(dir.join("www"));
+    }
+    candidates.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../client-wasm/www"));
+    candidates.into_iter().find(|p| p.is_dir())
+}
+
+pub fn run(
+    keyring: &Path,
+    source: PassSource,
+    www: Option<PathBuf>,
+    server: Option<String>,
+    no_open: bool,
+) -> anyhow::Result<()> {
+    let instance = match server {
+        Some(s) => normalise_instance(&s)?,
+        None => {
+            let u = Unlocked::open(keyring, source)?;
+            if u.meta.instance.is_empty() {
+                bail!("this keyring does not name an instance; give one with --server");
+            }
+            u.meta.instance.clone()
+        }
+    };
+    let www = match www {
+        Some(w) => w,
+        None => default_www().ok_or_else(|| anyhow!("cannot find the advisor web pages; give their folder with --www"))?,
+    };
+    let www = www
+        .canonicalize()
+        .with_context(|| format!("cannot open the folder {}", www.display()))?;
+    if !www.is_dir() {
+        bail!("{} is not a folder", www.display());
+    }
+    actix_web::rt::System::new().block_on(serve(instance, www, no_open))
+}
+
+async fn serve(instance: String, www: PathBuf, no_open: bool) -> anyhow::Result<()> {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .context("cannot set up the relay")?;
+    let start = if www.join("advisor/index.html").is_file() { "/advisor/" } else { "/" };
+    let data = web::Data::new(Relay {
+        instance,
+        www,
+        client,
+    });
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(web::PayloadConfig::new(usize::MAX))
+            .service(web::resource("/api/{tail:.*}").to(relay))
+            .default_service(web::to(static_file))
+    })
+    .workers(1)
+    .bind(("127.0.0.1", 0))
+    .context("cannot listen on 127.0.0.1")?;
+    let port = server
+        .addrs()
+        .first()
+        .map(std::net::SocketAddr::port)
+        .ok_or_else(|| anyhow!("cannot listen on 127.0.0.1"))?;
+    let url = format!("http://127.0.0.1:{port}{start}");
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{url}");
+        let _ = out.flush();
+    }
+    eprintln!("The advisor pages are at {url} (only on this computer). Press Ctrl-C to stop.");
+    if !no_open {
+        let found = std::env::var_os("PATH")
+            .map(|p| std::env::split_paths(&p).any(|d| d.join("xdg-open").is_file()))
+            .unwrap_or(false);
+        if found {
+            let _ = std::process::Command::new("xdg-open")
+                .arg(&url)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn();
+        }
+    }
+    server.run().await.context("the local server stopped")
+}
+
+fn json_error(status: StatusCode, code: &str, message: &str) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(serde_json::json!({"error": code, "message": message}))
+}
+
+async fn relay(req: HttpRequest, mut body: web::Payload, st: web::Data<Relay>) -> HttpResponse {
+    let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
+    let url = format!("{}{path}", st.instance);
+    let Ok(method) = reqwest::Method::from_bytes(req.method().as_str().as_bytes()) else {
+        return json_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed");
+    };
+    let mut rb = st.client.request(method.clone(), url);
+    for name in REQUEST_HEADERS {
+        if let Some(v) = req.headers().get(name)
+            && let Ok(v) = v.to_str()
+        {
+            rb = rb.header(name, v);
+        }
+    }
+    if !matches!(method, reqwest::Method::GET | reqwest::Method::HEAD) {
+        // The payload is not `Send`; a local task feeds it through a channel.
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<web::Bytes, std::io::Error>>(4);
+        actix_web::rt::spawn(async move {
+            while let Some(chunk) = body.next().await {
+                let item = chunk.map_err(|e| std::io::Error::other(e.to_string()));
+                let failed = item.is_err();
+                if tx.send(item).await.is_err() || failed {
+                    break;
+                }
+            }
+        });
+        let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|item| (item, rx))
+        });
+        rb = rb.body(reqwest::Body::wrap_stream(stream));
+    }
+    let resp = match rb.send().await {
+        Ok(r) => r,
+        Err(_) => {
+            return json_error(
+                StatusCode::BAD_GATEWAY,
+                "relay",
+                "cannot reach the Meldpunt instance",
+            );
+        }
+    };
+    let status = StatusCode::from_u16(resp.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+    let mut out = HttpResponse::build(status);
+    for name in RESPONSE_HEADERS {
+        if let Some(v) = resp.headers().get(name)
+            && let Ok(v) = HeaderValue::from_bytes(v.as_bytes())
+        {
+            out.insert_header((name, v));
+        }
+    }
+    out.insert_header((header::REFERRER_POLICY, "no-referrer"));
+    out.streaming(resp.bytes_stream())
+}
+
+fn content_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "json" => "application/json",
+        "wasm" => "application/wasm",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "webp" => "image/webp",
+        "ico" => "image/x-icon",
+        "woff2" => "font/woff2",
+        "txt" => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+async fn static_file(req: HttpRequest, st: web::Data<Relay>) -> HttpResponse {
+    if req.method() != actix_web::http::Method::GET && req.method() != actix_web::http::Method::HEAD {
+        return json_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed");
+    }
+    let rel = req.path().trim_start_matches('/');
+    let bad = rel.split('/').any(|seg| seg.starts_with('.') || seg.contains('\\') || seg.contains('%'));
+    if bad {
+        return json_error(StatusCode::NOT_FOUND, "not_found", "not found");
+    }
+    let mut path = st.www.join(rel);
+    if path.is_dir() {
+        path = path.join("index.html");
+    }
+    // Stay inside the folder (symbolic links included).
+    let inside = path
+        .canonicalize()
+        .map(|p| p.starts_with(&st.www))
+        .unwrap_or(false);
+    if !inside {
+        return json_error(StatusCode::NOT_FOUND, "not_found", "not found");
+    }
+    match web::block(move || std::fs::read(&path).map(|b| (b, content_type(&path)))).await {
+        Ok(Ok((bytes, ct))) => HttpResponse::Ok()
+            .insert_header((header::CONTENT_TYPE, ct))
+            .insert_header((header::CONTENT_SECURITY_POLICY, CSP))
+            .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+            .insert_header((header::REFERRER_POLICY, "no-referrer"))
+            .insert_header((header::X_FRAME_OPTIONS, "DENY"))
+            .insert_header((header::CACHE_CONTROL, "no-cache"))
+            .body(bytes),
+        _ => json_error(StatusCode::NOT_FOUND, "not_found", "not found"),
+    }
+}

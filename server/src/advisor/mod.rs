@@ -1,0 +1,260 @@
+//! `meldpunt advisor …`: the confidential advisor's side, on the advisor's own device. Keys are
+//! made and kept here (in the passphrase-protected keyring file); the server only ever sees
+//! public keys, signatures and ciphertext. See `docs/advisor-guide.en.md`.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod app;
+mod cases;
+mod client;
+mod keyfile;
+mod keys;
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand, ValueEnum};
+
+pub use keyfile::PassSource;
+
+/// Options shared by every advisor command.
+#[derive(Debug, Args)]
+pub struct AdvisorArgs {
+    /// Your keyring file (made by `init`).
+    #[arg(long, global = true, env = "MELDPUNT_KEYRING", default_value_os_t = default_keyring())]
+    pub keyring: PathBuf,
+    /// Read the keyring passphrase from this open file descriptor (one line) instead of asking.
+    #[arg(long, global = true, value_name = "N")]
+    pub passphrase_fd: Option<u32>,
+    #[command(subcommand)]
+    pub command: AdvisorCommand,
+}
+
+fn default_keyring() -> PathBuf {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default()
+        .join("meldpunt-keyring.mpk")
+}
+
+/// Case states an advisor can set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum State {
+    /// Not yet acknowledged.
+    New,
+    /// The reporter was told the report arrived.
+    Acknowledged,
+    /// Being handled.
+    InProgress,
+    /// Finished.
+    Closed,
+}
+
+impl State {
+    fn as_str(self) -> &'static str {
+        match self {
+            State::New => "new",
+            State::Acknowledged => "acknowledged",
+            State::InProgress => "in_progress",
+            State::Closed => "closed",
+        }
+    }
+}
+
+/// Output formats of the yearly overview.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Comma-separated values (for a spreadsheet).
+    Csv,
+    /// One printable web page with charts.
+    Html,
+}
+
+/// Languages of the yearly overview.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OverviewLang {
+    /// Nederlands.
+    Nl,
+    /// English.
+    En,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdvisorCommand {
+    /// Set up this device: make your keys, protect them with a passphrase, register with an
+    /// invite code.
+    Init {
+        /// Address of your Meldpunt instance, e.g. https://meldpunt.example.nl
+        #[arg(long)]
+        server: String,
+        /// The invite code you were given.
+        #[arg(long)]
+        invite: String,
+        /// Your name as reporters will see it.
+        #[arg(long)]
+        name: Option<String>,
+        /// A short introduction for reporters.
+        #[arg(long, default_value = "")]
+        bio: String,
+        /// A photo (JPEG, PNG or WebP, at most 512 KiB).
+        #[arg(long)]
+        photo: Option<PathBuf>,
+        /// Languages you speak with reporters, comma-separated (nl,en).
+        #[arg(long, value_delimiter = ',', default_value = "nl")]
+        languages: Vec<String>,
+        /// You are an external advisor (not employed by the organisation). The invite decides;
+        /// this only checks that it matches.
+        #[arg(long)]
+        external: bool,
+    },
+    /// Your encryption keys: list, rotate, revoke.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Your cases with status and deadlines.
+    Inbox,
+    /// Read a case: the decrypted conversation with its checks.
+    Read {
+        /// Case id (or the first characters shown by `inbox`).
+        case: String,
+    },
+    /// Save a case's attachments, decrypted, into a folder.
+    Attachments {
+        /// Case id (or its first characters).
+        case: String,
+        /// Folder to save into (existing files are never replaced).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Reply to the reporter (and the other advisors on the case).
+    Reply {
+        /// Case id (or its first characters).
+        case: String,
+        /// The text; without it the text is read from the terminal (end with a line with
+        /// only a dot) or from standard input.
+        #[arg(long)]
+        message: Option<String>,
+    },
+    /// Set the status of a case.
+    Status {
+        /// Case id (or its first characters).
+        case: String,
+        /// New status.
+        state: State,
+    },
+    /// Give another advisor access to a case (the keys are re-wrapped on this device).
+    Share {
+        /// Case id (or its first characters).
+        case: String,
+        /// The other advisor: id, exact name, or identity fingerprint.
+        advisor: String,
+        /// Refuse unless the other advisor's identity fingerprint is this one.
+        #[arg(long)]
+        fingerprint: Option<String>,
+    },
+    /// The anonymised yearly overview, computed on this device.
+    Overview {
+        /// Year (by the date of the report).
+        #[arg(long)]
+        year: i32,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Html)]
+        format: Format,
+        /// Language.
+        #[arg(long, value_enum, default_value_t = OverviewLang::Nl)]
+        lang: OverviewLang,
+        /// File to write (must not exist); without it the overview is printed.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Serve the advisor web pages from this program on this computer and relay the API.
+    App {
+        /// Folder with the advisor web pages.
+        #[arg(long)]
+        www: Option<PathBuf>,
+        /// Instance address (otherwise the one in your keyring).
+        #[arg(long)]
+        server: Option<String>,
+        /// Do not try to open a browser.
+        #[arg(long)]
+        no_open: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// List your encryption keys with their dates and status.
+    List,
+    /// Make a new encryption key and publish it; old keys stay in the keyring so old cases
+    /// stay readable.
+    Rotate {
+        /// Days the new key is valid.
+        #[arg(long, default_value_t = 365)]
+        days: u32,
+    },
+    /// Revoke a key (e.g. after a device was lost): reporters stop using it at once.
+    Revoke {
+        /// Key id (as shown by `keys list`, or its first characters).
+        key_id: String,
+    },
+}
+
+/// Runs an advisor command.
+pub fn run(args: AdvisorArgs) -> anyhow::Result<()> {
+    let source = match args.passphrase_fd {
+        Some(fd) => PassSource::Fd(fd),
+        None => PassSource::Prompt,
+    };
+    let path = args.keyring;
+    match args.command {
+        AdvisorCommand::Init {
+            server,
+            invite,
+            name,
+            bio,
+            photo,
+            languages,
+            external,
+        } => keys::init(
+            &path,
+            source,
+            keys::InitArgs {
+                server,
+                invite,
+                name,
+                bio,
+                photo,
+                languages,
+                external,
+            },
+        ),
+        AdvisorCommand::Keys { command } => match command {
+            KeysCommand::List => keys::list(&path, source),
+            KeysCommand::Rotate { days } => keys::rotate(&path, source, days),
+            KeysCommand::Revoke { key_id } => keys::revoke(&path, source, &key_id),
+        },
+        AdvisorCommand::Inbox => cases::inbox(&path, source),
+        AdvisorCommand::Read { case } => cases::read(&path, source, &case),
+        AdvisorCommand::Attachments { case, out } => cases::attachments(&path, source, &case, &out),
+        AdvisorCommand::Reply { case, message } => cases::reply(&path, source, &case, message),
+        AdvisorCommand::Status { case, state } => {
+            cases::status(&path, source, &case, state.as_str())
+        }
+        AdvisorCommand::Share {
+            case,
+            advisor,
+            fingerprint,
+        } => cases::share(&path, source, &case, &advisor, fingerprint.as_deref()),
+        AdvisorCommand::Overview {
+            year,
+            format,
+            lang,
+            out,
+        } => cases::overview(&path, source, year, format, lang, out.as_deref()),
+        AdvisorCommand::App {
+            www,
+            server,
+            no_open,
+        } => app::run(&path, source, www, server, no_open),
+    }
+}

@@ -1,0 +1,573 @@
+//! `meldpunt advisor …` end to end: the real CLI process against the real server process, with
+//! the passphrase on a pipe (`--passphrase-fd 0`), and test reporters that seal with the crypto
+//! crate. Key rotation and revocation, sharing, attachments, snapshots of `inbox`, `read` and
+//! `overview`, wrong passphrases and damaged keyring files.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::print_stdout
+)]
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use common::*;
+use meldpunt_crypto::envelope::{self, Purpose};
+use meldpunt_crypto::keys::{KeyBundle, Revocation};
+use meldpunt_crypto::message::Message;
+use meldpunt_crypto::recipient::RecipientKey;
+use meldpunt_crypto::rng::os_rng;
+use serde_json::{Value, json};
+
+const PASS: &str = "correct horse battery staple 42";
+
+/// Runs `meldpunt advisor --keyring K --passphrase-fd 0 ARGS…` with `pass` (and `stdin_extra`
+/// after it) on standard input.
+fn cli_with(keyring: &Path, pass: &str, stdin_extra: &str, args: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_meldpunt"))
+        .arg("advisor")
+        .arg("--keyring")
+        .arg(keyring)
+        .arg("--passphrase-fd")
+        .arg("0")
+        .args(args)
+        .env_remove("MELDPUNT_KEYRING")
+        .env_remove("MELDPUNT_CONFIG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        let mut stdin = child.stdin.take().unwrap();
+        let _ = stdin.write_all(format!("{pass}\n{stdin_extra}").as_bytes());
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn cli(keyring: &Path, args: &[&str]) -> String {
+    let out = cli_with(keyring, PASS, "", args);
+    assert!(
+        out.status.success(),
+        "advisor {args:?} failed:\nstdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn cli_fails(keyring: &Path, pass: &str, args: &[&str]) -> String {
+    let out = cli_with(keyring, pass, "", args);
+    assert!(!out.status.success(), "advisor {args:?} should fail");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// An advisor set up through `meldpunt advisor init`.
+struct CliAdvisor {
+    keyring: PathBuf,
+    id: String,
+    name: String,
+}
+
+fn init(server: &Server, org: Option<&str>, name: &str) -> CliAdvisor {
+    let keyring = server.dir.path().join(format!("{}.mpk", name.replace(' ', "_")));
+    let invite = server.invite(org);
+    let out = cli(
+        &keyring,
+        &[
+            "init",
+            "--server",
+            &server.url(""),
+            "--invite",
+            &invite,
+            "--name",
+            name,
+            "--bio",
+            "Vertrouwenspersoon",
+            "--languages",
+            "nl,en",
+        ],
+    );
+    assert!(out.contains("Your fingerprint"), "{out}");
+    assert!(out.contains("backup"), "{out}");
+    let page = server.org_page(org.unwrap_or("acme"));
+    let id = page["advisors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["display_name"] == name)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    CliAdvisor {
+        keyring,
+        id,
+        name: name.to_owned(),
+    }
+}
+
+fn advisor_json(server: &Server, org: &str, id: &str) -> Value {
+    server.org_page(org)["advisors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == id)
+        .unwrap()
+        .clone()
+}
+
+/// A report with a chosen signed creation time, sealed to `to` (plus the reporter's own key).
+fn create_case_to(
+    server: &Server,
+    reporter: &Reporter,
+    org: &str,
+    advisor_ids: &[String],
+    to: &[RecipientKey],
+    created_at: i64,
+    body: &Value,
+) {
+    let mut to = to.to_vec();
+    to.push(reporter.keys.reply_key().recipient());
+    let msg = Message::sign_report(
+        reporter.keys.signing_key(),
+        &reporter.keys.reply_key().recipient(),
+        created_at,
+        body.to_string().as_bytes(),
+    )
+    .unwrap();
+    let env = envelope::seal(&mut os_rng(), Purpose::Report, org, &to, &msg.to_bytes()).unwrap();
+    let mut req = json!({
+        "org": org,
+        "advisors": advisor_ids,
+        "token_hash": b64(&reporter.keys.case_token().hash()),
+        "envelope": b64(&env),
+    });
+    let pow = server.pow();
+    if !pow.is_null() {
+        req["pow"] = pow;
+    }
+    expect(server.post("/api/v1/cases").json(&req).send().unwrap(), 201, None);
+}
+
+fn report(story: &str) -> Value {
+    json!({"categories": ["intimidatie"], "role": "affected", "when": "2025-01", "story": story,
+           "wishes": ["heard"], "lang": "nl", "attachments": []})
+}
+
+fn case_ids(server: &Server, keyring: &Path) -> Vec<String> {
+    let _ = server;
+    let out = cli(keyring, &["inbox"]);
+    out.lines()
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .map(|l| l.split_whitespace().next().unwrap().to_owned())
+        .collect()
+}
+
+/// Key ids in `keys list` order (oldest first).
+fn key_ids(keyring: &Path) -> Vec<String> {
+    cli(keyring, &["keys", "list"])
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|w| w.len() == 32 && w.chars().all(|c| c.is_ascii_hexdigit()))
+        .map(str::to_owned)
+        .collect()
+}
+
+fn read_case(keyring: &Path, case: &str) -> String {
+    cli(keyring, &["read", case])
+}
+
+#[test]
+fn rotation_keeps_old_cases_readable_and_revocation_is_refused_by_reporters() {
+    let server = Server::start();
+    server.create_org("acme");
+    let a1 = init(&server, Some("acme"), "Anna de Vries");
+    assert_eq!(key_ids(&a1.keyring).len(), 1);
+
+    // Case 1, sealed before any rotation.
+    let r1 = Reporter::new();
+    let page = server.org_page("acme");
+    let to = recipients(page["advisors"].as_array().unwrap(), None);
+    create_case_to(&server, &r1, "acme", std::slice::from_ref(&a1.id), &to, now(), &report("VERHAAL-EEN"));
+
+    // Two rotations.
+    let out = cli(&a1.keyring, &["keys", "rotate"]);
+    assert!(out.contains("is published"), "{out}");
+    cli(&a1.keyring, &["keys", "rotate", "--days", "30"]);
+    let ids = key_ids(&a1.keyring);
+    assert_eq!(ids.len(), 3);
+    let list = cli(&a1.keyring, &["keys", "list"]);
+    assert_eq!(list.matches("current").count(), 1, "{list}");
+    assert!(list.lines().find(|l| l.starts_with(&ids[2])).unwrap().ends_with("current"), "{list}");
+    assert_eq!(list.matches("valid (older)").count(), 2, "{list}");
+
+    // Case 2: a reporter seals to the newest bundle only, after checking it.
+    let a1_page = advisor_json(&server, "acme", &a1.id);
+    let bundles: Vec<KeyBundle> = a1_page["bundles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| KeyBundle::from_bytes(&unb64(b.as_str().unwrap())).unwrap())
+        .collect();
+    assert_eq!(bundles.len(), 3);
+    let newest = bundles.iter().find(|b| b.key_id().to_hex() == ids[2]).unwrap();
+    let key = newest.verify_for_sealing(now(), &[], None).unwrap();
+    let r2 = Reporter::new();
+    create_case_to(&server, &r2, "acme", std::slice::from_ref(&a1.id), &[key], now(), &report("VERHAAL-TWEE"));
+
+    // Both cases read with the rotated keyring: the old one with the old key, the new one with
+    // the newest (the only key it was sealed to).
+    let cases = case_ids(&server, &a1.keyring);
+    assert_eq!(cases.len(), 2);
+    let all: String = cases.iter().map(|c| read_case(&a1.keyring, c)).collect();
+    assert!(all.contains("VERHAAL-EEN"), "{all}");
+    assert!(all.contains("VERHAAL-TWEE"), "{all}");
+    assert_eq!(all.matches("Check: OK").count(), 2, "{all}");
+
+    // Revoke the first key: it stays in the keyring (case 1 still opens), and a reporter's
+    // check refuses it.
+    let out = cli(&a1.keyring, &["keys", "revoke", &ids[0][..8]]);
+    assert!(out.contains("revoked"), "{out}");
+    let list = cli(&a1.keyring, &["keys", "list"]);
+    assert!(list.lines().find(|l| l.starts_with(&ids[0])).unwrap().ends_with("revoked"), "{list}");
+    let a1_page = advisor_json(&server, "acme", &a1.id);
+    let revs: Vec<Revocation> = a1_page["revocations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| Revocation::from_bytes(&unb64(r.as_str().unwrap())).unwrap())
+        .collect();
+    assert_eq!(revs.len(), 1);
+    let old = bundles.iter().find(|b| b.key_id().to_hex() == ids[0]).unwrap();
+    assert!(matches!(
+        old.verify_for_sealing(now(), &revs, None),
+        Err(meldpunt_crypto::keys::KeyError::Revoked { .. })
+    ));
+    assert!(newest.verify_for_sealing(now(), &revs, None).is_ok());
+    let listed: Vec<String> = a1_page["bundles"].as_array().unwrap().iter().map(|b| b.as_str().unwrap().to_owned()).collect();
+    assert!(!listed.contains(&b64(&old.to_bytes())), "the server still lists the revoked bundle");
+    let all: String = cases.iter().map(|c| read_case(&a1.keyring, c)).collect();
+    assert!(all.contains("VERHAAL-EEN") && all.contains("VERHAAL-TWEE"));
+
+    // A new case through the ordinary reporter path now uses only valid keys.
+    let r3 = Reporter::new();
+    expect(r3.create_case(&server, "acme", std::slice::from_ref(&a1.id), report("VERHAAL-DRIE").to_string().as_bytes()), 201, None);
+    let cases = case_ids(&server, &a1.keyring);
+    let all: String = cases.iter().map(|c| read_case(&a1.keyring, c)).collect();
+    assert!(all.contains("VERHAAL-DRIE"));
+}
+
+#[test]
+fn sharing_gives_exactly_the_chosen_advisor_access() {
+    let server = Server::start();
+    server.create_org("acme");
+    let a1 = init(&server, Some("acme"), "Anna de Vries");
+    let a2 = init(&server, Some("acme"), "Bram Jansen");
+    let a3 = init(&server, Some("acme"), "Chris Bakker");
+
+    // A report to a1 only, with an attachment.
+    let reporter = Reporter::new();
+    let page = server.org_page("acme");
+    let to = recipients(page["advisors"].as_array().unwrap(), Some(std::slice::from_ref(&a1.id)));
+    let att_id = b64(&[9u8; 16]);
+    let mut body = report("GEDEELD-VERHAAL");
+    body["attachments"] = json!([{"id": att_id, "name": "../../foto.txt", "type": "text/plain", "size": 14}]);
+    create_case_to(&server, &reporter, "acme", std::slice::from_ref(&a1.id), &to, now(), &body);
+    let mut att_to = to.clone();
+    att_to.push(reporter.keys.reply_key().recipient());
+    let sealed = seal(Purpose::Attachment, "acme", &att_to, b"BIJLAGE-INHOUD");
+    let pow = server.pow();
+    let r = reporter
+        .auth(server.put(&format!("/api/v1/case/attachments/{att_id}")))
+        .header("Content-Type", "application/octet-stream")
+        .header("Meldpunt-Pow", format!("{}.{}", pow["challenge"].as_str().unwrap(), pow["nonce"]))
+        .body(sealed)
+        .send()
+        .unwrap();
+    expect(r, 201, None);
+
+    let case = case_ids(&server, &a1.keyring)[0].clone();
+    assert!(case_ids(&server, &a2.keyring).is_empty());
+
+    // a1 replies (so there are messages from both sides), then shares with a2 by name.
+    let out = cli(&a1.keyring, &["reply", &case, "--message", "ANTWOORD-VAN-ANNA"]);
+    assert!(out.contains("Reply sent"), "{out}");
+    let out = cli(&a1.keyring, &["share", &case, &a2.name]);
+    assert!(out.contains("Shared case"), "{out}");
+
+    // a2 reads everything, including a1's reply, and saves the attachment.
+    let cases2 = case_ids(&server, &a2.keyring);
+    assert_eq!(cases2, vec![case.clone()]);
+    let text = read_case(&a2.keyring, &case);
+    assert!(text.contains("GEDEELD-VERHAAL") && text.contains("ANTWOORD-VAN-ANNA"), "{text}");
+    assert!(text.contains("Check: OK"), "{text}");
+    let dir = server.dir.path().join("a2-bijlagen");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("foto.txt"), b"bestaat al").unwrap();
+    let out = cli(&a2.keyring, &["attachments", &case, "--out", dir.to_str().unwrap()]);
+    assert!(out.contains("Saved"), "{out}");
+    // The existing file is untouched; the name from the report cannot leave the folder.
+    assert_eq!(std::fs::read(dir.join("foto.txt")).unwrap(), b"bestaat al");
+    assert_eq!(std::fs::read(dir.join("foto (1).txt")).unwrap(), b"BIJLAGE-INHOUD");
+    assert!(!server.dir.path().join("foto.txt").exists());
+
+    // a1 still reads it.
+    let text = read_case(&a1.keyring, &case);
+    assert!(text.contains("GEDEELD-VERHAAL") && text.contains("ANTWOORD-VAN-ANNA"));
+
+    // a2's reply reaches a1 (sealed to the other advisors on the case).
+    cli(&a2.keyring, &["reply", &case, "--message", "ANTWOORD-VAN-BRAM"]);
+    let text = read_case(&a1.keyring, &case);
+    assert!(text.contains("ANTWOORD-VAN-BRAM"), "{text}");
+    assert!(text.contains("Reply from Bram Jansen"), "{text}");
+
+    // a3 cannot: not in the inbox, and asking for the case directly fails.
+    assert!(case_ids(&server, &a3.keyring).is_empty());
+    let err = cli_fails(&a3.keyring, PASS, &["read", &case]);
+    assert!(err.contains("no such case"), "{err}");
+
+    // The reporter can read the replies with the pickup code.
+    let view = reporter.case(&server);
+    let keys = [reporter.keys.reply_key()];
+    let texts: Vec<String> = view["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let p = envelope::open(&unb64(m["envelope"].as_str().unwrap()), &keys, &[]).unwrap();
+            String::from_utf8_lossy(Message::from_bytes(&p.plaintext).unwrap().body()).into_owned()
+        })
+        .collect();
+    assert!(texts[1].contains("ANTWOORD-VAN-ANNA") && texts[2].contains("ANTWOORD-VAN-BRAM"));
+}
+
+#[test]
+fn wrong_passphrase_and_damaged_keyrings_give_clear_errors_and_change_nothing() {
+    let server = Server::start();
+    server.create_org("acme");
+    let a1 = init(&server, Some("acme"), "Anna de Vries");
+    let before = std::fs::read(&a1.keyring).unwrap();
+    for args in [&["inbox"][..], &["keys", "rotate"], &["keys", "revoke", "00000000"], &["keys", "list"]] {
+        let err = cli_fails(&a1.keyring, "not the passphrase at all", args);
+        assert!(err.contains("the passphrase is wrong"), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert_eq!(std::fs::read(&a1.keyring).unwrap(), before, "keyring changed by {args:?}");
+    }
+    // No temporary files left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(server.dir.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty());
+
+    // A flipped byte in the encrypted part.
+    let damaged = server.dir.path().join("damaged.mpk");
+    let mut bytes = before.clone();
+    let n = bytes.len();
+    bytes[n - 20] ^= 0x40;
+    std::fs::write(&damaged, &bytes).unwrap();
+    let err = cli_fails(&damaged, PASS, &["inbox"]);
+    assert!(err.contains("backup"), "{err}");
+    assert_eq!(std::fs::read(&damaged).unwrap(), bytes);
+
+    // Not a keyring at all, and a truncated one: rejected before any passphrase is used.
+    for (name, content) in [("garbage.mpk", b"hello, this is no keyring file".to_vec()), ("short.mpk", before[..30].to_vec())] {
+        let p = server.dir.path().join(name);
+        std::fs::write(&p, &content).unwrap();
+        let err = cli_fails(&p, PASS, &["keys", "list"]);
+        assert!(err.contains("not a readable Meldpunt keyring") && err.contains("backup"), "{err}");
+        assert_eq!(std::fs::read(&p).unwrap(), content);
+    }
+
+    // A missing file, and `init` over an existing file.
+    let err = cli_fails(&server.dir.path().join("nope.mpk"), PASS, &["inbox"]);
+    assert!(err.contains("no keyring file"), "{err}");
+    let err = cli_fails(
+        &a1.keyring,
+        PASS,
+        &["init", "--server", &server.url(""), "--invite", "X", "--name", "Anna"],
+    );
+    assert!(err.contains("already exists"), "{err}");
+    assert_eq!(std::fs::read(&a1.keyring).unwrap(), before);
+
+    // A used invite: clear error, and no keyring is left behind.
+    let p = server.dir.path().join("second.mpk");
+    let invite = server.invite(Some("acme"));
+    cli(&p, &["init", "--server", &server.url(""), "--invite", &invite, "--name", "Eerste"]);
+    let p2 = server.dir.path().join("third.mpk");
+    let err = cli_fails(&p2, PASS, &["init", "--server", &server.url(""), "--invite", &invite, "--name", "Tweede"]);
+    assert!(err.contains("invite code is unknown, already used or expired"), "{err}");
+    assert!(!p2.exists());
+
+    // The right passphrase still works on the untouched file.
+    cli(&a1.keyring, &["keys", "list"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Snapshots
+// ---------------------------------------------------------------------------------------------
+
+/// Replaces what changes from run to run: case ids, fingerprints, key ids, dates, ports.
+fn normalise(text: &str, cases: &[String]) -> String {
+    let mut out = text.to_owned();
+    for (i, c) in cases.iter().enumerate() {
+        out = out.replace(c.as_str(), &format!("<CASE{}>", i + 1));
+        out = out.replace(&c[..8], &format!("<CASE{}>", i + 1));
+    }
+    // Fingerprints: 8 groups of 4 Crockford symbols.
+    let words: Vec<&str> = out.split(' ').collect();
+    let mut rebuilt = String::new();
+    let mut i = 0;
+    while i < words.len() {
+        let is_group = |w: &str| w.len() == 4 && w.chars().all(|c| c.is_ascii_digit() || c.is_ascii_uppercase());
+        if i + 8 <= words.len() && words[i..i + 7].iter().all(|w| is_group(w)) && words[i + 7].len() >= 4 && is_group(&words[i + 7][..4]) {
+            rebuilt.push_str("<FINGERPRINT>");
+            rebuilt.push_str(&words[i + 7][4..]);
+            i += 8;
+        } else {
+            rebuilt.push_str(words[i]);
+            i += 1;
+        }
+        if i < words.len() {
+            rebuilt.push(' ');
+        }
+    }
+    let mut out = String::new();
+    let chars: Vec<char> = rebuilt.chars().collect();
+    let mut k = 0;
+    while k < chars.len() {
+        // YYYY-MM-DD
+        if k + 10 <= chars.len() {
+            let s: String = chars[k..k + 10].iter().collect();
+            let b = s.as_bytes();
+            if b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-' && b[5..7].iter().all(u8::is_ascii_digit) && b[7] == b'-' && b[8..].iter().all(u8::is_ascii_digit) {
+                out.push_str("<DATE>");
+                k += 10;
+                continue;
+            }
+        }
+        out.push(chars[k]);
+        k += 1;
+    }
+    out
+}
+
+fn check_snapshot(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots").join(name);
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("missing snapshot {} (run with UPDATE_SNAPSHOTS=1)", path.display()));
+    assert_eq!(actual, expected, "snapshot {name} differs; actual:\n{actual}");
+}
+
+/// Unix seconds of noon UTC on a day (days from civil, proleptic Gregorian).
+fn utc(y: i64, m: u32, d: u32) -> i64 {
+    let (y, m) = if m <= 2 { (y - 1, i64::from(m) + 9) } else { (y, i64::from(m) - 3) };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * m + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    (era * 146_097 + doe - 719_468) * 86_400 + 12 * 3600
+}
+
+#[test]
+fn snapshots_of_inbox_read_and_overview() {
+    let server = Server::start();
+    server.create_org("acme");
+    server.admin(&[
+        "org", "set", "--slug", "acme", "--categories",
+        r#"[{"id":"intimidatie","nl":"Intimidatie","en":"Intimidation"},{"id":"seksueel","nl":"Seksuele intimidatie","en":"Sexual harassment"},{"id":"discriminatie","nl":"Discriminatie","en":"Discrimination"}]"#,
+    ]);
+    let a1 = init(&server, Some("acme"), "Anna de Vries");
+    let page = server.org_page("acme");
+    let to = recipients(page["advisors"].as_array().unwrap(), None);
+
+    // The fixture: 12 reports signed in 2024 (the overview counts by the signed date).
+    let fixture: Vec<(u32, &str, &str, &[&str])> = vec![
+        (2, "intimidatie", "affected", &["heard"]),
+        (2, "intimidatie", "witness", &["advice"]),
+        (2, "intimidatie", "affected", &["heard", "mediation"]),
+        (3, "intimidatie", "affected", &["heard"]),
+        (3, "intimidatie", "witness", &["heard"]),
+        (3, "seksueel", "affected", &["formal_complaint"]),
+        (5, "intimidatie", "affected", &["heard"]),
+        (5, "seksueel", "affected", &["heard"]),
+        (6, "intimidatie", "affected", &["advice"]),
+        (8, "intimidatie", "witness", &["heard"]),
+        (11, "discriminatie", "affected", &["mediation"]),
+        (11, "intimidatie", "affected", &["heard"]),
+    ];
+    for (i, (month, cat, role, wishes)) in fixture.iter().enumerate() {
+        let r = Reporter::new();
+        let body = json!({"categories": [cat], "role": role, "when": format!("2024-{month:02}"),
+            "where": "Kantoor Utrecht", "story": format!("Verhaal nummer {}.\nTweede regel.", i + 1),
+            "wishes": wishes, "lang": "nl", "attachments": []});
+        create_case_to(&server, &r, "acme", std::slice::from_ref(&a1.id), &to, utc(2024, *month, 10), &body);
+    }
+    let out = cli(&a1.keyring, &["inbox"]);
+    let cases: Vec<String> = out
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .map(|l| l.split_whitespace().next().unwrap().to_owned())
+        .collect();
+    assert_eq!(cases.len(), 12);
+    // Full ids for normalisation, in inbox order.
+    let full: Vec<String> = cases
+        .iter()
+        .map(|c| {
+            let r = cli(&a1.keyring, &["read", c]);
+            r.lines().next().unwrap().trim_start_matches("Case ").to_owned()
+        })
+        .collect();
+    // Find the case with story 1 and give it a reply and a status.
+    let first = full
+        .iter()
+        .find(|c| cli(&a1.keyring, &["read", c]).contains("Verhaal nummer 1."))
+        .unwrap()
+        .clone();
+    cli(&a1.keyring, &["reply", &first, "--message", "Dank voor je melding.\nIk neem contact op."]);
+    cli(&a1.keyring, &["status", &first, "acknowledged"]);
+    let second = full
+        .iter()
+        .find(|c| cli(&a1.keyring, &["read", c]).contains("Verhaal nummer 2."))
+        .unwrap()
+        .clone();
+    cli(&a1.keyring, &["status", &second, "closed"]);
+
+    let inbox = cli(&a1.keyring, &["inbox"]);
+    // Ids are random: hide them and sort the rows.
+    let mut lines: Vec<String> = inbox.lines().map(str::to_owned).collect();
+    let n = cases.len();
+    let mut rows: Vec<String> = lines[1..=n].iter().map(|l| format!("<CASE>  {}", &l[8..])).collect();
+    rows.sort();
+    lines.splice(1..=n, rows);
+    let inbox = normalise(&(lines.join("\n") + "\n"), &[]);
+    check_snapshot("advisor_inbox.txt", &inbox);
+
+    let read = cli(&a1.keyring, &["read", &first]);
+    check_snapshot("advisor_read.txt", &normalise(&read, std::slice::from_ref(&first)));
+
+    let csv = cli(&a1.keyring, &["overview", "--year", "2024", "--format", "csv", "--lang", "en"]);
+    check_snapshot("advisor_overview_2024.csv", &csv);
+    let html_path = server.dir.path().join("overzicht.html");
+    cli(&a1.keyring, &["overview", "--year", "2024", "--format", "html", "--lang", "nl", "--out", html_path.to_str().unwrap()]);
+    let html = std::fs::read_to_string(&html_path).unwrap();
+    assert!(html.contains("Jaaroverzicht meldingen 2024"));
+    assert!(!html.contains("Verhaal") && !html.contains("Utrecht") && !html.contains("<script"));
+    // The file is never replaced.
+    let err = cli_fails(&a1.keyring, PASS, &["overview", "--year", "2024", "--out", html_path.to_str().unwrap()]);
+    assert!(err.contains("already exists"), "{err}");
+}
