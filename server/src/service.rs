@@ -19,7 +19,7 @@ use crate::metrics::Metrics;
 use crate::pow::{PowGate, PowSolution};
 use crate::store::{
     AdvisorKeys, CaseInfo, DetachedStanza, Id, NewAdvisor, NewCase, Sender, StanzaTarget, Store,
-    StoreResult,
+    StoreError, StoreResult,
 };
 use crate::verify::{self, Purpose};
 
@@ -129,7 +129,7 @@ impl AppState {
         f: impl FnOnce(&dyn Store) -> StoreResult<T> + Send + 'static,
     ) -> ApiResult<T> {
         let store = Arc::clone(&self.store);
-        Ok(web::block(move || f(&*store)).await??)
+        web::block(move || f(&*store)).await?.map_err(store_error)
     }
 
     /// Checks a PoW solution on the blocking pool (Argon2id is CPU- and memory-heavy).
@@ -265,7 +265,12 @@ impl AppState {
             envelope,
             day,
         };
-        self.db(move |s| s.create_case(&case)).await?;
+        // Queued for the writer's next group commit and awaited here: no thread waits for
+        // the fsync. Answered only once the case is committed.
+        self.store
+            .create_case_queued(case)
+            .await
+            .map_err(store_error)?;
         self.metrics.inc(&self.metrics.cases_created);
         Ok(day)
     }
@@ -668,6 +673,19 @@ impl AppState {
                 "not_found" => ApiError::bad_request("bad_revocation", "not one of your keys"),
                 _ => e,
             })
+    }
+}
+
+/// A store error as answered. `Busy` (busy database, full write queue, or a write that could
+/// not be committed: disk full, I/O error) is a 503 that says the change may not be saved.
+fn store_error(e: StoreError) -> ApiError {
+    match e {
+        StoreError::Busy => ApiError::new(
+            actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "storage busy or unavailable; the change may not have been saved, try again later",
+        ),
+        other => other.into(),
     }
 }
 

@@ -1,15 +1,23 @@
 //! Load generator for a running Meldpunt server: create-case throughput and p50/p99 latency
-//! with 4 KiB envelopes, case-read latency, and the raw SQLite durable-insert rate of this
-//! machine for comparison. Talks only to the URL it is given (loopback in practice).
+//! with 4 KiB envelopes, case-read latency, server memory (VmRSS/VmHWM), and the raw SQLite
+//! durable-insert rate of this machine measured in the same run for comparison (one insert
+//! per fsynced transaction, and batched). Talks only to the URL it is given (loopback in
+//! practice).
 //!
 //! ```text
-//! meldpunt-loadgen --url http://127.0.0.1:8080 --org acme --invite XXXX-XXXX-…   # an existing server
-//! meldpunt-loadgen --spawn target/release/meldpunt                               # two temporary servers
+//! meldpunt-loadgen --url http://127.0.0.1:8080 --org acme --invite XXXX-XXXX-… [--pid N]  # an existing server
+//! meldpunt-loadgen --spawn target/release/meldpunt                                        # two temporary servers
 //! ```
 //!
 //! With `--spawn` it starts the given binary twice on a free loopback port with a temporary
 //! database — once with the proof of work off, once with the default — with rate limits
 //! raised, and stops each afterwards. Numbers are printed, never asserted.
+//!
+//! The client is one thread running an async HTTP client (reqwest on the actix/tokio
+//! runtime) with `--concurrency` requests in flight over keep-alive connections, so that it
+//! leaves the CPU to the server. With the proof of work on, all challenges are fetched and
+//! solved first (on all cores, timed separately), then the creates are sent as fast as
+//! without it: the figure is the server's rate with PoW verification, not the clients'.
 #![allow(clippy::print_stdout, clippy::indexing_slicing)]
 
 use std::net::TcpListener;
@@ -41,21 +49,30 @@ struct Args {
     /// An advisor invite code for the organisation (with --url).
     #[arg(long)]
     invite: Option<String>,
+    /// Process id of the server given with --url, for its memory figures.
+    #[arg(long)]
+    pid: Option<u32>,
     /// Start this `meldpunt` binary (PoW off, then default PoW) instead of using --url.
     #[arg(long)]
     spawn: Option<PathBuf>,
-    /// Cases to create per run.
-    #[arg(long, default_value_t = 400)]
+    /// Cases to create with the proof of work off (or with --url).
+    #[arg(long, default_value_t = 20_000)]
     cases: usize,
-    /// Cases to create per run with PoW on (each needs a solved challenge).
-    #[arg(long, default_value_t = 60)]
+    /// Cases to create with the default proof of work (each needs a solved challenge).
+    #[arg(long, default_value_t = 300)]
     pow_cases: usize,
     /// Case reads per run.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 20_000)]
     reads: usize,
-    /// Concurrent clients.
-    #[arg(long, default_value_t = 8)]
+    /// Requests in flight.
+    #[arg(long, default_value_t = 64)]
     concurrency: usize,
+    /// Seconds for each raw SQLite measurement.
+    #[arg(long, default_value_t = 3)]
+    raw_secs: u64,
+    /// Rows per transaction in the batched raw SQLite measurement.
+    #[arg(long, default_value_t = 64)]
+    raw_batch: usize,
 }
 
 fn b64(b: &[u8]) -> String {
@@ -69,19 +86,21 @@ fn now() -> i64 {
         .unwrap_or(0)
 }
 
-fn client() -> Result<reqwest::blocking::Client> {
-    Ok(reqwest::blocking::Client::builder()
+fn client() -> Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
         .timeout(Duration::from_secs(120))
+        .pool_max_idle_per_host(1024)
+        .tcp_nodelay(true)
         .build()?)
 }
 
 /// Registers a bench advisor and returns (advisor id, its decryption key).
-fn setup_advisor(url: &str, invite: &str) -> Result<(String, DecryptionKey)> {
+async fn setup_advisor(http: &reqwest::Client, url: &str, invite: &str) -> Result<(String, DecryptionKey)> {
     let mut rng = os_rng();
     let identity = IdentityKey::generate(&mut rng);
     let key = DecryptionKey::generate(&mut rng);
     let bundle = identity.make_bundle(&key.recipient(), now() - 60, now() + 86_400)?;
-    let r = client()?
+    let r = http
         .post(format!("{url}/api/v1/advisor/register"))
         .json(&json!({
             "invite": invite,
@@ -89,11 +108,12 @@ fn setup_advisor(url: &str, invite: &str) -> Result<(String, DecryptionKey)> {
             "bundle": b64(&bundle.to_bytes()),
             "profile": {"display_name": "Bench"},
         }))
-        .send()?;
+        .send()
+        .await?;
     if r.status().as_u16() != 201 {
-        bail!("register: {} {}", r.status(), r.text()?);
+        bail!("register: {} {}", r.status(), r.text().await?);
     }
-    let v: Value = r.json()?;
+    let v: Value = r.json().await?;
     Ok((
         v["id"].as_str().ok_or_else(|| anyhow!("no id"))?.to_owned(),
         key,
@@ -108,9 +128,14 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i.min(sorted.len() - 1)]
 }
 
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
 struct Stats {
     label: String,
-    count: usize,
+    ok: usize,
+    failed: usize,
     wall: Duration,
     latencies: Vec<Duration>,
     extra: String,
@@ -120,50 +145,138 @@ impl Stats {
     fn print(&self) {
         let mut l = self.latencies.clone();
         l.sort();
+        let failed = if self.failed > 0 {
+            format!("; **{} failed**", self.failed)
+        } else {
+            String::new()
+        };
         println!(
-            "| {} | {} | {:.1}/s | {:.2} ms | {:.2} ms | {} |",
+            "| {} | {} | {:.0}/s | {:.2} ms | {:.2} ms | {}{} |",
             self.label,
-            self.count,
-            self.count as f64 / self.wall.as_secs_f64(),
-            percentile(&l, 0.5).as_secs_f64() * 1000.0,
-            percentile(&l, 0.99).as_secs_f64() * 1000.0,
-            self.extra
+            self.ok,
+            self.ok as f64 / self.wall.as_secs_f64(),
+            ms(percentile(&l, 0.5)),
+            ms(percentile(&l, 0.99)),
+            self.extra,
+            failed,
         );
     }
 }
 
-/// Runs `n` jobs on `concurrency` threads; each job returns the latency to record.
-fn run_parallel(
-    n: usize,
-    concurrency: usize,
-    job: impl Fn(usize) -> Result<Duration> + Send + Sync + 'static,
-) -> Result<(Duration, Vec<Duration>)> {
-    let job = Arc::new(job);
-    let next = Arc::new(AtomicUsize::new(0));
+/// Outcome of one request: its latency, or an error to count (the first few are printed).
+type Outcome = std::result::Result<Duration, String>;
+
+/// Runs jobs `0..n` with `concurrency` in flight on the current (single-threaded) runtime.
+async fn run_concurrent<F, Fut>(n: usize, concurrency: usize, job: F) -> (Duration, Vec<Duration>, usize)
+where
+    F: Fn(usize) -> Fut + 'static,
+    Fut: std::future::Future<Output = Outcome> + 'static,
+{
+    let job = std::rc::Rc::new(job);
+    let next = std::rc::Rc::new(std::cell::Cell::new(0usize));
     let started = Instant::now();
-    let mut handles = Vec::new();
+    let mut tasks = Vec::new();
     for _ in 0..concurrency.max(1) {
-        let job = Arc::clone(&job);
-        let next = Arc::clone(&next);
-        handles.push(std::thread::spawn(move || -> Result<Vec<Duration>> {
-            let mut out = Vec::new();
+        let job = std::rc::Rc::clone(&job);
+        let next = std::rc::Rc::clone(&next);
+        tasks.push(actix_web::rt::spawn(async move {
+            let mut lat = Vec::new();
+            let mut failed = 0usize;
             loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
+                let i = next.get();
                 if i >= n {
-                    return Ok(out);
+                    return (lat, failed);
                 }
-                out.push(job(i)?);
+                next.set(i + 1);
+                match job(i).await {
+                    Ok(d) => lat.push(d),
+                    Err(e) => {
+                        if failed < 3 {
+                            eprintln!("request failed: {e}");
+                        }
+                        failed += 1;
+                    }
+                }
             }
         }));
     }
     let mut all = Vec::with_capacity(n);
-    for h in handles {
-        all.extend(h.join().map_err(|_| anyhow!("worker panicked"))??);
+    let mut failed = 0;
+    for t in tasks {
+        match t.await {
+            Ok((lat, f)) => {
+                all.extend(lat);
+                failed += f;
+            }
+            Err(_) => failed += 1,
+        }
     }
-    Ok((started.elapsed(), all))
+    (started.elapsed(), all, failed)
 }
 
-fn bench_server(
+/// `VmRSS` and `VmHWM` of a process, as printed.
+fn memory(pid: Option<u32>) -> String {
+    let Some(pid) = pid else {
+        return "n/a (no --pid)".into();
+    };
+    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+        return "n/a".into();
+    };
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .map(|l| l.trim_start_matches(name).trim().to_owned())
+            .unwrap_or_else(|| "?".into())
+    };
+    format!("VmRSS {}, VmHWM {}", field("VmRSS:"), field("VmHWM:"))
+}
+
+/// Fetches and solves `n` challenges on all cores; returns the solutions and the time taken.
+async fn solve_challenges(http: &reqwest::Client, url: &str, n: usize) -> Result<(Vec<Value>, Duration)> {
+    let started = Instant::now();
+    let mut challenges = Vec::with_capacity(n);
+    for _ in 0..n {
+        let c: Value = http.post(format!("{url}/api/v1/pow")).send().await?.json().await?;
+        challenges.push(
+            c["challenge"]
+                .as_str()
+                .ok_or_else(|| anyhow!("no challenge"))?
+                .to_owned(),
+        );
+    }
+    let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    let challenges = Arc::new(challenges);
+    let next = Arc::new(AtomicUsize::new(0));
+    let handles: Vec<_> = (0..threads)
+        .map(|_| {
+            let challenges = Arc::clone(&challenges);
+            let next = Arc::clone(&next);
+            std::thread::spawn(move || -> Result<Vec<(usize, Value)>> {
+                let mut out = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(challenge) = challenges.get(i) else {
+                        return Ok(out);
+                    };
+                    let bytes = URL_SAFE_NO_PAD.decode(challenge)?;
+                    let nonce = meldpunt_crypto::pow::solve(&bytes, |_| {})?;
+                    out.push((i, json!({"challenge": challenge, "nonce": nonce})));
+                }
+            })
+        })
+        .collect();
+    let mut solved = vec![Value::Null; n];
+    for h in handles {
+        for (i, v) in h.join().map_err(|_| anyhow!("solver panicked"))?? {
+            solved[i] = v;
+        }
+    }
+    Ok((solved, started.elapsed()))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn bench_server(
     url: &str,
     org: &str,
     invite: &str,
@@ -171,135 +284,169 @@ fn bench_server(
     cases: usize,
     reads: usize,
     concurrency: usize,
+    pid: Option<u32>,
 ) -> Result<()> {
-    let (advisor, key) = setup_advisor(url, invite)?;
+    let http = client()?;
+    let (advisor, key) = setup_advisor(&http, url, invite).await?;
+    println!("| server memory at idle, {label} | | | | | {} |", memory(pid));
     // One 4 KiB report envelope (4 KiB plaintext, padded and sealed to the advisor).
     let mut plain = vec![0u8; 4096];
     os_rng().fill_bytes(&mut plain);
-    let env = envelope::seal(
-        &mut os_rng(),
-        Purpose::Report,
-        org,
-        &[key.recipient()],
-        &plain,
-    )?;
-    let env_b64 = Arc::new(b64(&env));
+    let env = envelope::seal(&mut os_rng(), Purpose::Report, org, &[key.recipient()], &plain)?;
+    let env_len = env.len();
+    let env_b64 = b64(&env);
     let pow_on = {
-        let c: Value = client()?.post(format!("{url}/api/v1/pow")).send()?.json()?;
+        let c: Value = http.post(format!("{url}/api/v1/pow")).send().await?.json().await?;
         c["enabled"].as_bool().unwrap_or(true)
     };
-    let tokens: Arc<Vec<[u8; 32]>> = Arc::new(
-        (0..cases)
-            .map(|_| {
-                let mut t = [0u8; 32];
-                os_rng().fill_bytes(&mut t);
-                t
-            })
-            .collect(),
-    );
-    let solve_time = Arc::new(std::sync::Mutex::new(Duration::ZERO));
-    let (url_c, org_c, adv_c, tok_c, st_c) = (
-        url.to_owned(),
-        org.to_owned(),
-        advisor.clone(),
-        Arc::clone(&tokens),
-        Arc::clone(&solve_time),
-    );
-    let http = client()?;
-    let (wall, lat) = run_parallel(cases, concurrency, move |i| {
-        let token = meldpunt_crypto::pickup::CaseToken::from_bytes(tok_c[i]);
-        let mut body = json!({"org": org_c, "advisors": [adv_c], "token_hash": b64(&token.hash()), "envelope": *env_b64});
-        if pow_on {
-            let s = Instant::now();
-            let c: Value = http.post(format!("{url_c}/api/v1/pow")).send()?.json()?;
-            let challenge = c["challenge"]
-                .as_str()
-                .ok_or_else(|| anyhow!("no challenge"))?
-                .to_owned();
-            let bytes = URL_SAFE_NO_PAD.decode(&challenge)?;
-            let nonce = meldpunt_crypto::pow::solve(&bytes, |_| {})?;
-            if let Ok(mut t) = st_c.lock() {
-                *t += s.elapsed();
+    let tokens: Vec<[u8; 32]> = (0..cases)
+        .map(|_| {
+            let mut t = [0u8; 32];
+            os_rng().fill_bytes(&mut t);
+            t
+        })
+        .collect();
+    // Request bodies are built before the clock starts: the client's work is the HTTP only.
+    let mut extra = format!("envelope {env_len} B, {concurrency} in flight");
+    let pows = if pow_on {
+        let (pows, took) = solve_challenges(&http, url, cases).await?;
+        extra.push_str(&format!(
+            "; {cases} challenges solved beforehand in {:.1} s on all cores",
+            took.as_secs_f64()
+        ));
+        pows
+    } else {
+        Vec::new()
+    };
+    let bodies: Vec<Vec<u8>> = tokens
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let token = meldpunt_crypto::pickup::CaseToken::from_bytes(*t);
+            let mut body = json!({"org": org, "advisors": [advisor], "token_hash": b64(&token.hash()), "envelope": env_b64});
+            if let Some(p) = pows.get(i) {
+                body["pow"] = p.clone();
             }
-            body["pow"] = json!({"challenge": challenge, "nonce": nonce});
+            serde_json::to_vec(&body).unwrap_or_default()
+        })
+        .collect();
+    let bodies = std::rc::Rc::new(bodies);
+    let (h, u) = (http.clone(), url.to_owned());
+    let (wall, lat, failed) = run_concurrent(cases, concurrency, move |i| {
+        let (h, u, bodies) = (h.clone(), u.clone(), std::rc::Rc::clone(&bodies));
+        async move {
+            let body = bodies.get(i).cloned().unwrap_or_default();
+            let s = Instant::now();
+            let r = h
+                .post(format!("{u}/api/v1/cases"))
+                .header("Content-Type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .map_err(|e| e.to_string())?;
+            let status = r.status().as_u16();
+            let text = r.bytes().await.map_err(|e| e.to_string())?;
+            let d = s.elapsed();
+            if status != 201 {
+                return Err(format!("create: {status} {}", String::from_utf8_lossy(&text)));
+            }
+            Ok(d)
         }
-        let s = Instant::now();
-        let r = http
-            .post(format!("{url_c}/api/v1/cases"))
-            .json(&body)
-            .send()?;
-        let d = s.elapsed();
-        if r.status().as_u16() != 201 {
-            bail!("create: {} {}", r.status(), r.text()?);
-        }
-        Ok(d)
-    })?;
-    let solving = solve_time.lock().map(|t| *t).unwrap_or_default();
+    })
+    .await;
     Stats {
         label: format!("create case, 4 KiB envelope, {label}"),
-        count: cases,
+        ok: lat.len(),
+        failed,
         wall,
         latencies: lat,
-        extra: if pow_on {
-            format!(
-                "client PoW solving {:.0} ms/case (included in throughput, not in latency)",
-                solving.as_secs_f64() * 1000.0 / cases.max(1) as f64
-            )
-        } else {
-            String::new()
-        },
+        extra,
     }
     .print();
 
-    let http = client()?;
-    let url_c = url.to_owned();
-    let tok_c = Arc::clone(&tokens);
-    let (wall, lat) = run_parallel(reads, concurrency, move |i| {
-        let token = meldpunt_crypto::pickup::CaseToken::from_bytes(tok_c[i % tok_c.len()]);
-        let s = Instant::now();
-        let r = http
-            .get(format!("{url_c}/api/v1/case"))
-            .header(
-                "Authorization",
-                format!("CaseToken {}", token.to_base64url().as_str()),
-            )
-            .send()?;
-        let status = r.status().as_u16();
-        let _ = r.bytes()?;
-        let d = s.elapsed();
-        if status != 200 {
-            bail!("read: {status}");
+    let auth: Vec<String> = tokens
+        .iter()
+        .map(|t| {
+            let token = meldpunt_crypto::pickup::CaseToken::from_bytes(*t);
+            format!("CaseToken {}", token.to_base64url().as_str())
+        })
+        .collect();
+    let auth = std::rc::Rc::new(auth);
+    let (h, u) = (http.clone(), url.to_owned());
+    let (wall, lat, failed) = run_concurrent(reads, concurrency, move |i| {
+        let (h, u, auth) = (h.clone(), u.clone(), std::rc::Rc::clone(&auth));
+        async move {
+            let a = auth.get(i % auth.len().max(1)).cloned().unwrap_or_default();
+            let s = Instant::now();
+            let r = h
+                .get(format!("{u}/api/v1/case"))
+                .header("Authorization", a)
+                .send()
+                .await
+                .map_err(|e| e.to_string())?;
+            let status = r.status().as_u16();
+            let _ = r.bytes().await.map_err(|e| e.to_string())?;
+            let d = s.elapsed();
+            if status != 200 {
+                return Err(format!("read: {status}"));
+            }
+            Ok(d)
         }
-        Ok(d)
-    })?;
+    })
+    .await;
     Stats {
-        label: format!("read case, {label}"),
-        count: reads,
+        label: format!("read case (one 4 KiB message), {label}"),
+        ok: lat.len(),
+        failed,
         wall,
         latencies: lat,
-        extra: String::new(),
+        extra: format!("{concurrency} in flight"),
     }
     .print();
+    println!("| server memory after load, {label} | | | | | {} |", memory(pid));
     Ok(())
 }
 
-/// Durable single-row inserts into a fresh SQLite file with the server's settings.
-fn sqlite_insert_rate(dir: &Path) -> Result<()> {
+/// Durable inserts of 4.6 KiB rows into a fresh SQLite file with the server's settings
+/// (WAL, synchronous=FULL): one row per transaction, then `batch` rows per transaction.
+fn sqlite_insert_rate(dir: &Path, secs: u64, batch: usize) -> Result<()> {
     let conn = rusqlite::Connection::open(dir.join("raw.db"))?;
     conn.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(()))?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, data BLOB NOT NULL)")?;
     let mut blob = vec![0u8; 4096 + 600];
     os_rng().fill_bytes(&mut blob);
+    let limit = Duration::from_secs(secs);
+
     let started = Instant::now();
     let mut n = 0u64;
-    while started.elapsed() < Duration::from_secs(3) {
-        conn.execute("INSERT INTO t (data) VALUES (?1)", [&blob])?;
+    while started.elapsed() < limit {
+        conn.prepare_cached("INSERT INTO t (data) VALUES (?1)")?
+            .execute([&blob])?;
         n += 1;
     }
+    let rate = n as f64 / started.elapsed().as_secs_f64();
     println!(
-        "| raw SQLite insert, 4.6 KiB row, own transaction, WAL + synchronous=FULL | {n} | {:.0}/s | | | |",
-        n as f64 / started.elapsed().as_secs_f64()
+        "| raw SQLite insert, 4.6 KiB row, one row per transaction (= per fsync), WAL + synchronous=FULL | {n} | {rate:.0}/s | | | {rate:.0} commits/s |"
+    );
+
+    let started = Instant::now();
+    let (mut n, mut commits) = (0u64, 0u64);
+    while started.elapsed() < limit {
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        for _ in 0..batch {
+            conn.prepare_cached("INSERT INTO t (data) VALUES (?1)")?
+                .execute([&blob])?;
+        }
+        conn.execute_batch("COMMIT")?;
+        n += batch as u64;
+        commits += 1;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "| raw SQLite insert, 4.6 KiB row, {batch} rows per transaction, WAL + synchronous=FULL | {n} | {:.0}/s | | | {:.0} commits/s |",
+        n as f64 / secs,
+        commits as f64 / secs
     );
     Ok(())
 }
@@ -349,19 +496,17 @@ fn spawn(bin: &Path, dir: &Path, pow: bool) -> Result<(Spawned, String, String)>
         .arg(&cfg_path)
         .arg("serve")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::inherit())
         .spawn()
         .context("start server")?;
     let spawned = Spawned { child };
     let url = format!("http://127.0.0.1:{port}");
-    let http = client()?;
     let deadline = Instant::now() + Duration::from_secs(20);
-    while http
-        .get(format!("{url}/healthz"))
-        .send()
-        .map(|r| !r.status().is_success())
-        .unwrap_or(true)
-    {
+    loop {
+        let up = std::net::TcpStream::connect(("127.0.0.1", port)).is_ok();
+        if up {
+            break;
+        }
         if Instant::now() > deadline {
             bail!("server did not start");
         }
@@ -370,10 +515,32 @@ fn spawn(bin: &Path, dir: &Path, pow: bool) -> Result<(Spawned, String, String)>
     Ok((spawned, url, invite))
 }
 
+fn machine() -> String {
+    let nproc = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "?".into());
+    format!("nproc {nproc}, CPU `{cpu}`, loadavg {}", loadavg())
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
+}
+
 fn main() -> Result<()> {
     let args = Args::parse();
     let tmp = std::env::temp_dir().join(format!("meldpunt-loadgen-{}", std::process::id()));
     std::fs::create_dir_all(&tmp)?;
+    println!("machine: {}", machine());
+    println!();
     println!("| what | n | throughput | p50 | p99 | note |");
     println!("|---|---|---|---|---|---|");
     let result = (|| -> Result<()> {
@@ -385,7 +552,8 @@ fn main() -> Result<()> {
                 } else {
                     ("PoW off", args.cases)
                 };
-                bench_server(
+                let pid = Some(server.child.id());
+                actix_web::rt::System::new().block_on(bench_server(
                     &url,
                     "bench",
                     &invite,
@@ -393,7 +561,8 @@ fn main() -> Result<()> {
                     n,
                     args.reads,
                     args.concurrency,
-                )?;
+                    pid,
+                ))?;
                 drop(server);
             }
         } else if let Some(url) = &args.url {
@@ -401,7 +570,7 @@ fn main() -> Result<()> {
                 .invite
                 .as_deref()
                 .ok_or_else(|| anyhow!("--invite is needed with --url"))?;
-            bench_server(
+            actix_web::rt::System::new().block_on(bench_server(
                 url.trim_end_matches('/'),
                 &args.org,
                 invite,
@@ -409,10 +578,13 @@ fn main() -> Result<()> {
                 args.cases,
                 args.reads,
                 args.concurrency,
-            )?;
+                args.pid,
+            ))?;
         }
-        sqlite_insert_rate(&tmp)
+        sqlite_insert_rate(&tmp, args.raw_secs, args.raw_batch)
     })();
+    println!();
+    println!("loadavg at the end: {}", loadavg());
     let _ = std::fs::remove_dir_all(&tmp);
     result
 }
