@@ -2,7 +2,7 @@
 // proof-of-work difficulty), two advisors registered by `meldpunt-testkit`, Debian's Chromium
 // driven by playwright-core, accessibility checked with axe-core.
 //
-// Environment (set by `cargo xtask test`): MELDPUNT_BIN, MELDPUNT_TESTKIT, MELDPUNT_TEST_WWW,
+// Environment (set by `cargo xtask test`): TEST_MELDPUNT_BIN, TEST_MELDPUNT_TESTKIT, TEST_MELDPUNT_WWW,
 // CHROMIUM. SCREENSHOT_DIR, if set, receives screenshots of every page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,9 +19,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
 const require = createRequire(import.meta.url);
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const BIN = process.env.MELDPUNT_BIN || join(root, 'target', 'debug', 'meldpunt');
-const TESTKIT = process.env.MELDPUNT_TESTKIT || join(root, 'target', 'debug', 'meldpunt-testkit');
-const WWW = process.env.MELDPUNT_TEST_WWW || join(root, 'client-wasm', 'www');
+const BIN = process.env.TEST_MELDPUNT_BIN || join(root, 'target', 'debug', 'meldpunt');
+const TESTKIT = process.env.TEST_MELDPUNT_TESTKIT || join(root, 'target', 'debug', 'meldpunt-testkit');
+const WWW = process.env.TEST_MELDPUNT_WWW || join(root, 'client-wasm', 'www');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const SHOTS = process.env.SCREENSHOT_DIR || '';
 const EN = JSON.parse(readFileSync(join(WWW, 'i18n', 'en.json'), 'utf8'));

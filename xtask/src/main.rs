@@ -99,7 +99,7 @@ fn test(_args: &[String]) -> Result {
     let mut cmd = cargo();
     cmd.args(["test", "--workspace", "--all-targets", "--no-fail-fast"]);
     if let Some(www) = &client {
-        cmd.env("MELDPUNT_TEST_WWW", www);
+        cmd.env("TEST_MELDPUNT_WWW", www);
     }
     run(&mut cmd)?;
     // Doctests are not part of --all-targets.
@@ -123,9 +123,9 @@ fn test(_args: &[String]) -> Result {
             run(Command::new("node")
                 .args(["--test", "--test-concurrency=1"])
                 .current_dir(&browser)
-                .env("MELDPUNT_BIN", bin.join("meldpunt"))
-                .env("MELDPUNT_TESTKIT", bin.join("meldpunt-testkit"))
-                .env("MELDPUNT_TEST_WWW", www)
+                .env("TEST_MELDPUNT_BIN", bin.join("meldpunt"))
+                .env("TEST_MELDPUNT_TESTKIT", bin.join("meldpunt-testkit"))
+                .env("TEST_MELDPUNT_WWW", www)
                 .env("CHROMIUM", "/usr/bin/chromium"))?;
         }
     }
