@@ -163,6 +163,9 @@ struct AdvisorEntry {
     id: String,
     identity: IdentityPublicKey,
     recipient: Option<RecipientKey>,
+    /// The link carries pins and this identity is one of them (§1.2): trusted for replies even
+    /// if the report did not name it.
+    pinned: bool,
 }
 
 /// The advisors of an organisation or a case, each verified once: identity (and pin), and the
@@ -247,7 +250,7 @@ impl Advisors {
             check.problem = first_problem.unwrap_or("no_key").into();
         }
         self.entries.retain(|e| e.id != id);
-        self.entries.push(AdvisorEntry { id: id.to_owned(), identity, recipient });
+        self.entries.push(AdvisorEntry { id: id.to_owned(), identity, recipient, pinned: pins.pins.is_some() });
         check
     }
 
@@ -281,13 +284,48 @@ impl Advisors {
             .collect()
     }
 
-    fn identities(&self) -> Vec<IdentityPublicKey> {
-        self.entries.iter().map(|e| e.identity).collect()
-    }
-
     fn id_of(&self, author: &[u8; 32]) -> Option<&str> {
         self.entries.iter().find(|e| &e.identity.to_bytes() == author).map(|e| e.id.as_str())
     }
+
+    fn identity_of(&self, id: &str) -> Option<IdentityPublicKey> {
+        self.entries.iter().find(|e| e.id == id).map(|e| e.identity)
+    }
+
+    fn pinned(&self) -> impl Iterator<Item = IdentityPublicKey> + '_ {
+        self.entries.iter().filter(|e| e.pinned).map(|e| e.identity)
+    }
+}
+
+/// The `advisors` field of a report body (§6): the identity keys (base64url) of the advisors
+/// the reporter chose. Entries that do not decode to an identity key are skipped; a missing
+/// field or a body that is not a JSON object gives an empty list (nobody is trusted from it).
+fn chosen_in_body(body: &[u8]) -> Vec<IdentityPublicKey> {
+    let Ok(text) = std::str::from_utf8(body) else { return Vec::new() };
+    let Ok(value) = js_sys::JSON::parse(text) else { return Vec::new() };
+    if !value.is_object() {
+        return Vec::new();
+    }
+    let list = Reflect::get(&value, &JsValue::from_str("advisors")).unwrap_or(JsValue::UNDEFINED);
+    if !Array::is_array(&list) {
+        return Vec::new();
+    }
+    Array::from(&list)
+        .iter()
+        .filter_map(|v| v.as_string())
+        .filter_map(|s| b64_decode(&s).ok().and_then(|b| IdentityPublicKey::from_bytes(&b).ok()))
+        .collect()
+}
+
+/// Sets `advisors` in a report body (a JSON object) to the chosen identities.
+fn with_chosen(body: &str, chosen: &[IdentityPublicKey]) -> Result<String, JsError> {
+    let value = js_sys::JSON::parse(body).map_err(|_| code("bad_body"))?;
+    if !value.is_object() || Array::is_array(&value) {
+        return Err(code("bad_body"));
+    }
+    let list: Array = chosen.iter().map(|i| JsValue::from_str(&b64_encode(&i.to_bytes()))).collect();
+    Reflect::set(&value, &JsValue::from_str("advisors"), &list).map_err(|_| code("bad_body"))?;
+    js_sys::JSON::stringify(&value).map(String::from).map_err(|_| code("bad_body"))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -390,6 +428,10 @@ pub struct Reporter {
     keys: ReporterKeys,
     head: Option<MessageHash>,
     sent: Vec<MessageHash>,
+    /// The identities named in the report's `advisors` field (§6), once the report was sealed
+    /// or read back: the only advisors follow-ups go to, and (with pinned ones) the only
+    /// signers of replies that are trusted.
+    chosen: Option<Vec<IdentityPublicKey>>,
 }
 
 #[wasm_bindgen]
@@ -405,7 +447,7 @@ impl Reporter {
         seed.zeroize();
         let seed = PickupSeed::from_bytes(bytes);
         bytes.zeroize();
-        Ok(Reporter { keys: ReporterKeys::from_seed(&seed), head: None, sent: Vec::new() })
+        Ok(Reporter { keys: ReporterKeys::from_seed(&seed), head: None, sent: Vec::new(), chosen: None })
     }
 
     /// The case token, base64url: the value of `Authorization: CaseToken …`.
@@ -442,8 +484,11 @@ impl Reporter {
     /// and seals it (purpose report) to the `chosen` advisors' current keys and the reporter's
     /// own key. Returns the envelope, base64url.
     ///
+    /// The body's `advisors` field is set here to the identity keys of the `chosen` advisors
+    /// (whatever the page put there): it is what the mailbox trusts replies from later.
+    ///
     /// # Errors
-    /// `no_advisor`, `advisor_not_usable`, `too_large`, ...
+    /// `no_advisor`, `advisor_not_usable`, `bad_body` (not a JSON object), `too_large`, ...
     #[wasm_bindgen(js_name = sealReport)]
     pub fn seal_report(
         &mut self,
@@ -454,6 +499,9 @@ impl Reporter {
         now: f64,
     ) -> Result<String, JsError> {
         let recipients = self.recipients(advisors, &chosen)?;
+        let identities: Vec<IdentityPublicKey> =
+            chosen.iter().filter_map(|id| advisors.identity_of(id)).collect();
+        let body = with_chosen(body, &identities)?;
         let message = Message::sign_report(
             self.keys.signing_key(),
             &self.keys.reply_key().recipient(),
@@ -461,14 +509,32 @@ impl Reporter {
             body.as_bytes(),
         )
         .map_err(|_| code("too_large"))?;
-        self.seal(Purpose::Report, org, &recipients, &message)
+        let sealed = self.seal(Purpose::Report, org, &recipients, &message)?;
+        self.chosen = Some(identities);
+        Ok(sealed)
+    }
+
+    /// The ids (as the server lists them in `advisors`) of the advisors the report named in
+    /// its `advisors` field and that have a usable key now: the recipients of a follow-up.
+    /// Empty before the case was read with [`Reporter::open_case`].
+    #[wasm_bindgen(js_name = chosenAdvisors)]
+    pub fn chosen_advisors(&self, advisors: &Advisors) -> Vec<String> {
+        let Some(chosen) = &self.chosen else { return Vec::new() };
+        advisors
+            .entries
+            .iter()
+            .filter(|e| e.recipient.is_some() && chosen.contains(&e.identity))
+            .map(|e| e.id.clone())
+            .collect()
     }
 
     /// Signs a follow-up (kind 2) after the newest message read with [`Reporter::open_case`]
     /// and seals it (purpose message) to the `chosen` advisors and the reporter's own key.
+    /// Every one of them must be named in the report's `advisors` field (§6).
     ///
     /// # Errors
-    /// `not_opened` before the case was read; the sealing errors of `sealReport`.
+    /// `not_opened` before the case was read; `advisor_not_chosen`; the sealing errors of
+    /// `sealReport`.
     #[wasm_bindgen(js_name = sealFollowUp)]
     pub fn seal_follow_up(
         &mut self,
@@ -479,6 +545,10 @@ impl Reporter {
         now: f64,
     ) -> Result<String, JsError> {
         let parent = self.head.ok_or_else(|| code("not_opened"))?;
+        let named = self.chosen.as_deref().unwrap_or_default();
+        if chosen.iter().any(|id| advisors.identity_of(id).is_none_or(|i| !named.contains(&i))) {
+            return Err(code("advisor_not_chosen"));
+        }
         let recipients = self.recipients(advisors, &chosen)?;
         let message = Message::sign_follow_up(self.keys.signing_key(), &parent, secs(now), body.as_bytes())
             .map_err(|_| code("too_large"))?;
@@ -486,25 +556,54 @@ impl Reporter {
     }
 
     /// Opens every message envelope of the case (base64url, in server order) with the
-    /// reporter's key and verifies the transcript (§5.1) against the `advisors`' identity keys.
+    /// reporter's key and verifies the transcript (§5.1).
+    ///
+    /// Replies are trusted only from the identities the report itself names in its `advisors`
+    /// field (§6), plus advisors pinned by the link (`advisors` added with active pins). The
+    /// server's list of the case's advisors (`advisors`) only supplies names and ids for those;
+    /// it can add no one. The report counts only if it is signed by this reporter's own key.
     ///
     /// Returns `{ok, problem, problemIndex, messages: [{index, kind, createdAt, body, author,
-    /// authorId, signatureOk, parentKnown, mine}]}`: `problem` is `""`, `unreadable`, `forged`,
-    /// `unknown_author`, `gap`, `reordered`, `malformed` or `missing_sent`; `kind` is
-    /// `report`, `follow_up`, `reply` or `unreadable`.
+    /// authorId, signatureOk, parentKnown, mine, trusted}]}`: `problem` is `""`, `unreadable`,
+    /// `forged`, `unknown_author`, `gap`, `reordered`, `malformed` or `missing_sent`; `kind` is
+    /// `report`, `follow_up`, `reply` or `unreadable`; `author` is the signer's fingerprint;
+    /// `trusted` is whether the signer is the reporter (report, follow-up) or a chosen or
+    /// pinned advisor (reply); `authorId` is set only for a trusted reply.
     #[wasm_bindgen(js_name = openCase)]
     pub fn open_case(&mut self, envelopes: Vec<String>, advisors: &Advisors) -> JsValue {
         let keys = [self.keys.reply_key()];
+        let opened: Vec<Option<Message>> = envelopes
+            .iter()
+            .map(|env| {
+                b64_decode(env)
+                    .ok()
+                    .and_then(|bytes| envelope::open(&bytes, &keys, &[]).ok())
+                    .and_then(|o| Message::from_bytes(&o.plaintext).ok())
+            })
+            .collect();
+        // Who the reporter chose: from the report itself, if it is first, readable and signed
+        // by this reporter's key (the server cannot forge that); else what was known before.
+        let me = self.keys.signing_key().public().to_bytes();
+        if let Some(Some(report)) = opened.first()
+            && report.kind() == MessageKind::Report
+            && report.author_bytes() == me
+            && report.verify_signature()
+        {
+            self.chosen = Some(chosen_in_body(report.body()));
+        }
+        let mut trusted: Vec<IdentityPublicKey> = self.chosen.clone().unwrap_or_default();
+        for pinned in advisors.pinned() {
+            if !trusted.contains(&pinned) {
+                trusted.push(pinned);
+            }
+        }
+
         let out = Array::new();
         let mut readable: Vec<(usize, Message)> = Vec::new();
-        for (index, env) in envelopes.iter().enumerate() {
+        for (index, message) in opened.into_iter().enumerate() {
             let item = Object::new();
             set(&item, "index", index as f64);
-            let opened = b64_decode(env)
-                .ok()
-                .and_then(|bytes| envelope::open(&bytes, &keys, &[]).ok())
-                .and_then(|o| Message::from_bytes(&o.plaintext).ok());
-            let Some(message) = opened else {
+            let Some(message) = message else {
                 set(&item, "kind", "unreadable");
                 out.push(&item);
                 continue;
@@ -520,7 +619,17 @@ impl Reporter {
             let author = message.author_bytes();
             let fingerprint = message.author().map(|a| a.fingerprint().to_display()).unwrap_or_default();
             set(&item, "author", fingerprint);
-            set(&item, "authorId", advisors.id_of(&author).unwrap_or_default());
+            let is_trusted = match message.kind() {
+                MessageKind::Reply => trusted.iter().any(|t| t.to_bytes() == author),
+                MessageKind::Report | MessageKind::FollowUp => author == me,
+            };
+            set(&item, "trusted", is_trusted);
+            let author_id = if is_trusted && message.kind() == MessageKind::Reply {
+                advisors.id_of(&author).unwrap_or_default()
+            } else {
+                ""
+            };
+            set(&item, "authorId", author_id);
             set(&item, "signatureOk", message.verify_signature());
             let parent = message.parent();
             let parent_known = if readable.is_empty() && index == 0 {
@@ -542,7 +651,7 @@ impl Reporter {
             problem_index = first_unreadable as i64;
         }
         let messages: Vec<Message> = readable.iter().map(|(_, m)| m.clone()).collect();
-        match message::verify_transcript(&messages, &advisors.identities()) {
+        match message::verify_transcript(&messages, &trusted) {
             Ok(transcript) => {
                 if let Err(TranscriptError::MissingSent { .. }) = transcript.check_sent(&self.sent)
                     && problem.is_empty()

@@ -152,7 +152,8 @@ fn report_reply_follow_up_round_trip() {
     assert_eq!((opened.purpose, opened.org.as_str()), (Purpose::Report, "acme"));
     assert!(envelope::open(&sealed, &[&b.key], &[]).is_err());
     let report = Message::from_bytes(&opened.plaintext).unwrap();
-    assert_eq!(report.body(), body.as_bytes());
+    let sealed_body = std::str::from_utf8(report.body()).unwrap();
+    assert!(sealed_body.starts_with(r#"{"story":"Mijn leidinggevende...","advisors":["#), "{sealed_body}");
 
     // The same code gives the same keys.
     let again = reporter_for(&code);
@@ -305,4 +306,96 @@ impl UncheckedFn for JsValue {
 fn pickup_code_parse_matches_the_crate() {
     let code = make_pickup_code();
     assert!(PickupCode::parse(&code).is_ok());
+}
+
+fn body_advisors(report_body: &[u8]) -> Vec<String> {
+    let v = js_sys::JSON::parse(std::str::from_utf8(report_body).unwrap()).unwrap();
+    let list: Array = get(&v, "advisors").into();
+    list.iter().map(|s| s.as_string().unwrap()).collect()
+}
+
+/// §6: the report names the advisors the reporter chose, and the mailbox trusts replies only
+/// from them (and pinned ones), whatever the server lists for the case.
+#[wasm_bindgen_test]
+fn replies_are_trusted_only_from_advisors_the_report_names() {
+    let (a, b) = (advisor("a"), advisor("b"));
+    let mut set = Advisors::new();
+    add(&mut set, &a, &Pins::none());
+    add(&mut set, &b, &Pins::none());
+    let code = make_pickup_code();
+    let mut reporter = reporter_for(&code);
+    // The page's own `advisors` value is replaced by the chosen identities.
+    let env = reporter
+        .seal_report("acme", &set, vec!["a".into()], r#"{"story":"x","advisors":["forged"]}"#, NOW as f64)
+        .unwrap();
+    let report = Message::from_bytes(&envelope::open(&unb64(&env), &[&a.key], &[]).unwrap().plaintext).unwrap();
+    assert_eq!(body_advisors(report.body()), vec![b64(&a.identity.public().to_bytes())]);
+    assert!(reporter.seal_report("acme", &set, vec!["a".into()], "[1]", NOW as f64).is_err(), "body must be an object");
+
+    // The server lists b for the case too (it was never chosen), and b replies.
+    let reply_key = report.reply_key().unwrap();
+    let seal = |m: &Message| b64(&envelope::seal(&mut os_rng(), Purpose::Message, "acme", &[reply_key], m.as_bytes()).unwrap());
+    let by_b = Message::sign_reply(&b.identity, &report.hash(), NOW + 5, br#"{"text":"Ik ben ook vertrouwenspersoon"}"#).unwrap();
+    // A fresh mailbox (same code): what it trusts comes from the report, not from memory.
+    let mut mailbox = reporter_for(&code);
+    let view = mailbox.open_case(vec![env.clone(), seal(&by_b)], &set);
+    assert_eq!(get(&view, "problem").as_string().unwrap(), "unknown_author");
+    assert_eq!(get(&view, "problemIndex").as_f64().unwrap(), 1.0);
+    let msgs: Array = get(&view, "messages").into();
+    let m = msgs.get(1);
+    assert_eq!(get(&m, "signatureOk"), JsValue::TRUE, "a valid signature, by the wrong person");
+    assert_eq!(get(&m, "trusted"), JsValue::FALSE);
+    assert_eq!(get(&m, "authorId").as_string().unwrap(), "", "no name from the server's list");
+    assert_eq!(get(&m, "author").as_string().unwrap(), b.identity.public().fingerprint().to_display());
+    assert_eq!(get(&msgs.get(0), "trusted"), JsValue::TRUE, "the report is the reporter's own");
+    // Follow-ups go to the chosen advisors only.
+    assert_eq!(mailbox.chosen_advisors(&set), vec!["a".to_string()]);
+    assert!(mailbox.seal_follow_up("acme", &set, vec!["b".into()], "{}", NOW as f64).is_err());
+    assert!(mailbox.seal_follow_up("acme", &set, vec!["a".into()], "{}", NOW as f64).is_ok());
+
+    // A reply by a, the chosen advisor, is trusted.
+    let mut mailbox = reporter_for(&code);
+    let by_a = Message::sign_reply(&a.identity, &report.hash(), NOW + 5, b"{}").unwrap();
+    let view = mailbox.open_case(vec![env.clone(), seal(&by_a)], &set);
+    assert_eq!(get(&view, "ok"), JsValue::TRUE, "{:?}", get(&view, "problem"));
+    let m = Array::from(&get(&view, "messages")).get(1);
+    assert_eq!(get(&m, "trusted"), JsValue::TRUE);
+    assert_eq!(get(&m, "authorId").as_string().unwrap(), "a");
+
+    // b pinned by the link: trusted for replies although not chosen; still no follow-ups to b.
+    let pins = Pins::from_fragment(&format!(
+        "#pin={},{}",
+        a.identity.public().fingerprint().to_pin(),
+        b.identity.public().fingerprint().to_pin()
+    ))
+    .unwrap();
+    let mut pinned = Advisors::new();
+    add(&mut pinned, &a, &pins);
+    add(&mut pinned, &b, &pins);
+    let mut mailbox = reporter_for(&code);
+    let view = mailbox.open_case(vec![env.clone(), seal(&by_b)], &pinned);
+    assert_eq!(get(&view, "ok"), JsValue::TRUE, "{:?}", get(&view, "problem"));
+    assert_eq!(get(&Array::from(&get(&view, "messages")).get(1), "authorId").as_string().unwrap(), "b");
+    assert_eq!(mailbox.chosen_advisors(&pinned), vec!["a".to_string()]);
+}
+
+/// A report without the `advisors` field (or one the server could swap in) trusts nobody but
+/// pinned advisors.
+#[wasm_bindgen_test]
+fn a_report_without_advisors_trusts_no_listed_advisor() {
+    let a = advisor("a");
+    let mut set = Advisors::new();
+    add(&mut set, &a, &Pins::none());
+    let code = make_pickup_code();
+    let seed = PickupCode::parse(&code).unwrap().derive_seed().unwrap();
+    let keys = meldpunt_crypto::pickup::ReporterKeys::from_seed(&seed);
+    let reply_key = keys.reply_key().recipient();
+    let report = Message::sign_report(keys.signing_key(), &reply_key, NOW, br#"{"story":"old"}"#).unwrap();
+    let env = b64(&envelope::seal(&mut os_rng(), Purpose::Report, "acme", &[reply_key, a.key.recipient()], report.as_bytes()).unwrap());
+    let reply = Message::sign_reply(&a.identity, &report.hash(), NOW, b"{}").unwrap();
+    let reply_env = b64(&envelope::seal(&mut os_rng(), Purpose::Message, "acme", &[reply_key], reply.as_bytes()).unwrap());
+    let mut mailbox = reporter_for(&code);
+    let view = mailbox.open_case(vec![env, reply_env], &set);
+    assert_eq!(get(&view, "problem").as_string().unwrap(), "unknown_author");
+    assert!(mailbox.chosen_advisors(&set).is_empty());
 }

@@ -3,7 +3,9 @@
 // driven by playwright-core, accessibility checked with axe-core.
 //
 // Environment (set by `cargo xtask test`): TEST_MELDPUNT_BIN, TEST_MELDPUNT_TESTKIT, TEST_MELDPUNT_WWW,
-// CHROMIUM. SCREENSHOT_DIR, if set, receives screenshots of every page.
+// CHROMIUM. Screenshots of every page (Dutch and English, 360 and 1280 px wide) go to
+// target/browser-artifacts/ (or SCREENSHOT_DIR). Measurements (bytes to load the report page,
+// time from send to code, WASM seal throughput) are printed, never asserted.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
@@ -23,7 +25,7 @@ const BIN = process.env.TEST_MELDPUNT_BIN || join(root, 'target', 'debug', 'meld
 const TESTKIT = process.env.TEST_MELDPUNT_TESTKIT || join(root, 'target', 'debug', 'meldpunt-testkit');
 const WWW = process.env.TEST_MELDPUNT_WWW || join(root, 'client-wasm', 'www');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const SHOTS = process.env.SCREENSHOT_DIR || '';
+const SHOTS = process.env.SCREENSHOT_DIR || join(root, 'target', 'browser-artifacts');
 const EN = JSON.parse(readFileSync(join(WWW, 'i18n', 'en.json'), 'utf8'));
 const NL = JSON.parse(readFileSync(join(WWW, 'i18n', 'nl.json'), 'utf8'));
 
@@ -93,28 +95,114 @@ async function newPage(width = 360, height = 800) {
   const context = await browser.newContext({ viewport: { width, height } });
   const page = await context.newPage();
   const requests = [];
+  const captured = []; // every request of the context (pages and workers): url, method, body
+  context.on('request', (r) => {
+    captured.push({ url: r.url(), method: r.method(), body: r.postDataBuffer() });
+  });
   page.on('request', (r) => requests.push(r.url()));
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  return { context, page, requests, errors };
+  return { context, page, requests, errors, captured };
+}
+
+/** Asserts that no request's URL or body contains any of the secrets (strings or Buffers). */
+function assertNoLeak(captured, secrets, what) {
+  assert.ok(captured.length > 0);
+  for (const r of captured) {
+    const url = Buffer.from(decodeURIComponent(r.url));
+    for (const [name, secret] of Object.entries(secrets)) {
+      const needle = Buffer.isBuffer(secret) ? secret : Buffer.from(secret);
+      assert.ok(!url.includes(needle) && !Buffer.from(r.url).includes(needle), `${what}: ${name} in the URL ${r.method} ${r.url}`);
+      if (r.body) assert.ok(!r.body.includes(needle), `${what}: ${name} in the body of ${r.method} ${r.url}`);
+    }
+  }
+}
+
+/** Every spelling of a pickup code a page could let slip. */
+function codeSpellings(code) {
+  const canonical = code.replace(/-/g, '');
+  return {
+    code: code, code_lower: code.toLowerCase(), canonical, canonical_lower: canonical.toLowerCase(),
+    spaced: code.replace(/-/g, ' '), spaced_lower: code.replace(/-/g, ' ').toLowerCase(),
+  };
 }
 
 function foreign(requests) {
   return requests.filter((u) => !u.startsWith(base) && !u.startsWith('data:') && !u.startsWith('blob:'));
 }
 
+let axeRuns = 0;
+const shotsTaken = [];
+
+/** axe-core: zero violations of any impact. */
 async function axe(page, name) {
-  await page.evaluate(AXE);
+  if (!(await page.evaluate(() => !!window.axe))) await page.evaluate(AXE);
   const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`), [], `axe on ${name}`);
+  axeRuns += 1;
+  assert.deepEqual(result.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`), [], `axe on ${name}`);
 }
 
 async function shot(page, name) {
-  if (!SHOTS) return;
   mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  shotsTaken.push(name);
+}
+
+async function setLanguage(page, lang) {
+  if (await page.evaluate(() => document.documentElement.lang) === lang) return;
+  await page.locator('#lang-switch').click();
+  await page.waitForFunction((l) => document.documentElement.lang === l, lang);
+}
+
+/**
+ * The whole check of one page state: axe in Dutch and in English, screenshots of each at 360
+ * and 1280 px (named {name}-{lang}-{width}.png), no horizontal scrolling, no missing keys.
+ * Leaves the page in Dutch at 360 px.
+ */
+async function checkPage(page, name) {
+  for (const lang of ['nl', 'en']) {
+    await setLanguage(page, lang);
+    await axe(page, `${name} (${lang})`);
+    for (const width of [360, 1280]) {
+      await page.setViewportSize({ width, height: 800 });
+      await noHorizontalScroll(page);
+      await shot(page, `${name}-${lang}-${width}`);
+    }
+    assert.ok(!(await page.locator('body').innerText()).includes('⟦'), `missing translation on ${name} (${lang})`);
+  }
+  await setLanguage(page, 'nl');
+  await page.setViewportSize({ width: 360, height: 800 });
+}
+
+/** Fills the six steps of the report (Dutch page); stops on the review step. */
+async function fillReport(page, { story, advisorIds, file, check = false }) {
+  const maybe = (name) => (check ? checkPage(page, name) : null);
+  await page.locator('#start-report').click();
+  await page.getByLabel('Seksuele intimidatie').check();
+  await page.getByLabel(NL['report.role_affected']).check();
+  await maybe('report-1');
+  await page.locator('#step-next').click();
+  await page.locator('#where').fill('Op de afdeling schoonmaak');
+  await maybe('report-2');
+  await page.locator('#step-next').click();
+  await page.locator('#story').fill(story);
+  if (file) {
+    await page.locator('#files').setInputFiles(file);
+    await page.locator('#file-list li').filter({ hasText: NL['files.cleaned'] }).waitFor();
+  }
+  await maybe('report-3');
+  await page.locator('#step-next').click();
+  await page.getByLabel(NL['wish.advice']).check();
+  await maybe('report-4');
+  await page.locator('#step-next').click();
+  for (const input of await page.locator('input[name="advisor"]').all()) {
+    if (advisorIds.includes(await input.getAttribute('value'))) await input.check(); else await input.uncheck();
+  }
+  await maybe('report-5');
+  await page.locator('#step-next').click();
+  assert.ok((await page.locator('#review').innerText()).includes(story));
+  await maybe('report-6');
 }
 
 async function noHorizontalScroll(page) {
@@ -169,61 +257,56 @@ test('the landing page renders at 360 and 1280 px, with advisors and fingerprint
     assert.ok(await page.locator('#link-case').isVisible());
     assert.ok(await page.locator('#quick-exit').isVisible());
     await noHorizontalScroll(page);
-    await shot(page, `landing-${width}`);
-    await axe(page, `landing ${width}`);
+    if (width === 360) await checkPage(page, 'landing');
     assert.deepEqual(foreign(requests), []);
     assert.deepEqual(errors, []);
     await context.close();
   }
+  const { context, page, errors } = await newPage(360, 800);
+  await page.goto(`${base}/`);
+  await page.locator('#home-case').waitFor();
+  await checkPage(page, 'home');
+  assert.deepEqual(errors, []);
+  await context.close();
 });
 
-test('the full report flow: metadata stripped, advisor decrypts, code confirmed', async () => {
-  const { context, page, requests, errors } = await newPage(360, 800);
+test('the full report flow: metadata stripped, advisor decrypts, code confirmed, nothing leaks', async () => {
+  const { context, page, requests, errors, captured } = await newPage(360, 800);
   await page.goto(`${base}/o/acme`);
   await page.locator('#start-report').click();
-  await shot(page, 'report-1');
   // Next without answers: errors, no request.
   const before = requests.length;
   await page.locator('#step-next').click();
   assert.ok(await page.locator('#report-errors').isVisible());
   assert.equal(requests.length, before);
-  await axe(page, 'report step 1 with errors');
-  await page.getByLabel('Seksuele intimidatie').check();
-  await page.getByLabel(NL['report.role_affected']).check();
-  await page.locator('#step-next').click();
-  await page.locator('#where').fill('Op de afdeling schoonmaak');
-  await shot(page, 'report-2');
-  await axe(page, 'report step 2');
-  await page.locator('#step-next').click();
+  await checkPage(page, 'report-1-errors');
+  assert.ok(await page.locator('#report-errors').isVisible(), 'errors survive a language change');
+  await page.locator('#step-back').click();
   const story = 'Mijn leidinggevende maakte herhaaldelijk opmerkingen over mijn lichaam. Test 42.';
-  await page.locator('#story').fill(story);
   const jpeg = await jpegWithExif(page);
   const fixture = join(dir, 'IMG_0042.jpg');
   writeFileSync(fixture, jpeg);
   assert.ok(jpeg.includes(Buffer.from('Exif')) && jpeg.includes(Buffer.from('GPSLatitude')));
-  await page.locator('#files').setInputFiles(fixture);
-  await page.locator('#file-list li').filter({ hasText: NL['files.cleaned'] }).waitFor();
-  await shot(page, 'report-3');
-  await axe(page, 'report step 3');
+  // The file button is a translated label; the input itself is visually hidden but focusable.
+  const label = page.locator('label[for="files"]');
+  await fillReport(page, { story, advisorIds: [advisors.internal.id, advisors.branch.id], file: fixture, check: true });
+  assert.equal((await label.innerText()).replace('+', '').trim(), NL['files.choose']);
+  assert.equal(await page.locator('#files').evaluate((i) => i.tabIndex), 0);
+
+  // Hold the proof-of-work request so that the sending screen can be checked.
+  let release;
+  const held = new Promise((r) => { release = r; });
+  await page.route('**/api/v1/pow', async (route) => { await held; await route.continue(); });
   await page.locator('#step-next').click();
-  await page.getByLabel(NL['wish.advice']).check();
-  await shot(page, 'report-4');
-  await axe(page, 'report step 4');
-  await page.locator('#step-next').click();
-  await page.locator(`input[name="advisor"][value="${advisors.internal.id}"]`).check();
-  await page.locator(`input[name="advisor"][value="${advisors.branch.id}"]`).check();
-  await shot(page, 'report-5');
-  await axe(page, 'report step 5');
-  await page.locator('#step-next').click();
-  assert.ok((await page.locator('#review').innerText()).includes(story));
-  await shot(page, 'report-6');
-  await axe(page, 'report step 6');
-  await page.locator('#step-next').click();
+  await page.locator('#view-submit').waitFor({ state: 'visible' });
+  await checkPage(page, 'sending');
+  release();
   await page.locator('#view-done').waitFor({ state: 'visible', timeout: 120_000 });
   const code = (await page.locator('#pickup-code .code-group').allInnerTexts()).join('-');
   assert.match(code, /^[0-9A-Z]{4}(-[0-9A-Z]{4}){4}$/);
-  await shot(page, 'done');
-  await axe(page, 'pickup code');
+  const timing = await page.evaluate(() => Object.fromEntries(performance.getEntriesByType('measure')
+    .filter((m) => m.name.startsWith('meldpunt:')).map((m) => [m.name.slice(9), Math.round(m.duration)])));
+  await checkPage(page, 'done');
   // Leaving needs a confirmation.
   await page.locator('#finish').click({ force: true }); // aria-disabled: focusable, explains why
   assert.equal(new URL(page.url()).pathname, '/o/acme');
@@ -251,6 +334,8 @@ test('the full report flow: metadata stripped, advisor decrypts, code confirmed'
     assert.equal(report.body.contact, undefined);
     assert.equal(report.body.attachments.length, 1);
     assert.equal(report.body.attachments[0].name, 'IMG_0042.jpg');
+    // §6.1: the identities of the chosen advisors, as the server lists them.
+    assert.deepEqual(report.body.advisors, [advisors.internal.identity, advisors.branch.identity]);
     assert.equal(c.attachments.length, 1);
     const plain = readFileSync(c.attachments[0].file);
     assert.equal(plain[0], 0xFF); assert.equal(plain[1], 0xD8);
@@ -258,23 +343,36 @@ test('the full report flow: metadata stripped, advisor decrypts, code confirmed'
     assert.ok(!plain.includes(Buffer.from('GPSLatitude')), 'no GPS after stripping');
     assert.ok(plain.length < jpeg.length && plain.length > 100, 'the picture itself is kept');
   }
+  // Nothing secret in any request: not the story, not the code, not the GPS bytes.
+  const puts = captured.filter((r) => r.method === 'PUT');
+  assert.equal(puts.length, 1, 'the attachment upload was captured');
+  assert.ok(puts[0].body && puts[0].body.length > 100, 'with its body bytes');
+  const posts = captured.filter((r) => r.method === 'POST' && r.url.endsWith('/api/v1/cases'));
+  assert.equal(posts.length, 1);
+  assert.ok(posts[0].body && posts[0].body.length > 100);
+  assertNoLeak(captured, {
+    story, story_part: 'opmerkingen over mijn lichaam', ...codeSpellings(code),
+    gps: 'GPSLatitude 52.3676 N GPSLongitude 4.9041 E', gps_lat: '52.3676', exif_tiff: Buffer.from('MM\0*\0\0\0\x08', 'binary'),
+  }, 'report flow');
   assert.deepEqual(foreign(requests), []);
   assert.deepEqual(await context.cookies(), []);
   assert.equal(await page.evaluate(() => localStorage.length), 0);
   assert.deepEqual(await page.evaluate(async () => (await indexedDB.databases()).length), 0);
   assert.deepEqual(errors, []);
+  console.log(`# send → code (headless Chromium, 1 JPEG of ${jpeg.length} B; PoW difficulty 2, m 64 KiB; pow and argon2id run in parallel), ms: ${JSON.stringify(timing)}`);
+  assert.ok(timing.total > 0 && timing.argon2id > 0 && 'encrypt-report' in timing && 'upload-report' in timing, 'timings exposed');
   await context.close();
 });
 
-test('the reporter reads a verified reply, a typo makes no request, and a follow-up arrives', async () => {
+test('the reporter reads a verified reply, a typo or unknown code makes no disclosure, and a follow-up arrives', async () => {
   assert.ok(state.code, 'needs the report flow');
   testkit('reply', '--keyring', advisors.internal.keyring, '--case', state.caseId, '--text', 'Dank je voor je melding. Ik neem hem serieus.');
-  const { context, page, requests, errors } = await newPage(360, 800);
+  const { context, page, requests, errors, captured } = await newPage(360, 800);
   await page.goto(`${base}/o/acme/case`);
   await page.locator('#code').waitFor();
-  await shot(page, 'case-enter');
-  await axe(page, 'mailbox');
-  // A typo: one character changed.
+  await page.waitForFunction(() => document.title !== '');
+  await checkPage(page, 'case-enter');
+  // A typo: one character changed. Refused locally, no request.
   const chars = state.code.split('');
   chars[0] = chars[0] === 'A' ? 'B' : 'A';
   const typo = chars.join('');
@@ -285,7 +383,23 @@ test('the reporter reads a verified reply, a typo makes no request, and a follow
   assert.equal(await page.locator('#code-error').innerText(), NL['case.error_typo']);
   await page.waitForTimeout(300);
   assert.equal(requests.length, before, 'no request for a typo');
-  await axe(page, 'mailbox with typo');
+  await checkPage(page, 'case-typo');
+  assert.equal(await page.locator('#code-error').innerText(), NL['case.error_typo'], 'error redrawn after switching back');
+  // A well-formed code (valid check characters) that belongs to no case: one neutral message.
+  const unknown = await page.evaluate(async () => (await import('/pkg/meldpunt_client_wasm.js')).makePickupCode());
+  assert.equal(await page.evaluate(async (c) => (await import('/pkg/meldpunt_client_wasm.js')).checkPickupCode(c).ok, unknown), true);
+  const asked = captured.length;
+  await page.locator('#code').fill(unknown);
+  await page.locator('#code-form button[type="submit"]').click();
+  await page.locator('#code-error').filter({ hasText: NL['case.error_unknown'] }).waitFor({ timeout: 60_000 });
+  assert.equal(await page.locator('#code-error').innerText(), NL['case.error_unknown']);
+  assert.ok(await page.locator('#view-enter').isVisible());
+  assert.ok(!(await page.locator('#view-case').isVisible()));
+  assert.equal(await page.locator('#messages > li').count(), 0);
+  const api = captured.slice(asked).filter((r) => r.url.includes('/api/'));
+  assert.deepEqual(api.map((r) => `${r.method} ${new URL(r.url).pathname}`), ['GET /api/v1/case'], 'one lookup by case token, nothing else');
+  await checkPage(page, 'case-unknown');
+  assertNoLeak(captured, codeSpellings(unknown), 'unknown code');
   // The right code.
   await page.locator('#code').fill(state.code);
   await page.locator('#code-form button[type="submit"]').click();
@@ -298,8 +412,7 @@ test('the reporter reads a verified reply, a typo makes no request, and a follow
   assert.ok(reply.includes(advisors.internal.fingerprint), 'signer fingerprint shown');
   assert.ok(await messages.nth(1).locator('.verified').isVisible());
   assert.ok(!(await page.locator('#transcript-warning').isVisible()));
-  await shot(page, 'case-view');
-  await axe(page, 'case view');
+  await checkPage(page, 'case-view');
   // A follow-up, revealing identity.
   await page.locator('#reply-text').fill('Het gebeurde weer op maandag.');
   await page.locator('.reveal summary').click();
@@ -314,9 +427,50 @@ test('the reporter reads a verified reply, a typo makes no request, and a follow
   assert.equal(c.messages[2].kind, 'follow_up');
   assert.equal(c.messages[2].body.text, 'Het gebeurde weer op maandag.');
   assert.equal(c.messages[2].body.contact, '06-12345678');
+  assertNoLeak(captured, { ...codeSpellings(state.code), text: 'Het gebeurde weer op maandag', contact: '06-12345678' }, 'mailbox');
   assert.deepEqual(foreign(requests), []);
   assert.deepEqual(await context.cookies(), []);
   assert.equal(await page.evaluate(() => localStorage.length + sessionStorage.length), 0);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a reply signed by an advisor the reporter did not choose is flagged, never trusted (§6.1)', async () => {
+  const { context, page, errors } = await newPage(360, 800);
+  // A server that adds an advisor to the case: the reporter chooses Anna only, and the
+  // routing the server receives names Bram too.
+  await page.route('**/api/v1/cases', async (route) => {
+    const body = JSON.parse(route.request().postData());
+    body.advisors = [...body.advisors, advisors.branch.id];
+    await route.continue({ postData: JSON.stringify(body) });
+  });
+  await page.goto(`${base}/o/acme`);
+  await page.locator('#org-name').filter({ hasText: 'Acme' }).waitFor();
+  const story = 'Alleen voor Anna bedoeld. Test 43.';
+  await fillReport(page, { story, advisorIds: [advisors.internal.id] });
+  await page.locator('#step-next').click();
+  await page.locator('#view-done').waitFor({ state: 'visible', timeout: 120_000 });
+  const code = (await page.locator('#pickup-code .code-group').allInnerTexts()).join('-');
+  const cases = testkit('read', '--keyring', advisors.internal.keyring).cases;
+  const mine = cases.find((c) => c.messages[0].body.story === story);
+  assert.deepEqual(mine.messages[0].body.advisors, [advisors.internal.identity]);
+  // Anna's session posts a reply signed with Bram's identity: a valid signature by someone
+  // the server lists for the case, but whom the reporter never chose.
+  testkit('reply', '--keyring', advisors.internal.keyring, '--sign-with', advisors.branch.keyring, '--case', mine.id, '--text', 'Ik ben Bram, vertel mij alles.');
+  await page.locator('#saved').check();
+  await page.locator('#finish').click();
+  await page.waitForURL(`${base}/o/acme/case`);
+  await page.locator('#code').fill(code);
+  await page.locator('#code-form button[type="submit"]').click();
+  await page.locator('#view-case').waitFor({ state: 'visible', timeout: 60_000 });
+  const reply = page.locator('#messages > li').nth(1);
+  const text = await reply.innerText();
+  assert.ok(text.includes(NL['case.not_chosen'].replace('{fp}', advisors.branch.fingerprint)), text);
+  assert.ok(!text.includes('Bram Bakker'), 'no name from the server for an unchosen signer');
+  assert.equal(await reply.locator('.verified').count(), 0);
+  assert.ok(await page.locator('#transcript-warning').isVisible());
+  assert.equal(await page.locator('#transcript-warning').innerText(), NL['transcript.unknown_author']);
+  await checkPage(page, 'case-not-chosen');
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -2,7 +2,7 @@
 // conversation, write a follow-up.
 import {
   wasm, boot, t, api, el, show, paragraphs, fragmentParams, currentLang, onLanguageChange,
-  proofOfWork, deriveSeed, formatDay, formatBytes, ApiError,
+  proofOfWork, deriveSeed, formatDay, formatBytes, ApiError, CRYPTO_UNAVAILABLE,
 } from '/js/common.js';
 import { FilePicker, sendAttachments } from '/js/files.js';
 
@@ -13,6 +13,8 @@ let view = null; // the server's case view
 let transcript = null;
 let orgInfo = null;
 let picker = null;
+let codeErrorText = null; // () => text of the shown code error, redrawn on a language change
+let sendStatus = null; // () => text of the send status
 
 // ---------- entering the code
 
@@ -22,7 +24,9 @@ function codeError(check) {
   return t('case.error_typo');
 }
 
-function setCodeError(text) {
+function setCodeError(render) {
+  codeErrorText = render;
+  const text = render ? render() : '';
   const p = document.getElementById('code-error');
   const input = document.getElementById('code');
   p.hidden = !text;
@@ -36,7 +40,7 @@ async function openWithCode(e) {
   // Checked locally first: a typo never reaches the server.
   const check = wasm.checkPickupCode(input.value);
   if (!check.ok) {
-    setCodeError(codeError(check));
+    setCodeError(() => codeError(check));
     input.focus();
     return;
   }
@@ -57,8 +61,12 @@ async function openWithCode(e) {
     progressBox.hidden = true;
     status.textContent = '';
     if (reporter) { reporter.free(); reporter = null; }
+    // Unknown, closed or wrong: one neutral answer; the server tells nothing more either.
     const notFound = err instanceof ApiError && (err.status === 401 || err.status === 404 || err.status === 403);
-    setCodeError(notFound ? t('case.error_unknown') : (err instanceof ApiError && err.status === 429 ? t('error.rate_limited') : t('error.load')));
+    const key = notFound ? 'case.error_unknown'
+      : (err instanceof ApiError && err.status === 429 ? 'error.rate_limited'
+        : (err && err.message === CRYPTO_UNAVAILABLE ? 'error.crypto_open' : 'error.load'));
+    setCodeError(() => t(key));
     input.focus();
   }
 }
@@ -113,7 +121,7 @@ async function download(a) {
     link.remove();
     setTimeout(() => URL.revokeObjectURL(url), 10000);
   } catch {
-    status.textContent = t('case.download_failed');
+    setSendStatus(() => t('case.download_failed'));
   }
 }
 
@@ -141,14 +149,20 @@ function renderMessage(m) {
   let body = {};
   try { body = JSON.parse(m.body); } catch { body = { text: m.body }; }
   const mine = m.kind !== 'reply';
-  const who = mine ? t('case.you') : advisorName(m.authorId);
+  // A reply's name comes from the server's list only for an advisor the report named (or the
+  // link pinned): anyone else is shown by fingerprint, never by a name the server gives.
+  const who = mine ? t('case.you') : (m.trusted ? advisorName(m.authorId) : t('case.unknown_advisor'));
   const title = m.kind === 'report' ? t('case.your_report') : who;
   item.append(el('p', { class: 'message-meta' },
     el('strong', { text: title }), ' · ', el('span', { text: formatDay(m.createdAt) })));
   if (m.kind === 'reply') {
-    const ok = m.signatureOk && m.authorId && m.parentKnown;
-    item.append(el('p', { class: ok ? 'verified' : 'warning' },
-      ok ? t('case.verified', { name: who, fp: m.author }) : (m.signatureOk && m.authorId ? t('case.gap_here') : t('case.not_verified', { fp: m.author }))));
+    let note;
+    if (!m.signatureOk) note = t('case.not_verified', { fp: m.author });
+    else if (!m.trusted) note = t('case.not_chosen', { fp: m.author });
+    else if (!m.parentKnown) note = t('case.gap_here');
+    const ok = !note;
+    if (ok) item.classList.add('message-verified'); else item.classList.add('message-untrusted');
+    item.append(el('p', { class: ok ? 'verified' : 'warning not-chosen' }, ok ? t('case.verified', { name: who, fp: m.author }) : note));
   } else if (!m.signatureOk || !m.parentKnown) {
     item.append(el('p', { class: 'warning', text: m.signatureOk ? t('case.gap_here') : t('case.not_verified', { fp: m.author }) }));
   }
@@ -178,6 +192,11 @@ function renderCase() {
 
 // ---------- writing
 
+function setSendStatus(render) {
+  sendStatus = render;
+  document.getElementById('send-status').textContent = render();
+}
+
 async function sendReply(e) {
   e.preventDefault();
   const text = document.getElementById('reply-text').value.trim();
@@ -190,8 +209,9 @@ async function sendReply(e) {
     return;
   }
   err.hidden = true;
-  const chosen = view.advisors.filter((a) => advisors.usable(a.id)).map((a) => a.id);
-  if (!chosen.length) { status.textContent = t('case.no_advisor'); return; }
+  // Only the advisors the report named (§6), never someone the server added later.
+  const chosen = reporter.chosenAdvisors(advisors);
+  if (!chosen.length) { setSendStatus(() => t('case.no_advisor')); return; }
   const button = document.getElementById('reply-send');
   const box = document.getElementById('send-progress');
   const bar = box.querySelector('progress');
@@ -202,10 +222,10 @@ async function sendReply(e) {
     if (files.length) {
       await sendAttachments(files, reporter, view.org, advisors, chosen, (i, phase, f) => {
         bar.value = (i + (phase === 'upload' ? 0.5 + f / 2 : f / 2)) / (files.length + 1);
-        status.textContent = t('case.sending_file', { n: i + 1, total: files.length });
+        setSendStatus(() => t('case.sending_file', { n: i + 1, total: files.length }));
       });
     }
-    status.textContent = t('case.sending_pow');
+    setSendStatus(() => t('case.sending_pow'));
     const pow = await proofOfWork((f) => { bar.value = (files.length + f * 0.9) / (files.length + 1); });
     const contact = document.getElementById('reply-contact').value.trim();
     const body = { text, attachments: picker.describe() };
@@ -219,9 +239,9 @@ async function sendReply(e) {
     document.getElementById('reply-contact').value = '';
     picker.clear();
     await loadCase();
-    status.textContent = t('case.sent');
+    setSendStatus(() => t('case.sent'));
   } catch (e2) {
-    status.textContent = e2 instanceof ApiError && e2.status === 409 ? t('error.stale_keys') : t('case.send_failed');
+    setSendStatus(() => e2 instanceof ApiError && e2.status === 409 ? t('error.stale_keys') : t('case.send_failed'));
   } finally {
     button.disabled = false;
     box.hidden = true;
@@ -237,7 +257,7 @@ function closeMailbox() {
 }
 
 async function main() {
-  await boot();
+  if (!(await boot())) return; // no WASM: the page says so; no code can be opened
   try {
     pins = wasm.Pins.fromFragment(fragmentParams().has('pin') ? `#pin=${fragmentParams().get('pin')}` : '');
   } catch {
@@ -248,7 +268,12 @@ async function main() {
   document.getElementById('code').addEventListener('input', () => setCodeError(null));
   document.getElementById('reply-form').addEventListener('submit', sendReply);
   document.getElementById('close-case').addEventListener('click', closeMailbox);
-  onLanguageChange(() => { renderCase(); picker.render(); });
+  onLanguageChange(() => {
+    renderCase();
+    picker.render();
+    if (codeErrorText) setCodeError(codeErrorText);
+    if (sendStatus) document.getElementById('send-status').textContent = sendStatus();
+  });
   document.getElementById('code').focus();
 }
 

@@ -170,22 +170,34 @@ export function upload(path, bytes, headers, onProgress) {
       }
     };
     xhr.onerror = () => reject(new ApiError(0, 'network'));
-    xhr.send(new Blob([bytes]));
+    xhr.send(bytes);
   });
 }
 
 // ---- The Web Worker: Argon2id and the proof of work, so the page never freezes.
 
+/** The error of a worker (or of the WASM module in it) that could not be loaded. */
+export const CRYPTO_UNAVAILABLE = 'crypto_unavailable';
+
 export function runWorker(request, onProgress = () => {}) {
   return new Promise((resolve, reject) => {
-    const worker = new Worker('/js/worker.js', { type: 'module' });
+    let worker;
+    try {
+      worker = new Worker('/js/worker.js', { type: 'module' });
+    } catch {
+      reject(new Error(CRYPTO_UNAVAILABLE));
+      return;
+    }
     worker.onmessage = (e) => {
       const m = e.data;
       if (m.progress !== undefined) { onProgress(m.progress); return; }
       worker.terminate();
       if (m.error) reject(new Error(m.error)); else resolve(m);
     };
-    worker.onerror = () => { worker.terminate(); reject(new Error('worker')); };
+    // The script or the module could not be loaded (or crashed): never a reason to go on
+    // without encryption; the caller shows that nothing was sent.
+    worker.onerror = (e) => { if (e && e.preventDefault) e.preventDefault(); worker.terminate(); reject(new Error(CRYPTO_UNAVAILABLE)); };
+    worker.onmessageerror = worker.onerror;
     worker.postMessage(request);
   });
 }
@@ -258,10 +270,45 @@ export function formatDay(unixSeconds) {
 
 // ---- Start-up.
 
+/** Replaces the page's content with a plain explanation that nothing can be sent. */
+function showCryptoUnavailable() {
+  const main = document.getElementById('main');
+  const render = () => {
+    const section = el('section', { id: 'view-crypto-error' },
+      el('h1', { text: t('error.crypto_title') }),
+      el('p', { class: 'warning', text: t('error.crypto') }),
+      el('p', { text: t('error.crypto_what') }));
+    main.replaceChildren(section);
+  };
+  render();
+  onLanguageChange(render);
+  const heading = main.querySelector('h1');
+  heading.tabIndex = -1;
+  heading.focus();
+}
+
+/**
+ * Loads the translations and the WASM module. Returns false, after saying so on the page, if
+ * the module cannot be loaded: the page must then do nothing else (there is no way to send
+ * without encryption).
+ */
 export async function boot() {
   setUpQuickExit();
   const wanted = fragmentParams().get('lang');
-  await Promise.all([init({ module_or_path: '/pkg/meldpunt_client_wasm_bg.wasm' }), loadLanguage(LANGS.includes(wanted) ? wanted : 'nl')]);
+  const [module, language] = await Promise.allSettled([
+    init({ module_or_path: '/pkg/meldpunt_client_wasm_bg.wasm' }),
+    loadLanguage(LANGS.includes(wanted) ? wanted : 'nl'),
+  ]);
+  if (language.status === 'rejected') {
+    // Without translations the page cannot explain anything: say so in both languages.
+    table = {
+      'error.crypto_title': 'De pagina kon niet worden geladen / The page could not be loaded',
+      'error.crypto': 'Er is niets verstuurd. Probeer het later opnieuw. / Nothing was sent. Please try again later.',
+      'error.crypto_what': '',
+    };
+    showCryptoUnavailable();
+    return false;
+  }
   const sw = document.getElementById('lang-switch');
   if (sw) {
     sw.addEventListener('click', async () => {
@@ -270,4 +317,9 @@ export async function boot() {
       history.replaceState(null, '', location.pathname + fragmentWith({ lang: next === 'nl' ? null : next }));
     });
   }
+  if (module.status === 'rejected') {
+    showCryptoUnavailable();
+    return false;
+  }
+  return true;
 }

@@ -63,6 +63,12 @@ export class FilePicker {
   }
 }
 
+/** Timing of each phase, as performance measures `meldpunt:file{i}-{phase}` (nothing secret). */
+function timed(name, start) {
+  try { performance.measure(`meldpunt:${name}`, { start, end: performance.now() }); } catch { /* optional */ }
+  return performance.now();
+}
+
 function tick() {
   return new Promise((r) => setTimeout(r, 0));
 }
@@ -70,7 +76,9 @@ function tick() {
 /** Encrypts and uploads every entry. `onProgress(index, phase, fraction)`; phase is pow|encrypt|upload. */
 export async function sendAttachments(entries, reporter, org, advisors, chosen, onProgress) {
   for (const [i, entry] of entries.entries()) {
+    let t0 = performance.now();
     const pow = await proofOfWork((f) => onProgress(i, 'pow', f));
+    t0 = timed(`file${i}-pow`, t0);
     const enc = reporter.attachmentEncryptor(org, advisors, chosen);
     const parts = [enc.header()];
     for (let at = 0; at < entry.bytes.length; at += PIECE) {
@@ -84,8 +92,10 @@ export async function sendAttachments(entries, reporter, org, advisors, chosen, 
     const body = new Uint8Array(total);
     let at = 0;
     for (const p of parts) { body.set(p, at); at += p.length; }
+    t0 = timed(`file${i}-encrypt`, t0);
     const headers = { Authorization: `CaseToken ${reporter.caseToken}` };
     if (pow) headers['Meldpunt-Pow'] = `${pow.challenge}.${pow.nonce}`;
     await upload(`/api/v1/case/attachments/${entry.id}`, body, headers, (f) => onProgress(i, 'upload', f));
+    timed(`file${i}-upload`, t0);
   }
 }

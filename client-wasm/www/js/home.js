@@ -1,5 +1,4 @@
 // The instance's front page: where the organisation links come from, and the mailbox.
 import { boot, linkTo } from '/js/common.js';
 
-await boot();
-document.getElementById('home-case').href = linkTo('/case');
+if (await boot()) document.getElementById('home-case').href = linkTo('/case');

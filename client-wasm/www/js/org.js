@@ -1,7 +1,7 @@
 // The organisation page (/o/{slug}): landing, the guided report, sending, the pickup code.
 import {
   wasm, boot, t, api, el, show, paragraphs, navigate, linkTo, fragmentParams, currentLang,
-  onLanguageChange, proofOfWork, deriveSeed, ApiError,
+  onLanguageChange, proofOfWork, deriveSeed, ApiError, CRYPTO_UNAVAILABLE,
 } from '/js/common.js';
 import { FilePicker, sendAttachments } from '/js/files.js';
 
@@ -15,8 +15,14 @@ let step = 1;
 let picker = null;
 let code = null; // the pickup code, only while the done screen is shown
 let confirmed = false;
+let shownErrors = []; // [fieldId, key] of the error summary, redrawn on a language change
+let lastAnnounce = null; // [key, vars] of the sending screen's live region
+let submitError = null; // the error of the last failed send
+
+let failed = null;
 
 function fail(key) {
+  failed = key;
   document.getElementById('error-text').textContent = t(key);
   show('view-error');
 }
@@ -152,7 +158,8 @@ function validate(n) {
   return errors;
 }
 
-function showErrors(errors) {
+function showErrors(errors, focus = true) {
+  shownErrors = errors;
   const box = document.getElementById('report-errors');
   for (const x of document.querySelectorAll('[aria-invalid]')) x.removeAttribute('aria-invalid');
   if (!errors.length) { box.hidden = true; box.replaceChildren(); return; }
@@ -164,7 +171,7 @@ function showErrors(errors) {
     } })))));
   for (const [id] of errors) document.getElementById(id).setAttribute('aria-invalid', 'true');
   box.hidden = false;
-  box.focus();
+  if (focus) box.focus();
 }
 
 function renderReview() {
@@ -231,14 +238,36 @@ function progress(id, value, stateKey) {
   if (stateKey) {
     li.querySelector('.ps-state').textContent = t(stateKey);
     li.dataset.state = stateKey.split('.').pop();
+    li.dataset.stateKey = stateKey;
   }
 }
 
 function announce(key, vars) {
+  lastAnnounce = [key, vars];
   document.getElementById('submit-live').textContent = t(key, vars);
 }
 
+/** Redraws the texts of the sending screen that are set while it runs. */
+function renderSubmitTexts() {
+  for (const li of document.querySelectorAll('.progress-steps li[data-state-key]')) {
+    li.querySelector('.ps-state').textContent = t(li.dataset.stateKey);
+  }
+  if (lastAnnounce) document.getElementById('submit-live').textContent = t(...lastAnnounce);
+  if (submitError) document.getElementById('submit-error-text').textContent = errorText(submitError);
+}
+
+// Timings of the last send, for docs/performance.md (read by the browser test): marks and
+// measures named meldpunt:*, never anything secret.
+function mark(name) {
+  try { performance.mark(`meldpunt:${name}`); } catch { /* timing is optional */ }
+}
+
+function measure(name, from, to) {
+  try { performance.measure(`meldpunt:${name}`, `meldpunt:${from}`, `meldpunt:${to}`); } catch { /* optional */ }
+}
+
 function errorText(err) {
+  if (err && err.message === CRYPTO_UNAVAILABLE) return t('error.crypto_send');
   if (err instanceof ApiError) {
     if (err.status === 0) return t('error.network');
     if (err.status === 409) return t('error.stale_keys');
@@ -257,43 +286,62 @@ async function submit() {
   const chosen = values('advisor');
   let reporter = null;
   let created = false;
+  submitError = null;
   const newCode = wasm.makePickupCode();
+  performance.clearMarks();
+  performance.clearMeasures();
+  mark('send');
   try {
     announce('submit.live_started');
     progress('ps-pow', 0, 'submit.running');
     progress('ps-keys', null, 'submit.running');
     // The proof of work and Argon2id run side by side, in two workers.
     const [pow, seed] = await Promise.all([
-      proofOfWork((f) => progress('ps-pow', f)).then((p) => { progress('ps-pow', 1, 'submit.done'); announce('submit.live_pow'); return p; }),
-      deriveSeed(newCode).then((s) => { progress('ps-keys', 1, 'submit.done'); announce('submit.live_keys'); return s; }),
+      proofOfWork((f) => progress('ps-pow', f)).then((p) => { mark('pow-done'); progress('ps-pow', 1, 'submit.done'); announce('submit.live_pow'); return p; }),
+      deriveSeed(newCode).then((s) => { mark('argon2-done'); progress('ps-keys', 1, 'submit.done'); announce('submit.live_keys'); return s; }),
     ]);
+    mark('encrypt-start');
     reporter = wasm.Reporter.fromSeed(seed);
     progress('ps-encrypt', 0.2, 'submit.running');
+    // sealReport also writes the chosen advisors' identity keys into the body (§6).
     const envelope = reporter.sealReport(slug, advisors, chosen, JSON.stringify(data), Date.now() / 1000);
+    mark('encrypt-done');
     progress('ps-encrypt', data.attachments.length ? 0.5 : 1, data.attachments.length ? 'submit.running' : 'submit.done');
     progress('ps-upload', 0, 'submit.running');
     const body = { org: slug, advisors: chosen, token_hash: reporter.tokenHash, envelope };
     if (pow) body.pow = pow;
+    mark('upload-start');
     await api('/api/v1/cases', { method: 'POST', json: body });
+    mark('upload-done');
     created = true;
     const files = picker.entries;
     if (files.length) {
       const share = 1 / files.length;
+      // Each file: its own proof of work, encryption, upload (sendAttachments measures each).
       await sendAttachments(files, reporter, slug, advisors, chosen, (i, phase, f) => {
         if (phase === 'encrypt') progress('ps-encrypt', 0.5 + 0.5 * share * (i + f));
         if (phase === 'upload') progress('ps-upload', share * (i + f));
         announce('submit.live_file', { n: i + 1, total: files.length });
       });
+      mark('files-done');
       progress('ps-encrypt', 1, 'submit.done');
     }
     progress('ps-upload', 1, 'submit.done');
     announce('submit.live_done');
+    mark('code-shown');
+    measure('pow', 'send', 'pow-done');
+    measure('argon2id', 'send', 'argon2-done');
+    measure('encrypt-report', 'encrypt-start', 'encrypt-done');
+    measure('upload-report', 'upload-start', 'upload-done');
+    if (files.length) measure('attachments', 'upload-done', 'files-done');
+    measure('total', 'send', 'code-shown');
     showCode(newCode, null);
   } catch (err) {
     if (created) {
       // The report is in; only a file failed. The code must be shown now or it is lost.
       showCode(newCode, t('done.files_failed'));
     } else {
+      submitError = err;
       document.getElementById('submit-error-text').textContent = errorText(err);
       document.getElementById('submit-error').hidden = false;
       announce('submit.live_failed');
@@ -353,7 +401,7 @@ function setupConfirm() {
 // ---------- start
 
 async function main() {
-  await boot();
+  if (!(await boot())) return; // no WASM: the page says so and offers nothing to send
   try {
     pins = wasm.Pins.fromFragment(fragmentParams().has('pin') ? `#pin=${fragmentParams().get('pin')}` : '');
   } catch {
@@ -374,7 +422,14 @@ async function main() {
   renderLanding();
   setupForm();
   setupConfirm();
-  onLanguageChange(() => { renderLanding(); renderFormTexts(); });
+  onLanguageChange(() => {
+    renderLanding();
+    renderFormTexts();
+    if (shownErrors.length) showErrors(shownErrors, false);
+    renderSubmitTexts();
+    if (failed) document.getElementById('error-text').textContent = t(failed);
+    if (code) updateConfirm();
+  });
   document.getElementById('start-report').addEventListener('click', () => {
     step = 1;
     updateStep();

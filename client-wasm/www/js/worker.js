@@ -3,11 +3,17 @@
 import init, { deriveSeed, solvePow } from '/pkg/meldpunt_client_wasm.js';
 
 const ready = init({ module_or_path: '/pkg/meldpunt_client_wasm_bg.wasm' });
+ready.catch(() => {}); // reported per request below
 
 self.onmessage = async (e) => {
   const req = e.data;
   try {
     await ready;
+  } catch {
+    self.postMessage({ error: 'crypto_unavailable' });
+    return;
+  }
+  try {
     if (req.op === 'derive') {
       const seed = deriveSeed(req.code);
       self.postMessage({ seed }, [seed.buffer]);

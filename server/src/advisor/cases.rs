@@ -92,7 +92,6 @@ fn open_messages(keyring: &Keyring, view: &Value) -> anyhow::Result<Vec<Opened>>
 
 /// Advisors on the case: identity key, name, id.
 struct CaseAdvisor {
-    id: String,
     name: String,
     identity: IdentityPublicKey,
     value: Value,
@@ -106,7 +105,6 @@ fn case_advisors(view: &Value) -> Vec<CaseAdvisor> {
         .filter_map(|a| {
             let identity = IdentityPublicKey::from_bytes(&unb64("identity", s(a, "identity")).ok()?).ok()?;
             Some(CaseAdvisor {
-                id: s(a, "id").to_owned(),
                 name: s(a, "display_name").to_owned(),
                 identity,
                 value: a.clone(),

@@ -6,13 +6,15 @@
 //! meldpunt-testkit register --server URL --invite CODE --name NAME --keyring FILE
 //!                           [--bio TEXT] [--languages nl,en]
 //!     registers a new advisor (fresh identity and encryption key); prints
-//!     {"id", "fingerprint", "pin"}
+//!     {"id", "identity", "fingerprint", "pin"}
 //! meldpunt-testkit read --server URL --keyring FILE [--attachments DIR]
 //!     logs in, opens every case addressed to the advisor and prints
 //!     {"cases": [{"id", "status", "transcript", "messages": [{"kind", "body"}],
 //!                 "attachments": [{"id", "file", "size"}]}]}
-//! meldpunt-testkit reply --server URL --keyring FILE --case ID --text TEXT
-//!     posts a signed reply after the newest message; prints {"seq"}
+//! meldpunt-testkit reply --server URL --keyring FILE --case ID --text TEXT [--sign-with FILE]
+//!     posts a signed reply after the newest message; prints {"seq"}. With --sign-with, the
+//!     reply is signed by that other keyring's identity (an advisor the reporter did not
+//!     choose, for the tests of protocol §6) while FILE's advisor reads the case and posts it.
 //! ```
 #![allow(clippy::print_stdout)]
 
@@ -153,7 +155,12 @@ fn register(args: &Args) -> Result<Value> {
     let file = keyring.to_file(&mut rng, PASSPHRASE, KeyringParams::MINIMUM).map_err(|e| anyhow!("keyring: {e}"))?;
     std::fs::write(args.get("keyring")?, file)?;
     let fp = keyring.identity().public().fingerprint();
-    Ok(json!({"id": out["id"], "fingerprint": fp.to_display(), "pin": fp.to_pin()}))
+    Ok(json!({
+        "id": out["id"],
+        "identity": b64(&keyring.identity().public().to_bytes()),
+        "fingerprint": fp.to_display(),
+        "pin": fp.to_pin(),
+    }))
 }
 
 /// A case's messages opened with the keyring and the transcript verified.
@@ -257,7 +264,9 @@ fn reply(args: &Args) -> Result<Value> {
     let head = transcript.head().ok_or_else(|| anyhow!("empty case"))?;
     let now = now();
     let body = json!({"text": args.get("text")?, "attachments": []}).to_string();
-    let message = Message::sign_reply(keyring.identity(), &head, now, body.as_bytes()).map_err(|e| anyhow!("{e}"))?;
+    let other = args.opt("sign-with").map(load_keyring).transpose()?;
+    let signer = other.as_ref().unwrap_or(&keyring);
+    let message = Message::sign_reply(signer.identity(), &head, now, body.as_bytes()).map_err(|e| anyhow!("{e}"))?;
     // The reporter, and every advisor on the case (this one included) at their current key.
     let mut recipients: Vec<RecipientKey> = vec![transcript.reply_key()];
     for a in view["advisors"].as_array().into_iter().flatten() {
