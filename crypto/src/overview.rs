@@ -350,7 +350,12 @@ pub fn flat_layout(values: &[Vec<u64>], c: usize, margins: Margins) -> (Vec<u64>
     }
     if margins.col_totals {
         for j in 0..c {
-            flat.push(values.iter().map(|row| row.get(j).copied().unwrap_or(0)).sum());
+            flat.push(
+                values
+                    .iter()
+                    .map(|row| row.get(j).copied().unwrap_or(0))
+                    .sum(),
+            );
             is_total.push(true);
         }
     }
@@ -391,7 +396,9 @@ pub fn derivable(suppressed: &[bool], eqs: &[Equation]) -> Vec<usize> {
     let mut pivot_row = 0usize;
     let mut pivots: Vec<(usize, usize)> = Vec::new();
     for col in 0..n {
-        let Some(found) = (pivot_row..m.len()).find(|&i| m.get(i).and_then(|r| r.get(col)).is_some_and(|&v| v != 0)) else {
+        let Some(found) = (pivot_row..m.len())
+            .find(|&i| m.get(i).and_then(|r| r.get(col)).is_some_and(|&v| v != 0))
+        else {
             continue;
         };
         m.swap(pivot_row, found);
@@ -435,7 +442,10 @@ pub fn derivable(suppressed: &[bool], eqs: &[Equation]) -> Vec<usize> {
 /// (taken as complements only after interior cells). Returns per cell whether it is hidden.
 #[must_use]
 pub fn suppress(values: &[u64], is_total: &[bool], eqs: &[Equation]) -> Vec<bool> {
-    let mut hidden: Vec<bool> = values.iter().map(|&v| (1..THRESHOLD).contains(&v)).collect();
+    let mut hidden: Vec<bool> = values
+        .iter()
+        .map(|&v| (1..THRESHOLD).contains(&v))
+        .collect();
     // Each round hides one more cell, so at most `values.len()` rounds.
     for _ in 0..=values.len() {
         let Some(&k) = derivable(&hidden, eqs).first() else {
@@ -481,7 +491,12 @@ pub fn suppress(values: &[u64], is_total: &[bool], eqs: &[Equation]) -> Vec<bool
 
 /// Builds a suppressed [`Table`] from interior counts.
 #[must_use]
-pub fn table(rows: Vec<String>, columns: Vec<String>, values: &[Vec<u64>], margins: Margins) -> Table {
+pub fn table(
+    rows: Vec<String>,
+    columns: Vec<String>,
+    values: &[Vec<u64>],
+    margins: Margins,
+) -> Table {
     let r = rows.len();
     let c = columns.len();
     let (flat, is_total) = flat_layout(values, c, margins);
@@ -645,12 +660,7 @@ fn org_overview(org: &Organisation, cases: &[&CaseRecord]) -> OrgOverview {
         let mut rows: Vec<usize> = case
             .wishes
             .iter()
-            .map(|w| {
-                WISHES
-                    .iter()
-                    .position(|k| k == w)
-                    .unwrap_or(WISHES.len())
-            })
+            .map(|w| WISHES.iter().position(|k| k == w).unwrap_or(WISHES.len()))
             .collect();
         rows.sort_unstable();
         rows.dedup();
@@ -669,8 +679,12 @@ fn org_overview(org: &Organisation, cases: &[&CaseRecord]) -> OrgOverview {
             col_totals: false,
         },
     );
-    let median_days_to_acknowledgement =
-        median(cases.iter().filter_map(|c| c.days_to_acknowledgement).collect());
+    let median_days_to_acknowledgement = median(
+        cases
+            .iter()
+            .filter_map(|c| c.days_to_acknowledgement)
+            .collect(),
+    );
     OrgOverview {
         id: org.id.clone(),
         name: org.name.clone(),
@@ -817,7 +831,13 @@ impl OrgOverview {
     fn category_label(&self, i: usize, s: &Strings) -> String {
         self.category_labels
             .get(i)
-            .map(|l| if s.lang == "nl" { l.nl.clone() } else { l.en.clone() })
+            .map(|l| {
+                if s.lang == "nl" {
+                    l.nl.clone()
+                } else {
+                    l.en.clone()
+                }
+            })
             .unwrap_or_default()
     }
 
@@ -885,7 +905,13 @@ impl Overview {
         let year = self.year.to_string();
         let mut line = |org: &str, table: &str, row: &str, col: &str, value: &str| {
             let fields = [year.as_str(), org, table, row, col, value];
-            out.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+            out.push_str(
+                &fields
+                    .iter()
+                    .map(|f| csv_field(f))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            );
             out.push_str("\r\n");
         };
         for org in &self.organisations {
@@ -893,7 +919,13 @@ impl Overview {
             for (i, row) in t.cells.iter().enumerate() {
                 let label = org.category_label(i, s);
                 for (j, cell) in row.iter().enumerate() {
-                    line(&org.name, s.categories_title, &label, s.quarters.get(j).copied().unwrap_or(""), &cell.text());
+                    line(
+                        &org.name,
+                        s.categories_title,
+                        &label,
+                        s.quarters.get(j).copied().unwrap_or(""),
+                        &cell.text(),
+                    );
                 }
                 if let Some(cell) = t.row_totals.as_ref().and_then(|r| r.get(i)) {
                     line(&org.name, s.categories_title, &label, s.total, &cell.text());
@@ -901,7 +933,13 @@ impl Overview {
             }
             if let Some(totals) = &t.col_totals {
                 for (j, cell) in totals.iter().enumerate() {
-                    line(&org.name, s.categories_title, s.total, s.quarters.get(j).copied().unwrap_or(""), &cell.text());
+                    line(
+                        &org.name,
+                        s.categories_title,
+                        s.total,
+                        s.quarters.get(j).copied().unwrap_or(""),
+                        &cell.text(),
+                    );
                 }
             }
             if let Some(g) = &t.grand_total {
@@ -909,7 +947,13 @@ impl Overview {
             }
             for (i, row) in org.roles.cells.iter().enumerate() {
                 if let Some(cell) = row.first() {
-                    line(&org.name, s.roles_title, OrgOverview::role_label(i, s), s.cases, &cell.text());
+                    line(
+                        &org.name,
+                        s.roles_title,
+                        OrgOverview::role_label(i, s),
+                        s.cases,
+                        &cell.text(),
+                    );
                 }
             }
             if let Some(cell) = org.roles.col_totals.as_ref().and_then(|t| t.first()) {
@@ -917,7 +961,13 @@ impl Overview {
             }
             for (i, row) in org.wishes.cells.iter().enumerate() {
                 if let Some(cell) = row.first() {
-                    line(&org.name, s.wishes_title, OrgOverview::wish_label(i, s), s.cases, &cell.text());
+                    line(
+                        &org.name,
+                        s.wishes_title,
+                        OrgOverview::wish_label(i, s),
+                        s.cases,
+                        &cell.text(),
+                    );
                 }
             }
             line(
@@ -969,9 +1019,17 @@ impl Overview {
             for q in s.quarters {
                 let _ = write!(h, "<th scope=\"col\">{}</th>", esc(q));
             }
-            let _ = writeln!(h, "<th scope=\"col\">{}</th></tr></thead>\n<tbody>", esc(s.total));
+            let _ = writeln!(
+                h,
+                "<th scope=\"col\">{}</th></tr></thead>\n<tbody>",
+                esc(s.total)
+            );
             for (i, row) in t.cells.iter().enumerate() {
-                let _ = write!(h, "<tr><th scope=\"row\">{}</th>", esc(&org.category_label(i, s)));
+                let _ = write!(
+                    h,
+                    "<tr><th scope=\"row\">{}</th>",
+                    esc(&org.category_label(i, s))
+                );
                 for cell in row {
                     let _ = write!(h, "{}", td(cell));
                 }
@@ -980,7 +1038,11 @@ impl Overview {
                 }
                 h.push_str("</tr>\n");
             }
-            let _ = write!(h, "<tr class=\"total\"><th scope=\"row\">{}</th>", esc(s.total));
+            let _ = write!(
+                h,
+                "<tr class=\"total\"><th scope=\"row\">{}</th>",
+                esc(s.total)
+            );
             for cell in t.col_totals.iter().flatten() {
                 let _ = write!(h, "{}", td_total(cell));
             }
@@ -1045,7 +1107,12 @@ impl Overview {
             for (i, row) in org.wishes.cells.iter().enumerate() {
                 if let Some(cell) = row.first() {
                     let label = OrgOverview::wish_label(i, s);
-                    let _ = writeln!(h, "<tr><th scope=\"row\">{}</th>{}</tr>", esc(label), td(cell));
+                    let _ = writeln!(
+                        h,
+                        "<tr><th scope=\"row\">{}</th>{}</tr>",
+                        esc(label),
+                        td(cell)
+                    );
                     bars.push((label.to_owned(), *cell));
                 }
             }
@@ -1124,7 +1191,8 @@ fn bar_chart(title: &str, bars: &[(String, Cell)]) -> String {
         );
         match cell {
             Cell::Value(v) => {
-                let w = usize::try_from(*v).unwrap_or(0).saturating_mul(BAR_W) / usize::try_from(max).unwrap_or(1).max(1);
+                let w = usize::try_from(*v).unwrap_or(0).saturating_mul(BAR_W)
+                    / usize::try_from(max).unwrap_or(1).max(1);
                 let _ = writeln!(
                     svg,
                     "<rect x=\"{LABEL_W}\" y=\"{}\" width=\"{w}\" height=\"{}\" class=\"bar\"/><text x=\"{}\" y=\"{}\">{v}</text>",

@@ -39,19 +39,34 @@ fn app_serves_pages_and_relays_the_api() {
     let mut init = Command::new(env!("CARGO_BIN_EXE_meldpunt"))
         .args(["advisor", "--keyring"])
         .arg(&keyring)
-        .args(["--passphrase-fd", "0", "init", "--server", &server.url(""), "--invite"])
+        .args([
+            "--passphrase-fd",
+            "0",
+            "init",
+            "--server",
+            &server.url(""),
+            "--invite",
+        ])
         .arg(server.invite(Some("acme")))
         .args(["--name", "Bram"])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    init.stdin.take().unwrap().write_all(format!("{pass}\n").as_bytes()).unwrap();
+    init.stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{pass}\n").as_bytes())
+        .unwrap();
     assert!(init.wait().unwrap().success());
 
     let www = tempfile::tempdir().unwrap();
     std::fs::create_dir(www.path().join("advisor")).unwrap();
-    std::fs::write(www.path().join("advisor/index.html"), "<!DOCTYPE html><title>Advisor</title>ADVISOR-PAGE").unwrap();
+    std::fs::write(
+        www.path().join("advisor/index.html"),
+        "<!DOCTYPE html><title>Advisor</title>ADVISOR-PAGE",
+    )
+    .unwrap();
     std::fs::write(www.path().join(".secret"), "hidden").unwrap();
     std::fs::write(server.dir.path().join("outside.txt"), "outside").unwrap();
 
@@ -65,28 +80,53 @@ fn app_serves_pages_and_relays_the_api() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(format!("{pass}\n").as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{pass}\n").as_bytes())
+        .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     let app = App(child);
     let url = line.trim().to_owned();
-    assert!(url.starts_with("http://127.0.0.1:") && url.ends_with("/advisor/"), "{url}");
+    assert!(
+        url.starts_with("http://127.0.0.1:") && url.ends_with("/advisor/"),
+        "{url}"
+    );
     let base = url.trim_end_matches("/advisor/").to_owned();
     let client = reqwest::blocking::Client::new();
 
     // Pages.
     let r = client.get(&url).send().unwrap();
     assert_eq!(r.status(), 200);
-    assert!(r.headers()["content-security-policy"].to_str().unwrap().contains("default-src 'none'"));
+    assert!(
+        r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
     assert!(r.text().unwrap().contains("ADVISOR-PAGE"));
-    for bad in ["/.secret", "/advisor/../../outside.txt", "/%2e%2e/outside.txt", "/nope.html"] {
+    for bad in [
+        "/.secret",
+        "/advisor/../../outside.txt",
+        "/%2e%2e/outside.txt",
+        "/nope.html",
+    ] {
         let r = client.get(format!("{base}{bad}")).send().unwrap();
         assert_eq!(r.status(), 404, "{bad}");
     }
 
     // Public JSON, relayed unchanged.
     let direct = server.org_page("acme");
-    let relayed: serde_json::Value = client.get(format!("{base}/api/v1/orgs/acme")).send().unwrap().json().unwrap();
+    let relayed: serde_json::Value = client
+        .get(format!("{base}/api/v1/orgs/acme"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
     assert_eq!(direct, relayed);
 
     // Login through the relay; the cookie the page might carry is not passed on (the server
@@ -109,7 +149,10 @@ fn app_serves_pages_and_relays_the_api() {
         .unwrap();
     assert_eq!(r.status(), 200);
     assert!(r.headers().get("set-cookie").is_none());
-    let token = r.json::<serde_json::Value>().unwrap()["token"].as_str().unwrap().to_owned();
+    let token = r.json::<serde_json::Value>().unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let me: serde_json::Value = client
         .get(format!("{base}/api/v1/advisor/me"))
         .header("Authorization", format!("Bearer {token}"))
@@ -120,16 +163,31 @@ fn app_serves_pages_and_relays_the_api() {
     assert_eq!(me["id"], a1.id.as_str());
 
     // Errors come back as they are.
-    let r = client.get(format!("{base}/api/v1/advisor/me")).send().unwrap();
+    let r = client
+        .get(format!("{base}/api/v1/advisor/me"))
+        .send()
+        .unwrap();
     assert_eq!(r.status(), 401);
 
     // A 3 MiB attachment up (streamed through the relay) and down again.
     let reporter = Reporter::new();
-    expect(reporter.create_case(&server, "acme", std::slice::from_ref(&a1.id), b"{\"story\":\"x\"}"), 201, None);
+    expect(
+        reporter.create_case(
+            &server,
+            "acme",
+            std::slice::from_ref(&a1.id),
+            b"{\"story\":\"x\"}",
+        ),
+        201,
+        None,
+    );
     let mut file = vec![0u8; 3 << 20];
     os_rng().fill_bytes(&mut file);
     let page = server.org_page("acme");
-    let to = recipients(page["advisors"].as_array().unwrap(), Some(std::slice::from_ref(&a1.id)));
+    let to = recipients(
+        page["advisors"].as_array().unwrap(),
+        Some(std::slice::from_ref(&a1.id)),
+    );
     let sealed = seal(Purpose::Attachment, "acme", &to, &file);
     let att = b64(&[5u8; 16]);
     let pow = server.pow();
@@ -137,7 +195,10 @@ fn app_serves_pages_and_relays_the_api() {
         .put(format!("{base}/api/v1/case/attachments/{att}"))
         .header("Authorization", format!("CaseToken {}", reporter.token()))
         .header("Content-Type", "application/octet-stream")
-        .header("Meldpunt-Pow", format!("{}.{}", pow["challenge"].as_str().unwrap(), pow["nonce"]))
+        .header(
+            "Meldpunt-Pow",
+            format!("{}.{}", pow["challenge"].as_str().unwrap(), pow["nonce"]),
+        )
         .body(sealed.clone())
         .send()
         .unwrap();
@@ -151,7 +212,9 @@ fn app_serves_pages_and_relays_the_api() {
         .unwrap();
     let case = inbox["cases"][0]["id"].as_str().unwrap().to_owned();
     let down = client
-        .get(format!("{base}/api/v1/advisor/cases/{case}/attachments/{att}"))
+        .get(format!(
+            "{base}/api/v1/advisor/cases/{case}/attachments/{att}"
+        ))
         .header("Authorization", format!("Bearer {token}"))
         .send()
         .unwrap();

@@ -75,7 +75,10 @@ struct CliAdvisor {
 }
 
 fn init(server: &Server, org: Option<&str>, name: &str) -> CliAdvisor {
-    let keyring = server.dir.path().join(format!("{}.mpk", name.replace(' ', "_")));
+    let keyring = server
+        .dir
+        .path()
+        .join(format!("{}.mpk", name.replace(' ', "_")));
     let invite = server.invite(org);
     let out = cli(
         &keyring,
@@ -152,7 +155,11 @@ fn create_case_to(
     if !pow.is_null() {
         req["pow"] = pow;
     }
-    expect(server.post("/api/v1/cases").json(&req).send().unwrap(), 201, None);
+    expect(
+        server.post("/api/v1/cases").json(&req).send().unwrap(),
+        201,
+        None,
+    );
 }
 
 fn report(story: &str) -> Value {
@@ -195,7 +202,15 @@ fn rotation_keeps_old_cases_readable_and_revocation_is_refused_by_reporters() {
     let r1 = Reporter::new();
     let page = server.org_page("acme");
     let to = recipients(page["advisors"].as_array().unwrap(), None);
-    create_case_to(&server, &r1, "acme", std::slice::from_ref(&a1.id), &to, now(), &report("VERHAAL-EEN"));
+    create_case_to(
+        &server,
+        &r1,
+        "acme",
+        std::slice::from_ref(&a1.id),
+        &to,
+        now(),
+        &report("VERHAAL-EEN"),
+    );
 
     // Two rotations.
     let out = cli(&a1.keyring, &["keys", "rotate"]);
@@ -205,7 +220,13 @@ fn rotation_keeps_old_cases_readable_and_revocation_is_refused_by_reporters() {
     assert_eq!(ids.len(), 3);
     let list = cli(&a1.keyring, &["keys", "list"]);
     assert_eq!(list.matches("current").count(), 1, "{list}");
-    assert!(list.lines().find(|l| l.starts_with(&ids[2])).unwrap().ends_with("current"), "{list}");
+    assert!(
+        list.lines()
+            .find(|l| l.starts_with(&ids[2]))
+            .unwrap()
+            .ends_with("current"),
+        "{list}"
+    );
     assert_eq!(list.matches("valid (older)").count(), 2, "{list}");
 
     // Case 2: a reporter seals to the newest bundle only, after checking it.
@@ -217,10 +238,21 @@ fn rotation_keeps_old_cases_readable_and_revocation_is_refused_by_reporters() {
         .map(|b| KeyBundle::from_bytes(&unb64(b.as_str().unwrap())).unwrap())
         .collect();
     assert_eq!(bundles.len(), 3);
-    let newest = bundles.iter().find(|b| b.key_id().to_hex() == ids[2]).unwrap();
+    let newest = bundles
+        .iter()
+        .find(|b| b.key_id().to_hex() == ids[2])
+        .unwrap();
     let key = newest.verify_for_sealing(now(), &[], None).unwrap();
     let r2 = Reporter::new();
-    create_case_to(&server, &r2, "acme", std::slice::from_ref(&a1.id), &[key], now(), &report("VERHAAL-TWEE"));
+    create_case_to(
+        &server,
+        &r2,
+        "acme",
+        std::slice::from_ref(&a1.id),
+        &[key],
+        now(),
+        &report("VERHAAL-TWEE"),
+    );
 
     // Both cases read with the rotated keyring: the old one with the old key, the new one with
     // the newest (the only key it was sealed to).
@@ -236,7 +268,13 @@ fn rotation_keeps_old_cases_readable_and_revocation_is_refused_by_reporters() {
     let out = cli(&a1.keyring, &["keys", "revoke", &ids[0][..8]]);
     assert!(out.contains("revoked"), "{out}");
     let list = cli(&a1.keyring, &["keys", "list"]);
-    assert!(list.lines().find(|l| l.starts_with(&ids[0])).unwrap().ends_with("revoked"), "{list}");
+    assert!(
+        list.lines()
+            .find(|l| l.starts_with(&ids[0]))
+            .unwrap()
+            .ends_with("revoked"),
+        "{list}"
+    );
     let a1_page = advisor_json(&server, "acme", &a1.id);
     let revs: Vec<Revocation> = a1_page["revocations"]
         .as_array()
@@ -245,20 +283,40 @@ fn rotation_keeps_old_cases_readable_and_revocation_is_refused_by_reporters() {
         .map(|r| Revocation::from_bytes(&unb64(r.as_str().unwrap())).unwrap())
         .collect();
     assert_eq!(revs.len(), 1);
-    let old = bundles.iter().find(|b| b.key_id().to_hex() == ids[0]).unwrap();
+    let old = bundles
+        .iter()
+        .find(|b| b.key_id().to_hex() == ids[0])
+        .unwrap();
     assert!(matches!(
         old.verify_for_sealing(now(), &revs, None),
         Err(meldpunt_crypto::keys::KeyError::Revoked { .. })
     ));
     assert!(newest.verify_for_sealing(now(), &revs, None).is_ok());
-    let listed: Vec<String> = a1_page["bundles"].as_array().unwrap().iter().map(|b| b.as_str().unwrap().to_owned()).collect();
-    assert!(!listed.contains(&b64(&old.to_bytes())), "the server still lists the revoked bundle");
+    let listed: Vec<String> = a1_page["bundles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b.as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        !listed.contains(&b64(&old.to_bytes())),
+        "the server still lists the revoked bundle"
+    );
     let all: String = cases.iter().map(|c| read_case(&a1.keyring, c)).collect();
     assert!(all.contains("VERHAAL-EEN") && all.contains("VERHAAL-TWEE"));
 
     // A new case through the ordinary reporter path now uses only valid keys.
     let r3 = Reporter::new();
-    expect(r3.create_case(&server, "acme", std::slice::from_ref(&a1.id), report("VERHAAL-DRIE").to_string().as_bytes()), 201, None);
+    expect(
+        r3.create_case(
+            &server,
+            "acme",
+            std::slice::from_ref(&a1.id),
+            report("VERHAAL-DRIE").to_string().as_bytes(),
+        ),
+        201,
+        None,
+    );
     let cases = case_ids(&server, &a1.keyring);
     let all: String = cases.iter().map(|c| read_case(&a1.keyring, c)).collect();
     assert!(all.contains("VERHAAL-DRIE"));
@@ -275,11 +333,23 @@ fn sharing_gives_exactly_the_chosen_advisor_access() {
     // A report to a1 only, with an attachment.
     let reporter = Reporter::new();
     let page = server.org_page("acme");
-    let to = recipients(page["advisors"].as_array().unwrap(), Some(std::slice::from_ref(&a1.id)));
+    let to = recipients(
+        page["advisors"].as_array().unwrap(),
+        Some(std::slice::from_ref(&a1.id)),
+    );
     let att_id = b64(&[9u8; 16]);
     let mut body = report("GEDEELD-VERHAAL");
-    body["attachments"] = json!([{"id": att_id, "name": "../../foto.txt", "type": "text/plain", "size": 14}]);
-    create_case_to(&server, &reporter, "acme", std::slice::from_ref(&a1.id), &to, now(), &body);
+    body["attachments"] =
+        json!([{"id": att_id, "name": "../../foto.txt", "type": "text/plain", "size": 14}]);
+    create_case_to(
+        &server,
+        &reporter,
+        "acme",
+        std::slice::from_ref(&a1.id),
+        &to,
+        now(),
+        &body,
+    );
     let mut att_to = to.clone();
     att_to.push(reporter.keys.reply_key().recipient());
     let sealed = seal(Purpose::Attachment, "acme", &att_to, b"BIJLAGE-INHOUD");
@@ -287,7 +357,10 @@ fn sharing_gives_exactly_the_chosen_advisor_access() {
     let r = reporter
         .auth(server.put(&format!("/api/v1/case/attachments/{att_id}")))
         .header("Content-Type", "application/octet-stream")
-        .header("Meldpunt-Pow", format!("{}.{}", pow["challenge"].as_str().unwrap(), pow["nonce"]))
+        .header(
+            "Meldpunt-Pow",
+            format!("{}.{}", pow["challenge"].as_str().unwrap(), pow["nonce"]),
+        )
         .body(sealed)
         .send()
         .unwrap();
@@ -297,7 +370,10 @@ fn sharing_gives_exactly_the_chosen_advisor_access() {
     assert!(case_ids(&server, &a2.keyring).is_empty());
 
     // a1 replies (so there are messages from both sides), then shares with a2 by name.
-    let out = cli(&a1.keyring, &["reply", &case, "--message", "ANTWOORD-VAN-ANNA"]);
+    let out = cli(
+        &a1.keyring,
+        &["reply", &case, "--message", "ANTWOORD-VAN-ANNA"],
+    );
     assert!(out.contains("Reply sent"), "{out}");
     let out = cli(&a1.keyring, &["share", &case, &a2.name]);
     assert!(out.contains("Shared case"), "{out}");
@@ -306,16 +382,25 @@ fn sharing_gives_exactly_the_chosen_advisor_access() {
     let cases2 = case_ids(&server, &a2.keyring);
     assert_eq!(cases2, vec![case.clone()]);
     let text = read_case(&a2.keyring, &case);
-    assert!(text.contains("GEDEELD-VERHAAL") && text.contains("ANTWOORD-VAN-ANNA"), "{text}");
+    assert!(
+        text.contains("GEDEELD-VERHAAL") && text.contains("ANTWOORD-VAN-ANNA"),
+        "{text}"
+    );
     assert!(text.contains("Check: OK"), "{text}");
     let dir = server.dir.path().join("a2-bijlagen");
     std::fs::create_dir(&dir).unwrap();
     std::fs::write(dir.join("foto.txt"), b"bestaat al").unwrap();
-    let out = cli(&a2.keyring, &["attachments", &case, "--out", dir.to_str().unwrap()]);
+    let out = cli(
+        &a2.keyring,
+        &["attachments", &case, "--out", dir.to_str().unwrap()],
+    );
     assert!(out.contains("Saved"), "{out}");
     // The existing file is untouched; the name from the report cannot leave the folder.
     assert_eq!(std::fs::read(dir.join("foto.txt")).unwrap(), b"bestaat al");
-    assert_eq!(std::fs::read(dir.join("foto (1).txt")).unwrap(), b"BIJLAGE-INHOUD");
+    assert_eq!(
+        std::fs::read(dir.join("foto (1).txt")).unwrap(),
+        b"BIJLAGE-INHOUD"
+    );
     assert!(!server.dir.path().join("foto.txt").exists());
 
     // a1 still reads it.
@@ -323,7 +408,10 @@ fn sharing_gives_exactly_the_chosen_advisor_access() {
     assert!(text.contains("GEDEELD-VERHAAL") && text.contains("ANTWOORD-VAN-ANNA"));
 
     // a2's reply reaches a1 (sealed to the other advisors on the case).
-    cli(&a2.keyring, &["reply", &case, "--message", "ANTWOORD-VAN-BRAM"]);
+    cli(
+        &a2.keyring,
+        &["reply", &case, "--message", "ANTWOORD-VAN-BRAM"],
+    );
     let text = read_case(&a1.keyring, &case);
     assert!(text.contains("ANTWOORD-VAN-BRAM"), "{text}");
     assert!(text.contains("Reply from Bram Jansen"), "{text}");
@@ -331,6 +419,17 @@ fn sharing_gives_exactly_the_chosen_advisor_access() {
     // a3 cannot: not in the inbox, and asking for the case directly fails.
     assert!(case_ids(&server, &a3.keyring).is_empty());
     let err = cli_fails(&a3.keyring, PASS, &["read", &case]);
+    assert!(err.contains("you have no case"), "{err}");
+    let full = read_case(&a1.keyring, &case)
+        .lines()
+        .next()
+        .unwrap()
+        .trim_start_matches("Case ")
+        .to_owned();
+    assert_eq!(full.len(), 22);
+    let err = cli_fails(&a3.keyring, PASS, &["read", &full]);
+    assert!(err.contains("no such case"), "{err}");
+    let err = cli_fails(&a3.keyring, PASS, &["share", &full, &a3.name]);
     assert!(err.contains("no such case"), "{err}");
 
     // The reporter can read the replies with the pickup code.
@@ -354,11 +453,20 @@ fn wrong_passphrase_and_damaged_keyrings_give_clear_errors_and_change_nothing() 
     server.create_org("acme");
     let a1 = init(&server, Some("acme"), "Anna de Vries");
     let before = std::fs::read(&a1.keyring).unwrap();
-    for args in [&["inbox"][..], &["keys", "rotate"], &["keys", "revoke", "00000000"], &["keys", "list"]] {
+    for args in [
+        &["inbox"][..],
+        &["keys", "rotate"],
+        &["keys", "revoke", "00000000"],
+        &["keys", "list"],
+    ] {
         let err = cli_fails(&a1.keyring, "not the passphrase at all", args);
         assert!(err.contains("the passphrase is wrong"), "{err}");
         assert!(!err.contains("panicked"), "{err}");
-        assert_eq!(std::fs::read(&a1.keyring).unwrap(), before, "keyring changed by {args:?}");
+        assert_eq!(
+            std::fs::read(&a1.keyring).unwrap(),
+            before,
+            "keyring changed by {args:?}"
+        );
     }
     // No temporary files left behind.
     let leftovers: Vec<_> = std::fs::read_dir(server.dir.path())
@@ -379,11 +487,17 @@ fn wrong_passphrase_and_damaged_keyrings_give_clear_errors_and_change_nothing() 
     assert_eq!(std::fs::read(&damaged).unwrap(), bytes);
 
     // Not a keyring at all, and a truncated one: rejected before any passphrase is used.
-    for (name, content) in [("garbage.mpk", b"hello, this is no keyring file".to_vec()), ("short.mpk", before[..30].to_vec())] {
+    for (name, content) in [
+        ("garbage.mpk", b"hello, this is no keyring file".to_vec()),
+        ("short.mpk", before[..30].to_vec()),
+    ] {
         let p = server.dir.path().join(name);
         std::fs::write(&p, &content).unwrap();
         let err = cli_fails(&p, PASS, &["keys", "list"]);
-        assert!(err.contains("not a readable Meldpunt keyring") && err.contains("backup"), "{err}");
+        assert!(
+            err.contains("not a readable Meldpunt keyring") && err.contains("backup"),
+            "{err}"
+        );
         assert_eq!(std::fs::read(&p).unwrap(), content);
     }
 
@@ -393,7 +507,15 @@ fn wrong_passphrase_and_damaged_keyrings_give_clear_errors_and_change_nothing() 
     let err = cli_fails(
         &a1.keyring,
         PASS,
-        &["init", "--server", &server.url(""), "--invite", "X", "--name", "Anna"],
+        &[
+            "init",
+            "--server",
+            &server.url(""),
+            "--invite",
+            "X",
+            "--name",
+            "Anna",
+        ],
     );
     assert!(err.contains("already exists"), "{err}");
     assert_eq!(std::fs::read(&a1.keyring).unwrap(), before);
@@ -401,10 +523,36 @@ fn wrong_passphrase_and_damaged_keyrings_give_clear_errors_and_change_nothing() 
     // A used invite: clear error, and no keyring is left behind.
     let p = server.dir.path().join("second.mpk");
     let invite = server.invite(Some("acme"));
-    cli(&p, &["init", "--server", &server.url(""), "--invite", &invite, "--name", "Eerste"]);
+    cli(
+        &p,
+        &[
+            "init",
+            "--server",
+            &server.url(""),
+            "--invite",
+            &invite,
+            "--name",
+            "Eerste",
+        ],
+    );
     let p2 = server.dir.path().join("third.mpk");
-    let err = cli_fails(&p2, PASS, &["init", "--server", &server.url(""), "--invite", &invite, "--name", "Tweede"]);
-    assert!(err.contains("invite code is unknown, already used or expired"), "{err}");
+    let err = cli_fails(
+        &p2,
+        PASS,
+        &[
+            "init",
+            "--server",
+            &server.url(""),
+            "--invite",
+            &invite,
+            "--name",
+            "Tweede",
+        ],
+    );
+    assert!(
+        err.contains("invite code is unknown, already used or expired"),
+        "{err}"
+    );
     assert!(!p2.exists());
 
     // The right passphrase still works on the untouched file.
@@ -427,8 +575,16 @@ fn normalise(text: &str, cases: &[String]) -> String {
     let mut rebuilt = String::new();
     let mut i = 0;
     while i < words.len() {
-        let is_group = |w: &str| w.len() == 4 && w.chars().all(|c| c.is_ascii_digit() || c.is_ascii_uppercase());
-        if i + 8 <= words.len() && words[i..i + 7].iter().all(|w| is_group(w)) && words[i + 7].len() >= 4 && is_group(&words[i + 7][..4]) {
+        let is_group = |w: &str| {
+            w.len() == 4
+                && w.chars()
+                    .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+        };
+        if i + 8 <= words.len()
+            && words[i..i + 7].iter().all(|w| is_group(w))
+            && words[i + 7].len() >= 4
+            && is_group(&words[i + 7][..4])
+        {
             rebuilt.push_str("<FINGERPRINT>");
             rebuilt.push_str(&words[i + 7][4..]);
             i += 8;
@@ -448,7 +604,12 @@ fn normalise(text: &str, cases: &[String]) -> String {
         if k + 10 <= chars.len() {
             let s: String = chars[k..k + 10].iter().collect();
             let b = s.as_bytes();
-            if b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-' && b[5..7].iter().all(u8::is_ascii_digit) && b[7] == b'-' && b[8..].iter().all(u8::is_ascii_digit) {
+            if b[..4].iter().all(u8::is_ascii_digit)
+                && b[4] == b'-'
+                && b[5..7].iter().all(u8::is_ascii_digit)
+                && b[7] == b'-'
+                && b[8..].iter().all(u8::is_ascii_digit)
+            {
                 out.push_str("<DATE>");
                 k += 10;
                 continue;
@@ -461,20 +622,33 @@ fn normalise(text: &str, cases: &[String]) -> String {
 }
 
 fn check_snapshot(name: &str, actual: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots")
+        .join(name);
     if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, actual).unwrap();
         return;
     }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("missing snapshot {} (run with UPDATE_SNAPSHOTS=1)", path.display()));
-    assert_eq!(actual, expected, "snapshot {name} differs; actual:\n{actual}");
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "missing snapshot {} (run with UPDATE_SNAPSHOTS=1)",
+            path.display()
+        )
+    });
+    assert_eq!(
+        actual, expected,
+        "snapshot {name} differs; actual:\n{actual}"
+    );
 }
 
 /// Unix seconds of noon UTC on a day (days from civil, proleptic Gregorian).
 fn utc(y: i64, m: u32, d: u32) -> i64 {
-    let (y, m) = if m <= 2 { (y - 1, i64::from(m) + 9) } else { (y, i64::from(m) - 3) };
+    let (y, m) = if m <= 2 {
+        (y - 1, i64::from(m) + 9)
+    } else {
+        (y, i64::from(m) - 3)
+    };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
     let doy = (153 * m + 2) / 5 + i64::from(d) - 1;
@@ -514,7 +688,15 @@ fn snapshots_of_inbox_read_and_overview() {
         let body = json!({"categories": [cat], "role": role, "when": format!("2024-{month:02}"),
             "where": "Kantoor Utrecht", "story": format!("Verhaal nummer {}.\nTweede regel.", i + 1),
             "wishes": wishes, "lang": "nl", "attachments": []});
-        create_case_to(&server, &r, "acme", std::slice::from_ref(&a1.id), &to, utc(2024, *month, 10), &body);
+        create_case_to(
+            &server,
+            &r,
+            "acme",
+            std::slice::from_ref(&a1.id),
+            &to,
+            utc(2024, *month, 10),
+            &body,
+        );
     }
     let out = cli(&a1.keyring, &["inbox"]);
     let cases: Vec<String> = out
@@ -529,7 +711,11 @@ fn snapshots_of_inbox_read_and_overview() {
         .iter()
         .map(|c| {
             let r = cli(&a1.keyring, &["read", c]);
-            r.lines().next().unwrap().trim_start_matches("Case ").to_owned()
+            r.lines()
+                .next()
+                .unwrap()
+                .trim_start_matches("Case ")
+                .to_owned()
         })
         .collect();
     // Find the case with story 1 and give it a reply and a status.
@@ -538,7 +724,15 @@ fn snapshots_of_inbox_read_and_overview() {
         .find(|c| cli(&a1.keyring, &["read", c]).contains("Verhaal nummer 1."))
         .unwrap()
         .clone();
-    cli(&a1.keyring, &["reply", &first, "--message", "Dank voor je melding.\nIk neem contact op."]);
+    cli(
+        &a1.keyring,
+        &[
+            "reply",
+            &first,
+            "--message",
+            "Dank voor je melding.\nIk neem contact op.",
+        ],
+    );
     cli(&a1.keyring, &["status", &first, "acknowledged"]);
     let second = full
         .iter()
@@ -551,23 +745,57 @@ fn snapshots_of_inbox_read_and_overview() {
     // Ids are random: hide them and sort the rows.
     let mut lines: Vec<String> = inbox.lines().map(str::to_owned).collect();
     let n = cases.len();
-    let mut rows: Vec<String> = lines[1..=n].iter().map(|l| format!("<CASE>  {}", &l[8..])).collect();
+    let mut rows: Vec<String> = lines[1..=n]
+        .iter()
+        .map(|l| format!("<CASE>  {}", &l[8..]))
+        .collect();
     rows.sort();
     lines.splice(1..=n, rows);
     let inbox = normalise(&(lines.join("\n") + "\n"), &[]);
     check_snapshot("advisor_inbox.txt", &inbox);
 
     let read = cli(&a1.keyring, &["read", &first]);
-    check_snapshot("advisor_read.txt", &normalise(&read, std::slice::from_ref(&first)));
+    check_snapshot(
+        "advisor_read.txt",
+        &normalise(&read, std::slice::from_ref(&first)),
+    );
 
-    let csv = cli(&a1.keyring, &["overview", "--year", "2024", "--format", "csv", "--lang", "en"]);
+    let csv = cli(
+        &a1.keyring,
+        &[
+            "overview", "--year", "2024", "--format", "csv", "--lang", "en",
+        ],
+    );
     check_snapshot("advisor_overview_2024.csv", &csv);
     let html_path = server.dir.path().join("overzicht.html");
-    cli(&a1.keyring, &["overview", "--year", "2024", "--format", "html", "--lang", "nl", "--out", html_path.to_str().unwrap()]);
+    cli(
+        &a1.keyring,
+        &[
+            "overview",
+            "--year",
+            "2024",
+            "--format",
+            "html",
+            "--lang",
+            "nl",
+            "--out",
+            html_path.to_str().unwrap(),
+        ],
+    );
     let html = std::fs::read_to_string(&html_path).unwrap();
     assert!(html.contains("Jaaroverzicht meldingen 2024"));
     assert!(!html.contains("Verhaal") && !html.contains("Utrecht") && !html.contains("<script"));
     // The file is never replaced.
-    let err = cli_fails(&a1.keyring, PASS, &["overview", "--year", "2024", "--out", html_path.to_str().unwrap()]);
+    let err = cli_fails(
+        &a1.keyring,
+        PASS,
+        &[
+            "overview",
+            "--year",
+            "2024",
+            "--out",
+            html_path.to_str().unwrap(),
+        ],
+    );
     assert!(err.contains("already exists"), "{err}");
 }

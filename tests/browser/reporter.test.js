@@ -239,6 +239,7 @@ before(async () => {
 });
 
 after(async () => {
+  console.log(`# axe-core ${JSON.parse(readFileSync(require.resolve('axe-core/package.json'), 'utf8')).version}: ${axeRuns} runs, every impact, 0 violations allowed; ${shotsTaken.length} screenshots in ${SHOTS}`);
   if (browser) await browser.close();
   if (server) server.kill('SIGTERM');
 });
@@ -400,6 +401,9 @@ test('the reporter reads a verified reply, a typo or unknown code makes no discl
   assert.deepEqual(api.map((r) => `${r.method} ${new URL(r.url).pathname}`), ['GET /api/v1/case'], 'one lookup by case token, nothing else');
   await checkPage(page, 'case-unknown');
   assertNoLeak(captured, codeSpellings(unknown), 'unknown code');
+  // Chromium logs the 401 of the lookup; that is the expected answer, not a page error.
+  assert.ok(errors.every((e) => e.includes('401')), String(errors));
+  errors.length = 0;
   // The right code.
   await page.locator('#code').fill(state.code);
   await page.locator('#code-form button[type="submit"]').click();
@@ -437,13 +441,6 @@ test('the reporter reads a verified reply, a typo or unknown code makes no discl
 
 test('a reply signed by an advisor the reporter did not choose is flagged, never trusted (§6.1)', async () => {
   const { context, page, errors } = await newPage(360, 800);
-  // A server that adds an advisor to the case: the reporter chooses Anna only, and the
-  // routing the server receives names Bram too.
-  await page.route('**/api/v1/cases', async (route) => {
-    const body = JSON.parse(route.request().postData());
-    body.advisors = [...body.advisors, advisors.branch.id];
-    await route.continue({ postData: JSON.stringify(body) });
-  });
   await page.goto(`${base}/o/acme`);
   await page.locator('#org-name').filter({ hasText: 'Acme' }).waitFor();
   const story = 'Alleen voor Anna bedoeld. Test 43.';
@@ -460,6 +457,18 @@ test('a reply signed by an advisor the reporter did not choose is flagged, never
   await page.locator('#saved').check();
   await page.locator('#finish').click();
   await page.waitForURL(`${base}/o/acme/case`);
+  // A server that lies about the case's advisors: its case view lists Bram (with his real,
+  // valid identity and bundles) beside Anna. Before §6.1 the mailbox trusted that list.
+  const bram = (await (await fetch(`${base}/api/v1/orgs/acme`)).json()).advisors.find((a) => a.id === advisors.branch.id);
+  let lied = 0;
+  await page.route('**/api/v1/case', async (route) => {
+    if (route.request().method() !== 'GET') return route.fallback();
+    const response = await route.fetch();
+    const json = await response.json();
+    if (!json.advisors.some((a) => a.id === bram.id)) json.advisors.push(bram);
+    lied += 1;
+    return route.fulfill({ response, json });
+  });
   await page.locator('#code').fill(code);
   await page.locator('#code-form button[type="submit"]').click();
   await page.locator('#view-case').waitFor({ state: 'visible', timeout: 60_000 });
@@ -470,6 +479,7 @@ test('a reply signed by an advisor the reporter did not choose is flagged, never
   assert.equal(await reply.locator('.verified').count(), 0);
   assert.ok(await page.locator('#transcript-warning').isVisible());
   assert.equal(await page.locator('#transcript-warning').innerText(), NL['transcript.unknown_author']);
+  assert.ok(lied > 0, 'the lie was served');
   await checkPage(page, 'case-not-chosen');
   assert.deepEqual(errors, []);
   await context.close();
@@ -546,5 +556,94 @@ test('pinned fingerprints: unpinned advisors are refused', async () => {
   await page.locator('#org-name').filter({ hasText: 'Acme' }).waitFor();
   assert.equal(await page.locator('#advisor-list .advisor-refused').count(), 2);
   assert.ok(await page.locator('#start-report').isDisabled());
+  await context.close();
+});
+
+test('without WASM the pages say so and offer nothing to send', async () => {
+  for (const path of ['/o/acme', '/o/acme/case']) {
+    const { context, page, captured } = await newPage(360, 800);
+    await context.route('**/*.wasm', (r) => r.fulfill({ status: 404, body: 'not found' }));
+    await page.goto(`${base}${path}`);
+    await page.locator('#view-crypto-error').waitFor({ state: 'visible' });
+    const text = await page.locator('main').innerText();
+    assert.ok(text.includes(NL['error.crypto_title']) && text.includes(NL['error.crypto']), text);
+    assert.equal(await page.locator('main form, main input, main textarea, #start-report').count(), 0, 'nothing to fill in or send');
+    await checkPage(page, `no-wasm-${path === '/o/acme' ? 'report' : 'case'}`);
+    assert.deepEqual(captured.filter((r) => r.method !== 'GET').map((r) => r.url), [], 'no request but loading the page');
+    await context.close();
+  }
+});
+
+test('if the worker cannot load, nothing is sent and the page says why', async () => {
+  const { context, page, captured } = await newPage(360, 800);
+  await context.route('**/js/worker.js', (r) => r.abort());
+  await page.goto(`${base}/o/acme`);
+  await page.locator('#org-name').filter({ hasText: 'Acme' }).waitFor();
+  const story = 'Dit mag nooit onversleuteld weg. Test 44.';
+  await fillReport(page, { story, advisorIds: [advisors.internal.id] });
+  await page.locator('#step-next').click();
+  await page.locator('#submit-error').waitFor({ state: 'visible', timeout: 30_000 });
+  assert.equal(await page.locator('#submit-error-text').innerText(), NL['error.crypto_send']);
+  assert.ok(!(await page.locator('#view-done').isVisible()));
+  await checkPage(page, 'worker-failed');
+  assert.equal(captured.filter((r) => r.url.endsWith('/api/v1/cases')).length, 0, 'no case created');
+  assertNoLeak(captured, { story, story_part: 'onversleuteld weg' }, 'worker failure');
+  // The mailbox refuses too: no code is sent or looked up.
+  await page.goto(`${base}/o/acme/case`);
+  await page.locator('#code').waitFor();
+  const before = captured.length;
+  const code = state.code || await page.evaluate(async () => (await import('/pkg/meldpunt_client_wasm.js')).makePickupCode());
+  await page.locator('#code').fill(code);
+  await page.locator('#code-form button[type="submit"]').click();
+  await page.locator('#code-error').filter({ hasText: NL['error.crypto_open'] }).waitFor({ timeout: 30_000 });
+  assert.equal(captured.slice(before).filter((r) => r.url.includes('/api/')).length, 0, 'no API request');
+  await context.close();
+});
+
+test('measurements: bytes to load the report page, WASM seal throughput (printed, not asserted)', async () => {
+  const { context, page } = await newPage(360, 800);
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  const urls = new Map();
+  const sizes = new Map();
+  cdp.on('Network.requestWillBeSent', (e) => urls.set(e.requestId, e.request.url));
+  cdp.on('Network.loadingFinished', (e) => sizes.set(e.requestId, e.encodedDataLength));
+  await page.goto(`${base}/o/acme`);
+  await page.locator('#org-name').filter({ hasText: 'Acme' }).waitFor();
+  await page.waitForLoadState('networkidle');
+  const rows = [...sizes].map(([id, n]) => [new URL(urls.get(id) || 'x:/?').pathname, n]).sort((a, b) => b[1] - a[1]);
+  const total = rows.reduce((n, [, b]) => n + b, 0);
+  console.log(`# report page load: ${rows.length} responses, ${total} bytes on the wire (headers included), ${(total / 1024).toFixed(1)} KiB`);
+  for (const [path, n] of rows) console.log(`#   ${String(n).padStart(8)}  ${path}`);
+  assert.ok(rows.some(([p]) => p.endsWith('.wasm')), 'the WASM was counted');
+
+  // 10 MiB through the attachment sealer, in the page (the real WASM build), 256 KiB pieces.
+  const result = await page.evaluate(async () => {
+    const m = await import('/pkg/meldpunt_client_wasm.js');
+    const org = await (await fetch('/api/v1/orgs/acme')).json();
+    const set = new m.Advisors();
+    for (const a of org.advisors) set.add(a.id, a.identity, a.bundles, a.revocations, m.Pins.none(), Date.now() / 1000);
+    const t0 = performance.now();
+    const seed = m.deriveSeed(m.makePickupCode());
+    const argon = performance.now() - t0;
+    const reporter = m.Reporter.fromSeed(seed);
+    const size = 10 * 1024 * 1024;
+    const data = new Uint8Array(size);
+    for (let i = 0; i < size; i += 65536) crypto.getRandomValues(data.subarray(i, i + 65536));
+    const runs = [];
+    for (let r = 0; r < 3; r++) {
+      const start = performance.now();
+      const enc = reporter.attachmentEncryptor('acme', set, org.advisors.map((a) => a.id));
+      let out = enc.header().length;
+      for (let at = 0; at < size; at += 256 * 1024) out += enc.push(data.subarray(at, at + 256 * 1024)).length;
+      out += enc.finish().length;
+      enc.free();
+      runs.push([performance.now() - start, out]);
+    }
+    reporter.free();
+    return { argon, runs, agent: navigator.userAgent };
+  });
+  const best = Math.min(...result.runs.map(([ms]) => ms));
+  console.log(`# WASM seal (Chromium main thread, ${result.agent.match(/Chrome\/[\d.]+/)}): 10 MiB to 3 recipients in ${best.toFixed(0)} ms = ${(10 / (best / 1000)).toFixed(1)} MiB/s (runs: ${result.runs.map(([ms]) => ms.toFixed(0)).join(', ')} ms); Argon2id on the main thread ${result.argon.toFixed(0)} ms`);
   await context.close();
 });

@@ -23,7 +23,12 @@ const REQUEST_HEADERS: [&str; 5] = [
     "meldpunt-pow",
 ];
 /// Response headers passed back.
-const RESPONSE_HEADERS: [&str; 4] = ["content-type", "content-length", "cache-control", "retry-after"];
+const RESPONSE_HEADERS: [&str; 4] = [
+    "content-type",
+    "content-length",
+    "cache-control",
+    "retry-after",
+];
 
 const CSP: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
 img-src 'self' data: blob:; connect-src 'self'; worker-src 'self'; form-action 'self'; \
@@ -65,7 +70,9 @@ pub fn run(
     };
     let www = match www {
         Some(w) => w,
-        None => default_www().ok_or_else(|| anyhow!("cannot find the advisor web pages; give their folder with --www"))?,
+        None => default_www().ok_or_else(|| {
+            anyhow!("cannot find the advisor web pages; give their folder with --www")
+        })?,
     };
     let www = www
         .canonicalize()
@@ -81,7 +88,11 @@ async fn serve(instance: String, www: PathBuf, no_open: bool) -> anyhow::Result<
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .context("cannot set up the relay")?;
-    let start = if www.join("advisor/index.html").is_file() { "/advisor/" } else { "/" };
+    let start = if www.join("advisor/index.html").is_file() {
+        "/advisor/"
+    } else {
+        "/"
+    };
     let data = web::Data::new(Relay {
         instance,
         www,
@@ -135,7 +146,11 @@ async fn relay(req: HttpRequest, mut body: web::Payload, st: web::Data<Relay>) -
     let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
     let url = format!("{}{path}", st.instance);
     let Ok(method) = reqwest::Method::from_bytes(req.method().as_str().as_bytes()) else {
-        return json_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed");
+        return json_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "method not allowed",
+        );
     };
     let mut rb = st.client.request(method.clone(), url);
     for name in REQUEST_HEADERS {
@@ -204,11 +219,18 @@ fn content_type(path: &Path) -> &'static str {
 }
 
 async fn static_file(req: HttpRequest, st: web::Data<Relay>) -> HttpResponse {
-    if req.method() != actix_web::http::Method::GET && req.method() != actix_web::http::Method::HEAD {
-        return json_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed");
+    if req.method() != actix_web::http::Method::GET && req.method() != actix_web::http::Method::HEAD
+    {
+        return json_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "method not allowed",
+        );
     }
     let rel = req.path().trim_start_matches('/');
-    let bad = rel.split('/').any(|seg| seg.starts_with('.') || seg.contains('\\') || seg.contains('%'));
+    let bad = rel
+        .split('/')
+        .any(|seg| seg.starts_with('.') || seg.contains('\\') || seg.contains('%'));
     if bad {
         return json_error(StatusCode::NOT_FOUND, "not_found", "not found");
     }

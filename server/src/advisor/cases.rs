@@ -79,7 +79,10 @@ fn open_messages(keyring: &Keyring, view: &Value) -> anyhow::Result<Vec<Opened>>
         let result = match keyring.open(&env, &refs) {
             Ok(opened) => Message::from_bytes(&opened.plaintext)
                 .map_err(|e| format!("decrypted, but not a valid message ({e})")),
-            Err(_) => Err("cannot be decrypted with your keys (it was not sealed to you, or it is damaged)".into()),
+            Err(_) => Err(
+                "cannot be decrypted with your keys (it was not sealed to you, or it is damaged)"
+                    .into(),
+            ),
         };
         out.push(Opened {
             seq: m["seq"].as_u64().unwrap_or(0),
@@ -103,7 +106,8 @@ fn case_advisors(view: &Value) -> Vec<CaseAdvisor> {
         .into_iter()
         .flatten()
         .filter_map(|a| {
-            let identity = IdentityPublicKey::from_bytes(&unb64("identity", s(a, "identity")).ok()?).ok()?;
+            let identity =
+                IdentityPublicKey::from_bytes(&unb64("identity", s(a, "identity")).ok()?).ok()?;
             Some(CaseAdvisor {
                 name: s(a, "display_name").to_owned(),
                 identity,
@@ -143,12 +147,25 @@ fn verified_keys(advisor: &Value, now: i64) -> Vec<(KeyBundle, RecipientKey)> {
 fn transcript_text(e: &TranscriptError) -> String {
     match e {
         TranscriptError::Empty => "the case has no messages".into(),
-        TranscriptError::Malformed { index } => format!("message {} is not where it should be or is damaged", index + 1),
-        TranscriptError::Forged { index } => format!("message {} has a signature that does not verify: it may be forged", index + 1),
-        TranscriptError::UnknownAuthor { index } => format!("message {} is signed by someone who is not on this case", index + 1),
-        TranscriptError::Gap { index } => format!("a message before message {} is missing", index + 1),
+        TranscriptError::Malformed { index } => format!(
+            "message {} is not where it should be or is damaged",
+            index + 1
+        ),
+        TranscriptError::Forged { index } => format!(
+            "message {} has a signature that does not verify: it may be forged",
+            index + 1
+        ),
+        TranscriptError::UnknownAuthor { index } => format!(
+            "message {} is signed by someone who is not on this case",
+            index + 1
+        ),
+        TranscriptError::Gap { index } => {
+            format!("a message before message {} is missing", index + 1)
+        }
         TranscriptError::Reordered { index } => format!("message {} is out of order", index + 1),
-        TranscriptError::MissingSent { sent_index } => format!("your message {} is missing", sent_index + 1),
+        TranscriptError::MissingSent { sent_index } => {
+            format!("your message {} is missing", sent_index + 1)
+        }
         _ => e.to_string(),
     }
 }
@@ -176,7 +193,11 @@ fn deadline_note(d: &Value, status: &str) -> String {
         notes.push("feedback soon".to_owned());
     }
     if notes.is_empty() {
-        if status == "closed" { "-".into() } else { "ok".into() }
+        if status == "closed" {
+            "-".into()
+        } else {
+            "ok".into()
+        }
     } else {
         notes.join(", ")
     }
@@ -188,7 +209,9 @@ fn org_pages(api: &Api, slugs: impl IntoIterator<Item = String>) -> BTreeMap<Str
         if out.contains_key(&slug) {
             continue;
         }
-        let page = api.get(&format!("/api/v1/orgs/{slug}")).unwrap_or(Value::Null);
+        let page = api
+            .get(&format!("/api/v1/orgs/{slug}"))
+            .unwrap_or(Value::Null);
         out.insert(slug, page);
     }
     out
@@ -202,7 +225,11 @@ fn category_label(page: &Value, id: &str) -> String {
         .find(|c| s(c, "id") == id)
         .map(|c| {
             let en = s(c, "en");
-            if en.is_empty() { s(c, "nl").to_owned() } else { en.to_owned() }
+            if en.is_empty() {
+                s(c, "nl").to_owned()
+            } else {
+                en.to_owned()
+            }
         })
         .unwrap_or_else(|| id.to_owned())
 }
@@ -246,13 +273,31 @@ pub fn inbox(path: &Path, source: PassSource) -> anyhow::Result<()> {
                 s(c, "created").to_owned(),
                 s(c, "updated").to_owned(),
                 c["messages"].as_u64().unwrap_or(0).to_string(),
-                if status == "new" { s(d, "ack_due").to_owned() } else { "done".to_owned() },
-                if status == "closed" { "done".to_owned() } else { s(d, "feedback_due").to_owned() },
+                if status == "new" {
+                    s(d, "ack_due").to_owned()
+                } else {
+                    "done".to_owned()
+                },
+                if status == "closed" {
+                    "done".to_owned()
+                } else {
+                    s(d, "feedback_due").to_owned()
+                },
                 deadline_note(d, status),
             ]
         })
         .collect();
-    let head = ["CASE", "ORGANISATION", "STATUS", "CREATED", "UPDATED", "MSGS", "ACK BY", "FEEDBACK BY", "ATTENTION"];
+    let head = [
+        "CASE",
+        "ORGANISATION",
+        "STATUS",
+        "CREATED",
+        "UPDATED",
+        "MSGS",
+        "ACK BY",
+        "FEEDBACK BY",
+        "ATTENTION",
+    ];
     let mut widths: Vec<usize> = head.iter().map(|h| h.len()).collect();
     for r in &rows {
         for (w, cell) in widths.iter_mut().zip(r.iter()) {
@@ -278,7 +323,11 @@ pub fn inbox(path: &Path, source: PassSource) -> anyhow::Result<()> {
     println!(
         "{} case(s){}. Deadlines: acknowledge a report within 7 days; give feedback within 3 months.",
         rows.len(),
-        if overdue > 0 { format!(", {overdue} with an overdue deadline") } else { String::new() }
+        if overdue > 0 {
+            format!(", {overdue} with an overdue deadline")
+        } else {
+            String::new()
+        }
     );
     Ok(())
 }
@@ -309,7 +358,10 @@ fn render_attachments(body: &Value) -> Option<String> {
 
 fn render_body(kind: MessageKind, body: &[u8], page: &Value) -> String {
     let Ok(v) = serde_json::from_slice::<Value>(body) else {
-        return format!("(not readable as a report)\n{}", indent(&String::from_utf8_lossy(body)));
+        return format!(
+            "(not readable as a report)\n{}",
+            indent(&String::from_utf8_lossy(body))
+        );
     };
     let mut out = Vec::new();
     if kind == MessageKind::Report {
@@ -320,7 +372,14 @@ fn render_body(kind: MessageKind, body: &[u8], page: &Value) -> String {
             .filter_map(Value::as_str)
             .map(|c| clean(&category_label(page, c)))
             .collect();
-        out.push(format!("Categories: {}", if cats.is_empty() { "-".into() } else { cats.join(", ") }));
+        out.push(format!(
+            "Categories: {}",
+            if cats.is_empty() {
+                "-".into()
+            } else {
+                cats.join(", ")
+            }
+        ));
         out.push(format!(
             "Role:       {}",
             match s(&v, "role") {
@@ -335,7 +394,12 @@ fn render_body(kind: MessageKind, body: &[u8], page: &Value) -> String {
         if !s(&v, "where").is_empty() {
             out.push(format!("Where:      {}", clean(s(&v, "where"))));
         }
-        let wishes: Vec<&str> = v["wishes"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+        let wishes: Vec<&str> = v["wishes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
         if !wishes.is_empty() {
             out.push(format!("Wishes:     {}", clean(&wishes.join(", "))));
         }
@@ -349,7 +413,11 @@ fn render_body(kind: MessageKind, body: &[u8], page: &Value) -> String {
     if let Some(a) = render_attachments(&v) {
         out.push(format!("Attachments: {a}"));
     }
-    let text = if kind == MessageKind::Report { s(&v, "story") } else { s(&v, "text") };
+    let text = if kind == MessageKind::Report {
+        s(&v, "story")
+    } else {
+        s(&v, "text")
+    };
     if !out.is_empty() {
         out.push(String::new());
     }
@@ -371,11 +439,25 @@ pub fn read(path: &Path, source: PassSource, case: &str) -> anyhow::Result<()> {
     let status = s(&view, "status");
     let d = &view["deadlines"];
     println!("Case {id}");
-    println!("Organisation: {}   Status: {}   Created: {}   Updated: {}", org, status_label(status), s(&view, "created"), s(&view, "updated"));
+    println!(
+        "Organisation: {}   Status: {}   Created: {}   Updated: {}",
+        org,
+        status_label(status),
+        s(&view, "created"),
+        s(&view, "updated")
+    );
     println!(
         "Acknowledge by: {}   Feedback by: {}   Attention: {}",
-        if status == "new" { s(d, "ack_due") } else { "done" },
-        if status == "closed" { "done" } else { s(d, "feedback_due") },
+        if status == "new" {
+            s(d, "ack_due")
+        } else {
+            "done"
+        },
+        if status == "closed" {
+            "done"
+        } else {
+            s(d, "feedback_due")
+        },
         deadline_note(d, status)
     );
     println!("Advisors on this case:");
@@ -390,7 +472,10 @@ pub fn read(path: &Path, source: PassSource, case: &str) -> anyhow::Result<()> {
 
     // The transcript check over everything that opened.
     let all_open = opened.iter().all(|o| o.result.is_ok());
-    let messages: Vec<Message> = opened.iter().filter_map(|o| o.result.as_ref().ok().cloned()).collect();
+    let messages: Vec<Message> = opened
+        .iter()
+        .filter_map(|o| o.result.as_ref().ok().cloned())
+        .collect();
     let trusted: Vec<IdentityPublicKey> = advisors.iter().map(|a| a.identity).collect();
     let check = verify_transcript(&messages, &trusted);
     match (&check, all_open) {
@@ -398,15 +483,26 @@ pub fn read(path: &Path, source: PassSource, case: &str) -> anyhow::Result<()> {
             "Check: OK. {} message(s); every signature is valid; nothing is missing or out of order.",
             t.messages().len()
         ),
-        (Ok(_), false) => println!("Check: WARNING. Some messages could not be decrypted (see below)."),
-        (Err(e), _) => println!("Check: WARNING. {}. Do not rely on this conversation before you have checked it with a colleague.", transcript_text(e)),
+        (Ok(_), false) => {
+            println!("Check: WARNING. Some messages could not be decrypted (see below).")
+        }
+        (Err(e), _) => println!(
+            "Check: WARNING. {}. Do not rely on this conversation before you have checked it with a colleague.",
+            transcript_text(e)
+        ),
     }
 
     let name_of = |pk: [u8; 32]| -> String {
         advisors
             .iter()
             .find(|a| a.identity.to_bytes() == pk)
-            .map(|a| format!("{}{}", clean(&a.name), if a.identity == me { " (you)" } else { "" }))
+            .map(|a| {
+                format!(
+                    "{}{}",
+                    clean(&a.name),
+                    if a.identity == me { " (you)" } else { "" }
+                )
+            })
             .unwrap_or_else(|| "an unknown advisor".into())
     };
     for (n, o) in opened.iter().enumerate() {
@@ -418,8 +514,16 @@ pub fn read(path: &Path, source: PassSource, case: &str) -> anyhow::Result<()> {
                     MessageKind::FollowUp => "Message from the reporter".to_owned(),
                     MessageKind::Reply => format!("Reply from {}", name_of(m.author_bytes())),
                 };
-                let sig = if m.verify_signature() { "signature valid" } else { "SIGNATURE INVALID" };
-                println!("--- {}. {who} · {} · {sig}", n + 1, Day::from_unix(m.created_at()));
+                let sig = if m.verify_signature() {
+                    "signature valid"
+                } else {
+                    "SIGNATURE INVALID"
+                };
+                println!(
+                    "--- {}. {who} · {} · {sig}",
+                    n + 1,
+                    Day::from_unix(m.created_at())
+                );
                 println!("{}", render_body(m.kind(), m.body(), &page));
             }
             Err(e) => {
@@ -430,7 +534,10 @@ pub fn read(path: &Path, source: PassSource, case: &str) -> anyhow::Result<()> {
     let atts = view["attachments"].as_array().map_or(0, Vec::len);
     if atts > 0 {
         println!();
-        println!("{atts} attachment(s): save them with `meldpunt advisor attachments {} --out FOLDER`.", &id[..8.min(id.len())]);
+        println!(
+            "{atts} attachment(s): save them with `meldpunt advisor attachments {} --out FOLDER`.",
+            &id[..8.min(id.len())]
+        );
     }
     Ok(())
 }
@@ -445,11 +552,21 @@ fn safe_name(name: &str, fallback: &str) -> String {
     let cleaned: String = base
         .chars()
         .filter(|c| !c.is_control())
-        .map(|c| if matches!(c, ':' | '*' | '?' | '"' | '<' | '>' | '|') { '_' } else { c })
+        .map(|c| {
+            if matches!(c, ':' | '*' | '?' | '"' | '<' | '>' | '|') {
+                '_'
+            } else {
+                c
+            }
+        })
         .collect();
     let cleaned = cleaned.trim().trim_start_matches('.').to_owned();
     let cleaned: String = cleaned.chars().take(120).collect();
-    if cleaned.is_empty() { fallback.to_owned() } else { cleaned }
+    if cleaned.is_empty() {
+        fallback.to_owned()
+    } else {
+        cleaned
+    }
 }
 
 /// Links `tmp` to a free name in `dir` (never replacing a file) and removes `tmp`.
@@ -459,7 +576,11 @@ fn place(tmp: &Path, dir: &Path, name: &str) -> anyhow::Result<PathBuf> {
         _ => (name, ""),
     };
     for n in 0..1000u32 {
-        let candidate = if n == 0 { dir.join(name) } else { dir.join(format!("{stem} ({n}){ext}")) };
+        let candidate = if n == 0 {
+            dir.join(name)
+        } else {
+            dir.join(format!("{stem} ({n}){ext}"))
+        };
         match fs::hard_link(tmp, &candidate) {
             Ok(()) => {
                 let _ = fs::remove_file(tmp);
@@ -473,7 +594,10 @@ fn place(tmp: &Path, dir: &Path, name: &str) -> anyhow::Result<PathBuf> {
         }
     }
     let _ = fs::remove_file(tmp);
-    bail!("cannot find a free file name for {name} in {}", dir.display())
+    bail!(
+        "cannot find a free file name for {name} in {}",
+        dir.display()
+    )
 }
 
 pub fn attachments(path: &Path, source: PassSource, case: &str, out: &Path) -> anyhow::Result<()> {
@@ -501,13 +625,18 @@ pub fn attachments(path: &Path, source: PassSource, case: &str, out: &Path) -> a
     let mut failures = 0usize;
     for (i, a) in list.iter().enumerate() {
         let att = s(a, "id");
-        let name = safe_name(names.get(att).map_or("", String::as_str), &format!("attachment-{}", i + 1));
+        let name = safe_name(
+            names.get(att).map_or("", String::as_str),
+            &format!("attachment-{}", i + 1),
+        );
         let det = detached(a)?;
         let refs: Vec<&[u8]> = det.iter().map(Vec::as_slice).collect();
         let resp = api.get_stream(&format!("/api/v1/advisor/cases/{id}/attachments/{att}"))?;
         let size = a["size"].as_u64().unwrap_or(0);
         let pb = indicatif::ProgressBar::new(size);
-        if let Ok(style) = indicatif::ProgressStyle::with_template("{msg} {bar:30} {bytes}/{total_bytes}") {
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{msg} {bar:30} {bytes}/{total_bytes}")
+        {
             pb.set_style(style);
         }
         pb.set_message(name.clone());
@@ -529,7 +658,10 @@ pub fn attachments(path: &Path, source: PassSource, case: &str, out: &Path) -> a
                 // Plaintext released before the end is not authentic: discard it.
                 let _ = fs::remove_file(&tmp);
                 failures += 1;
-                eprintln!("Could not decrypt attachment {} ({name}): it was not sealed to you, or it is damaged.", i + 1);
+                eprintln!(
+                    "Could not decrypt attachment {} ({name}): it was not sealed to you, or it is damaged.",
+                    i + 1
+                );
             }
         }
     }
@@ -557,12 +689,21 @@ fn read_reply_text() -> anyhow::Result<String> {
             text.push('\n');
         }
     } else {
-        stdin.lock().take(1 << 20).read_to_string(&mut text).context("cannot read the reply from standard input")?;
+        stdin
+            .lock()
+            .take(1 << 20)
+            .read_to_string(&mut text)
+            .context("cannot read the reply from standard input")?;
     }
     Ok(text.trim_end().to_owned())
 }
 
-pub fn reply(path: &Path, source: PassSource, case: &str, message: Option<String>) -> anyhow::Result<()> {
+pub fn reply(
+    path: &Path,
+    source: PassSource,
+    case: &str,
+    message: Option<String>,
+) -> anyhow::Result<()> {
     let (u, api) = session(path, source)?;
     let id = resolve_case(&api, case)?;
     let view = api.get(&format!("/api/v1/advisor/cases/{id}"))?;
@@ -574,8 +715,12 @@ pub fn reply(path: &Path, source: PassSource, case: &str, message: Option<String
         .map_err(|e| anyhow!("cannot reply: a message of this case {e}"))?;
     let advisors = case_advisors(&view);
     let trusted: Vec<IdentityPublicKey> = advisors.iter().map(|a| a.identity).collect();
-    let transcript = verify_transcript(&messages, &trusted)
-        .map_err(|e| anyhow!("cannot reply: the conversation does not check out: {}", transcript_text(&e)))?;
+    let transcript = verify_transcript(&messages, &trusted).map_err(|e| {
+        anyhow!(
+            "cannot reply: the conversation does not check out: {}",
+            transcript_text(&e)
+        )
+    })?;
     let text = match message {
         Some(m) => m,
         None => read_reply_text()?,
@@ -583,7 +728,9 @@ pub fn reply(path: &Path, source: PassSource, case: &str, message: Option<String
     if text.trim().is_empty() {
         bail!("the reply is empty; nothing was sent");
     }
-    let head = transcript.head().ok_or_else(|| anyhow!("the case has no messages"))?;
+    let head = transcript
+        .head()
+        .ok_or_else(|| anyhow!("the case has no messages"))?;
     let now = now_secs();
     let body = serde_json::to_vec(&json!({"text": text, "attachments": []}))?;
     let msg = Message::sign_reply(u.keyring.identity(), &head, now, &body)
@@ -598,21 +745,41 @@ pub fn reply(path: &Path, source: PassSource, case: &str, message: Option<String
         }
         match verified_keys(&a.value, now).first() {
             Some((_, r)) => to.push(*r),
-            None => eprintln!("Note: {} has no valid key; they will not be able to read this reply.", clean(&a.name)),
+            None => eprintln!(
+                "Note: {} has no valid key; they will not be able to read this reply.",
+                clean(&a.name)
+            ),
         }
     }
     if let Some(mine) = u.keyring.current_key(now) {
         to.push(mine.key.recipient());
     } else {
-        eprintln!("Note: you have no valid key yourself, so you will not be able to read this reply later. Run `meldpunt advisor keys rotate`.");
+        eprintln!(
+            "Note: you have no valid key yourself, so you will not be able to read this reply later. Run `meldpunt advisor keys rotate`."
+        );
     }
     to.dedup_by_key(|r| r.key_id());
-    let env = envelope::seal(&mut os_rng(), Purpose::Message, s(&view, "org"), &to, &msg.to_bytes())
-        .map_err(|e| anyhow!("cannot encrypt the reply: {e}"))?;
-    let r = api.post(&format!("/api/v1/advisor/cases/{id}/messages"), &json!({"envelope": b64(&env)}))?;
-    println!("Reply sent (message {} of the case).", r["seq"].as_u64().map_or(0, |n| n + 1));
+    let env = envelope::seal(
+        &mut os_rng(),
+        Purpose::Message,
+        s(&view, "org"),
+        &to,
+        &msg.to_bytes(),
+    )
+    .map_err(|e| anyhow!("cannot encrypt the reply: {e}"))?;
+    let r = api.post(
+        &format!("/api/v1/advisor/cases/{id}/messages"),
+        &json!({"envelope": b64(&env)}),
+    )?;
+    println!(
+        "Reply sent (message {} of the case).",
+        r["seq"].as_u64().map_or(0, |n| n + 1)
+    );
     if s(&view, "status") == "new" {
-        println!("Tip: mark the case as acknowledged with `meldpunt advisor status {} acknowledged`.", &id[..8.min(id.len())]);
+        println!(
+            "Tip: mark the case as acknowledged with `meldpunt advisor status {} acknowledged`.",
+            &id[..8.min(id.len())]
+        );
     }
     Ok(())
 }
@@ -620,8 +787,15 @@ pub fn reply(path: &Path, source: PassSource, case: &str, message: Option<String
 pub fn status(path: &Path, source: PassSource, case: &str, state: &str) -> anyhow::Result<()> {
     let (_u, api) = session(path, source)?;
     let id = resolve_case(&api, case)?;
-    api.put(&format!("/api/v1/advisor/cases/{id}/status"), &json!({"status": state}))?;
-    println!("Case {} is now {}.", &id[..8.min(id.len())], status_label(state));
+    api.put(
+        &format!("/api/v1/advisor/cases/{id}/status"),
+        &json!({"status": state}),
+    )?;
+    println!(
+        "Case {} is now {}.",
+        &id[..8.min(id.len())],
+        status_label(state)
+    );
     Ok(())
 }
 
@@ -649,7 +823,9 @@ pub fn share(
         .filter(|a| {
             s(a, "id") == who
                 || s(a, "display_name").eq_ignore_ascii_case(who.trim())
-                || who_fp.is_some_and(|fp| Fingerprint::parse(s(a, "fingerprint")).is_ok_and(|f| f == fp))
+                || who_fp.is_some_and(|fp| {
+                    Fingerprint::parse(s(a, "fingerprint")).is_ok_and(|f| f == fp)
+                })
         })
         .collect();
     let target = match matches.as_slice() {
@@ -663,15 +839,22 @@ pub fn share(
         bail!("that is you");
     }
     if let Some(pin) = pin {
-        let pin = Fingerprint::parse(pin).map_err(|_| anyhow!("--fingerprint is not a valid fingerprint"))?;
+        let pin = Fingerprint::parse(pin)
+            .map_err(|_| anyhow!("--fingerprint is not a valid fingerprint"))?;
         if target_identity.fingerprint() != pin {
-            bail!("the fingerprint of {} does not match: nothing was shared", clean(s(target, "display_name")));
+            bail!(
+                "the fingerprint of {} does not match: nothing was shared",
+                clean(s(target, "display_name"))
+            );
         }
     }
     let now = now_secs();
     let keys = verified_keys(target, now);
     let Some((bundle, recipient)) = keys.first() else {
-        bail!("{} has no valid key; ask them to run `meldpunt advisor keys rotate`", clean(s(target, "display_name")));
+        bail!(
+            "{} has no valid key; ask them to run `meldpunt advisor keys rotate`",
+            clean(s(target, "display_name"))
+        );
     };
     let mine = u.keyring.decryption_keys();
     let mut stanzas = Vec::new();
@@ -682,8 +865,12 @@ pub fn share(
         let env = unb64("envelope", s(m, "envelope"))?;
         let det = detached(m)?;
         let refs: Vec<&[u8]> = det.iter().map(Vec::as_slice).collect();
-        let st = envelope::rewrap(&env, &mine, &refs, recipient, &mut os_rng())
-            .map_err(|_| anyhow!("cannot share: message {} cannot be opened with your keys", m["seq"].as_u64().unwrap_or(0) + 1))?;
+        let st = envelope::rewrap(&env, &mine, &refs, recipient, &mut os_rng()).map_err(|_| {
+            anyhow!(
+                "cannot share: message {} cannot be opened with your keys",
+                m["seq"].as_u64().unwrap_or(0) + 1
+            )
+        })?;
         stanzas.push(json!({"message": m["seq"], "stanza": b64(&st)}));
         pb.inc(1);
     }
@@ -692,7 +879,9 @@ pub fn share(
         // Only the header is needed for re-wrapping.
         let resp = api.get_stream(&format!("/api/v1/advisor/cases/{id}/attachments/{att}"))?;
         let mut head = Vec::with_capacity(MAX_HEADER_LEN);
-        resp.take(MAX_HEADER_LEN as u64).read_to_end(&mut head).context("the attachment download broke off")?;
+        resp.take(MAX_HEADER_LEN as u64)
+            .read_to_end(&mut head)
+            .context("the attachment download broke off")?;
         let det = detached(a)?;
         let refs: Vec<&[u8]> = det.iter().map(Vec::as_slice).collect();
         let st = envelope::rewrap(&head, &mine, &refs, recipient, &mut os_rng())
@@ -741,7 +930,9 @@ pub fn overview(
     let inbox = api.get("/api/v1/advisor/cases")?;
     let cases = inbox["cases"].as_array().cloned().unwrap_or_default();
     let pb = indicatif::ProgressBar::new(cases.len() as u64);
-    if let Ok(style) = indicatif::ProgressStyle::with_template("Decrypting cases {bar:30} {pos}/{len}") {
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("Decrypting cases {bar:30} {pos}/{len}")
+    {
         pb.set_style(style);
     }
     let mut records = Vec::new();
@@ -766,7 +957,10 @@ pub fn overview(
         let body: Value = serde_json::from_slice(report.body()).unwrap_or(Value::Null);
         // Acknowledged = the first reply of an advisor (the API does not give the status
         // change's date).
-        let first_reply = opened.iter().filter_map(|o| o.result.as_ref().ok()).find(|m| m.kind() == MessageKind::Reply);
+        let first_reply = opened
+            .iter()
+            .filter_map(|o| o.result.as_ref().ok())
+            .find(|m| m.kind() == MessageKind::Reply);
         let days = first_reply.map(|m| {
             let d = created.days_until(Day::from_unix(m.created_at()));
             u32::try_from(d).unwrap_or(0)
@@ -776,9 +970,21 @@ pub fn overview(
         records.push(CaseRecord {
             organisation: org,
             quarter: quarter(created),
-            categories: body["categories"].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect(),
+            categories: body["categories"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
             role: overview::Role::parse(s(&body, "role")),
-            wishes: body["wishes"].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect(),
+            wishes: body["wishes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
             days_to_acknowledgement: days,
         });
     }
@@ -818,8 +1024,14 @@ pub fn overview(
                 .create_new(true)
                 .open(out)
                 .with_context(|| format!("cannot create {}", out.display()))?;
-            f.write_all(text.as_bytes()).and_then(|()| f.sync_all()).with_context(|| format!("cannot write {}", out.display()))?;
-            eprintln!("Wrote the {year} overview ({} case(s)) to {}.", records.len(), out.display());
+            f.write_all(text.as_bytes())
+                .and_then(|()| f.sync_all())
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            eprintln!(
+                "Wrote the {year} overview ({} case(s)) to {}.",
+                records.len(),
+                out.display()
+            );
         }
         None => {
             let mut stdout = std::io::stdout().lock();

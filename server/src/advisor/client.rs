@@ -30,19 +30,24 @@ pub struct Api {
 
 impl std::fmt::Debug for Api {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Api").field("base", &self.base).finish_non_exhaustive()
+        f.debug_struct("Api")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
     }
 }
 
 /// Normalises an instance URL (`https://host[:port]`, no trailing slash).
 pub fn normalise_instance(url: &str) -> anyhow::Result<String> {
     let url = url.trim().trim_end_matches('/');
-    let parsed = reqwest::Url::parse(url)
-        .map_err(|_| anyhow!("`{url}` is not a web address; give it like https://meldpunt.example.nl"))?;
+    let parsed = reqwest::Url::parse(url).map_err(|_| {
+        anyhow!("`{url}` is not a web address; give it like https://meldpunt.example.nl")
+    })?;
     match parsed.scheme() {
         "https" => {}
         "http" if matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]")) => {}
-        _ => bail!("the instance address must start with https:// (plain http only for this computer)"),
+        _ => bail!(
+            "the instance address must start with https:// (plain http only for this computer)"
+        ),
     }
     Ok(url.to_owned())
 }
@@ -52,8 +57,13 @@ fn describe(status: reqwest::StatusCode, body: &str) -> String {
     let msg = v["message"].as_str().unwrap_or("").to_owned();
     let code = v["error"].as_str().unwrap_or("");
     match (status.as_u16(), code) {
-        (401, _) => "the server did not accept the login (is this keyring registered on this instance?)".into(),
-        (403, "bad_invite") => "the invite code is unknown, already used or expired; ask for a new one".into(),
+        (401, _) => {
+            "the server did not accept the login (is this keyring registered on this instance?)"
+                .into()
+        }
+        (403, "bad_invite") => {
+            "the invite code is unknown, already used or expired; ask for a new one".into()
+        }
         (404, _) => "not found: no such case for you on this instance".into(),
         (429, _) => "the server is busy with too many requests; wait a minute and try again".into(),
         (s, _) if s >= 500 => format!("the server had a problem ({s}); try again later"),
@@ -93,7 +103,11 @@ impl Api {
             anyhow!(
                 "cannot reach the Meldpunt server at {}: {}",
                 self.base,
-                if e.is_timeout() { "it did not answer in time".to_owned() } else { "check the address and your internet connection".to_owned() }
+                if e.is_timeout() {
+                    "it did not answer in time".to_owned()
+                } else {
+                    "check the address and your internet connection".to_owned()
+                }
             )
         })?;
         if r.status().is_success() {

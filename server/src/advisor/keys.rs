@@ -50,7 +50,10 @@ fn photo_type(bytes: &[u8]) -> Option<&'static str> {
         Some("image/jpeg")
     } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
         Some("image/png")
-    } else if bytes.len() > 12 && bytes.get(0..4) == Some(b"RIFF") && bytes.get(8..12) == Some(b"WEBP") {
+    } else if bytes.len() > 12
+        && bytes.get(0..4) == Some(b"RIFF")
+        && bytes.get(8..12) == Some(b"WEBP")
+    {
         Some("image/webp")
     } else {
         None
@@ -78,7 +81,8 @@ pub fn init(path: &Path, source: PassSource, a: InitArgs) -> anyhow::Result<()> 
             if len > MAX_PHOTO {
                 bail!("the photo is too large (at most 512 KiB)");
             }
-            let bytes = std::fs::read(p).with_context(|| format!("cannot read the photo {}", p.display()))?;
+            let bytes = std::fs::read(p)
+                .with_context(|| format!("cannot read the photo {}", p.display()))?;
             let t = photo_type(&bytes)
                 .ok_or_else(|| anyhow!("the photo must be a JPEG, PNG or WebP image"))?;
             Some((bytes, t))
@@ -100,7 +104,9 @@ pub fn init(path: &Path, source: PassSource, a: InitArgs) -> anyhow::Result<()> 
         .current_key(now)
         .map(|e| e.key.key_id())
         .ok_or_else(|| anyhow!("cannot make keys"))?;
-    let bundle = keyring.bundle(key_id).map_err(|e| anyhow!("cannot sign the key: {e}"))?;
+    let bundle = keyring
+        .bundle(key_id)
+        .map_err(|e| anyhow!("cannot sign the key: {e}"))?;
     let identity = keyring.identity().public();
     let mut unlocked = Unlocked::fresh(keyring, path, passphrase);
     unlocked.meta = meta;
@@ -143,13 +149,20 @@ pub fn init(path: &Path, source: PassSource, a: InitArgs) -> anyhow::Result<()> 
     if branch_wide {
         println!("You are a branch-wide (external) advisor: you serve every member organisation.");
     } else if let Some(org) = &unlocked.meta.org {
-        println!("Organisation: {org}{}", if external { " (external advisor)" } else { "" });
+        println!(
+            "Organisation: {org}{}",
+            if external { " (external advisor)" } else { "" }
+        );
     }
     if a.external && !external {
-        println!("Note: the invite made you an internal advisor; ask the administrator for an external invite if that is wrong.");
+        println!(
+            "Note: the invite made you an internal advisor; ask the administrator for an external invite if that is wrong."
+        );
     }
     println!();
-    println!("Your fingerprint (compare it with the one on your organisation's posters and links):");
+    println!(
+        "Your fingerprint (compare it with the one on your organisation's posters and links):"
+    );
     println!("    {}", identity.fingerprint().to_display());
     println!();
     println!("Keyring: {}", path.display());
@@ -165,7 +178,11 @@ fn day(secs: i64) -> String {
     Day::from_unix(secs).to_string()
 }
 
-fn status_of(e: &meldpunt_crypto::keyring::KeyringEntry, now: i64, current: Option<[u8; 16]>) -> &'static str {
+fn status_of(
+    e: &meldpunt_crypto::keyring::KeyringEntry,
+    now: i64,
+    current: Option<[u8; 16]>,
+) -> &'static str {
     if e.revoked_at.is_some() {
         "revoked"
     } else if now >= e.not_after {
@@ -182,13 +199,22 @@ fn status_of(e: &meldpunt_crypto::keyring::KeyringEntry, now: i64, current: Opti
 pub fn list(path: &Path, source: PassSource) -> anyhow::Result<()> {
     let u = Unlocked::open(path, source)?;
     let now = now_secs();
-    let current = u.keyring.current_key(now).map(|e| *e.key.key_id().as_bytes());
-    println!("Fingerprint: {}", u.keyring.identity().public().fingerprint().to_display());
+    let current = u
+        .keyring
+        .current_key(now)
+        .map(|e| *e.key.key_id().as_bytes());
+    println!(
+        "Fingerprint: {}",
+        u.keyring.identity().public().fingerprint().to_display()
+    );
     if !u.meta.instance.is_empty() {
         println!("Instance:    {}", u.meta.instance);
     }
     println!();
-    println!("{:<32}  {:<10}  {:<10}  {:<10}  STATUS", "KEY ID", "FROM", "UNTIL", "REVOKED");
+    println!(
+        "{:<32}  {:<10}  {:<10}  {:<10}  STATUS",
+        "KEY ID", "FROM", "UNTIL", "REVOKED"
+    );
     for e in u.keyring.keys() {
         println!(
             "{:<32}  {:<10}  {:<10}  {:<10}  {}",
@@ -201,7 +227,9 @@ pub fn list(path: &Path, source: PassSource) -> anyhow::Result<()> {
     }
     if current.is_none() {
         println!();
-        println!("You have no valid key: reporters cannot send you reports. Run `meldpunt advisor keys rotate`.");
+        println!(
+            "You have no valid key: reporters cannot send you reports. Run `meldpunt advisor keys rotate`."
+        );
     }
     Ok(())
 }
@@ -236,7 +264,10 @@ pub fn rotate(path: &Path, source: PassSource, days: u32) -> anyhow::Result<()> 
         .find(|e| e.is_current(now) && !known.contains(e.key.key_id().as_bytes()))
         .map(|e| e.key.key_id());
     let bundle = match pending {
-        Some(id) => u.keyring.bundle(id).map_err(|e| anyhow!("cannot sign the key: {e}"))?,
+        Some(id) => u
+            .keyring
+            .bundle(id)
+            .map_err(|e| anyhow!("cannot sign the key: {e}"))?,
         None => {
             let b = u
                 .keyring
@@ -247,13 +278,16 @@ pub fn rotate(path: &Path, source: PassSource, days: u32) -> anyhow::Result<()> 
             b
         }
     };
-    api.post("/api/v1/advisor/keys", &json!({"bundle": b64(&bundle.to_bytes())}))
-        .map_err(|e| {
-            e.context(
-                "the new key is saved in your keyring but not yet published; run `meldpunt \
+    api.post(
+        "/api/v1/advisor/keys",
+        &json!({"bundle": b64(&bundle.to_bytes())}),
+    )
+    .map_err(|e| {
+        e.context(
+            "the new key is saved in your keyring but not yet published; run `meldpunt \
                  advisor keys rotate` again to publish it",
-            )
-        })?;
+        )
+    })?;
     println!(
         "New key {} is published, valid until {}. Your older keys stay in the keyring, so older \
          cases stay readable. Make a new backup copy of {}.",
@@ -268,7 +302,9 @@ pub fn revoke(path: &Path, source: PassSource, key: &str) -> anyhow::Result<()> 
     let (mut u, api) = session(path, source)?;
     let want = key.trim().to_ascii_lowercase();
     if want.len() < 4 {
-        bail!("give at least the first 4 characters of the key id (see `meldpunt advisor keys list`)");
+        bail!(
+            "give at least the first 4 characters of the key id (see `meldpunt advisor keys list`)"
+        );
     }
     let matches: Vec<_> = u
         .keyring
@@ -313,7 +349,9 @@ pub fn revoke(path: &Path, source: PassSource, key: &str) -> anyhow::Result<()> 
         key_id.to_hex()
     );
     if u.keyring.current_key(now).is_none() {
-        println!("You now have no valid key. Run `meldpunt advisor keys rotate` so reporters can reach you.");
+        println!(
+            "You now have no valid key. Run `meldpunt advisor keys rotate` so reporters can reach you."
+        );
     }
     Ok(())
 }

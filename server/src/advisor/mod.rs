@@ -116,11 +116,13 @@ pub enum AdvisorCommand {
     /// Read a case: the decrypted conversation with its checks.
     Read {
         /// Case id (or the first characters shown by `inbox`).
+        #[arg(allow_hyphen_values = true)]
         case: String,
     },
     /// Save a case's attachments, decrypted, into a folder.
     Attachments {
-        /// Case id (or its first characters).
+        /// Case id (or its first characters; ids may start with `-`).
+        #[arg(allow_hyphen_values = true)]
         case: String,
         /// Folder to save into (existing files are never replaced).
         #[arg(long)]
@@ -128,7 +130,8 @@ pub enum AdvisorCommand {
     },
     /// Reply to the reporter (and the other advisors on the case).
     Reply {
-        /// Case id (or its first characters).
+        /// Case id (or its first characters; ids may start with `-`).
+        #[arg(allow_hyphen_values = true)]
         case: String,
         /// The text; without it the text is read from the terminal (end with a line with
         /// only a dot) or from standard input.
@@ -137,14 +140,16 @@ pub enum AdvisorCommand {
     },
     /// Set the status of a case.
     Status {
-        /// Case id (or its first characters).
+        /// Case id (or its first characters; ids may start with `-`).
+        #[arg(allow_hyphen_values = true)]
         case: String,
         /// New status.
         state: State,
     },
     /// Give another advisor access to a case (the keys are re-wrapped on this device).
     Share {
-        /// Case id (or its first characters).
+        /// Case id (or its first characters; ids may start with `-`).
+        #[arg(allow_hyphen_values = true)]
         case: String,
         /// The other advisor: id, exact name, or identity fingerprint.
         advisor: String,

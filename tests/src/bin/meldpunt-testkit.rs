@@ -28,8 +28,10 @@ use meldpunt_crypto::envelope::{self, Purpose};
 use meldpunt_crypto::keyring::{Keyring, KeyringParams};
 use meldpunt_crypto::keys::{IdentityPublicKey, KeyBundle};
 use meldpunt_crypto::message::{self, Message, MessageKind};
+use meldpunt_crypto::pickup::{PickupSeed, ReporterKeys};
+use meldpunt_crypto::pow;
 use meldpunt_crypto::recipient::RecipientKey;
-use meldpunt_crypto::rng::os_rng;
+use meldpunt_crypto::rng::{Rng, os_rng};
 use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
@@ -288,6 +290,147 @@ fn reply(args: &Args) -> Result<Value> {
     api.post(&format!("/api/v1/advisor/cases/{id}/messages"), &json!({"envelope": b64(&sealed)}))
 }
 
+/// The newest bundle of an advisor (as the API lists them) that verifies for sealing now.
+fn current_key(advisor: &Value, now: i64) -> Option<RecipientKey> {
+    let identity = unb64(&advisor["identity"]).ok().and_then(|b| IdentityPublicKey::from_bytes(&b).ok())?;
+    advisor["bundles"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|b| unb64(b).ok().and_then(|b| KeyBundle::from_bytes(&b).ok()))
+        .filter(|b| b.identity() == identity)
+        .filter_map(|b| b.verify_for_sealing(now, &[], None).ok().map(|r| (b.not_before(), r)))
+        .max_by_key(|(nb, _)| *nb)
+        .map(|(_, r)| r)
+}
+
+/// A solved proof of work as the API takes it, or null when the server has it disabled.
+fn solve_pow(api: &Api) -> Result<Value> {
+    let c = api.post("/api/v1/pow", &json!({}))?;
+    if c["enabled"] == json!(false) {
+        return Ok(Value::Null);
+    }
+    let bytes = unb64(&c["challenge"])?;
+    let nonce = pow::solve(&bytes, |_| {}).map_err(|e| anyhow!("pow: {e:?}"))?;
+    Ok(json!({"challenge": c["challenge"], "nonce": nonce}))
+}
+
+fn report(args: &Args) -> Result<Value> {
+    let api = Api::new(args.get("server")?)?;
+    let org = args.get("org")?;
+    let page = api.get(&format!("/api/v1/orgs/{org}"))?;
+    let now = now();
+    let chosen: Vec<&str> = args.get("advisors")?.split(',').collect();
+    let mut seed = [0u8; 32];
+    os_rng().fill_bytes(&mut seed);
+    let keys = ReporterKeys::from_seed(&PickupSeed::from_bytes(seed));
+    let mut recipients = Vec::new();
+    for id in &chosen {
+        let advisor = page["advisors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|a| a["id"].as_str() == Some(id))
+            .ok_or_else(|| anyhow!("no advisor {id} at {org}"))?;
+        recipients.push(current_key(advisor, now).ok_or_else(|| anyhow!("advisor {id} has no usable key"))?);
+    }
+    recipients.push(keys.reply_key().recipient());
+    let attachment = match args.opt("attachment") {
+        Some(path) => {
+            let bytes = std::fs::read(path).with_context(|| format!("reading {path}"))?;
+            let mut id = [0u8; 16];
+            os_rng().fill_bytes(&mut id);
+            let name = std::path::Path::new(path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            Some((b64(&id), name, bytes))
+        }
+        None => None,
+    };
+    let attachments: Vec<Value> = attachment
+        .iter()
+        .map(|(id, name, bytes)| json!({"id": id, "name": name, "type": "application/octet-stream", "size": bytes.len()}))
+        .collect();
+    let body = json!({
+        "categories": ["other"],
+        "role": "witness",
+        "when": "2025-01",
+        "where": args.opt("where").unwrap_or("Kantine"),
+        "story": args.get("story")?,
+        "wishes": ["advice"],
+        "lang": "nl",
+        "attachments": attachments,
+    })
+    .to_string();
+    let message = Message::sign_report(keys.signing_key(), &keys.reply_key().recipient(), now, body.as_bytes())
+        .map_err(|e| anyhow!("{e}"))?;
+    let sealed = envelope::seal(&mut os_rng(), Purpose::Report, org, &recipients, message.as_bytes())
+        .map_err(|e| anyhow!("{e}"))?;
+    let pow = solve_pow(&api)?;
+    api.post(
+        "/api/v1/cases",
+        &json!({
+            "org": org,
+            "advisors": chosen,
+            "token_hash": b64(&keys.case_token().hash()),
+            "envelope": b64(&sealed),
+            "pow": pow,
+        }),
+    )?;
+    if let Some((id, _, bytes)) = &attachment {
+        let sealed = envelope::seal(&mut os_rng(), Purpose::Attachment, org, &recipients, bytes)
+            .map_err(|e| anyhow!("{e}"))?;
+        let pow = solve_pow(&api)?;
+        let mut req = api
+            .http
+            .put(format!("{}/api/v1/case/attachments/{id}", api.base))
+            .header("Authorization", format!("CaseToken {}", keys.case_token().to_base64url().as_str()))
+            .header("Content-Type", "application/octet-stream")
+            .body(sealed);
+        if !pow.is_null() {
+            req = req.header("Meldpunt-Pow", format!("{}.{}", pow["challenge"].as_str().unwrap_or_default(), pow["nonce"]));
+        }
+        api.send(req)?;
+    }
+    Ok(json!({"seed": b64(&seed), "attachment": attachment.map(|(id, _, _)| id)}))
+}
+
+fn follow_up(args: &Args) -> Result<Value> {
+    let api = Api::new(args.get("server")?)?;
+    let seed: [u8; 32] = unb64(&json!(args.get("seed")?))?.try_into().map_err(|_| anyhow!("a seed is 32 bytes"))?;
+    let keys = ReporterKeys::from_seed(&PickupSeed::from_bytes(seed));
+    let auth = format!("CaseToken {}", keys.case_token().to_base64url().as_str());
+    let view: Value = api.send(api.http.get(format!("{}/api/v1/case", api.base)).header("Authorization", &auth))?.json()?;
+    let org = view["org"].as_str().ok_or_else(|| anyhow!("case without org"))?.to_owned();
+    let mut messages = Vec::new();
+    for m in view["messages"].as_array().into_iter().flatten() {
+        let opened = envelope::open(&unb64(&m["envelope"])?, &[keys.reply_key()], &[]).map_err(|e| anyhow!("message: {e}"))?;
+        messages.push(Message::from_bytes(&opened.plaintext).map_err(|e| anyhow!("message: {e}"))?);
+    }
+    let now = now();
+    let advisors: Vec<&Value> = view["advisors"].as_array().into_iter().flatten().collect();
+    let trusted: Vec<IdentityPublicKey> = advisors
+        .iter()
+        .filter_map(|a| unb64(&a["identity"]).ok().and_then(|b| IdentityPublicKey::from_bytes(&b).ok()))
+        .collect();
+    let transcript = message::verify_transcript(&messages, &trusted).map_err(|e| anyhow!("transcript: {e}"))?;
+    let head = transcript.head().ok_or_else(|| anyhow!("empty case"))?;
+    let mut recipients: Vec<RecipientKey> = advisors.iter().filter_map(|a| current_key(a, now)).collect();
+    recipients.push(keys.reply_key().recipient());
+    let body = json!({"text": args.get("text")?, "attachments": []}).to_string();
+    let message = Message::sign_follow_up(keys.signing_key(), &head, now, body.as_bytes()).map_err(|e| anyhow!("{e}"))?;
+    let sealed = envelope::seal(&mut os_rng(), Purpose::Message, &org, &recipients, message.as_bytes())
+        .map_err(|e| anyhow!("{e}"))?;
+    let pow = solve_pow(&api)?;
+    let res: Value = api
+        .send(
+            api.http
+                .post(format!("{}/api/v1/case/messages", api.base))
+                .header("Authorization", &auth)
+                .json(&json!({"envelope": b64(&sealed), "pow": pow})),
+        )?
+        .json()?;
+    Ok(res)
+}
+
 fn main() -> std::process::ExitCode {
     let all: Vec<String> = std::env::args().skip(1).collect();
     let result = match all.split_first() {
@@ -295,9 +438,11 @@ fn main() -> std::process::ExitCode {
             "register" => register(&args),
             "read" => read(&args),
             "reply" => reply(&args),
+            "report" => report(&args),
+            "follow-up" => follow_up(&args),
             other => Err(anyhow!("unknown command {other}")),
         }),
-        None => Err(anyhow!("usage: meldpunt-testkit register|read|reply --server URL ...")),
+        None => Err(anyhow!("usage: meldpunt-testkit register|read|reply|report|follow-up --server URL ...")),
     };
     match result {
         Ok(v) => {
