@@ -113,33 +113,39 @@ fn throughput(c: &mut Criterion) {
                 });
             });
 
-            group.bench_function(BenchmarkId::new(format!("seal_stream{suffix}"), label), |b| {
-                b.iter(|| {
-                    envelope::seal_stream_with_threads(
-                        &mut rng,
-                        Purpose::Attachment,
-                        "bench",
-                        &recipients,
-                        black_box(&plaintext[..]),
-                        io::sink(),
-                        threads,
-                    )
-                    .unwrap()
-                });
-            });
+            group.bench_function(
+                BenchmarkId::new(format!("seal_stream{suffix}"), label),
+                |b| {
+                    b.iter(|| {
+                        envelope::seal_stream_with_threads(
+                            &mut rng,
+                            Purpose::Attachment,
+                            "bench",
+                            &recipients,
+                            black_box(&plaintext[..]),
+                            io::sink(),
+                            threads,
+                        )
+                        .unwrap()
+                    });
+                },
+            );
 
-            group.bench_function(BenchmarkId::new(format!("open_stream{suffix}"), label), |b| {
-                b.iter(|| {
-                    envelope::open_stream_with_threads(
-                        black_box(&sealed[..]),
-                        &[&key],
-                        &[],
-                        io::sink(),
-                        threads,
-                    )
-                    .unwrap()
-                });
-            });
+            group.bench_function(
+                BenchmarkId::new(format!("open_stream{suffix}"), label),
+                |b| {
+                    b.iter(|| {
+                        envelope::open_stream_with_threads(
+                            black_box(&sealed[..]),
+                            &[&key],
+                            &[],
+                            io::sink(),
+                            threads,
+                        )
+                        .unwrap()
+                    });
+                },
+            );
         }
 
         group.bench_function(BenchmarkId::new("seal", label), |b| {

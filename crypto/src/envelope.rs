@@ -9,10 +9,16 @@
 //!
 //! Two APIs produce and read the same bytes:
 //!
-//! - in memory: [`seal`] / [`open`];
+//! - in memory: [`seal`] / [`open`], and [`seal_into`] / [`open_into`], which reuse a
+//!   caller-owned buffer (no allocation or page faults per envelope);
 //! - streaming, in constant memory for any size: [`seal_stream`] / [`open_stream`] over
 //!   `std::io::Read`/`Write`, and the push-style [`Encryptor`] / [`Decryptor`] (feed bytes, get
 //!   bytes) for callers without `Read`/`Write`, such as the browser.
+//!
+//! On native targets, payloads of 256 KiB or more are sealed and opened on one thread per
+//! available core (each chunk is independent given its counter nonce); the `*_with_threads`
+//! variants take an explicit thread count (`1` = the calling thread only). `wasm32` is always
+//! single-threaded.
 //!
 //! [`rewrap`] makes a *detached stanza* (§3.6) that gives another recipient access to an
 //! envelope without changing it.
@@ -67,11 +73,11 @@
 
 use core::fmt;
 
+use chacha20poly1305::aead::inout::InOutBuf;
 use hkdf::Hkdf;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 use x25519_dalek::PublicKey;
-use chacha20poly1305::aead::inout::InOutBuf;
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::hpke::{self, HpkeError};
@@ -527,7 +533,9 @@ fn seal_chunk_from(
     let start = i.checked_mul(CHUNK_LEN).ok_or(EnvelopeError::TooLarge)?;
     let end = start.saturating_add(body_len);
     let len = plaintext.len();
-    let input = plaintext.get(start.min(len)..end.min(len)).unwrap_or_default();
+    let input = plaintext
+        .get(start.min(len)..end.min(len))
+        .unwrap_or_default();
     let index = i as u64;
     let tag = if input.len() == body_len {
         // All plaintext: encrypt from the input straight into the output.

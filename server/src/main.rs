@@ -1,6 +1,7 @@
 //! `meldpunt`: the Meldpunt server and its administration commands.
 
 mod advisor;
+mod demo;
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -44,12 +45,27 @@ enum Command {
     /// For confidential advisors: keys, cases, replies and the yearly overview, on your own
     /// device.
     Advisor(advisor::AdvisorArgs),
+    /// Start a seeded demo instance (fresh data folder; printed passphrases: not for production).
+    Demo(DemoArgs),
     /// Write a consistent copy of the database (safe while the server runs).
     Backup {
         /// The copy to write (must not exist).
         #[arg(long)]
         to: PathBuf,
     },
+}
+
+#[derive(Debug, Args)]
+struct DemoArgs {
+    /// Folder for the demo database and keyring files (emptied first).
+    #[arg(long, default_value = "demo-data")]
+    data_dir: PathBuf,
+    /// Listen address.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// The web client's folder (default: client-wasm/www of this build tree, if built).
+    #[arg(long)]
+    www: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -146,11 +162,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     // The advisor commands run on the advisor's device and need no server configuration.
     let command = match cli.command {
         Command::Advisor(args) => return advisor::run(args),
+        Command::Demo(d) => return demo::run(&d.data_dir, d.listen, d.www),
         other => other,
     };
     let mut settings = Settings::load(cli.config.as_deref()).context("configuration")?;
     match command {
-        Command::Advisor(_) => {}
+        Command::Advisor(_) | Command::Demo(_) => {}
         Command::Serve { listen, database } => {
             if let Some(l) = listen {
                 settings.listen = l;

@@ -146,24 +146,30 @@ fn build_client(quiet_if_missing: bool) -> Result<Option<PathBuf>> {
     }
     setup::ensure_wasm_target()?;
     let bindgen = setup::ensure_wasm_bindgen()?;
+    // The `wasm-release` profile (root Cargo.toml): fat LTO, one codegen unit, the bindings at
+    // opt-level "z" and the crypto at 3. The name section (function names for stack traces,
+    // ~50 KB) is dropped: the download is what a frightened reporter on a phone waits for.
     run(cargo().args([
         "build",
         "--package",
         "meldpunt-client-wasm",
         "--target",
         "wasm32-unknown-unknown",
-        "--release",
+        "--profile",
+        "wasm-release",
     ]))?;
     let wasm = root()
         .join("target")
         .join("wasm32-unknown-unknown")
-        .join("release")
+        .join("wasm-release")
         .join("meldpunt_client_wasm.wasm");
     let out = www.join("pkg");
     run(Command::new(bindgen).args([
         "--target",
         "web",
         "--no-typescript",
+        "--remove-name-section",
+        "--remove-producers-section",
         "--out-dir",
         &out.to_string_lossy(),
         &wasm.to_string_lossy(),

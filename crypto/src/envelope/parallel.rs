@@ -156,8 +156,8 @@ mod tests {
         for &len in SIZES {
             let pt = plaintext(len);
             let rng = || StdRng::seed_from_u64(7);
-            let reference = envelope::seal(&mut rng(), Purpose::Attachment, ORG, &recipients, &pt)
-                .unwrap();
+            let reference =
+                envelope::seal(&mut rng(), Purpose::Attachment, ORG, &recipients, &pt).unwrap();
             assert_eq!(
                 reference.len() as u64,
                 sealed_len(len as u64, ORG.len(), 1).unwrap()
@@ -173,7 +173,10 @@ mod tests {
                     threads,
                 )
                 .unwrap();
-                assert!(reused == reference, "seal_into, {len} bytes, {threads} threads");
+                assert!(
+                    reused == reference,
+                    "seal_into, {len} bytes, {threads} threads"
+                );
                 let mut streamed = Vec::new();
                 let n = envelope::seal_stream_with_threads(
                     &mut rng(),
@@ -186,7 +189,10 @@ mod tests {
                 )
                 .unwrap();
                 assert_eq!(n, streamed.len() as u64);
-                assert!(streamed == reference, "seal_stream, {len} bytes, {threads} threads");
+                assert!(
+                    streamed == reference,
+                    "seal_stream, {len} bytes, {threads} threads"
+                );
             }
             let (mut enc, mut pushed) =
                 Encryptor::new(&mut rng(), Purpose::Attachment, ORG, &recipients).unwrap();
@@ -205,20 +211,33 @@ mod tests {
         let mut reused = Zeroizing::new(Vec::new());
         for &len in SIZES.iter().chain(SIZES.iter().rev()) {
             let pt = plaintext(len);
-            let sealed =
-                envelope::seal(&mut rng, Purpose::Message, ORG, &recipients, &pt).unwrap();
-            assert!(envelope::open(&sealed, &[&key], &[]).unwrap().plaintext.as_slice() == pt);
+            let sealed = envelope::seal(&mut rng, Purpose::Message, ORG, &recipients, &pt).unwrap();
+            assert!(
+                envelope::open(&sealed, &[&key], &[])
+                    .unwrap()
+                    .plaintext
+                    .as_slice()
+                    == pt
+            );
             for threads in [1, 2, 3, 8] {
                 let info =
                     envelope::open_into_with_threads(&sealed, &[&key], &[], &mut reused, threads)
                         .unwrap();
                 assert_eq!(info.plaintext_len, len as u64);
                 assert_eq!((info.purpose, info.org.as_str()), (Purpose::Message, ORG));
-                assert!(reused.as_slice() == pt, "open_into, {len} bytes, {threads} threads");
+                assert!(
+                    reused.as_slice() == pt,
+                    "open_into, {len} bytes, {threads} threads"
+                );
                 let mut out = Vec::new();
-                let info =
-                    envelope::open_stream_with_threads(&sealed[..], &[&key], &[], &mut out, threads)
-                        .unwrap();
+                let info = envelope::open_stream_with_threads(
+                    &sealed[..],
+                    &[&key],
+                    &[],
+                    &mut out,
+                    threads,
+                )
+                .unwrap();
                 assert_eq!(info.plaintext_len, len as u64);
                 assert!(out == pt, "open_stream, {len} bytes, {threads} threads");
             }
@@ -234,7 +253,10 @@ mod tests {
             envelope::seal(&mut rng, Purpose::Report, ORG, &[key.recipient()], &pt).unwrap();
         let (_, header_len) = envelope::Header::parse(&sealed).unwrap();
         // 21 chunks: padded_len(20 C + 5) = 20.5 C.
-        assert_eq!(sealed.len() - header_len, 20 * ENCRYPTED_CHUNK_LEN + CHUNK_LEN / 2 + 16);
+        assert_eq!(
+            sealed.len() - header_len,
+            20 * ENCRYPTED_CHUNK_LEN + CHUNK_LEN / 2 + 16
+        );
         let mut damaged = Vec::new();
         for chunk in [0, 7, 19, 20] {
             let mut d = sealed.clone();
@@ -247,7 +269,10 @@ mod tests {
         dropped.extend_from_slice(&sealed[header_len + 4 * ENCRYPTED_CHUNK_LEN..]);
         damaged.push(dropped);
         let mut swapped = sealed.clone();
-        let (a, b) = (header_len + 2 * ENCRYPTED_CHUNK_LEN, header_len + 5 * ENCRYPTED_CHUNK_LEN);
+        let (a, b) = (
+            header_len + 2 * ENCRYPTED_CHUNK_LEN,
+            header_len + 5 * ENCRYPTED_CHUNK_LEN,
+        );
         let chunk_a = sealed[a..a + ENCRYPTED_CHUNK_LEN].to_vec();
         swapped.copy_within(b..b + ENCRYPTED_CHUNK_LEN, a);
         swapped[b..b + ENCRYPTED_CHUNK_LEN].copy_from_slice(&chunk_a);
@@ -270,7 +295,10 @@ mod tests {
                     Err(EnvelopeError::Decrypt)
                 ));
                 // Only whole chunks before the damage were released, in order.
-                assert!(pt.starts_with(&out), "case {n}: released bytes out of order");
+                assert!(
+                    pt.starts_with(&out),
+                    "case {n}: released bytes out of order"
+                );
             }
         }
     }
@@ -278,7 +306,10 @@ mod tests {
     #[test]
     fn thread_counts_resolve_sensibly() {
         assert_eq!(super::threads_for(8, 1 << 10, CHUNK_LEN), 1);
-        assert_eq!(super::threads_for(8, super::PARALLEL_MIN_BYTES, CHUNK_LEN), 4);
+        assert_eq!(
+            super::threads_for(8, super::PARALLEL_MIN_BYTES, CHUNK_LEN),
+            4
+        );
         assert_eq!(super::threads_for(1, 64 << 20, CHUNK_LEN), 1);
         assert!(super::threads_for(0, 64 << 20, CHUNK_LEN) >= 1);
         assert_eq!(super::resolve_threads(1000), super::MAX_THREADS);

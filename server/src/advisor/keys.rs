@@ -7,6 +7,7 @@ use meldpunt_crypto::keyring::Keyring;
 use meldpunt_crypto::rng::os_rng;
 use meldpunt_server::day::{Day, now_secs};
 use serde_json::json;
+use zeroize::Zeroizing;
 
 use super::client::{Api, b64, normalise_instance, unb64};
 use super::keyfile::{Meta, PassSource, Unlocked};
@@ -68,6 +69,23 @@ pub fn init(path: &Path, source: PassSource, a: InitArgs) -> anyhow::Result<()> 
             path.display()
         );
     }
+    let passphrase = source.new_passphrase()?;
+    init_with_passphrase(path, passphrase, a)
+}
+
+/// `init` with the passphrase already chosen (also used by `meldpunt demo`).
+pub fn init_with_passphrase(
+    path: &Path,
+    passphrase: Zeroizing<String>,
+    a: InitArgs,
+) -> anyhow::Result<()> {
+    if path.exists() {
+        bail!(
+            "{} already exists; it is not replaced. If it is your keyring, you are already set \
+             up; otherwise choose another file with --keyring",
+            path.display()
+        );
+    }
     let instance = normalise_instance(&a.server)?;
     let name = match a.name {
         Some(n) if !n.trim().is_empty() => n.trim().to_owned(),
@@ -89,7 +107,6 @@ pub fn init(path: &Path, source: PassSource, a: InitArgs) -> anyhow::Result<()> 
         }
         None => None,
     };
-    let passphrase = source.new_passphrase()?;
 
     let now = now_secs();
     let meta = Meta {

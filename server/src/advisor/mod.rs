@@ -7,7 +7,7 @@ mod app;
 mod cases;
 mod client;
 mod keyfile;
-mod keys;
+pub(crate) mod keys;
 
 use std::path::PathBuf;
 

@@ -174,11 +174,13 @@ where
 {
     let job = std::rc::Rc::new(job);
     let next = std::rc::Rc::new(std::cell::Cell::new(0usize));
+    let printed = std::rc::Rc::new(std::cell::Cell::new(0usize));
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..concurrency.max(1) {
         let job = std::rc::Rc::clone(&job);
         let next = std::rc::Rc::clone(&next);
+        let printed = std::rc::Rc::clone(&printed);
         tasks.push(actix_web::rt::spawn(async move {
             let mut lat = Vec::new();
             let mut failed = 0usize;
@@ -191,7 +193,8 @@ where
                 match job(i).await {
                     Ok(d) => lat.push(d),
                     Err(e) => {
-                        if failed < 3 {
+                        if printed.get() < 3 {
+                            printed.set(printed.get() + 1);
                             eprintln!("request failed: {e}");
                         }
                         failed += 1;
@@ -331,6 +334,8 @@ async fn bench_server(
         })
         .collect();
     let bodies = std::rc::Rc::new(bodies);
+    // A fresh connection pool: connections left idle while solving were closed by the server.
+    let http = client()?;
     let (h, u) = (http.clone(), url.to_owned());
     let (wall, lat, failed) = run_concurrent(cases, concurrency, move |i| {
         let (h, u, bodies) = (h.clone(), u.clone(), std::rc::Rc::clone(&bodies));

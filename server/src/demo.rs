@@ -1,0 +1,236 @@
+//! `meldpunt demo`: a seeded branch instance on localhost, for trying Meldpunt in minutes.
+//!
+//! It makes a fresh data folder with a new SQLite file, two member organisations with an
+//! internal advisor each and one branch-wide external advisor, all with real keys made here
+//! exactly as `meldpunt advisor init` makes them (keyring files with printed passphrases), then
+//! serves the instance and prints where to go. Nothing here is fit for production: the demo
+//! passphrases are printed on purpose.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, anyhow};
+use meldpunt_server::config::Settings;
+use meldpunt_server::store::{Category, OrgUpdate};
+use meldpunt_server::{admin, serve};
+use zeroize::Zeroizing;
+
+use crate::advisor::keys::{InitArgs, init_with_passphrase};
+
+struct DemoOrg {
+    slug: &'static str,
+    name: &'static str,
+    intro_nl: &'static str,
+    intro_en: &'static str,
+    advisor: &'static str,
+    bio: &'static str,
+}
+
+const ORGS: [DemoOrg; 2] = [
+    DemoOrg {
+        slug: "bouwbedrijf-de-vries",
+        name: "Bouwbedrijf De Vries",
+        intro_nl: "Bij Bouwbedrijf De Vries wil iedereen veilig werken. Heb je iets meegemaakt \
+                   of gezien dat niet goed voelt? Meld het hier, anoniem als je wilt.",
+        intro_en: "At Bouwbedrijf De Vries everyone should be able to work safely. Did you \
+                   experience or see something that does not feel right? Report it here, \
+                   anonymously if you wish.",
+        advisor: "Anna de Jong",
+        bio: "Interne vertrouwenspersoon sinds 2019. / Internal confidential advisor since 2019.",
+    },
+    DemoOrg {
+        slug: "zorggroep-het-anker",
+        name: "Zorggroep Het Anker",
+        intro_nl: "Zorggroep Het Anker neemt ongewenst gedrag serieus. Je melding wordt alleen \
+                   gelezen door de vertrouwenspersoon die jij kiest.",
+        intro_en: "Zorggroep Het Anker takes unwanted behaviour seriously. Your report is read \
+                   only by the confidential advisor you choose.",
+        advisor: "Bram Visser",
+        bio: "Luistert zonder oordeel. / Listens without judgement.",
+    },
+];
+
+const BRANCH_ADVISOR: &str = "Chris Bakker";
+
+fn categories() -> Vec<Category> {
+    [
+        ("sexual-harassment", "Seksuele intimidatie", "Sexual harassment"),
+        ("bullying", "Pesten", "Bullying"),
+        ("discrimination", "Discriminatie", "Discrimination"),
+        ("aggression", "Agressie en geweld", "Aggression and violence"),
+        ("integrity", "Integriteit", "Integrity"),
+        ("other", "Iets anders", "Something else"),
+    ]
+    .into_iter()
+    .map(|(id, nl, en)| Category { id: id.into(), nl: nl.into(), en: en.into() })
+    .collect()
+}
+
+/// Seeds a fresh demo instance in `data_dir` and serves it on `listen` until stopped.
+pub fn run(data_dir: &Path, listen: std::net::SocketAddr, www: Option<PathBuf>) -> anyhow::Result<()> {
+    if data_dir.exists() {
+        std::fs::remove_dir_all(data_dir)
+            .with_context(|| format!("cannot clear the demo folder {}", data_dir.display()))?;
+    }
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create the demo folder {}", data_dir.display()))?;
+    let www = www.or_else(default_www);
+
+    let mut settings = Settings::default();
+    settings.listen = listen;
+    settings.database = data_dir.join("meldpunt.db");
+    settings.static_dir = www.clone();
+    settings.log = "warn".into();
+
+    std::fs::write(
+        data_dir.join("meldpunt.toml"),
+        format!(
+            "# Written by `meldpunt demo`.\nlisten = \"{listen}\"\ndatabase = \"{}\"\n",
+            settings.database.display()
+        ),
+    )
+    .context("cannot write the demo configuration")?;
+    let store = serve::open_store(&settings)?;
+    let mut invites = Vec::new();
+    for org in &ORGS {
+        admin::org_create(&*store, org.slug, org.name)?;
+        admin::org_set(
+            &*store,
+            org.slug,
+            &OrgUpdate {
+                name: None,
+                intro_nl: Some(org.intro_nl.into()),
+                intro_en: Some(org.intro_en.into()),
+                conduct_nl: Some(
+                    "Wij accepteren geen intimidatie, pesten, discriminatie, agressie of geweld."
+                        .into(),
+                ),
+                conduct_en: Some(
+                    "We do not accept harassment, bullying, discrimination, aggression or violence."
+                        .into(),
+                ),
+                categories: Some(categories()),
+                retention_days: Some(365),
+                languages: Some(vec!["nl".into(), "en".into()]),
+            },
+        )?;
+        invites.push(admin::advisor_invite(&*store, Some(org.slug), false, 1)?);
+    }
+    let branch_invite = admin::advisor_invite(&*store, None, true, 1)?;
+    drop(store);
+
+    // Serve in the background while the advisors register through the real API.
+    let server_settings = settings.clone();
+    let server = std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(serve::serve(server_settings))
+    });
+    let base = format!("http://{listen}");
+    wait_until_up(&base, &server)?;
+
+    let mut keyrings = Vec::new();
+    let people = ORGS
+        .iter()
+        .zip(&invites)
+        .map(|(o, i)| (o.advisor, o.bio, i.as_str(), false))
+        .chain(std::iter::once((
+            BRANCH_ADVISOR,
+            "Externe vertrouwenspersoon van de branche. / The branch's external advisor.",
+            branch_invite.as_str(),
+            true,
+        )));
+    for (name, bio, invite, external) in people {
+        let file = data_dir.join(format!("{}.keyring", name.split(' ').next().unwrap_or("advisor").to_lowercase()));
+        let passphrase = format!("demo {} passphrase", name.to_lowercase());
+        init_with_passphrase(
+            &file,
+            Zeroizing::new(passphrase.clone()),
+            InitArgs {
+                server: base.clone(),
+                invite: invite.to_owned(),
+                name: Some(name.to_owned()),
+                bio: bio.to_owned(),
+                photo: None,
+                languages: vec!["nl".into(), "en".into()],
+                external,
+            },
+        )
+        .with_context(|| format!("registering the demo advisor {name}"))?;
+        keyrings.push((name, file, passphrase));
+    }
+
+    print_welcome(&base, data_dir, &keyrings, www.is_some())?;
+    match server.join() {
+        Ok(result) => result.map_err(|e| anyhow!("the server stopped: {e}")),
+        Err(_) => Err(anyhow!("the server thread failed")),
+    }
+}
+
+fn default_www() -> Option<PathBuf> {
+    let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("../client-wasm/www");
+    built.join("pkg").exists().then_some(built)
+}
+
+fn wait_until_up(
+    base: &str,
+    server: &std::thread::JoinHandle<Result<(), serve::ServeError>>,
+) -> anyhow::Result<()> {
+    let client = reqwest::blocking::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if server.is_finished() {
+            return Err(anyhow!(
+                "the server did not start (is {base} already in use? stop the other process or pass --listen)"
+            ));
+        }
+        if client.get(format!("{base}/healthz")).send().is_ok_and(|r| r.status().is_success()) {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err(anyhow!("the server did not answer on {base} within 30 s"))
+}
+
+fn print_welcome(
+    base: &str,
+    data_dir: &Path,
+    keyrings: &[(&str, PathBuf, String)],
+    pages: bool,
+) -> anyhow::Result<()> {
+    use std::io::Write;
+    let client = reqwest::blocking::Client::new();
+    let mut out = String::new();
+    out.push_str("\nMeldpunt demo is running. Stop it with Ctrl-C.\n\n");
+    out.push_str("Reporters (the link carries the advisors' fingerprints, so the page refuses any other key):\n");
+    for org in &ORGS {
+        let page: serde_json::Value = client
+            .get(format!("{base}/api/v1/orgs/{}", org.slug))
+            .send()
+            .and_then(|r| r.json())
+            .context("reading the demo organisation page")?;
+        let pins: Vec<String> = page["advisors"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v["fingerprint"].as_str())
+                    .map(|f| f.replace(' ', ""))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let fragment = if pins.is_empty() { String::new() } else { format!("#pin={}", pins.join(",")) };
+        out.push_str(&format!("  {:<22} {base}/o/{}{fragment}\n", org.name, org.slug));
+    }
+    out.push_str(&format!("  Mailbox (pickup code)  {base}/case\n\n"));
+    out.push_str(&format!("Advisors: open {base}/advisor/ and unlock with a keyring file and its passphrase,\nor run `meldpunt advisor inbox --keyring FILE` (the CLI asks for the passphrase):\n"));
+    for (name, file, pass) in keyrings {
+        out.push_str(&format!("  {name:<13} {}   passphrase: {pass}\n", file.display()));
+    }
+    out.push_str(&format!(
+        "\nAdmin: `target/release/meldpunt --config {} admin org list` (settings in that file).\n",
+        data_dir.join("meldpunt.toml").display()
+    ));
+    if !pages {
+        out.push_str("\nNote: the web pages were not found (run `cargo xtask build-client`); the API works.\n");
+    }
+    std::io::stdout().write_all(out.as_bytes())?;
+    Ok(())
+}
