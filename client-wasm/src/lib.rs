@@ -14,6 +14,7 @@
 #![deny(missing_docs)]
 
 pub mod metadata;
+mod advisor;
 
 use base64ct::{Base64UrlUnpadded, Encoding};
 use js_sys::{Array, Object, Reflect, Uint8Array};

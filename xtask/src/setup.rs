@@ -36,10 +36,16 @@ fn locked_wasm_bindgen_version() -> Result<String> {
 }
 
 /// A `wasm-bindgen` CLI of exactly the locked version, installed with `cargo install` into
-/// `target/tools` so that it never clashes with another project's version.
+/// `$CARGO_HOME/meldpunt-tools/wasm-bindgen-VERSION`, so that it never clashes with another project's version.
 pub fn ensure_wasm_bindgen() -> Result<PathBuf> {
     let version = locked_wasm_bindgen_version()?;
-    let tools = root().join("target").join("tools");
+    // Installed per version under CARGO_HOME, so that a fresh clone (CI) reuses an earlier
+    // install of the same version instead of compiling it again.
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .unwrap_or_else(|| root().join("target"));
+    let tools = cargo_home.join("meldpunt-tools").join(format!("wasm-bindgen-{version}"));
     let bin = tools.join("bin").join("wasm-bindgen");
     let current = have(&bin.to_string_lossy(), &["--version"]).unwrap_or_default();
     if current.split_whitespace().nth(1) == Some(version.as_str()) {

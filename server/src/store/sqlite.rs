@@ -253,10 +253,10 @@ impl Drop for SqliteStore {
 fn run_batch(conn: &Connection, batch: &mut [Box<dyn Op>]) -> bool {
     fn abort(conn: &Connection, what: &str, e: &rusqlite::Error) -> bool {
         tracing::error!(error = %e, "database write failed ({what}); the batch is not saved");
-        if !conn.is_autocommit() {
-            if let Err(e) = conn.execute_batch("ROLLBACK") {
-                tracing::error!(error = %e, "rollback failed");
-            }
+        if !conn.is_autocommit()
+            && let Err(e) = conn.execute_batch("ROLLBACK")
+        {
+            tracing::error!(error = %e, "rollback failed");
         }
         false
     }
