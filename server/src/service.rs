@@ -40,6 +40,9 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Proof of work.
     pub pow: PowGate,
+    /// Bounds concurrent proof-of-work checks (each needs `pow.m_kib` of memory) to about the
+    /// number of cores: the check is CPU-bound, so more in parallel only costs memory.
+    pow_slots: tokio::sync::Semaphore,
     /// Rate limits.
     pub limits: Limiters,
     /// Counters.
@@ -115,6 +118,9 @@ impl AppState {
         let key = store.pow_key()?;
         Ok(AppState {
             pow: PowGate::new(key, settings.pow.clone()),
+            pow_slots: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get() * 2),
+            ),
             limits: Limiters::new(&settings.rate_limit, settings.trusted_proxy),
             metrics: Metrics::default(),
             logins: Mutex::new(HashMap::new()),
@@ -137,6 +143,12 @@ impl AppState {
         if !self.pow.enabled() {
             return Ok(());
         }
+        // A closed semaphore cannot happen (it is never closed); treat it as busy all the same.
+        let _slot = self
+            .pow_slots
+            .acquire()
+            .await
+            .map_err(|_| ApiError::unavailable())?;
         let me = Arc::clone(self);
         let r = web::block(move || me.pow.check(solution.as_ref())).await?;
         if r.is_err() {
