@@ -52,6 +52,13 @@ export class Instance {
       MELDPUNT_POW__M_KIB: '64',
       MELDPUNT_POW__DIFFICULTY: '2',
       MELDPUNT_LOG: 'warn',
+      // One client address plays every advisor, reporter and browser here: room for that.
+      MELDPUNT_RATE_LIMIT__LOGIN__BURST: '200',
+      MELDPUNT_RATE_LIMIT__LOGIN__PER_MINUTE: '600',
+      MELDPUNT_RATE_LIMIT__LOGIN__GLOBAL_PER_MINUTE: '6000',
+      MELDPUNT_RATE_LIMIT__PUBLIC__BURST: '1000',
+      MELDPUNT_RATE_LIMIT__PUBLIC__PER_MINUTE: '3000',
+      MELDPUNT_RATE_LIMIT__PUBLIC__GLOBAL_PER_MINUTE: '30000',
     };
   }
 
@@ -155,6 +162,7 @@ export async function axe(page, name) {
 
 export async function shot(page, name) {
   mkdirSync(SHOTS, { recursive: true });
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }
 
