@@ -216,6 +216,11 @@ async function lock(reason = 'manual') {
   if (S && S.unsaved && reason === 'manual' && !window.confirm(t('advisor.ui.lock_unsaved'))) return;
   const s = S;
   S = null;
+  // A rotated keyring that was not saved yet must not be lost to the idle lock: the new key is
+  // already published, so reports may be sealed to it. The file is passphrase-encrypted, so it
+  // stays offered for download on the locked screen; everything else is wiped.
+  const unsavedFile = s && s.unsaved && s.file ? s.file.slice() : null;
+  const unsavedName = s ? safeFileName(s.fileName || 'meldpunt.keyring') : '';
   if (s) {
     if (s.token) {
       try {
@@ -231,7 +236,33 @@ async function lock(reason = 'manual') {
   // gone with the old document. The reason travels in the fragment, never to the server.
   const lang = currentLang() === 'en' ? '&lang=en' : '';
   history.replaceState(null, '', `${location.pathname}#locked=${reason}${lang}`);
+  if (unsavedFile) {
+    showUnsavedKeyringOnly(unsavedFile, unsavedName);
+    return;
+  }
   location.reload();
+}
+
+/** The locked screen after an idle lock with an unsaved rotated keyring: only its download. */
+function showUnsavedKeyringOnly(file, name) {
+  const main = document.querySelector('main');
+  main.replaceChildren();
+  const h = document.createElement('h1');
+  h.textContent = t('advisor.ui.locked_unsaved_title');
+  const p = document.createElement('p');
+  p.textContent = t('advisor.ui.locked_unsaved_text');
+  const a = document.createElement('a');
+  a.className = 'button primary';
+  a.textContent = t('advisor.ui.rotate_download');
+  a.href = URL.createObjectURL(new Blob([file], { type: 'application/octet-stream' }));
+  a.download = name;
+  const again = document.createElement('button');
+  again.type = 'button';
+  again.textContent = t('advisor.ui.unlock_again');
+  again.addEventListener('click', () => location.reload());
+  main.append(h, p, a, document.createElement('br'), again);
+  for (const id of ['lock', 'advisor-nav']) { const el = document.getElementById(id); if (el) el.hidden = true; }
+  a.focus();
 }
 
 let idleTimer = null;
