@@ -295,9 +295,20 @@ function showCryptoUnavailable() {
 export async function boot() {
   setUpQuickExit();
   const wanted = fragmentParams().get('lang');
+  const first = loadLanguage(LANGS.includes(wanted) ? wanted : 'nl');
+  // The switch works from the start (also while the WASM loads), after the first table.
+  const sw = document.getElementById('lang-switch');
+  if (sw) {
+    sw.addEventListener('click', async () => {
+      await first.catch(() => {});
+      const next = lang === 'nl' ? 'en' : 'nl';
+      await loadLanguage(next);
+      history.replaceState(null, '', location.pathname + fragmentWith({ lang: next === 'nl' ? null : next }));
+    });
+  }
   const [module, language] = await Promise.allSettled([
     init({ module_or_path: '/pkg/meldpunt_client_wasm_bg.wasm' }),
-    loadLanguage(LANGS.includes(wanted) ? wanted : 'nl'),
+    first,
   ]);
   if (language.status === 'rejected') {
     // Without translations the page cannot explain anything: say so in both languages.
@@ -308,14 +319,6 @@ export async function boot() {
     };
     showCryptoUnavailable();
     return false;
-  }
-  const sw = document.getElementById('lang-switch');
-  if (sw) {
-    sw.addEventListener('click', async () => {
-      const next = lang === 'nl' ? 'en' : 'nl';
-      await loadLanguage(next);
-      history.replaceState(null, '', location.pathname + fragmentWith({ lang: next === 'nl' ? null : next }));
-    });
   }
   if (module.status === 'rejected') {
     showCryptoUnavailable();
