@@ -116,10 +116,16 @@ fn test(_args: &[String]) -> Result {
         setup::ensure_chromium()?;
         let browser = root().join("tests").join("browser");
         if browser.join("package.json").exists() {
-            run(cargo().args(["build", "--package", "meldpunt-server", "--bin", "meldpunt"]))?;
-            run(cargo().args(["build", "--package", "meldpunt-tests", "--bin", "meldpunt-testkit"]))?;
-            setup::ensure_npm_packages(&browser)?;
+            // `cargo test --all-targets` above already built both binaries (the integration
+            // tests run them); building them again with `cargo build` would recompile the
+            // server with a different feature set for nothing.
             let bin = root().join("target").join("debug");
+            for exe in ["meldpunt", "meldpunt-testkit"] {
+                if !bin.join(exe).exists() {
+                    return Err(format!("{} was not built by cargo test", bin.join(exe).display()));
+                }
+            }
+            setup::ensure_npm_packages(&browser)?;
             run(Command::new("node")
                 .args(["--test", "--test-concurrency=1"])
                 .current_dir(&browser)
