@@ -116,15 +116,14 @@ fn test(_args: &[String]) -> Result {
         setup::ensure_chromium()?;
         let browser = root().join("tests").join("browser");
         if browser.join("package.json").exists() {
-            // `cargo test --all-targets` above already built both binaries (the integration
-            // tests run them); building them again with `cargo build` would recompile the
-            // server with a different feature set for nothing.
+            // `cargo test` above already built the server binary (its integration tests run
+            // it); building it again with `cargo build` would recompile it with a different
+            // feature set for nothing. The testkit is only a binary, so it is built here.
             let bin = root().join("target").join("debug");
-            for exe in ["meldpunt", "meldpunt-testkit"] {
-                if !bin.join(exe).exists() {
-                    return Err(format!("{} was not built by cargo test", bin.join(exe).display()));
-                }
+            if !bin.join("meldpunt").exists() {
+                return Err(format!("{} was not built by cargo test", bin.join("meldpunt").display()));
             }
+            run(cargo().args(["build", "--package", "meldpunt-tests", "--bin", "meldpunt-testkit"]))?;
             setup::ensure_npm_packages(&browser)?;
             run(Command::new("node")
                 .args(["--test", "--test-concurrency=1"])
