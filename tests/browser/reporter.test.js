@@ -54,6 +54,18 @@ function env() {
     MELDPUNT_POW__M_KIB: '64',
     MELDPUNT_POW__DIFFICULTY: '2',
     MELDPUNT_LOG: 'warn',
+    // One test address plays the reporter and every advisor (testkit logins): raise the
+    // per-address limits that a single real person would never reach. The case-token guessing
+    // limit stays at its default.
+    MELDPUNT_RATE_LIMIT__LOGIN__BURST: '200',
+    MELDPUNT_RATE_LIMIT__LOGIN__PER_MINUTE: '600',
+    MELDPUNT_RATE_LIMIT__LOGIN__GLOBAL_PER_MINUTE: '6000',
+    MELDPUNT_RATE_LIMIT__PUBLIC__BURST: '1000',
+    MELDPUNT_RATE_LIMIT__PUBLIC__PER_MINUTE: '3000',
+    MELDPUNT_RATE_LIMIT__PUBLIC__GLOBAL_PER_MINUTE: '30000',
+    MELDPUNT_RATE_LIMIT__ADVISOR__BURST: '1000',
+    MELDPUNT_RATE_LIMIT__ADVISOR__PER_MINUTE: '3000',
+    MELDPUNT_RATE_LIMIT__ADVISOR__GLOBAL_PER_MINUTE: '30000',
   };
 }
 
