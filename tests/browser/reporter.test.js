@@ -571,6 +571,97 @@ test('pinned fingerprints: unpinned advisors are refused', async () => {
   await context.close();
 });
 
+test('a server that alters key bundles is refused and flagged: swapped key, bad signature, dates, revocation', async () => {
+  // A separate organisation and advisor, so that the other tests' case counts stay as they are.
+  admin('org', 'create', '--slug', 'veilig', '--name', 'Veilig Werk BV');
+  const invite = admin('advisor', 'invite', '--org', 'veilig');
+  const keyring = join(dir, 'cas.keyring');
+  const cas = testkit('register', '--invite', invite, '--name', 'Cas Jansen', '--languages', 'nl', '--keyring', keyring);
+  const forged = testkit('forge', '--keyring', keyring);
+  const { context, page, errors } = await newPage(360, 800);
+  // The server (played by this route) rewrites Cas's entry of the organisation page.
+  let alter = null;
+  await page.route(`${base}/api/v1/orgs/veilig`, async (route) => {
+    const response = await route.fetch();
+    const org = await response.json();
+    const entry = org.advisors.find((a) => a.id === cas.id);
+    assert.ok(entry, 'Cas is listed');
+    if (alter) alter(entry);
+    await route.fulfill({ response, json: org });
+  });
+  const casEntry = () => page.locator('#advisor-list .advisor').filter({ hasText: 'Cas Jansen' });
+  const cases = [
+    ['swapped_key', (a) => { a.bundles = [forged.swapped_key]; }, 'bad_signature'],
+    ['bad_signature', (a) => { a.bundles = [forged.bad_signature]; }, 'bad_signature'],
+    ['expired', (a) => { a.bundles = [forged.expired]; }, 'expired'],
+    ['not_yet_valid', (a) => { a.bundles = [forged.not_yet_valid]; }, 'not_yet_valid'],
+    ['revoked', (a) => { a.bundles = [forged.revoked]; a.revocations = [forged.revocation]; }, 'revoked'],
+    ['identity swapped', (a) => { a.identity = advisors.internal.identity; }, 'wrong_identity'],
+  ];
+  for (const [name, change, problem] of cases) {
+    alter = change;
+    await page.goto('about:blank');
+    await page.goto(`${base}/o/veilig`);
+    await page.locator('#org-name').filter({ hasText: 'Veilig Werk' }).waitFor();
+    await casEntry().waitFor();
+    assert.ok((await casEntry().getAttribute('class')).includes('advisor-refused'), `${name}: Cas is flagged`);
+    assert.ok((await casEntry().innerText()).includes(NL[`refused.${problem}`]), `${name}: the reason is ${problem}`);
+    if (name === 'swapped_key') await shot(page, 'altered-bundle');
+    // The flagged advisor cannot be chosen.
+    await page.locator('#start-report').click();
+    for (let i = 0; i < 4; i++) {
+      if (i === 0) { await page.getByLabel('Pesten').check(); await page.getByLabel(NL['report.role_witness']).check(); }
+      if (i === 2) await page.locator('#story').fill('x');
+      if (i === 3) await page.getByLabel(NL['wish.heard']).check();
+      await page.locator('#step-next').click();
+    }
+    assert.ok(await page.locator(`input[name="advisor"][value="${cas.id}"]`).isDisabled(), `${name}: Cas cannot be chosen`);
+  }
+  // The same pages with the bundles untouched: Cas is offered.
+  alter = null;
+  await page.goto('about:blank');
+  await page.goto(`${base}/o/veilig`);
+  await casEntry().waitFor();
+  assert.ok(!(await casEntry().getAttribute('class')).includes('advisor-refused'), 'the real bundle is accepted');
+
+  // A revoked key is never used, even when it is the newest: the server lists the revoked
+  // (newer) bundle beside the real one. The report must be sealed to the real key only: Cas's
+  // keyring does not hold the revoked key, so Cas reads the case only if that is so.
+  alter = (a) => { a.bundles = [forged.revoked, ...a.bundles]; a.revocations = [forged.revocation]; };
+  await page.goto('about:blank');
+  await page.goto(`${base}/o/veilig`);
+  await casEntry().waitFor();
+  assert.ok(!(await casEntry().getAttribute('class')).includes('advisor-refused'));
+  const story = 'Sleutel-test: ingetrokken sleutel niet gebruiken.';
+  await page.locator('#start-report').click();
+  await page.getByLabel('Pesten').check();
+  await page.getByLabel(NL['report.role_witness']).check();
+  await page.locator('#step-next').click();
+  await page.locator('#step-next').click();
+  await page.locator('#story').fill(story);
+  await page.locator('#step-next').click();
+  await page.getByLabel(NL['wish.heard']).check();
+  await page.locator('#step-next').click();
+  for (const input of await page.locator('input[name="advisor"]').all()) {
+    if (await input.getAttribute('value') === cas.id) await input.check(); else await input.uncheck();
+  }
+  await page.locator('#step-next').click();
+  await page.locator('#step-next').click();
+  await page.locator('#view-done').waitFor({ state: 'visible', timeout: 120_000 });
+  const out = testkit('read', '--keyring', keyring);
+  assert.equal(out.cases.length, 1);
+  assert.equal(out.cases[0].messages[0].body.story, story);
+  assert.deepEqual(out.cases[0].messages[0].body.advisors, [cas.identity]);
+  // And with only the revoked bundle, nothing can be sent to Cas.
+  alter = (a) => { a.bundles = [forged.revoked]; a.revocations = [forged.revocation]; };
+  await page.goto('about:blank');
+  await page.goto(`${base}/o/veilig`);
+  await casEntry().waitFor();
+  assert.ok((await casEntry().innerText()).includes(NL['refused.revoked']));
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('without WASM the pages say so and offer nothing to send', async () => {
   for (const path of ['/o/acme', '/o/acme/case']) {
     const { context, page, captured } = await newPage(360, 800);

@@ -15,6 +15,15 @@
 //!     posts a signed reply after the newest message; prints {"seq"}. With --sign-with, the
 //!     reply is signed by that other keyring's identity (an advisor the reporter did not
 //!     choose, for the tests of protocol §6) while FILE's advisor reads the case and posts it.
+//! meldpunt-testkit forge --keyring FILE [--server URL]
+//!     plays a server that alters an advisor's key bundles (no request is made); prints
+//!     {"expired", "not_yet_valid", "swapped_key", "bad_signature", "revoked", "revocation"}:
+//!     base64url bundles for fresh keys that are NOT in the keyring (so a report sealed to one
+//!     of them cannot be read by the advisor), except that `swapped_key` and `bad_signature`
+//!     are the advisor's real current bundle with the key replaced or the signature damaged.
+//!     `expired` and `not_yet_valid` are properly signed by the advisor's identity (a replayed
+//!     old bundle, a bundle for later); `revoked` is properly signed, valid now, newer than the
+//!     real one, and `revocation` is the advisor's signed revocation of it.
 //! ```
 #![allow(clippy::print_stdout)]
 
@@ -30,7 +39,7 @@ use meldpunt_crypto::keys::{IdentityPublicKey, KeyBundle};
 use meldpunt_crypto::message::{self, Message, MessageKind};
 use meldpunt_crypto::pickup::{PickupSeed, ReporterKeys};
 use meldpunt_crypto::pow;
-use meldpunt_crypto::recipient::RecipientKey;
+use meldpunt_crypto::recipient::{DecryptionKey, RecipientKey};
 use meldpunt_crypto::rng::{Rng, os_rng};
 use serde_json::{Value, json};
 use zeroize::Zeroizing;
@@ -431,6 +440,45 @@ fn follow_up(args: &Args) -> Result<Value> {
     Ok(res)
 }
 
+fn forge(args: &Args) -> Result<Value> {
+    let keyring = load_keyring(args.get("keyring")?)?;
+    let identity = keyring.identity();
+    let now = now();
+    let mut rng = os_rng();
+    let year = 365 * 86_400;
+    let mut signed = |not_before: i64, not_after: i64| -> Result<Vec<u8>> {
+        let fresh = DecryptionKey::generate(&mut rng).recipient();
+        Ok(identity.make_bundle(&fresh, not_before, not_after).map_err(|e| anyhow!("bundle: {e}"))?.to_bytes())
+    };
+    let expired = signed(now - 2 * year, now - year)?;
+    let not_yet_valid = signed(now + year, now + 2 * year)?;
+    let current = keyring.current_key(now).ok_or_else(|| anyhow!("no current key"))?;
+    let real = keyring.bundle(current.key.key_id()).map_err(|e| anyhow!("bundle: {e}"))?.to_bytes();
+    // Layout (protocol §1.3): magic 4, version 1, identity 32, key id 16, X25519 key 32 at
+    // offset 53, dates 16, signature 64 at offset 101.
+    let mut swapped_key = real.clone();
+    let attacker = DecryptionKey::generate(&mut os_rng()).recipient();
+    swapped_key
+        .get_mut(53..85)
+        .ok_or_else(|| anyhow!("short bundle"))?
+        .copy_from_slice(attacker.public_bytes());
+    let mut bad_signature = real;
+    if let Some(b) = bad_signature.get_mut(130) {
+        *b ^= 0x01;
+    }
+    let fresh = DecryptionKey::generate(&mut os_rng()).recipient();
+    let revoked = identity.make_bundle(&fresh, now - 30, now + year).map_err(|e| anyhow!("bundle: {e}"))?;
+    let revocation = identity.make_revocation(fresh.key_id(), now - 10);
+    Ok(json!({
+        "expired": b64(&expired),
+        "not_yet_valid": b64(&not_yet_valid),
+        "swapped_key": b64(&swapped_key),
+        "bad_signature": b64(&bad_signature),
+        "revoked": b64(&revoked.to_bytes()),
+        "revocation": b64(&revocation.to_bytes()),
+    }))
+}
+
 fn main() -> std::process::ExitCode {
     let all: Vec<String> = std::env::args().skip(1).collect();
     let result = match all.split_first() {
@@ -440,9 +488,10 @@ fn main() -> std::process::ExitCode {
             "reply" => reply(&args),
             "report" => report(&args),
             "follow-up" => follow_up(&args),
+            "forge" => forge(&args),
             other => Err(anyhow!("unknown command {other}")),
         }),
-        None => Err(anyhow!("usage: meldpunt-testkit register|read|reply|report|follow-up --server URL ...")),
+        None => Err(anyhow!("usage: meldpunt-testkit register|read|reply|report|follow-up|forge --server URL ...")),
     };
     match result {
         Ok(v) => {
