@@ -8,10 +8,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import {
-  Instance, launch, newPage, axe, shots, assertNotSent, foreign, jpeg, NL, EN, PASSPHRASE,
+  Instance, launch, newPage, axe, shots, assertNotSent, foreign, jpeg, NL, EN, PASSPHRASE, BIN, WWW,
 } from './helpers-advisor.js';
 
 const inst = new Instance();
@@ -75,7 +76,7 @@ test('a wrong passphrase shows a clear error and sends nothing', async () => {
   await shots(page, 'advisor-unlock');
   await unlock(page, 'not-the-passphrase');
   const error = page.locator('#unlock-error');
-  await error.waitFor({ state: 'visible', timeout: 30_000 });
+  await error.waitFor({ state: 'visible', timeout: 90_000 });
   assert.equal(await error.innerText(), NL['advisor.ui.error_wrong_passphrase']);
   assert.equal(await page.locator('#passphrase').evaluate((e) => document.activeElement === e), true, 'focus back on the passphrase');
   assert.deepEqual(requests.filter((r) => r.url.includes('/api/')).map((r) => r.url), [], 'no API request');
@@ -292,4 +293,61 @@ test('English is complete on the advisor pages', async () => {
   await shots(page, 'advisor-case-en');
   assert.deepEqual(errors, []);
   await context.close();
+});
+
+test('`meldpunt advisor app` serves the pages from the binary and relays the API', async () => {
+  // The advisor's own binary serves the pages on 127.0.0.1 and relays /api/* to the instance:
+  // the code that touches the keyring comes from the advisor's computer, not from the server.
+  const app = spawn(BIN, ['advisor', '--keyring', adv.carla.keyring, 'app', '--server', inst.base, '--www', WWW, '--no-open'],
+    { env: { ...inst.env(), MELDPUNT_LOG: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const url = await new Promise((res, rej) => {
+      let out = '';
+      app.stdout.on('data', (d) => { out += d; const line = out.split('\n')[0]; if (out.includes('\n')) res(line.trim()); });
+      app.once('exit', (c) => rej(new Error(`advisor app exited with ${c}`)));
+      setTimeout(() => rej(new Error('advisor app printed no address')), 30_000);
+    });
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/advisor\/$/);
+    const origin = new URL(url).origin;
+    assert.notEqual(origin, inst.base);
+    // Carla gets a case of her own, filed through the instance.
+    const story = 'Via de app gelezen: de melding aan Carla. App test 12.';
+    inst.testkit('report', '--org', 'acme', '--advisors', adv.carla.id, '--story', story);
+
+    const { context, page, requests, errors } = await newPage(browser, 360, 800);
+    const res = await page.goto(url);
+    assert.ok(res.headers()['content-security-policy'].includes("default-src 'none'"), 'the app sends a CSP');
+    await unlock(page, PASSPHRASE, adv.carla.keyring);
+    await page.locator('#view-inbox').waitFor({ state: 'visible', timeout: 60_000 });
+    const cards = page.locator('#case-list > li');
+    await cards.first().waitFor();
+    assert.ok((await page.locator('#whoami').innerText()).includes('Carla Jansen'));
+    // Carla may also hold a case shared with her by an earlier test: open each until hers.
+    let found = false;
+    for (let i = 0; i < await cards.count() && !found; i++) {
+      await cards.nth(i).locator('.case-open').click();
+      await page.locator('#view-case').waitFor({ state: 'visible' });
+      await page.locator('#case-messages > li').first().waitFor();
+      found = (await page.locator('#case-messages').innerText()).includes(story);
+      if (!found) { await page.locator('#back-to-inbox').click(); await page.locator('#view-inbox').waitFor({ state: 'visible' }); }
+    }
+    assert.ok(found, 'decrypted through the relay');
+    await axe(page, 'advisor app case');
+    await shots(page, 'advisor-app-case');
+    // Every request went to the app on this computer; the browser never spoke to the instance.
+    assert.deepEqual(foreign(requests, origin), []);
+    const api = requests.filter((r) => new URL(r.url).pathname.startsWith('/api/'));
+    assert.ok(api.length >= 3, `API calls went through the relay (${api.length})`);
+    assertNotSent(requests, readFileSync(adv.carla.keyring), 'the keyring file');
+    assertNotSent(requests, PASSPHRASE, 'the passphrase');
+    assertNotSent(requests, story, 'the story');
+    // Paths outside the page folder are refused.
+    for (const path of ['/%2e%2e/Cargo.toml', '/advisor/%2e%2e/%2e%2e/Cargo.toml', '/.git/config']) {
+      assert.equal((await fetch(`${origin}${path}`)).status, 404, path);
+    }
+    assert.deepEqual(errors, []);
+    await context.close();
+  } finally {
+    app.kill('SIGTERM');
+  }
 });
