@@ -81,6 +81,12 @@ pub struct Settings {
     pub advisor: AdvisorSettings,
     /// Rate limits per client address (memory only) and per route class.
     pub rate_limit: RateLimits,
+    /// Retention purge and database vacuum (`docs/operations.md`).
+    pub retention: crate::retention::RetentionSettings,
+    /// Built-in TLS from PEM files; not set: plain HTTP (TLS at a reverse proxy).
+    pub tls: Option<crate::tls::TlsSettings>,
+    /// Content-free e-mail notifications to advisors (off by default).
+    pub notify: crate::notify::NotifySettings,
 }
 
 impl Default for Settings {
@@ -98,6 +104,9 @@ impl Default for Settings {
             limits: Limits::default(),
             advisor: AdvisorSettings::default(),
             rate_limit: RateLimits::default(),
+            retention: crate::retention::RetentionSettings::default(),
+            tls: None,
+            notify: crate::notify::NotifySettings::default(),
         }
     }
 }
@@ -378,6 +387,11 @@ impl Settings {
                 format!("{} is not a directory", dir.display()),
             ));
         }
+        crate::retention::validate(&self.retention)?;
+        if let Some(tls) = &self.tls {
+            crate::tls::validate(tls)?;
+        }
+        crate::notify::validate(&self.notify)?;
         Ok(())
     }
 }

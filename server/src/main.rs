@@ -2,6 +2,7 @@
 
 mod advisor;
 mod demo;
+mod ops;
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -53,6 +54,12 @@ enum Command {
         #[arg(long)]
         to: PathBuf,
     },
+    /// Put a backup in place of the database: checked first, swapped atomically. Refused
+    /// while a server runs on the database.
+    Restore(ops::RestoreArgs),
+    /// Delete closed cases past retention now, then vacuum (the server must be stopped; a
+    /// running server does this by itself).
+    Purge(ops::PurgeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -228,6 +235,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         }
+        Command::Restore(args) => ops::restore(&settings, &args)?,
+        Command::Purge(args) => ops::purge(&settings, &args)?,
         Command::Backup { to } => {
             anyhow::ensure!(!to.exists(), "{} exists; choose a new file", to.display());
             let store = serve::open_store(&settings)?;

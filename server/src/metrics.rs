@@ -35,6 +35,10 @@ pub struct Metrics {
     pub rate_limited: AtomicU64,
     /// Failed case-token lookups.
     pub case_token_failures: AtomicU64,
+    /// Retention purges and vacuums.
+    pub retention: crate::retention::RetentionMetrics,
+    /// Advisor notifications (shared with the notification thread).
+    pub notify: std::sync::Arc<crate::notify::NotifyMetrics>,
 }
 
 impl Metrics {
@@ -138,6 +142,8 @@ impl Metrics {
             let _ = writeln!(out, "# TYPE {name} counter");
             let _ = writeln!(out, "{name} {}", get(c));
         }
+        self.retention.render(&mut out);
+        self.notify.render(&mut out);
         out
     }
 }

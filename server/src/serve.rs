@@ -7,7 +7,6 @@ use std::time::Duration;
 use actix_web::HttpServer;
 
 use crate::config::Settings;
-use crate::day::{Day, now_secs};
 use crate::service::AppState;
 use crate::store::Store;
 use crate::store::sqlite::SqliteStore;
@@ -31,6 +30,9 @@ pub enum ServeError {
         /// Why.
         source: std::io::Error,
     },
+    /// A setting, the database lock or TLS files stop the start.
+    #[error("{0}")]
+    Setup(String),
 }
 
 /// Opens the configured store.
@@ -44,12 +46,19 @@ pub fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, ServeError> {
 
 /// Runs the server until it is stopped (SIGINT/SIGTERM).
 pub async fn serve(settings: Settings) -> Result<(), ServeError> {
+    // Held while the server runs, so that `meldpunt restore` and `purge` refuse meanwhile.
+    let _lock = crate::dblock::try_lock(&settings.database)
+        .map_err(|e| ServeError::Setup(e.to_string()))?;
+    let tls = match &settings.tls {
+        Some(t) => {
+            Some(crate::tls::server_config(t).map_err(|e| ServeError::Setup(e.to_string()))?)
+        }
+        None => None,
+    };
     let store = open_store(&settings)?;
     let path = settings.database.display().to_string();
-    match store.purge(Day::today(), now_secs(), true) {
-        Ok(p) => tracing::info!(cases = p.cases, uploads = p.uploads, "startup purge"),
-        Err(source) => return Err(ServeError::Store { path, source }),
-    }
+    let purged = crate::retention::startup_purge(&*store)
+        .map_err(|source| ServeError::Store { path, source })?;
     let state =
         Arc::new(
             AppState::new(settings.clone(), store).map_err(|source| ServeError::Store {
@@ -57,6 +66,8 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
                 source,
             })?,
         );
+    state.metrics.retention.purged(&purged);
+    crate::retention::startup_vacuum(&state);
 
     let housekeeping = Arc::clone(&state);
     actix_web::rt::spawn(async move {
@@ -66,14 +77,7 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
             tick.tick().await;
             housekeeping.prune_memory();
             n += 1;
-            if n.is_multiple_of(60) {
-                let r = housekeeping
-                    .db(|s| s.purge(Day::today(), now_secs(), false))
-                    .await;
-                if let Err(e) = r {
-                    tracing::error!(error = %e, "purge failed");
-                }
-            }
+            crate::retention::tick(&housekeeping, n).await;
         }
     });
 
@@ -86,15 +90,17 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     if settings.workers > 0 {
         server = server.workers(settings.workers);
     }
-    let server = server
-        .bind(addr)
-        .map_err(|source| ServeError::Io { addr, source })?;
+    let server = match tls {
+        Some(config) => server.bind_rustls_0_23(addr, config),
+        None => server.bind(addr),
+    }
+    .map_err(|source| ServeError::Io { addr, source })?;
     // The port only: the log carries no addresses at all.
     let port = server
         .addrs()
         .first()
         .map_or(addr.port(), std::net::SocketAddr::port);
-    tracing::info!(port, "meldpunt listening");
+    tracing::info!(port, tls = settings.tls.is_some(), "meldpunt listening");
     server
         .run()
         .await

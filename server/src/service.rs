@@ -47,6 +47,8 @@ pub struct AppState {
     pub limits: Limiters,
     /// Counters.
     pub metrics: Metrics,
+    /// Advisor notifications (`notify.rs`).
+    pub notify: crate::notify::Notifier,
     /// Outstanding login challenges.
     logins: Mutex<LoginChallenges>,
 }
@@ -116,13 +118,21 @@ impl AppState {
     /// State over an opened store.
     pub fn new(settings: Settings, store: Arc<dyn Store>) -> StoreResult<Self> {
         let key = store.pow_key()?;
+        let metrics = Metrics::default();
+        let notify = crate::notify::Notifier::start(
+            &settings.notify,
+            Arc::clone(&store),
+            Arc::clone(&metrics.notify),
+        )
+        .map_err(|e| StoreError::Db(e.to_string()))?;
         Ok(AppState {
             pow: PowGate::new(key, settings.pow.clone()),
             pow_slots: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get() * 2),
             ),
             limits: Limiters::new(&settings.rate_limit, settings.trusted_proxy),
-            metrics: Metrics::default(),
+            metrics,
+            notify,
             logins: Mutex::new(HashMap::new()),
             settings,
             store,
@@ -273,7 +283,7 @@ impl AppState {
             id: random_id(),
             org_id: org.id,
             token_hash,
-            advisors: advisor_ids,
+            advisors: advisor_ids.clone(),
             envelope,
             day,
         };
@@ -284,6 +294,7 @@ impl AppState {
             .await
             .map_err(store_error)?;
         self.metrics.inc(&self.metrics.cases_created);
+        self.notify.activity(&advisor_ids);
         Ok(day)
     }
 
@@ -371,7 +382,11 @@ impl AppState {
             .collect();
         check_stanzas(&info.key_ids, &reachable, now)?;
         self.check_pow(req.pow).await?;
-        self.add_message(case.id, Sender::Reporter, envelope).await
+        let seq = self
+            .add_message(case.id, Sender::Reporter, envelope)
+            .await?;
+        self.notify.activity(&case.advisors);
+        Ok(seq)
     }
 
     async fn add_message(&self, case: Id, sender: Sender, envelope: Vec<u8>) -> ApiResult<u32> {

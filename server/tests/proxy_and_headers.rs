@@ -68,3 +68,33 @@ fn security_headers_on_api_answers() {
     assert!(r.headers().get("strict-transport-security").is_none());
     plain.assert_no_leaks(&[]);
 }
+
+#[test]
+fn hsts_when_the_trusted_proxy_says_https() {
+    let mut server = Server::start_with("trusted_proxy = \"127.0.0.1\"\n", DEFAULT_EXTRA);
+    let hsts = |proto: Option<&str>| {
+        let mut rb = server.get("/healthz");
+        if let Some(p) = proto {
+            rb = rb.header("X-Forwarded-Proto", p);
+        }
+        rb.send()
+            .unwrap()
+            .headers()
+            .get("strict-transport-security")
+            .is_some()
+    };
+    assert!(hsts(Some("https")));
+    assert!(!hsts(Some("http")));
+    assert!(!hsts(None));
+    server.assert_no_leaks(&[]);
+
+    // From a peer that is not the trusted proxy, the header is not believed.
+    let mut untrusted = Server::start_with("trusted_proxy = \"192.0.2.1\"\n", DEFAULT_EXTRA);
+    let r = untrusted
+        .get("/healthz")
+        .header("X-Forwarded-Proto", "https")
+        .send()
+        .unwrap();
+    assert!(r.headers().get("strict-transport-security").is_none());
+    untrusted.assert_no_leaks(&[]);
+}

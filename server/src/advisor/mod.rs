@@ -8,6 +8,7 @@ mod cases;
 mod client;
 mod keyfile;
 pub(crate) mod keys;
+mod notify;
 
 use std::path::PathBuf;
 
@@ -172,6 +173,16 @@ pub enum AdvisorCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// E-mail when there is new activity in your inbox (the mail says nothing about the case):
+    /// `--email ADDRESS` to switch on, `--off` to switch off, neither to show the setting.
+    Notify {
+        /// The address to notify.
+        #[arg(long, conflicts_with = "off")]
+        email: Option<String>,
+        /// Stop notifications.
+        #[arg(long)]
+        off: bool,
+    },
     /// Serve the advisor web pages from this program on this computer and relay the API.
     App {
         /// Folder with the advisor web pages.
@@ -256,6 +267,7 @@ pub fn run(args: AdvisorArgs) -> anyhow::Result<()> {
             lang,
             out,
         } => cases::overview(&path, source, year, format, lang, out.as_deref()),
+        AdvisorCommand::Notify { email, off } => notify::run(&path, source, email, off),
         AdvisorCommand::App {
             www,
             server,

@@ -52,7 +52,10 @@ pub async fn log_requests(
 /// Header values prepared once.
 #[derive(Debug, Clone)]
 pub struct Headers {
+    /// Always: built-in TLS, or `hsts = true` (clients reach the server over HTTPS).
     hsts: bool,
+    /// Also on requests from this proxy that say `X-Forwarded-Proto: https`.
+    proxy: Option<std::net::IpAddr>,
 }
 
 impl Headers {
@@ -60,8 +63,22 @@ impl Headers {
     #[must_use]
     pub fn new(settings: &Settings) -> Self {
         Headers {
-            hsts: settings.hsts,
+            hsts: settings.hsts || settings.tls.is_some(),
+            proxy: settings.trusted_proxy,
         }
+    }
+
+    /// Whether this request reached us over HTTPS as far as we can trust: built-in TLS or
+    /// `hsts = true`, or the trusted proxy says so.
+    fn https(&self, req: &ServiceRequest) -> bool {
+        self.hsts
+            || (self.proxy.is_some()
+                && req.peer_addr().map(|a| a.ip()) == self.proxy
+                && req
+                    .headers()
+                    .get("x-forwarded-proto")
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.trim().eq_ignore_ascii_case("https")))
     }
 }
 
@@ -72,6 +89,7 @@ pub async fn security_headers(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let path = req.path().to_owned();
+    let https = cfg.https(&req);
     let mut res = next.call(req).await?;
     let is_error = res.status().is_client_error() || res.status().is_server_error();
     let h = res.headers_mut();
@@ -97,7 +115,7 @@ pub async fn security_headers(
         PERMISSIONS,
     );
     set(h, header::X_FRAME_OPTIONS, "DENY");
-    if cfg.hsts {
+    if https {
         set(
             h,
             header::STRICT_TRANSPORT_SECURITY,

@@ -6,6 +6,7 @@
 mod attachments;
 mod handlers;
 mod middleware;
+mod notify;
 mod static_files;
 
 use std::sync::Arc;
@@ -154,6 +155,18 @@ pub fn routes() -> Vec<RouteDef> {
             "/api/v1/advisor/keys",
             Small,
             web::post().to(h::publish_bundle),
+        ),
+        def(
+            Method::GET,
+            "/api/v1/advisor/notify",
+            Small,
+            web::get().to(notify::get),
+        ),
+        def(
+            Method::PUT,
+            "/api/v1/advisor/notify",
+            Small,
+            web::put().to(notify::put),
         ),
         def(
             Method::POST,

@@ -351,6 +351,25 @@ pub struct Purged {
     pub uploads: u64,
     /// Expired invites.
     pub invites: u64,
+    /// Messages of the deleted cases.
+    pub messages: u64,
+    /// Finished attachments of the deleted cases (their chunks went with them).
+    pub attachments: u64,
+    /// Detached stanzas of the deleted cases.
+    pub stanzas: u64,
+}
+
+/// What a [`Store::vacuum`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Vacuumed {
+    /// A full `VACUUM` ran (once, to switch an older database to incremental vacuum).
+    pub full: bool,
+    /// Incremental steps run.
+    pub steps: u32,
+    /// Free pages given back to the file system.
+    pub pages_freed: u64,
+    /// The write-ahead log was checkpointed and truncated to zero bytes.
+    pub wal_truncated: bool,
 }
 
 /// Fields of an organisation an administrator can set.
@@ -512,4 +531,16 @@ pub trait Store: Send + Sync + 'static {
     fn purge(&self, today: Day, now: i64, all_uploads: bool) -> StoreResult<Purged>;
     /// Copies the whole database to `path` (online, consistent).
     fn backup(&self, path: &std::path::Path) -> StoreResult<()>;
+
+    // --- operations (`docs/operations.md`)
+    /// Gives free pages back to the file system in steps of `step_pages` between write
+    /// batches, then checkpoints and truncates the write-ahead log.
+    fn vacuum(&self, step_pages: u32) -> StoreResult<Vacuumed>;
+    /// Checkpoints and truncates the write-ahead log, so that no old copy of a deleted page
+    /// stays in it; `false` if readers kept it from finishing (tried again next time).
+    fn checkpoint(&self) -> StoreResult<bool>;
+    /// The address an advisor wants activity notifications at.
+    fn notify_email(&self, advisor: &Id) -> StoreResult<Option<String>>;
+    /// Sets (`Some`) or removes (`None`) an advisor's notification address.
+    fn set_notify_email(&self, advisor: &Id, email: Option<&str>) -> StoreResult<()>;
 }

@@ -34,9 +34,11 @@ use super::oneshot::{self, Reply};
 use super::{
     Advisor, AdvisorKeys, AttachmentInfo, CaseInfo, Category, DetachedStanza, Id, InviteScope,
     MessageRow, NewAdvisor, NewCase, OrgUpdate, Organisation, Purged, Sender, StanzaTarget, Status,
-    Store, StoreError, StoreResult, StoredBundle, StoredRevocation,
+    Store, StoreError, StoreResult, StoredBundle, StoredRevocation, Vacuumed,
 };
 use crate::day::Day;
+
+pub mod maint;
 
 /// Versioned migrations; `PRAGMA user_version` holds how many have run. Append only.
 const MIGRATIONS: &[&str] = &[
@@ -170,6 +172,10 @@ trait Op: Send {
     fn run(&mut self, conn: &Connection) -> bool;
     /// Answers the caller once the batch is over; `committed`: the batch's COMMIT succeeded.
     fn answer(self: Box<Self>, committed: bool);
+    /// Runs alone between two batches, outside any transaction (VACUUM, checkpoints).
+    fn alone(&self) -> bool {
+        false
+    }
 }
 
 struct TypedOp<T, F> {
@@ -294,11 +300,20 @@ fn run_batch(conn: &Connection, batch: &mut [Box<dyn Op>]) -> bool {
 
 fn writer_loop(conn: Connection, queue: Receiver<Box<dyn Op>>, stats: Arc<WriterStats>) {
     let mut batch: Vec<Box<dyn Op>> = Vec::with_capacity(MAX_BATCH_OPS);
-    while let Ok(first) = queue.recv() {
+    let mut held: Option<Box<dyn Op>> = None;
+    while let Some(first) = held.take().or_else(|| queue.recv().ok()) {
+        if first.alone() {
+            maint::run_alone(&conn, first);
+            continue;
+        }
         let mut bytes = first.bytes();
         batch.push(first);
         while batch.len() < MAX_BATCH_OPS && bytes < MAX_BATCH_BYTES {
             match queue.try_recv() {
+                Ok(op) if op.alone() => {
+                    held = Some(op);
+                    break;
+                }
                 Ok(op) => {
                     bytes = bytes.saturating_add(op.bytes());
                     batch.push(op);
@@ -551,6 +566,7 @@ impl SqliteStore {
         }
         configure(&writer).map_err(db)?;
         migrate(&mut writer)?;
+        maint::prepare(&writer)?;
         writer.set_prepared_statement_cache_capacity(64);
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
@@ -1382,36 +1398,11 @@ impl Store for SqliteStore {
     }
 
     fn purge(&self, today: Day, now: i64, all_uploads: bool) -> StoreResult<Purged> {
-        // Cases closed longer than their organisation's retention. Dates are ISO strings, so
-        // the comparison is done here rather than in SQL date functions.
-        let closed: Vec<(Vec<u8>, String, u32)> = {
-            let conn = self.read()?;
-            let mut stmt = conn
-                .prepare_cached(
-                    "SELECT c.id, c.closed_day, o.retention_days FROM cases c
-                     JOIN organisations o ON o.id = c.org_id WHERE c.status = 'closed'",
-                )
-                .map_err(db)?;
-            let rows = stmt
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                .map_err(db)?;
-            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)?
-        };
+        // Cases closed longer than their organisation's retention, with everything in them:
+        // a few cases per write batch (`maint::purge_cases`).
+        let cases = maint::purge_cases(self, today)?;
         self.tx(move |tx| {
-            let mut purged = Purged::default();
-            for (id, closed_day, retention) in &closed {
-                let Some(closed) = Day::parse(closed_day) else {
-                    continue;
-                };
-                if closed.plus_days(i64::from(*retention)) < today {
-                    purged.cases += tx
-                        .execute(
-                            "DELETE FROM cases WHERE id = ?1 AND status = 'closed'",
-                            [id],
-                        )
-                        .map_err(db)? as u64;
-                }
-            }
+            let mut purged = cases;
             purged.sessions = tx
                 .execute("DELETE FROM sessions WHERE expires_at <= ?1", [now])
                 .map_err(db)? as u64;
@@ -1434,6 +1425,22 @@ impl Store for SqliteStore {
             .ok_or_else(|| StoreError::Db("backup path is not UTF-8".into()))?;
         conn.execute("VACUUM INTO ?1", [target]).map_err(db)?;
         Ok(())
+    }
+
+    fn vacuum(&self, step_pages: u32) -> StoreResult<Vacuumed> {
+        maint::vacuum(self, step_pages)
+    }
+
+    fn checkpoint(&self) -> StoreResult<bool> {
+        maint::checkpoint(self)
+    }
+
+    fn notify_email(&self, advisor: &Id) -> StoreResult<Option<String>> {
+        maint::notify_email(self, advisor)
+    }
+
+    fn set_notify_email(&self, advisor: &Id, email: Option<&str>) -> StoreResult<()> {
+        maint::set_notify_email(self, advisor, email)
     }
 }
 

@@ -124,7 +124,8 @@ impl Server {
         Self::start_with("", DEFAULT_EXTRA)
     }
 
-    fn spawn(&mut self) {
+    /// Starts the server process (again, e.g. after [`Server::stop`]) and waits until it answers.
+    pub fn spawn(&mut self) {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)

@@ -1,0 +1,591 @@
+//! Advisor notifications (optional, off by default): when a case is filed or a reporter
+//! writes a follow-up, every advisor on the case who has set a notification address gets a
+//! content-free e-mail, "Er is nieuwe activiteit in je Meldpunt-inbox / There is new activity
+//! in your Meldpunt inbox", with a link to the instance's `/advisor/` page. The mail names no
+//! organisation, no case and no number: the same text for every event.
+//!
+//! The request that causes an event never waits for mail: it puts the advisor ids on a
+//! bounded queue (`try_send`; a full queue drops the event and counts it) and returns. One
+//! background thread batches: an advisor's first event schedules a mail `delay_secs` later,
+//! and at most one mail goes to an advisor per `min_interval_secs`; events meanwhile join the
+//! scheduled one. SMTP runs through `lettre` over rustls (implicit TLS, STARTTLS, or none for a
+//! relay on the same machine). Failures are logged by kind and SMTP code only, never with an
+//! address or the server's answer text; transient failures are tried again (after 1, 5 and
+//! 15 minutes). Pending mails are lost when the server stops (in memory only).
+//!
+//! Addresses are stored per advisor by the [`Store`] (`advisor_notify` table) and set by the
+//! advisor (`PUT /api/v1/advisor/notify`, `meldpunt advisor notify`).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
+use std::time::{Duration, Instant};
+
+use lettre::message::Mailbox;
+use lettre::message::header::ContentType;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
+use lettre::{Address, Message, SmtpTransport, Transport};
+use serde::{Deserialize, Deserializer};
+use zeroize::Zeroizing;
+
+use crate::config::ConfigError;
+use crate::store::{Id, Store};
+
+/// Subject of every notification.
+pub const SUBJECT: &str =
+    "Nieuwe activiteit in je Meldpunt-inbox / New activity in your Meldpunt inbox";
+
+/// Events waiting for the background thread; more are dropped (and counted).
+const QUEUE: usize = 1024;
+/// Waits before trying a transiently failed mail again.
+const RETRY: [Duration; 3] = [
+    Duration::from_secs(60),
+    Duration::from_secs(300),
+    Duration::from_secs(900),
+];
+
+/// How the SMTP connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// TLS from the first byte (SMTPS, usually port 465).
+    Tls,
+    /// Plain connection upgraded with STARTTLS, required (usually port 587).
+    Starttls,
+    /// No encryption: only for a relay on the same machine (`127.0.0.1:25`). No login.
+    None,
+}
+
+/// A password: zeroized on drop, never printed.
+#[derive(Clone)]
+pub struct Password(Zeroizing<String>);
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(redacted)")
+    }
+}
+
+impl<'de> Deserialize<'de> for Password {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(|s| Password(Zeroizing::new(s)))
+    }
+}
+
+/// `[notify]` settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotifySettings {
+    /// Send notifications at all (off by default).
+    pub enabled: bool,
+    /// SMTP server host name.
+    pub smtp_host: String,
+    /// SMTP server port.
+    pub smtp_port: u16,
+    /// `tls`, `starttls` or `none`.
+    pub tls: SmtpTls,
+    /// Extra CA certificate (PEM) to trust for the SMTP server, besides the public roots.
+    pub ca_file: Option<PathBuf>,
+    /// SMTP login name.
+    pub username: Option<String>,
+    /// SMTP password (`MELDPUNT_NOTIFY__PASSWORD` keeps it out of the file).
+    pub password: Option<Password>,
+    /// Sender, e.g. `Meldpunt <meldpunt@example.nl>`.
+    pub from: String,
+    /// The instance's public address; the mail links to `{base_url}/advisor/`.
+    pub base_url: String,
+    /// Seconds between an advisor's first event and the mail, so that a burst becomes one mail.
+    pub delay_secs: u32,
+    /// At most one mail per advisor per this many seconds.
+    pub min_interval_secs: u32,
+    /// SMTP connection and command timeout, seconds.
+    pub timeout_secs: u32,
+}
+
+impl Default for NotifySettings {
+    fn default() -> Self {
+        NotifySettings {
+            enabled: false,
+            smtp_host: String::new(),
+            smtp_port: 587,
+            tls: SmtpTls::Starttls,
+            ca_file: None,
+            username: None,
+            password: None,
+            from: String::new(),
+            base_url: String::new(),
+            delay_secs: 60,
+            min_interval_secs: 900,
+            timeout_secs: 30,
+        }
+    }
+}
+
+fn setting(name: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Setting {
+        setting: format!("notify.{name}"),
+        message: message.into(),
+    }
+}
+
+/// The link in the mail: `{base_url}/advisor/`; `base_url` must be an http(s) address
+/// without query or fragment.
+fn advisor_link(base_url: &str) -> Result<(String, String), ConfigError> {
+    let base = base_url.trim().trim_end_matches('/');
+    let url = reqwest::Url::parse(base).map_err(|_| {
+        setting(
+            "base_url",
+            "must be the instance's address, like https://meldpunt.example.nl",
+        )
+    })?;
+    if !matches!(url.scheme(), "https" | "http")
+        || url.query().is_some()
+        || url.fragment().is_some()
+        || !url.username().is_empty()
+    {
+        return Err(setting(
+            "base_url",
+            "must be an https:// (or http://) address without user, query or fragment",
+        ));
+    }
+    let host = url
+        .host_str()
+        .ok_or_else(|| setting("base_url", "has no host"))?
+        .to_owned();
+    Ok((format!("{base}/advisor/"), host))
+}
+
+/// Range and consistency checks of `[notify]`; with `enabled`, the transport is built (no
+/// connection is made) so that every mistake shows at start.
+pub fn validate(s: &NotifySettings) -> Result<(), ConfigError> {
+    if s.delay_secs > 3600 {
+        return Err(setting("delay_secs", "must be between 0 and 3600"));
+    }
+    if s.min_interval_secs > 86_400 {
+        return Err(setting("min_interval_secs", "must be between 0 and 86400"));
+    }
+    if !(1..=300).contains(&s.timeout_secs) {
+        return Err(setting("timeout_secs", "must be between 1 and 300"));
+    }
+    if !s.enabled {
+        return Ok(());
+    }
+    Mailer::new(s).map(|_| ())
+}
+
+/// Checks an advisor's notification address: one plain address (no name, no list), at
+/// most 254 bytes. Returns it trimmed.
+pub fn check_address(email: &str) -> Result<String, &'static str> {
+    let e = email.trim();
+    if e.len() < 3 || e.len() > 254 {
+        return Err("an e-mail address has 3 to 254 characters");
+    }
+    if e.chars()
+        .any(|c| c.is_control() || c.is_whitespace() || matches!(c, '<' | '>' | ',' | ';' | '"'))
+    {
+        return Err("give one plain e-mail address, like name@example.nl");
+    }
+    e.parse::<Address>()
+        .map_err(|_| "not a valid e-mail address")?;
+    Ok(e.to_owned())
+}
+
+/// The SMTP transport and the fixed message parts.
+struct Mailer {
+    transport: SmtpTransport,
+    from: Mailbox,
+    body: String,
+}
+
+impl std::fmt::Debug for Mailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Mailer")
+    }
+}
+
+impl Mailer {
+    fn new(s: &NotifySettings) -> Result<Mailer, ConfigError> {
+        let host = s.smtp_host.trim();
+        if host.is_empty() {
+            return Err(setting(
+                "smtp_host",
+                "must be set when notify.enabled = true",
+            ));
+        }
+        if s.smtp_port == 0 {
+            return Err(setting("smtp_port", "must be between 1 and 65535"));
+        }
+        let from: Mailbox = s.from.parse().map_err(|_| {
+            setting(
+                "from",
+                "must be an address like `Meldpunt <meldpunt@example.nl>`",
+            )
+        })?;
+        let (link, ehlo) = advisor_link(&s.base_url)?;
+        let tls = match s.tls {
+            SmtpTls::None => None,
+            SmtpTls::Tls | SmtpTls::Starttls => {
+                let mut b = TlsParameters::builder(host.to_owned());
+                if let Some(ca) = &s.ca_file {
+                    let pem = std::fs::read(ca).map_err(|e| {
+                        setting("ca_file", format!("cannot read {}: {e}", ca.display()))
+                    })?;
+                    let cert = Certificate::from_pem(&pem).map_err(|_| {
+                        setting(
+                            "ca_file",
+                            format!("{}: not a PEM certificate", ca.display()),
+                        )
+                    })?;
+                    b = b.add_root_certificate(cert);
+                }
+                Some(
+                    b.build_rustls()
+                        .map_err(|e| setting("tls", format!("cannot set up TLS: {e}")))?,
+                )
+            }
+        };
+        let mut builder = SmtpTransport::builder_dangerous(host)
+            .port(s.smtp_port)
+            .timeout(Some(Duration::from_secs(u64::from(s.timeout_secs))))
+            .hello_name(ClientId::Domain(ehlo));
+        builder = match (s.tls, tls) {
+            (SmtpTls::Tls, Some(p)) => builder.tls(Tls::Wrapper(p)),
+            (SmtpTls::Starttls, Some(p)) => builder.tls(Tls::Required(p)),
+            _ => builder.tls(Tls::None),
+        };
+        match (&s.username, &s.password) {
+            (Some(_), _) if s.tls == SmtpTls::None => {
+                return Err(setting(
+                    "username",
+                    "a login needs tls = \"tls\" or \"starttls\" (the password would go in clear text)",
+                ));
+            }
+            (Some(u), Some(p)) => {
+                builder = builder.credentials(Credentials::new(u.clone(), p.0.as_str().to_owned()));
+            }
+            (None, None) => {}
+            _ => return Err(setting("password", "username and password go together")),
+        }
+        let body = format!(
+            "Er is nieuwe activiteit in je Meldpunt-inbox.\r\n\
+             Log in om te lezen: {link}\r\n\
+             \r\n\
+             There is new activity in your Meldpunt inbox.\r\n\
+             Log in to read it: {link}\r\n\
+             \r\n\
+             --\r\n\
+             Deze e-mail zegt bewust niets over de inhoud.\r\n\
+             This e-mail deliberately says nothing about the content.\r\n\
+             Uitzetten / turn off: meldpunt advisor notify --off\r\n"
+        );
+        Ok(Mailer {
+            transport: builder.build(),
+            from,
+            body,
+        })
+    }
+
+    fn send(&self, to: &str) -> Result<(), Failure> {
+        let to: Mailbox = to
+            .parse::<Address>()
+            .map(|a| Mailbox::new(None, a))
+            .map_err(|_| Failure::Permanent("stored address is not valid"))?;
+        let mut id = [0u8; 16];
+        meldpunt_crypto::rng::Rng::fill_bytes(&mut meldpunt_crypto::rng::os_rng(), &mut id);
+        let msg = Message::builder()
+            .message_id(Some(format!(
+                "<{}@{}>",
+                crate::api::b64(&id),
+                self.from.email.domain()
+            )))
+            .from(self.from.clone())
+            .to(to)
+            .subject(SUBJECT)
+            .header(ContentType::TEXT_PLAIN)
+            .body(self.body.clone())
+            .map_err(|_| Failure::Permanent("cannot build the message"))?;
+        self.transport.send(&msg).map(|_| ()).map_err(|e| {
+            tracing::warn!(
+                transient = e.is_transient(),
+                permanent = e.is_permanent(),
+                timeout = e.is_timeout(),
+                tls = e.is_tls(),
+                code = %e.status().map(|c| c.to_string()).unwrap_or_default(),
+                "notification mail not sent"
+            );
+            if e.is_permanent() {
+                Failure::Permanent("refused by the mail server")
+            } else {
+                Failure::Transient
+            }
+        })
+    }
+}
+
+enum Failure {
+    Transient,
+    Permanent(&'static str),
+}
+
+/// Counters of the notifications.
+#[derive(Debug, Default)]
+pub struct NotifyMetrics {
+    sent: AtomicU64,
+    failed: AtomicU64,
+    dropped: AtomicU64,
+}
+
+impl NotifyMetrics {
+    /// Appends the counters to a `/metrics` answer.
+    pub fn render(&self, out: &mut String) {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        crate::retention::counter(
+            out,
+            "meldpunt_notify_mails_sent_total",
+            "Advisor notification mails handed to the SMTP server.",
+            get(&self.sent),
+        );
+        crate::retention::counter(
+            out,
+            "meldpunt_notify_mail_failures_total",
+            "Notification mails that failed (each try counts; see the log).",
+            get(&self.failed),
+        );
+        crate::retention::counter(
+            out,
+            "meldpunt_notify_events_dropped_total",
+            "Activity events dropped because the notification queue was full.",
+            get(&self.dropped),
+        );
+    }
+}
+
+/// The handle the request handlers use.
+#[derive(Debug)]
+pub struct Notifier {
+    queue: Option<SyncSender<Vec<Id>>>,
+    metrics: Arc<NotifyMetrics>,
+}
+
+impl Notifier {
+    /// Starts the background thread when `[notify] enabled = true`; otherwise a notifier that
+    /// does nothing (no thread, no connection).
+    pub fn start(
+        s: &NotifySettings,
+        store: Arc<dyn Store>,
+        metrics: Arc<NotifyMetrics>,
+    ) -> Result<Notifier, ConfigError> {
+        if !s.enabled {
+            return Ok(Notifier {
+                queue: None,
+                metrics,
+            });
+        }
+        let mailer = Mailer::new(s)?;
+        let (tx, rx) = sync_channel(QUEUE);
+        let worker = Worker {
+            mailer,
+            store,
+            metrics: Arc::clone(&metrics),
+            delay: Duration::from_secs(u64::from(s.delay_secs)),
+            min_interval: Duration::from_secs(u64::from(s.min_interval_secs)),
+        };
+        std::thread::Builder::new()
+            .name("meldpunt-notify".into())
+            .spawn(move || worker.run(&rx))
+            .map_err(|e| {
+                setting(
+                    "enabled",
+                    format!("cannot start the notification thread: {e}"),
+                )
+            })?;
+        tracing::info!("advisor notifications on");
+        Ok(Notifier {
+            queue: Some(tx),
+            metrics,
+        })
+    }
+
+    /// Whether notifications are on.
+    #[must_use]
+    pub fn enabled(&self) -> bool {
+        self.queue.is_some()
+    }
+
+    /// New activity on a case for these advisors. Never blocks.
+    pub fn activity(&self, advisors: &[Id]) {
+        let Some(q) = &self.queue else { return };
+        if advisors.is_empty() {
+            return;
+        }
+        match q.try_send(advisors.to_vec()) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                self.metrics.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(TrySendError::Disconnected(_)) => {
+                self.metrics.dropped.fetch_add(1, Ordering::Relaxed);
+                tracing::error!("the notification thread has stopped");
+            }
+        }
+    }
+}
+
+struct Worker {
+    mailer: Mailer,
+    store: Arc<dyn Store>,
+    metrics: Arc<NotifyMetrics>,
+    delay: Duration,
+    min_interval: Duration,
+}
+
+struct Due {
+    at: Instant,
+    attempt: usize,
+}
+
+impl Worker {
+    fn run(&self, rx: &Receiver<Vec<Id>>) {
+        let mut due: HashMap<Id, Due> = HashMap::new();
+        let mut last: HashMap<Id, Instant> = HashMap::new();
+        loop {
+            let now = Instant::now();
+            let wait = due
+                .values()
+                .map(|d| d.at.saturating_duration_since(now))
+                .min()
+                .unwrap_or(Duration::from_secs(3600));
+            match rx.recv_timeout(wait) {
+                Ok(ids) => {
+                    let now = Instant::now();
+                    for id in ids {
+                        due.entry(id).or_insert_with(|| {
+                            let mut at = now + self.delay;
+                            if let Some(l) = last.get(&id) {
+                                at = at.max(*l + self.min_interval);
+                            }
+                            Due { at, attempt: 0 }
+                        });
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+            let now = Instant::now();
+            let ready: Vec<(Id, usize)> = due
+                .iter()
+                .filter(|(_, d)| d.at <= now)
+                .map(|(id, d)| (*id, d.attempt))
+                .collect();
+            for (id, attempt) in ready {
+                due.remove(&id);
+                let address = match self.store.notify_email(&id) {
+                    Ok(Some(a)) => a,
+                    Ok(None) => continue,
+                    Err(e) => {
+                        self.metrics.failed.fetch_add(1, Ordering::Relaxed);
+                        tracing::error!(error = %e, "cannot read a notification address");
+                        continue;
+                    }
+                };
+                match self.mailer.send(&address) {
+                    Ok(()) => {
+                        self.metrics.sent.fetch_add(1, Ordering::Relaxed);
+                        last.insert(id, Instant::now());
+                    }
+                    Err(f) => {
+                        self.metrics.failed.fetch_add(1, Ordering::Relaxed);
+                        match (f, RETRY.get(attempt)) {
+                            (Failure::Transient, Some(wait)) => {
+                                due.insert(
+                                    id,
+                                    Due {
+                                        at: Instant::now() + *wait,
+                                        attempt: attempt + 1,
+                                    },
+                                );
+                            }
+                            (Failure::Permanent(why), _) => {
+                                tracing::warn!(why, "notification mail given up");
+                            }
+                            (Failure::Transient, None) => {
+                                tracing::warn!("notification mail given up after retries");
+                            }
+                        }
+                    }
+                }
+            }
+            let keep = self.min_interval;
+            last.retain(|_, t| t.elapsed() < keep);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses() {
+        assert_eq!(
+            check_address(" anna@example.nl ").unwrap(),
+            "anna@example.nl"
+        );
+        for bad in [
+            "",
+            "anna",
+            "anna@",
+            "Anna <anna@example.nl>",
+            "a@b.nl, c@d.nl",
+            "anna@example.nl\r\nBcc: x@y.nl",
+            "an na@example.nl",
+        ] {
+            assert!(check_address(bad).is_err(), "{bad:?}");
+        }
+        assert!(check_address(&format!("{}@example.nl", "a".repeat(250))).is_err());
+    }
+
+    #[test]
+    fn settings_are_checked_when_enabled() {
+        let mut s = NotifySettings::default();
+        validate(&s).unwrap();
+        s.enabled = true;
+        assert!(
+            validate(&s)
+                .unwrap_err()
+                .to_string()
+                .contains("notify.smtp_host")
+        );
+        s.smtp_host = "smtp.example.nl".into();
+        s.from = "Meldpunt <meldpunt@example.nl>".into();
+        s.base_url = "https://meldpunt.example.nl/".into();
+        validate(&s).unwrap();
+        s.base_url = "https://meldpunt.example.nl/?q=1".into();
+        assert!(
+            validate(&s)
+                .unwrap_err()
+                .to_string()
+                .contains("notify.base_url")
+        );
+        s.base_url = "https://meldpunt.example.nl".into();
+        s.tls = SmtpTls::None;
+        s.username = Some("u".into());
+        s.password = Some(Password(Zeroizing::new("hunter2".into())));
+        assert!(
+            validate(&s)
+                .unwrap_err()
+                .to_string()
+                .contains("notify.username")
+        );
+        s.tls = SmtpTls::Tls;
+        validate(&s).unwrap();
+        assert!(!format!("{s:?}").contains("hunter2"));
+        let (link, host) = advisor_link("https://meldpunt.example.nl/").unwrap();
+        assert_eq!(link, "https://meldpunt.example.nl/advisor/");
+        assert_eq!(host, "meldpunt.example.nl");
+    }
+}

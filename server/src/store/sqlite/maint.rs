@@ -1,0 +1,290 @@
+//! Operations on the SQLite file: the retention purge in small write batches, incremental
+//! vacuum and WAL truncation as operations that run alone on the writer thread between two
+//! batches, the schema version this binary knows (for `meldpunt restore`), and the advisors'
+//! notification addresses.
+//!
+//! **Storage of notification addresses.** `advisor_notify(advisor_id, email)` is created here
+//! with `CREATE TABLE IF NOT EXISTS` when the store opens, outside the versioned migrations
+//! (see `docs/operations.md`); it is meant to be folded into a numbered migration.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{Op, SqliteStore, TypedOp, db, oneshot};
+use crate::day::Day;
+use crate::store::{Id, Purged, StoreError, StoreResult, Vacuumed};
+
+/// Cases deleted per write operation: each purge operation stays short, so writes of
+/// reporters and advisors run between them.
+const CASES_PER_OP: usize = 8;
+
+/// The table of advisors' notification addresses (see the module documentation).
+const NOTIFY_TABLE: &str = "CREATE TABLE IF NOT EXISTS advisor_notify (
+    advisor_id BLOB PRIMARY KEY REFERENCES advisors(id) ON DELETE CASCADE,
+    email      TEXT NOT NULL CHECK (length(email) BETWEEN 3 AND 254)
+)";
+
+/// The newest schema version (`PRAGMA user_version`) this binary can open.
+#[must_use]
+pub fn known_schema_version() -> u32 {
+    u32::try_from(super::MIGRATIONS.len()).unwrap_or(u32::MAX)
+}
+
+/// Runs after the migrations on the writer connection, before the writer thread starts.
+pub(super) fn prepare(conn: &Connection) -> StoreResult<()> {
+    conn.execute_batch(NOTIFY_TABLE).map_err(db)
+}
+
+/// An operation that runs alone, outside any transaction, between two batches.
+struct Alone<O>(O);
+
+impl<O: Op + 'static> Op for Alone<O> {
+    fn bytes(&self) -> usize {
+        self.0.bytes()
+    }
+    fn run(&mut self, conn: &Connection) -> bool {
+        self.0.run(conn)
+    }
+    fn answer(self: Box<Self>, committed: bool) {
+        Op::answer(Box::new(self.0), committed);
+    }
+    fn alone(&self) -> bool {
+        true
+    }
+}
+
+/// Runs an [`Alone`] operation on the writer thread and answers it with its own result.
+pub(super) fn run_alone(conn: &Connection, mut op: Box<dyn Op>) {
+    let ok = op.run(conn);
+    if !conn.is_autocommit() {
+        // An operation must not leave a transaction open for the next batch.
+        if let Err(e) = conn.execute_batch("ROLLBACK") {
+            tracing::error!(error = %e, "rollback after a maintenance operation failed");
+        }
+    }
+    if !ok {
+        tracing::warn!("a database maintenance operation failed");
+    }
+    op.answer(true);
+}
+
+impl SqliteStore {
+    /// Runs `f` on the writer connection between two batches, outside any transaction, and
+    /// waits for it.
+    fn alone<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        let stopped = || StoreError::Db("the database writer has stopped".into());
+        let queue = self.queue.as_ref().ok_or_else(stopped)?;
+        let (reply, pending) = oneshot::channel();
+        let op: Box<dyn Op> = Box::new(Alone(TypedOp {
+            f: Some(f),
+            out: None,
+            reply,
+            bytes: 0,
+        }));
+        queue.send(op).map_err(|_| stopped())?;
+        pending.wait()
+    }
+}
+
+/// Steps a statement to its end (pragmas that answer rows, or none).
+fn run_rows(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare(sql)?;
+    let mut rows = stmt.query([])?;
+    while rows.next()?.is_some() {}
+    Ok(())
+}
+
+fn freelist(conn: &Connection) -> rusqlite::Result<u64> {
+    conn.query_row("PRAGMA freelist_count", [], |r| r.get::<_, i64>(0))
+        .map(|n| u64::try_from(n).unwrap_or(0))
+}
+
+/// Counts what one case holds and deletes all of it (children explicitly, not only by
+/// cascade), if it is still closed on `closed_day`. `None`: it changed meanwhile.
+fn delete_case(tx: &Connection, id: &[u8], closed_day: &str) -> StoreResult<Option<Purged>> {
+    let still: Option<i64> = tx
+        .prepare_cached(
+            "SELECT 1 FROM cases WHERE id = ?1 AND status = 'closed' AND closed_day = ?2",
+        )
+        .and_then(|mut st| {
+            st.query_row(params![id, closed_day], |r| r.get(0))
+                .optional()
+        })
+        .map_err(db)?;
+    if still.is_none() {
+        return Ok(None);
+    }
+    let count = |sql: &str| -> StoreResult<u64> {
+        tx.prepare_cached(sql)
+            .and_then(|mut st| st.query_row([id], |r| r.get::<_, i64>(0)))
+            .map(|n| u64::try_from(n).unwrap_or(0))
+            .map_err(db)
+    };
+    let attachments =
+        count("SELECT count(*) FROM attachments WHERE case_id = ?1 AND complete = 1")?;
+    let exec = |sql: &str| -> StoreResult<u64> {
+        tx.prepare_cached(sql)
+            .and_then(|mut st| st.execute([id]))
+            .map(|n| n as u64)
+            .map_err(db)
+    };
+    let stanzas = exec("DELETE FROM detached_stanzas WHERE case_id = ?1")?;
+    exec(
+        "DELETE FROM attachment_chunks WHERE attachment_id IN
+         (SELECT id FROM attachments WHERE case_id = ?1)",
+    )?;
+    exec("DELETE FROM attachments WHERE case_id = ?1")?;
+    let messages = exec("DELETE FROM messages WHERE case_id = ?1")?;
+    exec("DELETE FROM case_advisors WHERE case_id = ?1")?;
+    let cases = exec("DELETE FROM cases WHERE id = ?1")?;
+    Ok(Some(Purged {
+        cases,
+        messages,
+        attachments,
+        stanzas,
+        ..Purged::default()
+    }))
+}
+
+/// Deletes every case closed longer ago than its organisation's retention (closed day +
+/// `retention_days` < `today`) with its messages, attachments, chunks and detached stanzas,
+/// [`CASES_PER_OP`] cases per write operation. With `secure_delete=ON` the freed bytes are
+/// overwritten with zeros.
+pub(super) fn purge_cases(store: &SqliteStore, today: Day) -> StoreResult<Purged> {
+    // Dates are ISO strings, so the comparison is done here rather than in SQL.
+    let closed: Vec<(Vec<u8>, String, u32)> = {
+        let conn = store.read()?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT c.id, c.closed_day, o.retention_days FROM cases c
+                 JOIN organisations o ON o.id = c.org_id WHERE c.status = 'closed'",
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(db)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)?
+    };
+    let expired: Vec<(Vec<u8>, String)> = closed
+        .into_iter()
+        .filter(|(_, day, retention)| {
+            Day::parse(day).is_some_and(|d| d.plus_days(i64::from(*retention)) < today)
+        })
+        .map(|(id, day, _)| (id, day))
+        .collect();
+    let mut total = Purged::default();
+    for chunk in expired.chunks(CASES_PER_OP) {
+        let chunk = chunk.to_vec();
+        let p = store.tx(move |tx| {
+            let mut p = Purged::default();
+            for (id, day) in &chunk {
+                if let Some(one) = delete_case(tx, id, day)? {
+                    p.cases += one.cases;
+                    p.messages += one.messages;
+                    p.attachments += one.attachments;
+                    p.stanzas += one.stanzas;
+                }
+            }
+            Ok(p)
+        })?;
+        total.cases += p.cases;
+        total.messages += p.messages;
+        total.attachments += p.attachments;
+        total.stanzas += p.stanzas;
+    }
+    Ok(total)
+}
+
+/// Incremental vacuum in steps of `step_pages` (each step one operation between two write
+/// batches), then a truncating checkpoint. A database made before incremental vacuum was
+/// switched on gets one full `VACUUM` instead (the writer waits for it; see
+/// `docs/operations.md`).
+pub(super) fn vacuum(store: &SqliteStore, step_pages: u32) -> StoreResult<Vacuumed> {
+    let step = step_pages.max(1);
+    let mut out = Vacuumed::default();
+    let mode: i64 = store.alone(|c| {
+        c.query_row("PRAGMA auto_vacuum", [], |r| r.get(0))
+            .map_err(db)
+    })?;
+    if mode == 0 {
+        out.pages_freed = store.alone(|c| {
+            let before = freelist(c).map_err(db)?;
+            c.execute_batch("PRAGMA auto_vacuum = INCREMENTAL; VACUUM;")
+                .map_err(db)?;
+            Ok(before)
+        })?;
+        out.full = true;
+    } else {
+        loop {
+            let (freed, left) = store.alone(move |c| {
+                let before = freelist(c).map_err(db)?;
+                if before == 0 {
+                    return Ok((0, 0));
+                }
+                run_rows(c, &format!("PRAGMA incremental_vacuum({step})")).map_err(db)?;
+                let after = freelist(c).map_err(db)?;
+                Ok((before.saturating_sub(after), after))
+            })?;
+            if freed > 0 {
+                out.steps += 1;
+                out.pages_freed += freed;
+            }
+            if left == 0 || freed == 0 {
+                break;
+            }
+        }
+    }
+    out.wal_truncated = checkpoint(store)?;
+    Ok(out)
+}
+
+/// `PRAGMA wal_checkpoint(TRUNCATE)` on the writer thread; `false` if readers kept it from
+/// completing.
+pub(super) fn checkpoint(store: &SqliteStore) -> StoreResult<bool> {
+    store.alone(|c| {
+        c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .map(|busy| busy == 0)
+        .map_err(db)
+    })
+}
+
+pub(super) fn notify_email(store: &SqliteStore, advisor: &Id) -> StoreResult<Option<String>> {
+    let conn = store.read()?;
+    conn.prepare_cached("SELECT email FROM advisor_notify WHERE advisor_id = ?1")
+        .and_then(|mut st| st.query_row([&advisor[..]], |r| r.get(0)).optional())
+        .map_err(db)
+}
+
+pub(super) fn set_notify_email(
+    store: &SqliteStore,
+    advisor: &Id,
+    email: Option<&str>,
+) -> StoreResult<()> {
+    let advisor = *advisor;
+    let email = email.map(str::to_owned);
+    store.tx(move |tx| {
+        let n = match &email {
+            Some(e) => tx.execute(
+                "INSERT INTO advisor_notify (advisor_id, email)
+                 SELECT id, ?2 FROM advisors WHERE id = ?1
+                 ON CONFLICT (advisor_id) DO UPDATE SET email = excluded.email",
+                params![&advisor[..], e],
+            ),
+            None => tx
+                .execute(
+                    "DELETE FROM advisor_notify WHERE advisor_id = ?1",
+                    [&advisor[..]],
+                )
+                .map(|_| 1),
+        }
+        .map_err(db)?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    })
+}
