@@ -269,6 +269,27 @@ pub fn solve(challenge: &[u8], mut progress: impl FnMut(u64)) -> Result<u64, Pow
 /// the MAC or the expiry.
 #[must_use]
 pub fn verify_solution(challenge: &[u8], nonce: u64) -> bool {
+    verify_solution_in(&mut Scratch::default(), challenge, nonce)
+}
+
+/// Argon2 working memory for [`verify_solution_in`], kept between checks. A server checking
+/// many solutions reuses a few of these instead of allocating megabytes per check (which
+/// glibc's allocator tends to keep, so the process grows far beyond the concurrent need).
+#[derive(Default)]
+pub struct Scratch {
+    blocks: Vec<Block>,
+}
+
+impl fmt::Debug for Scratch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Scratch").field("blocks", &self.blocks.len()).finish()
+    }
+}
+
+/// [`verify_solution`] with reusable working memory (grown to the challenge's `m_kib` if
+/// needed, never shrunk).
+#[must_use]
+pub fn verify_solution_in(scratch: &mut Scratch, challenge: &[u8], nonce: u64) -> bool {
     let Ok(parsed) = Challenge::from_bytes(challenge) else {
         return false;
     };
@@ -276,8 +297,14 @@ pub fn verify_solution(challenge: &[u8], nonce: u64) -> bool {
     let Some(argon) = params.argon2() else {
         return false;
     };
-    let mut memory = vec![Block::default(); argon.params().block_count()];
-    attempt(&argon, challenge, nonce, &mut memory)
+    let need = argon.params().block_count();
+    if scratch.blocks.len() < need {
+        scratch.blocks.resize(need, Block::default());
+    }
+    let Some(memory) = scratch.blocks.get_mut(..need) else {
+        return false;
+    };
+    attempt(&argon, challenge, nonce, memory)
         .is_some_and(|zeros| zeros >= u32::from(params.difficulty))
 }
 

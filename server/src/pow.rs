@@ -45,12 +45,25 @@ pub struct IssuedChallenge {
     pub enabled: bool,
 }
 
+/// Most Argon2 working memories kept for reuse (the service bounds concurrent checks; a
+/// check that finds the pool empty allocates, and its memory joins the pool if there is room).
+const SCRATCH_POOL: usize = 16;
+
 /// Issues and checks challenges.
-#[derive(Debug)]
 pub struct PowGate {
     key: [u8; 32],
     settings: PowSettings,
     used: Mutex<HashMap<[u8; 16], i64>>,
+    scratch: Mutex<Vec<meldpunt_crypto::pow::Scratch>>,
+}
+
+impl std::fmt::Debug for PowGate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PowGate")
+            .field("key", &"[redacted]")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
 }
 
 fn pow_error(code: &'static str, msg: &str) -> ApiError {
@@ -65,6 +78,7 @@ impl PowGate {
             key,
             settings,
             used: Mutex::new(HashMap::new()),
+            scratch: Mutex::new(Vec::new()),
         }
     }
 
@@ -127,7 +141,19 @@ impl PowGate {
         if self.is_used(&c.id())? {
             return Err(pow_error("pow_replayed", "challenge was already used"));
         }
-        if !meldpunt_crypto::pow::verify_solution(&bytes, s.nonce) {
+        let mut scratch = self
+            .scratch
+            .lock()
+            .ok()
+            .and_then(|mut pool| pool.pop())
+            .unwrap_or_default();
+        let solved = meldpunt_crypto::pow::verify_solution_in(&mut scratch, &bytes, s.nonce);
+        if let Ok(mut pool) = self.scratch.lock()
+            && pool.len() < SCRATCH_POOL
+        {
+            pool.push(scratch);
+        }
+        if !solved {
             return Err(pow_error("bad_pow", "nonce does not solve the challenge"));
         }
         self.mark_used(c.id(), c.expires_at(), now)
