@@ -19,12 +19,15 @@
 )]
 
 pub mod admin;
+pub mod adminapi;
+pub mod adminauth;
 pub mod api;
 pub mod config;
 pub mod day;
 pub mod error;
 pub mod http;
 pub mod limits;
+pub mod markdown;
 pub mod metrics;
 pub mod pow;
 pub mod serve;
