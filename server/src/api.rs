@@ -274,8 +274,15 @@ pub struct OrgPage {
     pub languages: Vec<String>,
     /// Days closed cases are kept.
     pub retention_days: u32,
-    /// Advisors: the organisation's own, then branch-wide ones.
+    /// Advisors offered to reporters (not suspended), in the organisation's `advisor_order`;
+    /// advisors not in it follow: the organisation's own, then branch-wide ones.
     pub advisors: Vec<AdvisorOut>,
+    /// A logo is at `/api/v1/orgs/{slug}/logo`.
+    pub has_logo: bool,
+    /// The introduction rendered from Markdown to sanitised HTML.
+    pub intro_html: Texts,
+    /// The code of conduct rendered from Markdown to sanitised HTML.
+    pub code_of_conduct_html: Texts,
 }
 
 /// A text in both languages.

@@ -87,6 +87,11 @@ pub struct Settings {
     pub tls: Option<crate::tls::TlsSettings>,
     /// Content-free e-mail notifications to advisors (off by default).
     pub notify: crate::notify::NotifySettings,
+    /// Public base URL of the instance (`https://meldpunt.example.nl`), used for the reporting
+    /// links shown to organisation admins; none: taken from the admin's request.
+    pub public_url: Option<String>,
+    /// Administrator logins and sessions.
+    pub admin: AdminSettings,
 }
 
 impl Default for Settings {
@@ -107,7 +112,68 @@ impl Default for Settings {
             retention: crate::retention::RetentionSettings::default(),
             tls: None,
             notify: crate::notify::NotifySettings::default(),
+            public_url: None,
+            admin: AdminSettings::default(),
         }
+    }
+}
+
+/// Administrator (operator, organisation admin) logins and sessions.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminSettings {
+    /// A session ends after this many seconds without a request.
+    pub session_idle_secs: u32,
+    /// A session ends this many seconds after login, used or not.
+    pub session_max_secs: u32,
+    /// Lifetime of an organisation-admin invite, days.
+    pub invite_ttl_days: u32,
+}
+
+impl Default for AdminSettings {
+    fn default() -> Self {
+        AdminSettings {
+            session_idle_secs: 1800,
+            session_max_secs: 12 * 3600,
+            invite_ttl_days: 7,
+        }
+    }
+}
+
+impl AdminSettings {
+    fn validate(&self, public_url: Option<&str>) -> Result<(), ConfigError> {
+        if !(1..=86_400).contains(&self.session_idle_secs) {
+            return Err(setting(
+                "admin.session_idle_secs",
+                "must be between 1 and 86400",
+            ));
+        }
+        if !(1..=7 * 86_400).contains(&self.session_max_secs) {
+            return Err(setting(
+                "admin.session_max_secs",
+                "must be between 1 and 604800",
+            ));
+        }
+        if !(1..=90).contains(&self.invite_ttl_days) {
+            return Err(setting("admin.invite_ttl_days", "must be between 1 and 90"));
+        }
+        if let Some(url) = public_url {
+            let rest = url
+                .strip_prefix("https://")
+                .or_else(|| url.strip_prefix("http://"))
+                .unwrap_or_default();
+            let host = rest.split('/').next().unwrap_or_default();
+            if host.is_empty()
+                || url.contains(['?', '#', ' ', '"', '<', '>', '\\'])
+                || url.chars().any(char::is_control)
+            {
+                return Err(setting(
+                    "public_url",
+                    "must be an http(s) URL like https://meldpunt.example.nl, without query or fragment",
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -373,6 +439,7 @@ impl Settings {
                 ));
             }
         }
+        self.admin.validate(self.public_url.as_deref())?;
         if self.log.trim().is_empty() {
             return Err(setting("log", "must not be empty"));
         }

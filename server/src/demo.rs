@@ -24,6 +24,8 @@ struct DemoOrg {
     intro_en: &'static str,
     advisor: &'static str,
     bio: &'static str,
+    /// The organisation admin's login and passphrase.
+    admin: (&'static str, &'static str),
 }
 
 const ORGS: [DemoOrg; 2] = [
@@ -37,6 +39,7 @@ const ORGS: [DemoOrg; 2] = [
                    anonymously if you wish.",
         advisor: "Anna de Jong",
         bio: "Interne vertrouwenspersoon sinds 2019. / Internal confidential advisor since 2019.",
+        admin: ("hr-devries", "demo steiger baksteen kraanmachinist"),
     },
     DemoOrg {
         slug: "zorggroep-het-anker",
@@ -47,10 +50,14 @@ const ORGS: [DemoOrg; 2] = [
                    only by the confidential advisor you choose.",
         advisor: "Bram Visser",
         bio: "Luistert zonder oordeel. / Listens without judgement.",
+        admin: ("hr-anker", "demo zeilboot vuurtoren ankerketting"),
     },
 ];
 
 const BRANCH_ADVISOR: &str = "Chris Bakker";
+
+/// The instance operator's demo login (passphrase only; TOTP is not required in the demo).
+const OPERATOR: (&str, &str) = ("beheer", "demo kastanjeboom lantaarnpaal fietsbel");
 
 fn categories() -> Vec<Category> {
     [
@@ -115,8 +122,26 @@ pub fn run(data_dir: &Path, listen: std::net::SocketAddr, www: Option<PathBuf>) 
             },
         )?;
         invites.push(admin::advisor_invite(&*store, Some(org.slug), false, 1)?);
+        // The organisation's admin, through an invite as in real life.
+        let o = admin::org_by_slug(&*store, org.slug)?;
+        let (code, _) = admin::make_admin_invite(&*store, &admin::Actor::cli(), &o, 1)?;
+        let (user, pass) = org.admin;
+        admin::accept_admin_invite(
+            &*store,
+            &code,
+            user,
+            &Zeroizing::new(pass.to_owned()).into(),
+        )
+        .with_context(|| format!("creating the demo admin {user}"))?;
     }
     let branch_invite = admin::advisor_invite(&*store, None, true, 1)?;
+    admin::create_operator(
+        &*store,
+        &admin::Actor::cli(),
+        OPERATOR.0,
+        &Zeroizing::new(OPERATOR.1.to_owned()).into(),
+    )
+    .context("creating the demo operator")?;
     drop(store);
 
     // Serve in the background while the advisors register through the real API.
@@ -225,7 +250,20 @@ fn print_welcome(
         out.push_str(&format!("  {name:<13} {}   passphrase: {pass}\n", file.display()));
     }
     out.push_str(&format!(
-        "\nAdmin: `target/release/meldpunt --config {} admin org list` (settings in that file).\n",
+        "\nAdmins: open {base}/admin/ and log in (passphrase only; TOTP is not required in the demo):\n"
+    ));
+    out.push_str(&format!(
+        "  {:<13} {:<11} passphrase: {}\n",
+        "operator", OPERATOR.0, OPERATOR.1
+    ));
+    for org in &ORGS {
+        out.push_str(&format!(
+            "  {:<13} {:<11} passphrase: {}   ({})\n",
+            "org admin", org.admin.0, org.admin.1, org.name
+        ));
+    }
+    out.push_str(&format!(
+        "or the CLI: `target/release/meldpunt --config {} admin org list` (settings in that file).\n",
         data_dir.join("meldpunt.toml").display()
     ));
     if !pages {

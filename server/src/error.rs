@@ -17,12 +17,17 @@ pub struct ApiError {
     pub code: &'static str,
     /// Human-readable explanation (English).
     pub message: String,
+    /// Seconds to wait before trying again (429 answers of the admin login; also sent as
+    /// `Retry-After`).
+    pub retry_after: Option<u64>,
 }
 
 #[derive(Serialize)]
 struct Body<'a> {
     error: &'a str,
     message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -32,7 +37,14 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
         }
+    }
+    /// The same error with a `retry_after` (seconds).
+    #[must_use]
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
+        self
     }
     /// 400: malformed request.
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
@@ -86,9 +98,14 @@ impl ApiError {
     /// The JSON response.
     #[must_use]
     pub fn to_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status).json(Body {
+        let mut res = HttpResponse::build(self.status);
+        if let Some(secs) = self.retry_after {
+            res.insert_header((actix_web::http::header::RETRY_AFTER, secs.to_string()));
+        }
+        res.json(Body {
             error: self.code,
             message: &self.message,
+            retry_after: self.retry_after,
         })
     }
 }

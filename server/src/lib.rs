@@ -19,6 +19,8 @@
 )]
 
 pub mod admin;
+pub mod adminapi;
+pub mod adminauth;
 pub mod api;
 pub mod config;
 pub mod day;
@@ -26,6 +28,7 @@ pub mod dblock;
 pub mod error;
 pub mod http;
 pub mod limits;
+pub mod markdown;
 pub mod metrics;
 pub mod notify;
 pub mod pow;

@@ -1,5 +1,6 @@
 //! `meldpunt`: the Meldpunt server and its administration commands.
 
+mod admin_cli;
 mod advisor;
 mod demo;
 mod ops;
@@ -12,8 +13,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use meldpunt_server::config::Settings;
-use meldpunt_server::store::{Category, OrgUpdate};
-use meldpunt_server::{admin, serve};
+use meldpunt_server::serve;
 
 /// Meldpunt: anonymous, end-to-end encrypted reporting.
 #[derive(Debug, Parser)]
@@ -75,83 +75,7 @@ struct DemoArgs {
     www: Option<PathBuf>,
 }
 
-#[derive(Debug, Subcommand)]
-enum AdminCommand {
-    /// Organisations.
-    Org {
-        #[command(subcommand)]
-        command: OrgCommand,
-    },
-    /// Advisors.
-    Advisor {
-        #[command(subcommand)]
-        command: AdvisorCommand,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum OrgCommand {
-    /// Create an organisation.
-    Create {
-        /// URL slug (a-z, 0-9, '-').
-        #[arg(long)]
-        slug: String,
-        /// Display name.
-        #[arg(long)]
-        name: String,
-    },
-    /// Change an organisation's texts and settings.
-    Set(OrgSet),
-    /// List organisations.
-    List,
-}
-
-#[derive(Debug, Args)]
-struct OrgSet {
-    /// The organisation.
-    #[arg(long)]
-    slug: String,
-    /// Display name.
-    #[arg(long)]
-    name: Option<String>,
-    /// Introduction text, Dutch.
-    #[arg(long)]
-    intro_nl: Option<String>,
-    /// Introduction text, English.
-    #[arg(long)]
-    intro_en: Option<String>,
-    /// Code of conduct, Dutch.
-    #[arg(long)]
-    conduct_nl: Option<String>,
-    /// Code of conduct, English.
-    #[arg(long)]
-    conduct_en: Option<String>,
-    /// Categories as JSON: `[{"id": "...", "nl": "...", "en": "..."}]`.
-    #[arg(long)]
-    categories: Option<String>,
-    /// Days a closed case is kept.
-    #[arg(long)]
-    retention_days: Option<u32>,
-    /// Languages, comma-separated (`nl,en`).
-    #[arg(long, value_delimiter = ',')]
-    languages: Option<Vec<String>>,
-}
-
-#[derive(Debug, Subcommand)]
-enum AdvisorCommand {
-    /// Make a one-time invite code for a new advisor and print it.
-    Invite {
-        /// Advisor of this organisation.
-        #[arg(long, conflicts_with = "branch", required_unless_present = "branch")]
-        org: Option<String>,
-        /// Branch-wide advisor (external, serves every member organisation).
-        #[arg(long)]
-        branch: bool,
-        /// Mark an organisation's advisor as external.
-        #[arg(long)]
-        external: bool,
-    },
-}
+use admin_cli::AdminCommand;
 
 fn init_logging(settings: &Settings) {
     // actix-server logs its listen address at info level; the log carries no addresses.
@@ -187,53 +111,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Admin { command } => {
             let store = serve::open_store(&settings)?;
-            match command {
-                AdminCommand::Org {
-                    command: OrgCommand::Create { slug, name },
-                } => {
-                    admin::org_create(&*store, &slug, &name)?;
-                }
-                AdminCommand::Org {
-                    command: OrgCommand::List,
-                } => admin::org_list(&*store)?,
-                AdminCommand::Org {
-                    command: OrgCommand::Set(s),
-                } => {
-                    let categories = s
-                        .categories
-                        .map(|c| serde_json::from_str::<Vec<Category>>(&c))
-                        .transpose()
-                        .context("--categories must be a JSON list of {\"id\", \"nl\", \"en\"}")?;
-                    let update = OrgUpdate {
-                        name: s.name,
-                        intro_nl: s.intro_nl,
-                        intro_en: s.intro_en,
-                        conduct_nl: s.conduct_nl,
-                        conduct_en: s.conduct_en,
-                        categories,
-                        retention_days: s.retention_days,
-                        languages: s.languages,
-                    };
-                    admin::org_set(&*store, &s.slug, &update)?;
-                }
-                AdminCommand::Advisor {
-                    command:
-                        AdvisorCommand::Invite {
-                            org,
-                            branch,
-                            external,
-                        },
-                } => {
-                    let org = if branch { None } else { org };
-                    let code = admin::advisor_invite(
-                        &*store,
-                        org.as_deref(),
-                        external,
-                        settings.advisor.invite_ttl_days,
-                    )?;
-                    writeln!(std::io::stdout(), "{code}")?;
-                }
-            }
+            admin_cli::run(command, &settings, &*store)?;
         }
         Command::Restore(args) => ops::restore(&settings, &args)?,
         Command::Purge(args) => ops::purge(&settings, &args)?,

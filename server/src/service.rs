@@ -51,6 +51,8 @@ pub struct AppState {
     pub notify: crate::notify::Notifier,
     /// Outstanding login challenges.
     logins: Mutex<LoginChallenges>,
+    /// Administrator logins: lock-out and Argon2id slots (memory only).
+    pub admin: crate::adminauth::AdminRuntime,
 }
 
 impl std::fmt::Debug for dyn Store {
@@ -134,6 +136,7 @@ impl AppState {
             metrics,
             notify,
             logins: Mutex::new(HashMap::new()),
+            admin: crate::adminauth::AdminRuntime::new(),
             settings,
             store,
         })
@@ -175,6 +178,7 @@ impl AppState {
         if let Ok(mut m) = self.logins.lock() {
             m.retain(|_, (_, exp)| *exp > now);
         }
+        self.admin.lockout.prune();
     }
 
     // ---------- public
@@ -184,18 +188,47 @@ impl AppState {
         if slug.is_empty() || slug.len() > 64 {
             return Err(ApiError::not_found("unknown organisation"));
         }
-        let (org, advisors) = self
+        let (org, advisors, has_logo, html) = self
             .db(move |s| {
-                let Some(org) = s.org_by_slug(&slug)? else {
-                    return Ok(None);
+                // A renamed organisation is still found by its former slugs (old links, and
+                // the slug its older cases were sealed for).
+                let org = match s.org_by_slug(&slug)? {
+                    Some(org) => org,
+                    None => match s.org_by_former_slug(&slug)? {
+                        Some(org) => org,
+                        None => return Ok(None),
+                    },
                 };
-                let advisors = s.advisors_for_org(org.id)?;
-                Ok(Some((org, advisors)))
+                let extras = s.org_extras(org.id)?;
+                if extras.suspended {
+                    return Ok(Some(Err(())));
+                }
+                let advisors = crate::admin::public_advisors(s, org.id, &extras)?;
+                // Markdown is rendered here, on the blocking pool.
+                let html = [
+                    &org.intro_nl,
+                    &org.intro_en,
+                    &org.conduct_nl,
+                    &org.conduct_en,
+                ]
+                .map(|t| crate::markdown::render(t));
+                Ok(Some(Ok((org, advisors, extras.has_logo, html))))
             })
             .await?
-            .ok_or_else(|| ApiError::not_found("unknown organisation"))?;
+            .ok_or_else(|| ApiError::not_found("unknown organisation"))?
+            .map_err(|()| crate::adminapi::org_suspended())?;
+        let [intro_nl, intro_en, conduct_nl, conduct_en] = html;
         let now = now_secs();
         Ok(api::OrgPage {
+            has_logo,
+            intro_html: api::Texts {
+                nl: intro_nl,
+                en: intro_en,
+            },
+            code_of_conduct_html: api::Texts {
+                nl: conduct_nl,
+                en: conduct_en,
+            },
             slug: org.slug,
             name: org.name,
             intro: api::Texts {
@@ -253,16 +286,21 @@ impl AppState {
         let info = verify::envelope(&envelope, Purpose::Report, &req.org)?;
 
         let slug = req.org.clone();
-        let (org, visible) = self
+        let (org, suspended, visible) = self
             .db(move |s| {
                 let Some(org) = s.org_by_slug(&slug)? else {
                     return Ok(None);
                 };
-                let advisors = s.advisors_for_org(org.id)?;
-                Ok(Some((org, advisors)))
+                // Suspended advisors cannot be chosen; a suspended organisation takes no case.
+                let extras = s.org_extras(org.id)?;
+                let advisors = crate::admin::public_advisors(s, org.id, &extras)?;
+                Ok(Some((org, extras.suspended, advisors)))
             })
             .await?
             .ok_or_else(|| ApiError::not_found("unknown organisation"))?;
+        if suspended {
+            return Err(crate::adminapi::org_suspended());
+        }
         let now = now_secs();
         let addressed: Vec<&AdvisorKeys> = advisor_ids
             .iter()
@@ -499,11 +537,27 @@ impl AppState {
             self.metrics.inc(&self.metrics.advisor_login_failures);
             return Err(fail());
         }
-        let advisor = self.db(move |s| s.advisor_by_identity(&identity)).await?;
-        let Some(advisor) = advisor else {
+        let advisor = self
+            .db(move |s| match s.advisor_by_identity(&identity)? {
+                Some(a) => {
+                    let suspended = s.advisor_suspended(&a.id)?.unwrap_or(false);
+                    Ok(Some((a, suspended)))
+                }
+                None => Ok(None),
+            })
+            .await?;
+        let Some((advisor, suspended)) = advisor else {
             self.metrics.inc(&self.metrics.advisor_login_failures);
             return Err(fail());
         };
+        if suspended {
+            self.metrics.inc(&self.metrics.advisor_login_failures);
+            return Err(ApiError::new(
+                actix_web::http::StatusCode::FORBIDDEN,
+                "advisor_suspended",
+                "this advisor account is suspended; ask the administrator",
+            ));
+        }
         let token = random32();
         let expires = now + i64::from(self.settings.advisor.session_ttl_secs);
         let hash = sha256(&token);
@@ -523,8 +577,8 @@ impl AppState {
         let hash = sha256(&token);
         let now = now_secs();
         self.db(move |s| match s.session(&hash, now)? {
-            Some(id) => s.advisor(&id),
-            None => Ok(None),
+            Some(id) if s.advisor_suspended(&id)? != Some(true) => s.advisor(&id),
+            _ => Ok(None),
         })
         .await?
         .ok_or_else(unauthorized)
@@ -635,7 +689,13 @@ impl AppState {
             ));
         }
         let org_id = case.org_id;
-        let advisor = self.db(move |s| s.advisor(&target)).await?;
+        // A suspended advisor cannot be added to a case.
+        let advisor = self
+            .db(move |s| match s.advisor_suspended(&target)? {
+                Some(false) => s.advisor(&target),
+                _ => Ok(None),
+            })
+            .await?;
         let Some(advisor) =
             advisor.filter(|a| a.advisor.org_id.is_none() || a.advisor.org_id == Some(org_id))
         else {

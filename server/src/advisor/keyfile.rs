@@ -100,6 +100,23 @@ impl PassSource {
         }
     }
 
+    /// A new secret line for something else than a keyring (an admin passphrase): from the
+    /// descriptor, or asked twice at a prompt after `intro`. No strength check here.
+    pub fn new_secret(self, intro: &str) -> anyhow::Result<Zeroizing<String>> {
+        match self {
+            PassSource::Fd(fd) => read_fd_line(fd),
+            PassSource::Prompt => {
+                eprintln!("{intro}");
+                let a = prompt("New passphrase: ")?;
+                let b = prompt("Repeat the passphrase: ")?;
+                if *a != *b {
+                    bail!("the two passphrases differ; nothing was written");
+                }
+                Ok(a)
+            }
+        }
+    }
+
     /// A new passphrase (asked twice at a prompt).
     pub fn new_passphrase(self) -> anyhow::Result<Zeroizing<String>> {
         let p = match self {

@@ -3,6 +3,7 @@
 //! All API routes are listed once, in [`routes`]; the app is built from that list and the
 //! OpenAPI test checks the same list against `docs/api/openapi.json`.
 
+mod admin;
 mod attachments;
 mod handlers;
 mod middleware;
@@ -33,6 +34,8 @@ pub enum Body {
     Share,
     /// A streamed binary body, limited by the handler.
     Stream,
+    /// An organisation's settings (texts up to 20,000 characters per language).
+    AdminOrg,
 }
 
 /// One API route.
@@ -66,7 +69,7 @@ fn def(method: Method, path: &'static str, body: Body, route: Route) -> RouteDef
 pub fn routes() -> Vec<RouteDef> {
     use Body::{Envelope, Register, Share, Small, Stream};
     use handlers as h;
-    vec![
+    let mut routes = vec![
         def(Method::GET, "/healthz", Small, web::get().to(h::healthz)),
         def(Method::GET, "/metrics", Small, web::get().to(h::metrics)),
         def(
@@ -216,13 +219,16 @@ pub fn routes() -> Vec<RouteDef> {
             Small,
             web::get().to(attachments::advisor_download),
         ),
-    ]
+    ];
+    routes.extend(admin::routes());
+    routes
 }
 
 fn json_limit(body: Body, state: &AppState) -> usize {
     let l = &state.settings.limits;
     match body {
         Body::Small | Body::Stream => 16 * 1024,
+        Body::AdminOrg => 512 * 1024,
         Body::Register => 128 * 1024,
         Body::Envelope => l.message_bytes.div_ceil(3) * 4 + 16 * 1024,
         Body::Share => {

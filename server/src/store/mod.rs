@@ -11,6 +11,7 @@
 //! addressed advisors, `SHA256`-based token hash, status, envelopes (ciphertext), padded sizes
 //! and dates at day granularity. Nothing about the reporter.
 
+pub mod admin;
 pub mod oneshot;
 pub mod sqlite;
 
@@ -393,8 +394,8 @@ pub struct OrgUpdate {
     pub languages: Option<Vec<String>>,
 }
 
-/// The storage interface.
-pub trait Store: Send + Sync + 'static {
+/// The storage interface (with the administration side's [`admin::AdminStore`]).
+pub trait Store: admin::AdminStore + Send + Sync + 'static {
     // --- instance
     /// The server's proof-of-work HMAC key (random at first start).
     fn pow_key(&self) -> StoreResult<[u8; 32]>;

@@ -31,6 +31,8 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, pa
 use super::Pending;
 use super::oneshot::{self, Reply};
 
+mod admin;
+
 use super::{
     Advisor, AdvisorKeys, AttachmentInfo, CaseInfo, Category, DetachedStanza, Id, InviteScope,
     MessageRow, NewAdvisor, NewCase, OrgUpdate, Organisation, Purged, Sender, StanzaTarget, Status,
@@ -150,6 +152,70 @@ CREATE TABLE detached_stanzas (
     CHECK ((message_id IS NULL) <> (attachment_id IS NULL))
 );
 CREATE INDEX detached_stanzas_case ON detached_stanzas(case_id, advisor_id);
+"#,
+    // 2: administration (issue 6): admin accounts, sessions, invites, audit log; suspension,
+    // logo, advisor order and former slugs of organisations; suspension of advisors. A case
+    // keeps the slug its envelopes were sealed for (`tenant`), so renaming an organisation
+    // leaves its cases readable. See `store/admin.rs`.
+    r#"
+ALTER TABLE instance ADD COLUMN require_totp INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE organisations ADD COLUMN suspended INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE organisations ADD COLUMN advisor_order TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE organisations ADD COLUMN logo BLOB;
+ALTER TABLE organisations ADD COLUMN logo_type TEXT;
+ALTER TABLE advisors ADD COLUMN suspended INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE cases ADD COLUMN tenant TEXT;
+UPDATE cases SET tenant = (SELECT slug FROM organisations o WHERE o.id = cases.org_id);
+CREATE TRIGGER cases_tenant AFTER INSERT ON cases FOR EACH ROW WHEN NEW.tenant IS NULL
+BEGIN
+    UPDATE cases SET tenant = (SELECT slug FROM organisations WHERE id = NEW.org_id)
+    WHERE id = NEW.id;
+END;
+CREATE TABLE org_former_slugs (
+    slug   TEXT PRIMARY KEY,
+    org_id INTEGER NOT NULL REFERENCES organisations(id) ON DELETE CASCADE
+);
+CREATE TABLE admin_accounts (
+    id              INTEGER PRIMARY KEY,
+    username        TEXT NOT NULL UNIQUE,
+    role            TEXT NOT NULL CHECK (role IN ('operator', 'org_admin')),
+    org_id          INTEGER REFERENCES organisations(id) ON DELETE CASCADE,
+    passphrase_hash TEXT NOT NULL,
+    totp_secret     BLOB,
+    totp_pending    BLOB,
+    totp_last_step  INTEGER NOT NULL DEFAULT 0,
+    created_at      INTEGER NOT NULL,
+    CHECK ((role = 'operator') = (org_id IS NULL))
+);
+CREATE TABLE admin_sessions (
+    token_hash BLOB PRIMARY KEY CHECK (length(token_hash) = 32),
+    account_id INTEGER NOT NULL REFERENCES admin_accounts(id) ON DELETE CASCADE,
+    created_at INTEGER NOT NULL,
+    last_seen  INTEGER NOT NULL
+);
+CREATE INDEX admin_sessions_account ON admin_sessions(account_id);
+CREATE TABLE admin_invites (
+    code_hash  BLOB PRIMARY KEY CHECK (length(code_hash) = 32),
+    org_id     INTEGER NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
+    expires_at INTEGER NOT NULL
+);
+CREATE TABLE audit_log (
+    id     INTEGER PRIMARY KEY,
+    at     INTEGER NOT NULL,
+    actor  TEXT NOT NULL,
+    org_id INTEGER REFERENCES organisations(id) ON DELETE SET NULL,
+    action TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE INDEX audit_log_org ON audit_log(org_id, id);
+"#,
+    // 3: advisors' notification addresses (optional, `[notify]`). `IF NOT EXISTS`: builds
+    // between the operations and administration work created it outside the migrations.
+    r#"
+CREATE TABLE IF NOT EXISTS advisor_notify (
+    advisor_id BLOB PRIMARY KEY REFERENCES advisors(id) ON DELETE CASCADE,
+    email      TEXT NOT NULL CHECK (length(email) BETWEEN 3 AND 254)
+);
 "#,
 ];
 
@@ -491,7 +557,7 @@ fn keys_of(conn: &Connection, advisor: Advisor) -> rusqlite::Result<AdvisorKeys>
     })
 }
 
-const CASE_COLUMNS: &str = "c.id, o.slug, c.org_id, c.status, c.created_day, c.updated_day, c.acknowledged_day, c.closed_day";
+const CASE_COLUMNS: &str = "c.id, coalesce(c.tenant, o.slug), c.org_id, c.status, c.created_day, c.updated_day, c.acknowledged_day, c.closed_day";
 
 fn case_row(conn: &Connection, r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseInfo> {
     let id = id_from(r.get(0)?)?;
@@ -566,7 +632,6 @@ impl SqliteStore {
         }
         configure(&writer).map_err(db)?;
         migrate(&mut writer)?;
-        maint::prepare(&writer)?;
         writer.set_prepared_statement_cache_capacity(64);
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {

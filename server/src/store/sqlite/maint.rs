@@ -1,11 +1,7 @@
 //! Operations on the SQLite file: the retention purge in small write batches, incremental
 //! vacuum and WAL truncation as operations that run alone on the writer thread between two
 //! batches, the schema version this binary knows (for `meldpunt restore`), and the advisors'
-//! notification addresses.
-//!
-//! **Storage of notification addresses.** `advisor_notify(advisor_id, email)` is created here
-//! with `CREATE TABLE IF NOT EXISTS` when the store opens, outside the versioned migrations
-//! (see `docs/operations.md`); it is meant to be folded into a numbered migration.
+//! notification addresses (table `advisor_notify`, migration 3).
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -17,12 +13,6 @@ use crate::store::{Id, Purged, StoreError, StoreResult, Vacuumed};
 /// reporters and advisors run between them.
 const CASES_PER_OP: usize = 8;
 
-/// The table of advisors' notification addresses (see the module documentation).
-const NOTIFY_TABLE: &str = "CREATE TABLE IF NOT EXISTS advisor_notify (
-    advisor_id BLOB PRIMARY KEY REFERENCES advisors(id) ON DELETE CASCADE,
-    email      TEXT NOT NULL CHECK (length(email) BETWEEN 3 AND 254)
-)";
-
 /// The newest schema version (`PRAGMA user_version`) this binary can open.
 #[must_use]
 pub fn known_schema_version() -> u32 {
@@ -30,10 +20,6 @@ pub fn known_schema_version() -> u32 {
 }
 
 /// Runs after the migrations on the writer connection, before the writer thread starts.
-pub(super) fn prepare(conn: &Connection) -> StoreResult<()> {
-    conn.execute_batch(NOTIFY_TABLE).map_err(db)
-}
-
 /// An operation that runs alone, outside any transaction, between two batches.
 struct Alone<O>(O);
 

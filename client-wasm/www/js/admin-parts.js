@@ -1,0 +1,135 @@
+// Pieces shared by the operator's and the organisation admin's views: an advisor's card (status,
+// fingerprint, key validity, suspend/resume), an advisor invite code with its instructions, and
+// per-field errors of a form.
+import { $, t, el, msg, formatDay, copyFrom } from '/js/admin-common.js';
+
+const DAY = 86400;
+const EXPIRY_WARNING_DAYS = 30;
+
+function hiddenName(name) {
+  return el('span', { class: 'visually-hidden', text: ` (${name})` });
+}
+
+/** A labelled button whose visible text is short; the hidden part names what it acts on. */
+export function namedButton(key, name, attrs) {
+  return el('button', { type: 'button', ...attrs }, t(key), hiddenName(name));
+}
+
+/** Whether reporters see and can choose an advisor. */
+export function pageStatusKey(a) {
+  if (a.suspended || a.listed === false) return 'admin.page_hidden';
+  if (a.offered === false) return 'admin.page_no_key';
+  return 'admin.page_shown';
+}
+
+function keyStatus(a, now) {
+  const keys = Array.isArray(a.keys) ? a.keys : [];
+  const lines = [];
+  const current = keys.find((k) => k.current && !k.revoked_at && k.not_after > now)
+    || keys.filter((k) => !k.revoked_at && k.not_before <= now && k.not_after > now).sort((x, y) => y.not_after - x.not_after)[0];
+  if (!current) {
+    lines.push(el('p', { class: 'key-line key-bad', text: t('admin.key_none') }));
+  } else {
+    const soon = current.not_after - now < EXPIRY_WARNING_DAYS * DAY;
+    lines.push(el('p', { class: `key-line ${soon ? 'key-warn' : 'key-ok'}`,
+      text: t(soon ? 'admin.key_valid_until_soon' : 'admin.key_valid_until', { date: formatDay(current.not_after) }) }));
+    if (keys.length > 1) {
+      lines.push(el('p', { class: 'key-line', text: t('admin.key_rotated', { date: formatDay(current.not_before) }) }));
+    } else {
+      lines.push(el('p', { class: 'key-line', text: t('admin.key_since', { date: formatDay(current.not_before) }) }));
+    }
+  }
+  const revoked = keys.filter((k) => k.revoked_at);
+  if (revoked.length) {
+    const last = Math.max(...revoked.map((k) => k.revoked_at));
+    lines.push(el('p', { class: 'key-line', text: t('admin.key_revoked', { n: revoked.length, date: formatDay(last) }) }));
+  }
+  return lines;
+}
+
+/**
+ * An advisor's card. `onSuspend(advisor, suspended)` changes the status (and redraws);
+ * `showOffered` adds whether the organisation offers this advisor to reporters.
+ */
+export function advisorCard(a, { onSuspend, showOffered = false, manageable = true, status = null }) {
+  const now = Date.now() / 1000;
+  const kind = a.branch_wide ? 'admin.advisor_branch' : (a.external ? 'admin.advisor_external' : 'admin.advisor_internal');
+  const tags = el('p', { class: 'tags' },
+    el('span', { class: `tag ${a.external || a.branch_wide ? 'tag-external' : 'tag-internal'}`, text: t(kind) }),
+    a.suspended ? el('span', { class: 'tag tag-suspended', text: t('admin.suspended') }) : el('span', { class: 'tag tag-active', text: t('admin.active') }),
+    showOffered ? el('span', { class: 'tag-text', text: t(pageStatusKey(a)) }) : null);
+  const statusNode = el('p', { class: 'live', role: 'status', 'aria-live': 'polite' });
+  if (status) msg(statusNode, status.key, status.vars);
+  return el('li', { class: `card advisor-card ${a.suspended ? 'is-suspended' : ''}`, 'data-id': a.id },
+    el('h3', { class: 'card-title', text: a.display_name }),
+    tags,
+    el('p', { class: 'fingerprint' }, el('span', { text: `${t('admin.fingerprint')}: ` }), el('code', { text: a.fingerprint || '—' })),
+    ...keyStatus(a, now),
+    manageable
+      ? el('div', { class: 'card-actions' },
+        namedButton(a.suspended ? 'admin.resume' : 'admin.suspend', a.display_name, {
+          class: `button ${a.suspended ? 'primary' : 'secondary'} small`,
+          onclick: () => onSuspend(a, !a.suspended, statusNode),
+        }))
+      : el('p', { class: 'hint', text: t('admin.advisor_branch_managed') }),
+    statusNode);
+}
+
+/** The invite code for a new advisor, with how to use it (`meldpunt advisor init`). */
+export function advisorInviteOut(container, invite) {
+  const command = `meldpunt advisor init --server ${location.origin} --invite ${invite.invite} --name "${t('admin.advisor_invite_name_placeholder')}"`;
+  const status = el('p', { class: 'live', role: 'status', 'aria-live': 'polite' });
+  const codeId = `${container.id}-code`;
+  const input = el('input', { id: codeId, type: 'text', readonly: true, spellcheck: 'false', value: invite.invite, class: 'code-input-ro' });
+  container.replaceChildren(
+    el('label', { for: codeId, class: 'label', text: t('admin.advisor_invite_code') }),
+    el('div', { class: 'copy-row' }, input,
+      el('button', { type: 'button', class: 'button secondary', text: t('admin.copy'), onclick: () => copyFrom(input, status) })),
+    status,
+    el('p', { class: 'hint', text: t('admin.invite_valid_until', { date: formatDay(invite.expires_at) }) }),
+    el('p', { text: t('admin.advisor_invite_how') }),
+    el('pre', { class: 'command' }, el('code', { text: command })),
+    el('p', { class: 'hint', text: t('admin.advisor_invite_after') }));
+  container.hidden = false;
+}
+
+// ---- Per-field errors with an error summary.
+
+/**
+ * Shows `errors` ([fieldId, key, vars]) next to their fields (`{fieldId}-error`) and in the summary
+ * box `summaryId` with links to the fields. Returns the errors for a redraw.
+ */
+export function showFieldErrors(summaryId, fieldIds, errors, focus = true) {
+  for (const id of fieldIds) {
+    const node = $(`${id}-error`);
+    if (node) msg(node, null);
+    const field = $(id);
+    if (field) field.removeAttribute('aria-invalid');
+  }
+  const box = $(summaryId);
+  if (!errors.length) {
+    box.hidden = true;
+    box.replaceChildren();
+    return errors;
+  }
+  for (const [id, key, vars] of errors) {
+    const node = $(`${id}-error`);
+    if (node) msg(node, key, vars);
+    const field = $(id);
+    if (field && field.matches('input, textarea, select, fieldset')) field.setAttribute('aria-invalid', 'true');
+  }
+  box.replaceChildren(el('h2', { text: t('admin.errors_title') }), el('ul', {}, ...errors.map(([id, key, vars]) =>
+    el('li', {}, el('a', {
+      href: `#${id}`,
+      text: t(key, vars || {}),
+      onclick: (e) => {
+        e.preventDefault();
+        const target = $(id);
+        const focusable = target && (target.matches('input, textarea, select, button') ? target : target.querySelector('input, textarea, select, button'));
+        if (focusable) focusable.focus();
+      },
+    })))));
+  box.hidden = false;
+  if (focus) box.focus();
+  return errors;
+}

@@ -1,0 +1,1051 @@
+//! `/api/v1/admin/…`: the operator's and organisation admins' API, and the public logo.
+//!
+//! Every route checks the session and the role on the server. An organisation admin's
+//! organisation is always the session's, never taken from the URL or the body. No route
+//! returns case data, counts, or anything that depends on whether cases exist.
+
+use std::sync::Arc;
+
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use futures_util::StreamExt;
+use serde_json::Value;
+use zeroize::Zeroizing;
+
+use super::{Body, RouteDef, def};
+use crate::admin::{self, Actor, AdminError};
+use crate::adminapi::{
+    AcceptInviteIn, AcceptOut, AdvisorInviteIn, AdvisorStatusOut, AuditOut, AuditQuery,
+    CreateOrgIn, InstanceIn, InstanceOut, InviteOut, LinkAdvisor, LinkOut, LoginIn, LoginOut,
+    MeOut, OrgListItem, OrgSettingsIn, OrgSettingsOut, PassphraseIn, SuspendedIn, TotpConfirmIn,
+    TotpSetupOut, fingerprint, org_suspended,
+};
+use crate::adminauth;
+use crate::api::parse_id;
+use crate::day::now_secs;
+use crate::error::{ApiError, ApiResult};
+use crate::limits::Class;
+use crate::service::AppState;
+use crate::store::admin::{AdminAccount, AdminRole, AuditScope, NewAudit, OrgChange};
+use crate::store::{Id, Organisation, Store};
+
+type State = web::Data<AppState>;
+
+/// The admin routes (added to [`super::routes`]).
+pub(super) fn routes() -> Vec<RouteDef> {
+    use Body::{AdminOrg, Small, Stream};
+    vec![
+        def(
+            Method::GET,
+            "/api/v1/orgs/{slug}/logo",
+            Small,
+            web::get().to(public_logo),
+        ),
+        // login and own account (both roles)
+        def(
+            Method::POST,
+            "/api/v1/admin/login",
+            Small,
+            web::post().to(login),
+        ),
+        def(
+            Method::POST,
+            "/api/v1/admin/logout",
+            Small,
+            web::post().to(logout),
+        ),
+        def(Method::GET, "/api/v1/admin/me", Small, web::get().to(me)),
+        def(
+            Method::POST,
+            "/api/v1/admin/totp/setup",
+            Small,
+            web::post().to(totp_setup),
+        ),
+        def(
+            Method::POST,
+            "/api/v1/admin/totp/confirm",
+            Small,
+            web::post().to(totp_confirm),
+        ),
+        def(
+            Method::POST,
+            "/api/v1/admin/passphrase",
+            Small,
+            web::post().to(change_passphrase),
+        ),
+        def(
+            Method::POST,
+            "/api/v1/admin/accept-invite",
+            Small,
+            web::post().to(accept_invite),
+        ),
+        def(
+            Method::GET,
+            "/api/v1/admin/audit",
+            Small,
+            web::get().to(audit),
+        ),
+        // operator
+        def(
+            Method::GET,
+            "/api/v1/admin/orgs",
+            Small,
+            web::get().to(list_orgs),
+        ),
+        def(
+            Method::POST,
+            "/api/v1/admin/orgs",
+            Small,
+            web::post().to(create_org),
+        ),
+        def(
+            Method::PUT,
+            "/api/v1/admin/orgs/{slug}/suspended",
+            Small,
+            web::put().to(suspend_org),
+        ),
+        def(
+            Method::POST,
+            "/api/v1/admin/orgs/{slug}/admin-invites",
+            Small,
+            web::post().to(org_admin_invite),
+        ),
+        def(
+            Method::POST,
+            "/api/v1/admin/branch/advisor-invites",
+            Small,
+            web::post().to(branch_advisor_invite),
+        ),
+        def(
+            Method::GET,
+            "/api/v1/admin/branch/advisors",
+            Small,
+            web::get().to(branch_advisors),
+        ),
+        def(
+            Method::PUT,
+            "/api/v1/admin/branch/advisors/{id}/suspended",
+            Small,
+            web::put().to(suspend_branch_advisor),
+        ),
+        def(
+            Method::GET,
+            "/api/v1/admin/instance",
+            Small,
+            web::get().to(instance),
+        ),
+        def(
+            Method::PUT,
+            "/api/v1/admin/instance",
+            Small,
+            web::put().to(set_instance),
+        ),
+        // organisation admin
+        def(
+            Method::GET,
+            "/api/v1/admin/org",
+            Small,
+            web::get().to(org_settings),
+        ),
+        def(
+            Method::PUT,
+            "/api/v1/admin/org",
+            AdminOrg,
+            web::put().to(change_org),
+        ),
+        def(
+            Method::PUT,
+            "/api/v1/admin/org/logo",
+            Stream,
+            web::put().to(put_logo),
+        ),
+        def(
+            Method::DELETE,
+            "/api/v1/admin/org/logo",
+            Small,
+            web::delete().to(delete_logo),
+        ),
+        def(
+            Method::GET,
+            "/api/v1/admin/org/advisors",
+            Small,
+            web::get().to(org_advisors),
+        ),
+        def(
+            Method::POST,
+            "/api/v1/admin/org/advisor-invites",
+            Small,
+            web::post().to(org_advisor_invite),
+        ),
+        def(
+            Method::PUT,
+            "/api/v1/admin/org/advisors/{id}/suspended",
+            Small,
+            web::put().to(suspend_org_advisor),
+        ),
+        def(
+            Method::GET,
+            "/api/v1/admin/org/link",
+            Small,
+            web::get().to(org_link),
+        ),
+    ]
+}
+
+/// Runs admin work on the blocking pool.
+async fn run<T: Send + 'static>(
+    state: &State,
+    f: impl FnOnce(&dyn Store) -> Result<T, AdminError> + Send + 'static,
+) -> ApiResult<T> {
+    let store = Arc::clone(&state.store);
+    web::block(move || f(&*store))
+        .await?
+        .map_err(ApiError::from)
+}
+
+/// Runs Argon2id work (hashing, verifying) on the blocking pool, a few at a time.
+async fn argon<T: Send + 'static>(
+    state: &State,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> ApiResult<T> {
+    let _slot = state
+        .admin
+        .argon_slots
+        .acquire()
+        .await
+        .map_err(|_| ApiError::unavailable())?;
+    Ok(web::block(f).await?)
+}
+
+/// A JSON request body as `T`: it must be an object (serde would also take an array for a
+/// struct), with no unknown fields (`T` denies them). The value's strings move into `T`, so a
+/// passphrase is not left behind in the value.
+fn object<T: serde::de::DeserializeOwned>(body: web::Json<Value>) -> ApiResult<T> {
+    object_value(body.into_inner())
+}
+
+fn object_value<T: serde::de::DeserializeOwned>(v: Value) -> ApiResult<T> {
+    if !v.is_object() {
+        return Err(ApiError::bad_request(
+            "invalid_request",
+            "the request body must be a JSON object",
+        ));
+    }
+    serde_json::from_value(v).map_err(|e| ApiError::bad_request("invalid_request", e.to_string()))
+}
+
+fn bad_login() -> ApiError {
+    ApiError::unauthorized("bad_login", "wrong username or passphrase")
+}
+
+fn too_many(wait: u64) -> ApiError {
+    let secs = wait.max(1);
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_attempts",
+        format!("too many failed logins for this account; try again in {secs} s"),
+    )
+    .with_retry_after(secs)
+}
+
+fn bad_session() -> ApiError {
+    ApiError::unauthorized(
+        "bad_session",
+        "missing, unknown or expired session; log in again",
+    )
+}
+
+// ---------- sessions
+
+/// A checked administrator session.
+#[derive(Debug)]
+pub(super) struct Session {
+    account: AdminAccount,
+    token_hash: [u8; 32],
+    require_totp: bool,
+    expires_at: i64,
+}
+
+impl Session {
+    fn actor(&self) -> Actor {
+        Actor(self.account.username.clone())
+    }
+    fn must_enable_totp(&self) -> bool {
+        self.require_totp && self.account.totp_secret.is_none()
+    }
+    fn operator(&self) -> ApiResult<()> {
+        if self.account.role == AdminRole::Operator {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(
+                "only the instance operator may do this",
+            ))
+        }
+    }
+    fn org_admin(&self) -> ApiResult<i64> {
+        match (self.account.role, self.account.org_id) {
+            (AdminRole::OrgAdmin, Some(org)) => Ok(org),
+            _ => Err(ApiError::forbidden(
+                "only an organisation's admin may do this",
+            )),
+        }
+    }
+}
+
+/// The session of `Authorization: Bearer …`. With `setup_only`, a session that must still
+/// enable TOTP is let through (me, totp/setup, totp/confirm, logout); otherwise it is 403
+/// `totp_setup_required`.
+async fn session(req: &HttpRequest, state: &State, setup_only: bool) -> ApiResult<Session> {
+    state.limits.check(Class::Advisor, req, &state.metrics)?;
+    let hash = super::handlers::credential(req, "Bearer")
+        .and_then(adminauth::session_token_hash)
+        .ok_or_else(bad_session)?;
+    let found = run(state, move |s| Ok(s.admin_session(&hash)?)).await?;
+    let Some(row) = found else {
+        return Err(bad_session());
+    };
+    let a = &state.settings.admin;
+    let now = now_secs();
+    let idle_end = row.last_seen + i64::from(a.session_idle_secs);
+    let max_end = row.created_at + i64::from(a.session_max_secs);
+    if now >= idle_end || now >= max_end {
+        run(state, move |s| Ok(s.delete_admin_session(&hash)?)).await?;
+        return Err(bad_session());
+    }
+    run(state, move |s| Ok(s.touch_admin_session(&hash, now)?)).await?;
+    let session = Session {
+        account: row.account,
+        token_hash: hash,
+        require_totp: row.require_totp,
+        expires_at: (now + i64::from(a.session_idle_secs)).min(max_end),
+    };
+    if !setup_only && session.must_enable_totp() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "totp_setup_required",
+            "this instance requires a second factor: set up TOTP first",
+        ));
+    }
+    Ok(session)
+}
+
+async fn org_slug(state: &State, org_id: Option<i64>) -> ApiResult<Option<String>> {
+    match org_id {
+        Some(id) => Ok(run(state, move |s| Ok(s.org_by_id(id)?))
+            .await?
+            .map(|o| o.slug)),
+        None => Ok(None),
+    }
+}
+
+async fn login(req: HttpRequest, state: State, body: web::Json<Value>) -> ApiResult<HttpResponse> {
+    state.limits.check(Class::Login, &req, &state.metrics)?;
+    let LoginIn {
+        username,
+        passphrase,
+        totp,
+    } = object::<LoginIn>(body)?;
+    let username = username.trim().to_lowercase();
+    let now = now_secs();
+    state.admin.lockout.check(&username).map_err(too_many)?;
+    let name = username.clone();
+    let account = run(&state, move |s| {
+        Ok(if adminauth::valid_username(&name) {
+            s.admin_account(&name)?
+        } else {
+            None
+        })
+    })
+    .await?;
+    // An unknown username is checked against a dummy hash: same time, same answer.
+    let hash: Zeroizing<String> = account.as_ref().map_or_else(
+        || Zeroizing::new(adminauth::dummy_hash().to_owned()),
+        |a| a.passphrase_hash.clone(),
+    );
+    let ok = argon(&state, move || {
+        adminauth::verify_passphrase(passphrase.expose(), &hash)
+    })
+    .await?;
+    let Some(account) = account.filter(|_| ok) else {
+        state.admin.lockout.failure(&username);
+        return Err(bad_login());
+    };
+    if let Some(key) = &account.totp_secret {
+        // An empty field is a missing code (not a failure).
+        let Some(code) = totp.filter(|c| !c.expose().trim().is_empty()) else {
+            // Not a failure: the client asks for the code next.
+            return Err(ApiError::unauthorized(
+                "totp_required",
+                "enter the current code of your authenticator app",
+            ));
+        };
+        let used =
+            match adminauth::totp_check(key, code.expose(), now_secs(), account.totp_last_step) {
+                Some(step) => {
+                    let id = account.id;
+                    run(&state, move |s| Ok(s.use_totp_step(id, step)?)).await?
+                }
+                None => false,
+            };
+        if !used {
+            state.admin.lockout.failure(&username);
+            return Err(ApiError::unauthorized(
+                "totp_required",
+                "wrong or already used code; wait for the next code of your authenticator app",
+            ));
+        }
+    }
+    state.admin.lockout.success(&username);
+    let (token, token_hash) = adminauth::new_session_token();
+    let a = &state.settings.admin;
+    let (idle, max) = (
+        i64::from(a.session_idle_secs),
+        i64::from(a.session_max_secs),
+    );
+    let audit = NewAudit {
+        actor: account.username.clone(),
+        org_id: account.org_id,
+        action: "login".into(),
+        detail: if account.totp_secret.is_some() {
+            "logged in with passphrase and TOTP".into()
+        } else {
+            "logged in with passphrase".into()
+        },
+    };
+    let id = account.id;
+    let require_totp = run(&state, move |s| {
+        s.create_admin_session(token_hash, id, now, idle, max, audit)?;
+        Ok(s.require_totp()?)
+    })
+    .await?;
+    let org = org_slug(&state, account.org_id).await?;
+    let totp_enabled = account.totp_secret.is_some();
+    Ok(HttpResponse::Ok().json(LoginOut {
+        token,
+        expires_at: now + idle.min(max),
+        absolute_expires_at: now + max,
+        role: account.role.as_str(),
+        org,
+        totp_enabled,
+        must_enable_totp: require_totp && !totp_enabled,
+    }))
+}
+
+async fn logout(req: HttpRequest, state: State) -> ApiResult<HttpResponse> {
+    let s = session(&req, &state, true).await?;
+    let hash = s.token_hash;
+    run(&state, move |st| Ok(st.delete_admin_session(&hash)?)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn me(req: HttpRequest, state: State) -> ApiResult<HttpResponse> {
+    let s = session(&req, &state, true).await?;
+    let org = org_slug(&state, s.account.org_id).await?;
+    Ok(HttpResponse::Ok().json(MeOut {
+        username: s.account.username.clone(),
+        role: s.account.role.as_str(),
+        org,
+        totp_enabled: s.account.totp_secret.is_some(),
+        must_enable_totp: s.must_enable_totp(),
+        require_totp: s.require_totp,
+        expires_at: s.expires_at,
+    }))
+}
+
+async fn totp_setup(req: HttpRequest, state: State) -> ApiResult<HttpResponse> {
+    let s = session(&req, &state, true).await?;
+    let key = adminauth::new_totp_key();
+    let setup = adminauth::totp_setup(&key, &s.account.username).map_err(|e| {
+        tracing::error!(error = %e, "TOTP setup failed");
+        ApiError::internal()
+    })?;
+    let id = s.account.id;
+    run(&state, move |st| Ok(st.set_totp_pending(id, key)?)).await?;
+    Ok(HttpResponse::Ok().json(TotpSetupOut {
+        secret: setup.secret,
+        otpauth_uri: setup.otpauth_uri,
+        qr_svg: setup.qr_svg,
+    }))
+}
+
+async fn totp_confirm(
+    req: HttpRequest,
+    state: State,
+    body: web::Json<Value>,
+) -> ApiResult<HttpResponse> {
+    let s = session(&req, &state, true).await?;
+    let body: TotpConfirmIn = object(body)?;
+    let Some(pending) = s.account.totp_pending.clone() else {
+        return Err(ApiError::conflict(
+            "no_totp_setup",
+            "start with POST /api/v1/admin/totp/setup",
+        ));
+    };
+    let step = adminauth::totp_check(
+        &pending,
+        body.code.expose(),
+        now_secs(),
+        s.account.totp_last_step,
+    )
+    .ok_or_else(|| {
+        ApiError::bad_request("bad_code", "wrong or already used code; try the next one")
+    })?;
+    let (id, actor) = (s.account.id, s.actor());
+    let org = s.account.org_id;
+    run(&state, move |st| {
+        st.confirm_totp(
+            id,
+            pending,
+            step,
+            NewAudit {
+                actor: actor.0,
+                org_id: org,
+                action: "totp.enable".into(),
+                detail: "TOTP second factor enabled".into(),
+            },
+        )
+        .map_err(|e| match e {
+            crate::store::StoreError::Conflict(m) => AdminError::Conflict {
+                code: "no_totp_setup",
+                message: m,
+            },
+            e => e.into(),
+        })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn change_passphrase(
+    req: HttpRequest,
+    state: State,
+    body: web::Json<Value>,
+) -> ApiResult<HttpResponse> {
+    let s = session(&req, &state, false).await?;
+    let PassphraseIn { old, new } = object(body)?;
+    let username = s.account.username.clone();
+    state.admin.lockout.check(&username).map_err(too_many)?;
+    let hash = s.account.passphrase_hash.clone();
+    let ok = argon(&state, move || {
+        adminauth::verify_passphrase(old.expose(), &hash)
+    })
+    .await?;
+    if !ok {
+        state.admin.lockout.failure(&username);
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "bad_passphrase",
+            "the current passphrase is wrong",
+        ));
+    }
+    let org = org_slug(&state, s.account.org_id)
+        .await?
+        .unwrap_or_default();
+    let name = username.clone();
+    let new_hash = argon(&state, move || -> Result<Zeroizing<String>, AdminError> {
+        adminauth::check_strength(new.expose(), &[&name, &org]).map_err(|e| {
+            AdminError::Invalid {
+                code: "weak_passphrase",
+                message: e.0,
+            }
+        })?;
+        adminauth::hash_passphrase(new.expose())
+            .map_err(|e| AdminError::Store(crate::store::StoreError::Db(format!("argon2: {e}"))))
+    })
+    .await??;
+    let (id, keep, org_id) = (s.account.id, s.token_hash, s.account.org_id);
+    run(&state, move |st| {
+        Ok(st.set_admin_passphrase(
+            id,
+            &new_hash,
+            keep,
+            NewAudit {
+                actor: username,
+                org_id,
+                action: "passphrase.change".into(),
+                detail: "passphrase changed; other sessions ended".into(),
+            },
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn accept_invite(
+    req: HttpRequest,
+    state: State,
+    body: web::Json<Value>,
+) -> ApiResult<HttpResponse> {
+    state.limits.check(Class::Login, &req, &state.metrics)?;
+    let AcceptInviteIn {
+        invite,
+        username,
+        passphrase,
+    } = object::<AcceptInviteIn>(body)?;
+    let store = Arc::clone(&state.store);
+    let name = username.clone();
+    let org: Organisation = argon(&state, move || {
+        admin::accept_admin_invite(&*store, invite.expose(), &name, &passphrase)
+    })
+    .await??;
+    Ok(HttpResponse::Created().json(AcceptOut {
+        username,
+        org: org.slug,
+    }))
+}
+
+async fn audit(
+    req: HttpRequest,
+    state: State,
+    query: web::Query<AuditQuery>,
+) -> ApiResult<HttpResponse> {
+    let s = session(&req, &state, false).await?;
+    let q = query.into_inner();
+    let limit = q.limit.unwrap_or(100);
+    if limit == 0 || limit > admin::MAX_AUDIT {
+        return Err(ApiError::bad_request(
+            "bad_limit",
+            format!("`limit`: 1 to {}", admin::MAX_AUDIT),
+        ));
+    }
+    let scope = match s.account.role {
+        AdminRole::Operator => match q.org {
+            Some(slug) => AuditScope::Org(
+                run(&state, move |st| admin::org_by_slug(st, &slug))
+                    .await?
+                    .id,
+            ),
+            None => AuditScope::All,
+        },
+        AdminRole::OrgAdmin => {
+            let own = s.org_admin()?;
+            if let Some(slug) = q.org {
+                let own_slug = org_slug(&state, Some(own)).await?;
+                if own_slug.as_deref() != Some(slug.as_str()) {
+                    return Err(ApiError::forbidden(
+                        "an organisation admin sees their own organisation's entries only",
+                    ));
+                }
+            }
+            AuditScope::Org(own)
+        }
+    };
+    let rows = run(&state, move |st| admin::audit(st, scope, limit)).await?;
+    Ok(HttpResponse::Ok().json(rows.into_iter().map(AuditOut::from).collect::<Vec<_>>()))
+}
+
+// ---------- operator
+
+async fn list_orgs(req: HttpRequest, state: State) -> ApiResult<HttpResponse> {
+    session(&req, &state, false).await?.operator()?;
+    let list = run(&state, |st| {
+        let mut out = Vec::new();
+        for o in st.list_orgs()? {
+            let x = st.org_extras(o.id)?;
+            out.push(OrgListItem::of(&o, &x));
+        }
+        Ok(out)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+async fn create_org(
+    req: HttpRequest,
+    state: State,
+    body: web::Json<Value>,
+) -> ApiResult<HttpResponse> {
+    let s = session(&req, &state, false).await?;
+    s.operator()?;
+    let CreateOrgIn { slug, name } = object(body)?;
+    let actor = s.actor();
+    let item = run(&state, move |st| {
+        let o = admin::create_org(st, &actor, &slug, &name)?;
+        let x = st.org_extras(o.id)?;
+        Ok(OrgListItem::of(&o, &x))
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(item))
+}
+
+async fn suspend_org(
+    req: HttpRequest,
+    state: State,
+    slug: web::Path<String>,
+    body: web::Json<Value>,
+) -> ApiResult<HttpResponse> {
+    let s = session(&req, &state, false).await?;
+    s.operator()?;
+    let body: SuspendedIn = object(body)?;
+    let (slug, suspended, actor) = (slug.into_inner(), body.suspended, s.actor());
+    run(&state, move |st| {
+        let org = admin::org_by_slug(st, &slug)?;
+        admin::set_org_suspended(st, &actor, &org, suspended)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn org_admin_invite(
+    req: HttpRequest,
+    state: State,
+    slug: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let s = session(&req, &state, false).await?;
+    s.operator()?;
+    let (slug, actor, ttl) = (
+        slug.into_inner(),
+        s.actor(),
+        state.settings.admin.invite_ttl_days,
+    );
+    let (invite, expires_at) = run(&state, move |st| {
+        let org = admin::org_by_slug(st, &slug)?;
+        admin::make_admin_invite(st, &actor, &org, ttl)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(InviteOut {
+        invite: Zeroizing::new(invite),
+        expires_at,
+    }))
+}
+
+async fn branch_advisor_invite(req: HttpRequest, state: State) -> ApiResult<HttpResponse> {
+    let s = session(&req, &state, false).await?;
+    s.operator()?;
+    let (actor, ttl) = (s.actor(), state.settings.advisor.invite_ttl_days);
+    let (invite, expires_at) = run(&state, move |st| {
+        admin::make_advisor_invite(st, &actor, None, true, ttl)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(InviteOut {
+        invite: Zeroizing::new(invite),
+        expires_at,
+    }))
+}
+
+async fn branch_advisors(req: HttpRequest, state: State) -> ApiResult<HttpResponse> {
+    session(&req, &state, false).await?.operator()?;
+    let list = run(&state, |st| Ok(st.advisor_statuses(None)?)).await?;
+    let now = now_secs();
+    Ok(HttpResponse::Ok().json(
+        list.iter()
+            .map(|a| AdvisorStatusOut::of(a, now))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+async fn suspend_branch_advisor(
+    req: HttpRequest,
+    state: State,
+    id: web::Path<String>,
+    body: web::Json<Value>,
+) -> ApiResult<HttpResponse> {
+    let s = session(&req, &state, false).await?;
+    s.operator()?;
+    let id: Id = parse_id(&id)?;
+    let body: SuspendedIn = object(body)?;
+    let (suspended, actor) = (body.suspended, s.actor());
+    run(&state, move |st| {
+        let a = admin::managed_advisor(st, &id, None)?;
+        admin::set_advisor_suspended(st, &actor, &a, suspended)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn instance(req: HttpRequest, state: State) -> ApiResult<HttpResponse> {
+    session(&req, &state, false).await?.operator()?;
+    let require_totp = run(&state, |st| Ok(st.require_totp()?)).await?;
+    Ok(HttpResponse::Ok().json(InstanceOut { require_totp }))
+}
+
+async fn set_instance(
+    req: HttpRequest,
+    state: State,
+    body: web::Json<Value>,
+) -> ApiResult<HttpResponse> {
+    let s = session(&req, &state, false).await?;
+    s.operator()?;
+    let body: InstanceIn = object(body)?;
+    let (on, actor) = (body.require_totp, s.actor());
+    run(&state, move |st| admin::set_require_totp(st, &actor, on)).await?;
+    Ok(HttpResponse::Ok().json(InstanceOut { require_totp: on }))
+}
+
+// ---------- organisation admin
+
+async fn settings_of(state: &State, org_id: i64) -> ApiResult<OrgSettingsOut> {
+    run(state, move |st| {
+        let org = st
+            .org_by_id(org_id)?
+            .ok_or_else(|| AdminError::NotFound("no such organisation".into()))?;
+        let x = st.org_extras(org_id)?;
+        Ok(OrgSettingsOut::of(&org, &x))
+    })
+    .await
+}
+
+async fn org_settings(req: HttpRequest, state: State) -> ApiResult<HttpResponse> {
+    let org = session(&req, &state, false).await?.org_admin()?;
+    Ok(HttpResponse::Ok().json(settings_of(&state, org).await?))
+}
+
+async fn change_org(
+    req: HttpRequest,
+    state: State,
+    body: web::Json<Value>,
+) -> ApiResult<HttpResponse> {
+    let s = session(&req, &state, false).await?;
+    let org_id = s.org_admin()?;
+    let b: OrgSettingsIn = object(body)?;
+    let advisor_order = match b.advisor_order {
+        Some(list) => {
+            let mut ids = Vec::with_capacity(list.len());
+            for v in &list {
+                ids.push(parse_id(v).map_err(|_| {
+                    ApiError::bad_request(
+                        "bad_advisor_order",
+                        "`advisor_order` holds advisor ids (base64url of 16 bytes)",
+                    )
+                })?);
+            }
+            Some(ids)
+        }
+        None => None,
+    };
+    let (intro_nl, intro_en) = b.intro.map_or((None, None), |t| (t.nl, t.en));
+    let (conduct_nl, conduct_en) = b.code_of_conduct.map_or((None, None), |t| (t.nl, t.en));
+    let change = OrgChange {
+        name: b.name,
+        slug: b.slug,
+        intro_nl,
+        intro_en,
+        conduct_nl,
+        conduct_en,
+        categories: b.categories,
+        retention_days: b.retention_days,
+        languages: b.languages,
+        advisor_order,
+    };
+    let actor = s.actor();
+    run(&state, move |st| {
+        let org = st
+            .org_by_id(org_id)?
+            .ok_or_else(|| AdminError::NotFound("no such organisation".into()))?;
+        admin::change_org(st, &actor, &org, change)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(settings_of(&state, org_id).await?))
+}
+
+/// Reads a raw body of at most `max` bytes.
+async fn read_body(req: &HttpRequest, mut payload: web::Payload, max: usize) -> ApiResult<Vec<u8>> {
+    let too_large = || ApiError::too_large(format!("at most {max} bytes"));
+    if let Some(len) = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        && len > max as u64
+    {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk
+            .map_err(|_| ApiError::bad_request("invalid_body", "cannot read the request body"))?;
+        if body.len() + chunk.len() > max {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+async fn put_logo(
+    req: HttpRequest,
+    state: State,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let s = session(&req, &state, false).await?;
+    let org = s.org_admin()?;
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    // The media type first (415 before reading anything), then the size, then the bytes.
+    admin::logo_media_type(&content_type)?;
+    let bytes = read_body(&req, payload, admin::MAX_LOGO).await?;
+    let actor = s.actor();
+    run(&state, move |st| {
+        admin::set_logo(st, &actor, org, &content_type, bytes)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn delete_logo(req: HttpRequest, state: State) -> ApiResult<HttpResponse> {
+    let s = session(&req, &state, false).await?;
+    let org = s.org_admin()?;
+    let actor = s.actor();
+    run(&state, move |st| admin::delete_logo(st, &actor, org)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn org_advisors(req: HttpRequest, state: State) -> ApiResult<HttpResponse> {
+    let org = session(&req, &state, false).await?.org_admin()?;
+    let list = run(&state, move |st| {
+        let x = st.org_extras(org)?;
+        Ok(admin::order_advisors(
+            st.advisor_statuses(Some(org))?,
+            &x.advisor_order,
+        ))
+    })
+    .await?;
+    let now = now_secs();
+    Ok(HttpResponse::Ok().json(
+        list.iter()
+            .map(|a| AdvisorStatusOut::of(a, now))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+async fn org_advisor_invite(
+    req: HttpRequest,
+    state: State,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
+    let s = session(&req, &state, false).await?;
+    let org = s.org_admin()?;
+    let opts: AdvisorInviteIn = if body.iter().all(u8::is_ascii_whitespace) {
+        AdvisorInviteIn::default()
+    } else {
+        object_value(serde_json::from_slice::<Value>(&body).map_err(|_| {
+            ApiError::bad_request("invalid_json", "request body is not valid JSON")
+        })?)?
+    };
+    let (actor, ttl) = (s.actor(), state.settings.advisor.invite_ttl_days);
+    let (invite, expires_at) = run(&state, move |st| {
+        admin::make_advisor_invite(st, &actor, Some(org), opts.external, ttl)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(InviteOut {
+        invite: Zeroizing::new(invite),
+        expires_at,
+    }))
+}
+
+async fn suspend_org_advisor(
+    req: HttpRequest,
+    state: State,
+    id: web::Path<String>,
+    body: web::Json<Value>,
+) -> ApiResult<HttpResponse> {
+    let s = session(&req, &state, false).await?;
+    let org = s.org_admin()?;
+    let id: Id = parse_id(&id)?;
+    let body: SuspendedIn = object(body)?;
+    let (suspended, actor) = (body.suspended, s.actor());
+    run(&state, move |st| {
+        let a = admin::managed_advisor(st, &id, Some(org))?;
+        admin::set_advisor_suspended(st, &actor, &a, suspended)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The instance's base URL: `public_url`, else the scheme and host of the request.
+fn base_url(req: &HttpRequest, state: &State) -> String {
+    match &state.settings.public_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => {
+            let info = req.connection_info();
+            format!("{}://{}", info.scheme(), info.host())
+        }
+    }
+}
+
+async fn org_link(req: HttpRequest, state: State) -> ApiResult<HttpResponse> {
+    let org_id = session(&req, &state, false).await?.org_admin()?;
+    let (org, advisors) = run(&state, move |st| {
+        let org = st
+            .org_by_id(org_id)?
+            .ok_or_else(|| AdminError::NotFound("no such organisation".into()))?;
+        let x = st.org_extras(org_id)?;
+        Ok((org, admin::public_advisors(st, org_id, &x)?))
+    })
+    .await?;
+    let mut pins = Vec::new();
+    let mut listed = Vec::new();
+    for a in &advisors {
+        let Some(fp) = fingerprint(&a.advisor.identity_pk) else {
+            continue;
+        };
+        pins.push(fp.to_pin());
+        listed.push(LinkAdvisor {
+            display_name: a.advisor.display_name.clone(),
+            fingerprint: fp.to_display(),
+            external: a.advisor.external,
+        });
+    }
+    let path = format!("/o/{}", org.slug);
+    let fragment = if pins.is_empty() {
+        String::new()
+    } else {
+        format!("pin={}", pins.join(","))
+    };
+    let mut url = format!("{}{path}", base_url(&req, &state));
+    if !fragment.is_empty() {
+        url.push('#');
+        url.push_str(&fragment);
+    }
+    let qr_svg = adminauth::qr_svg(&url).map_err(|e| {
+        tracing::error!(error = %e, "QR code failed");
+        ApiError::internal()
+    })?;
+    Ok(HttpResponse::Ok().json(LinkOut {
+        url,
+        path,
+        fragment,
+        advisors: listed,
+        qr_svg,
+    }))
+}
+
+// ---------- public
+
+async fn public_logo(
+    req: HttpRequest,
+    state: State,
+    slug: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    state.limits.check(Class::Public, &req, &state.metrics)?;
+    let slug = slug.into_inner();
+    if slug.is_empty() || slug.len() > 64 {
+        return Err(ApiError::not_found("no logo"));
+    }
+    let found = run(&state, move |st| {
+        let org = match st.org_by_slug(&slug)? {
+            Some(o) => o,
+            None => match st.org_by_former_slug(&slug)? {
+                Some(o) => o,
+                None => return Ok(None),
+            },
+        };
+        if st.org_extras(org.id)?.suspended {
+            return Ok(Some(Err(())));
+        }
+        Ok(Some(Ok(st.org_logo(org.id)?)))
+    })
+    .await?;
+    match found {
+        None | Some(Ok(None)) => Err(ApiError::not_found("no logo")),
+        Some(Err(())) => Err(org_suspended()),
+        Some(Ok(Some((bytes, kind)))) => Ok(HttpResponse::Ok()
+            .insert_header((header::CONTENT_TYPE, kind))
+            .insert_header((header::CONTENT_DISPOSITION, "inline"))
+            .body(bytes)),
+    }
+}
