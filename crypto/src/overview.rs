@@ -27,37 +27,91 @@
 //!
 //! # Suppression
 //!
-//! 1. **Primary**: every count from 1 to 4 ([`THRESHOLD`] − 1) is suppressed, interior cells
-//!    and totals alike. **0 stays 0**: "nobody" identifies no one, and hiding zeros would hide
-//!    most of a small organisation's table for nothing.
-//! 2. **Complementary**: a table and its totals form a set of linear equations (each row sums to
-//!    its row total, each column to its column total, the totals to the grand total). A
-//!    suppressed cell is *derivable* if those equations, with every shown number filled in, fix
-//!    its value — the simplest case being a row or column with exactly one suppressed cell, but
-//!    also longer chains across several rows and columns. The module finds derivable cells
-//!    exactly: it row-reduces the equations restricted to the suppressed cells, and a
-//!    suppressed cell is derivable exactly when a reduced row is the unit vector of that cell.
-//!    (The matrices are network matrices with entries 0 and ±1, totally unimodular, so the
-//!    reduction over the prime field GF(2^31 − 1) has the same rank as over the rationals.)
-//! 3. For the first derivable cell (in index order), shown cells are ordered non-zero before
-//!    zero, interior before totals, smallest value first, then by position. The first shown
-//!    cell whose suppression makes that cell no longer derivable is suppressed; if no single
-//!    cell does, the first shown cell that shares an equation with it is suppressed and the
-//!    search goes on. Steps 2 and 3 repeat until no suppressed cell is derivable. This
-//!    ends: each round suppresses one more cell, and a table with everything suppressed has no
-//!    derivable cell.
+//! A published cell is a number, `<5` or `x`:
 //!
-//! Totals are cells like any other: a total of 1..=4 is suppressed, and a total that would give
-//! away a suppressed cell is itself suppressed by step 3.
+//! - **`<5`** (primary suppression): every count from 1 to 4 ([`THRESHOLD`] − 1), interior
+//!   cells and totals alike. **0 stays 0**: "nobody" identifies no one, and hiding zeros would
+//!   hide most of a small organisation's table for nothing.
+//! - **`x`** (complementary suppression): a count of 0 or at least 5, hidden only so that a
+//!   `<5` cell cannot be worked out from the totals.
 //!
-//! **All suppressed cells look the same** (`x`, as in the tables of Statistics Netherlands),
-//! whether they were under 5 or suppressed to protect another cell. Showing the two kinds
-//! differently would leak: a row with total 6 and one cell marked "under 5" next to one marked
-//! "hidden to protect" (so 0 or at least 5) fixes the small cell at 1. The legend explains `x`
-//! as "fewer than 5, or hidden so that a small number cannot be worked out".
+//! Because the two marks differ, a reader knows more than "hidden": each `<5` cell lies in
+//! 1..=4 and each `x` cell is 0 or at least 5. Together with the equations of the table (each
+//! row sums to its row total, each column to its column total, the totals to the grand total,
+//! every shown number filled in) those ranges can pin a cell down even where the equations
+//! alone do not: a row with total 6, one `<5` and one `x` leaves only `x` = 5 and `<5` = 1. So
+//! the protection is *bound-aware*:
 //!
-//! Limitation: the guarantee is against exact derivation from the equations. Bounds can still
-//! narrow a suppressed value (two suppressed cells that together make 2 are each at most 2).
+//! **Requirement.** For every hidden cell (`<5` and `x` alike) at least two integer values fit
+//! the published table: the equations, the shown numbers, 1..=4 for `<5` and {0} ∪ 5..=G for
+//! `x`, where G is the table's true grand total (the sum of its interior cells). No cell of a
+//! table can exceed G, so the cap never rules out the true value. It models a reader who knows
+//! the total from elsewhere (for example the number of reports from another table); a reader
+//! who does not know G has more freedom than the check assumes, so the cap only makes the
+//! check stricter.
+//!
+//! **Check** ([`exposure`]). A hidden cell is *exposed* if it is derivable from the equations
+//! alone ([`derivable`]: the equations restricted to the hidden cells are row-reduced, and a
+//! hidden cell is derivable exactly when a reduced row is the unit vector of that cell; the
+//! matrices are network matrices with entries 0 and ±1, totally unimodular, so the reduction
+//! over the prime field GF(2^31 − 1) has the same rank as over the rationals), or if an exact
+//! integer search finds no second value: with true value t, a depth-first search looks for any
+//! integer assignment of all hidden cells that satisfies every equation and range with the
+//! cell below t, then one with the cell above t. Each search node tightens every range by
+//! interval (bounds) propagation over the equations until nothing changes, then splits one
+//! open range — in the equation with the fewest open unknowns, its smallest range — an `x`
+//! range `{0} ∪ 5..=h` into 0 and 5..=h, any other range into halves, the part holding the
+//! true value first. The search is complete, so the answer is exact, but it has a node budget
+//! ([`SEARCH_BUDGET`]): a search that runs out counts as exposed, which can only hide more
+//! (or, if it happens in the last check, withhold the table).
+//!
+//! **Choice of complements.** Hiding a cell never takes a fitting value away from another
+//! cell (the new `x` range holds the number that was shown), so exposure only shrinks as more
+//! is hidden. Hence a cell that is exposed even with *every* cell of the table hidden is
+//! exposed whenever it is hidden — for example the zeros of a row whose total is `<5` (the
+//! row can hold at most 4, so an `x` there must be 0). Such cells are never taken as
+//! complements: hiding them cannot make them safe, and showing them tells nothing that does
+//! not already follow. Then, starting from the primary cells:
+//!
+//! 1. take the first exposed cell in index order (interior row by row, then row totals,
+//!    column totals, grand total);
+//! 2. order the cells that may still be hidden: non-zero before zero, interior before totals,
+//!    smallest value first, then by position;
+//! 3. hide (as `x`) the first of them after whose hiding that cell is no longer exposed; if
+//!    none does, the first that shares an equation with it, and go on; if none does, the first
+//!    at all.
+//!
+//! This repeats until no hidden cell is exposed. It ends: each round hides one more cell. It
+//! succeeds whenever the table can be protected at all (up to the search budget): hiding
+//! everything except the cells excluded above leaves exactly the solutions of "everything
+//! hidden", in which every other cell has two values.
+//!
+//! 4. Finally, complements that turn out not to be needed are shown again: in the reverse of
+//!    the order of step 2, each `x` cell is shown if no hidden cell becomes exposed, and this
+//!    is repeated until none can be. So no single `x` of a published table could have been
+//!    shown instead.
+//!
+//! This is a greedy heuristic, not a smallest suppression: in a small table it can hide
+//! clearly more than needed. What it guarantees is the requirement above; in particular no
+//! hidden cell of a published table is derivable from the equations alone, as before.
+//!
+//! Totals are cells like any other: a total of 1..=4 is `<5`, and a total that would give away
+//! a hidden cell can itself become `x`.
+//!
+//! **Withheld tables.** Some tables cannot be protected whatever is hidden, because the marks
+//! themselves decide them: a row of four `<5` cells whose total is `<5` leaves only 1 for each
+//! cell (and 4 for the total), and four `<5` category totals with a `<5` grand total likewise.
+//! If a `<5` cell is exposed even with every cell of the table hidden, or (only when a search
+//! ran out of budget) the rounds above end with a cell still exposed, the table is not
+//! published at all: [`Table::withheld`], rendered as "not shown".
+//!
+//! **What this does not protect against.** The guarantee is "at least two values": a `<5`
+//! cell may still be known to be 1 or 2, and an `x` cell may be known to lie in a narrow range.
+//! Each table is protected on its own: the tables of one organisation are linked (the role
+//! total is the number of reports, and when every report names one category it is also the
+//! grand total of the category table), and so are the overviews of successive years or of
+//! exports made before and after new reports arrived. That a table is withheld tells the reader
+//! that its small numbers were in one of the patterns above, not which.
 //!
 //! # Example
 //!
@@ -193,19 +247,23 @@ impl Lang {
 /// One published cell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cell {
-    /// Shown as is.
+    /// Shown as is (0 or at least [`THRESHOLD`]).
     Value(u64),
-    /// Hidden (shown as `x`).
-    Suppressed,
+    /// A count from 1 to [`THRESHOLD`] − 1, shown as `<5` (primary suppression).
+    Small,
+    /// A count of 0 or at least [`THRESHOLD`], hidden so that a small count cannot be worked
+    /// out from the totals; shown as `x` (complementary suppression).
+    Hidden,
 }
 
 impl Cell {
-    /// The text shown: the number, or `x`.
+    /// The text shown: the number, `<5` or `x`.
     #[must_use]
     pub fn text(&self) -> String {
         match self {
             Cell::Value(v) => v.to_string(),
-            Cell::Suppressed => "x".to_owned(),
+            Cell::Small => format!("<{THRESHOLD}"),
+            Cell::Hidden => "x".to_owned(),
         }
     }
 }
@@ -234,6 +292,9 @@ pub struct Table {
     pub col_totals: Option<Vec<Cell>>,
     /// Grand total, when both are shown.
     pub grand_total: Option<Cell>,
+    /// The table is not published: no choice of hidden cells keeps every small count from
+    /// being worked out (see the module docs). Then `cells` is empty and there are no totals.
+    pub withheld: bool,
 }
 
 /// The overview of one organisation.
@@ -437,27 +498,420 @@ pub fn derivable(suppressed: &[bool], eqs: &[Equation]) -> Vec<usize> {
     out
 }
 
-/// Suppresses the cells of a flat table (see the module docs): primary 1..=4, then
-/// complementary until no suppressed cell can be derived from `eqs`. `is_total` marks totals
-/// (taken as complements only after interior cells). Returns per cell whether it is hidden.
+// ---------------------------------------------------------------------------------------------
+// What a reader can work out: integer search over the published ranges
+// ---------------------------------------------------------------------------------------------
+
+/// Node budget of one [`exposure`] check as [`suppress`] runs it.
+pub const SEARCH_BUDGET: u64 = 20_000;
+
+/// [`THRESHOLD`] as a signed search value.
+const LIMIT: i64 = THRESHOLD as i64;
+
+/// Counts are clamped to this in the search, so that sums of many of them cannot overflow.
+const VALUE_MAX: u64 = 1 << 40;
+
+/// What a reader of a published table can tell about one hidden cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exposure {
+    /// At least two values fit the table.
+    Protected,
+    /// Only the true value fits: the cell can be worked out (also for a cell that is shown).
+    Exposed,
+    /// The search ran out of its node budget before it found a second value; to be treated as
+    /// exposed.
+    Unknown,
+}
+
+/// A closed range of integers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Range {
+    lo: i64,
+    hi: i64,
+}
+
+/// The range `r` cut to what a cell of its kind can hold: 1..=4 for a `<5` cell, 0 or at
+/// least 5 for an `x` cell (for which only the convex hull is kept: `lo` and `hi` are moved
+/// off the gap 1..=4, values inside the gap are excluded when the search splits). `None` when
+/// nothing is left.
+fn fit(small: bool, r: Range) -> Option<Range> {
+    let (mut lo, mut hi) = (r.lo, r.hi);
+    if small {
+        lo = lo.max(1);
+        hi = hi.min(LIMIT - 1);
+    } else {
+        lo = lo.max(0);
+        if (1..LIMIT).contains(&lo) {
+            lo = LIMIT;
+        }
+        if (1..LIMIT).contains(&hi) {
+            hi = 0;
+        }
+    }
+    (lo <= hi).then_some(Range { lo, hi })
+}
+
+fn div_floor(n: i64, d: i64) -> i64 {
+    let q = n.div_euclid(d);
+    // div_euclid rounds towards −∞ for d > 0; for d < 0 correct it.
+    if d < 0 && q.saturating_mul(d) != n {
+        q.saturating_sub(1)
+    } else {
+        q
+    }
+}
+
+fn div_ceil(n: i64, d: i64) -> i64 {
+    div_floor(n, d).saturating_add(i64::from(div_floor(n, d).saturating_mul(d) != n))
+}
+
+/// How a search ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Search {
+    Found,
+    Infeasible,
+    OutOfBudget,
+}
+
+/// The hidden cells of a table as the unknowns of its equations.
+#[derive(Debug)]
+struct Problem {
+    /// Per unknown: a `<5` cell (else an `x` cell).
+    small: Vec<bool>,
+    /// Per unknown: its true value (to try the part holding it first).
+    truth: Vec<i64>,
+    /// Per unknown: the range the published marks allow.
+    start: Vec<Range>,
+    /// `Σ coef·unknown = rhs`, with every shown number moved to the right-hand side.
+    rows: Vec<(Vec<(usize, i64)>, i64)>,
+}
+
+fn clamp(v: u64) -> i64 {
+    i64::try_from(v.min(VALUE_MAX)).unwrap_or(0)
+}
+
+impl Problem {
+    /// `unknown_of[k]` is the unknown of cell `k`, if hidden.
+    fn new(
+        values: &[u64],
+        hidden: &[bool],
+        cap: u64,
+        eqs: &[Equation],
+    ) -> (Problem, Vec<Option<usize>>) {
+        let is_hidden = |k: usize| hidden.get(k).copied().unwrap_or(false);
+        let value = |k: usize| clamp(values.get(k).copied().unwrap_or(0));
+        let mut unknown_of = vec![None; values.len()];
+        let mut small = Vec::new();
+        let mut truth = Vec::new();
+        for (k, slot) in unknown_of.iter_mut().enumerate() {
+            if is_hidden(k) {
+                *slot = Some(small.len());
+                small.push((1..LIMIT).contains(&value(k)));
+                truth.push(value(k));
+            }
+        }
+        // The cap never excludes a true value.
+        let cap = truth.iter().copied().fold(clamp(cap), i64::max);
+        // `<5`: 1..=4 (not capped); `x`: 0 or 5..=cap.
+        let start = small
+            .iter()
+            .map(|&s| {
+                let hi = if s { LIMIT - 1 } else { cap };
+                fit(s, Range { lo: 0, hi }).unwrap_or(Range { lo: 0, hi: 0 })
+            })
+            .collect();
+        let rows = eqs
+            .iter()
+            .filter_map(|e| {
+                let mut terms = Vec::new();
+                let mut rhs = 0i64;
+                for &(k, coef) in e {
+                    match unknown_of.get(k).copied().flatten() {
+                        Some(u) => terms.push((u, coef)),
+                        None => rhs = rhs.saturating_sub(coef.saturating_mul(value(k))),
+                    }
+                }
+                (!terms.is_empty()).then_some((terms, rhs))
+            })
+            .collect();
+        (
+            Problem {
+                small,
+                truth,
+                start,
+                rows,
+            },
+            unknown_of,
+        )
+    }
+
+    fn is_small(&self, u: usize) -> bool {
+        self.small.get(u).copied().unwrap_or(true)
+    }
+
+    /// Bounds propagation to a fixed point: for each equation and each unknown in it, the
+    /// range the other unknowns leave. `None` if some range becomes empty (no solution).
+    fn propagate(&self, mut d: Vec<Range>) -> Option<Vec<Range>> {
+        loop {
+            let mut changed = false;
+            for (terms, rhs) in &self.rows {
+                // The range of each term coef·x, and of the whole left-hand side.
+                let span = |d: &[Range], u: usize, coef: i64| {
+                    let r = d.get(u).copied().unwrap_or(Range { lo: 0, hi: 0 });
+                    let (a, b) = (coef.saturating_mul(r.lo), coef.saturating_mul(r.hi));
+                    (a.min(b), a.max(b))
+                };
+                let (mut min, mut max) = (0i64, 0i64);
+                for &(u, coef) in terms {
+                    let (a, b) = span(&d, u, coef);
+                    min = min.saturating_add(a);
+                    max = max.saturating_add(b);
+                }
+                for &(u, coef) in terms {
+                    if coef == 0 {
+                        continue;
+                    }
+                    let (a, b) = span(&d, u, coef);
+                    // coef·x = rhs − rest, rest ∈ [min − a, max − b].
+                    let lo = rhs.saturating_sub(max.saturating_sub(b));
+                    let hi = rhs.saturating_sub(min.saturating_sub(a));
+                    let (xlo, xhi) = if coef > 0 {
+                        (div_ceil(lo, coef), div_floor(hi, coef))
+                    } else {
+                        (div_ceil(hi, coef), div_floor(lo, coef))
+                    };
+                    let cur = d.get(u).copied()?;
+                    let next = fit(
+                        self.is_small(u),
+                        Range {
+                            lo: cur.lo.max(xlo),
+                            hi: cur.hi.min(xhi),
+                        },
+                    )?;
+                    if next != cur {
+                        if let Some(slot) = d.get_mut(u) {
+                            *slot = next;
+                        }
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                return Some(d);
+            }
+        }
+    }
+
+    /// Whether every equation holds for fixed ranges.
+    fn holds(&self, d: &[Range]) -> bool {
+        self.rows.iter().all(|(terms, rhs)| {
+            terms
+                .iter()
+                .map(|&(u, coef)| coef.saturating_mul(d.get(u).map_or(0, |r| r.lo)))
+                .fold(0i64, i64::saturating_add)
+                == *rhs
+        })
+    }
+
+    /// Depth-first search for one integer solution within `d`.
+    fn search(&self, d: Vec<Range>, nodes: &mut u64, budget: u64) -> Search {
+        if *nodes >= budget {
+            return Search::OutOfBudget;
+        }
+        *nodes += 1;
+        let Some(d) = self.propagate(d) else {
+            return Search::Infeasible;
+        };
+        // Branch in the equation with the fewest open unknowns (so that a wrong choice shows
+        // up at once), on its unknown with the smallest range.
+        let width = |u: usize| d.get(u).map_or(0, |r| r.hi.saturating_sub(r.lo));
+        let open = self
+            .rows
+            .iter()
+            .filter_map(|(terms, _)| {
+                let open = terms.iter().filter(|&&(u, _)| width(u) > 0);
+                let count = open.clone().count();
+                let (u, w) = open
+                    .map(|&(u, _)| (u, width(u)))
+                    .min_by_key(|&(u, w)| (w, u))?;
+                Some(((count, w, u), u))
+            })
+            .min_by_key(|&(key, _)| key)
+            .map(|(_, u)| u)
+            .or_else(|| (0..d.len()).find(|&u| width(u) > 0));
+        let Some((u, r)) = open.and_then(|u| d.get(u).map(|r| (u, *r))) else {
+            return if self.holds(&d) {
+                Search::Found
+            } else {
+                Search::Infeasible
+            };
+        };
+        let (first, second) = if !self.is_small(u) && r.lo == 0 && r.hi >= LIMIT {
+            (
+                Range { lo: 0, hi: 0 },
+                Range {
+                    lo: LIMIT,
+                    hi: r.hi,
+                },
+            )
+        } else {
+            let mid = r.lo + (r.hi - r.lo) / 2;
+            (
+                Range { lo: r.lo, hi: mid },
+                Range {
+                    lo: mid + 1,
+                    hi: r.hi,
+                },
+            )
+        };
+        let t = self.truth.get(u).copied().unwrap_or(0);
+        let parts = if (second.lo..=second.hi).contains(&t) {
+            [second, first]
+        } else {
+            [first, second]
+        };
+        for part in parts {
+            let mut next = d.clone();
+            if let Some(slot) = next.get_mut(u) {
+                *slot = part;
+            }
+            match self.search(next, nodes, budget) {
+                Search::Infeasible => {}
+                other => return other,
+            }
+        }
+        Search::Infeasible
+    }
+}
+
+/// Whether a reader of the table can work out hidden cell `k`: the cells with `hidden` set
+/// are published as `<5` (values 1..=4) or `x` (other values, taken as 0 or 5..=`cap`), the
+/// others as their numbers. An exact search (module docs) for an integer solution of `eqs`
+/// with cell `k` below, then above, its true value; `budget` bounds the search nodes of both.
 #[must_use]
-pub fn suppress(values: &[u64], is_total: &[bool], eqs: &[Equation]) -> Vec<bool> {
-    let mut hidden: Vec<bool> = values
+pub fn exposure(
+    values: &[u64],
+    hidden: &[bool],
+    cap: u64,
+    eqs: &[Equation],
+    k: usize,
+    budget: u64,
+) -> Exposure {
+    let (problem, unknown_of) = Problem::new(values, hidden, cap, eqs);
+    let Some(u) = unknown_of.get(k).copied().flatten() else {
+        return Exposure::Exposed;
+    };
+    let (Some(&t), Some(&range)) = (problem.truth.get(u), problem.start.get(u)) else {
+        return Exposure::Exposed;
+    };
+    let mut nodes = 0u64;
+    let mut out_of_budget = false;
+    let parts = [
+        Range {
+            lo: range.lo,
+            hi: t.saturating_sub(1),
+        },
+        Range {
+            lo: t.saturating_add(1),
+            hi: range.hi,
+        },
+    ];
+    for part in parts {
+        let Some(part) = fit(problem.is_small(u), part) else {
+            continue;
+        };
+        let mut d = problem.start.clone();
+        if let Some(slot) = d.get_mut(u) {
+            *slot = part;
+        }
+        match problem.search(d, &mut nodes, budget) {
+            Search::Found => return Exposure::Protected,
+            Search::OutOfBudget => out_of_budget = true,
+            Search::Infeasible => {}
+        }
+    }
+    if out_of_budget {
+        Exposure::Unknown
+    } else {
+        Exposure::Exposed
+    }
+}
+
+/// The hidden cells that a reader can work out or that the search could not clear within
+/// [`SEARCH_BUDGET`]: derivable from the equations alone, or with fewer than two values that
+/// fit (see [`exposure`]). In increasing index order.
+#[must_use]
+pub fn exposed(values: &[u64], hidden: &[bool], cap: u64, eqs: &[Equation]) -> Vec<usize> {
+    let d = derivable(hidden, eqs);
+    (0..values.len())
+        .filter(|&k| hidden.get(k).copied().unwrap_or(false))
+        .filter(|&k| {
+            d.contains(&k)
+                || exposure(values, hidden, cap, eqs, k, SEARCH_BUDGET) != Exposure::Protected
+        })
+        .collect()
+}
+
+/// The first cell of [`exposed`], without checking the rest.
+fn first_exposed(values: &[u64], hidden: &[bool], cap: u64, eqs: &[Equation]) -> Option<usize> {
+    let d = derivable(hidden, eqs);
+    (0..values.len())
+        .filter(|&k| hidden.get(k).copied().unwrap_or(false))
+        .find(|&k| {
+            d.contains(&k)
+                || exposure(values, hidden, cap, eqs, k, SEARCH_BUDGET) != Exposure::Protected
+        })
+}
+
+/// The true grand total of a flat table: the sum of its interior cells.
+#[must_use]
+pub fn grand_cap(values: &[u64], is_total: &[bool]) -> u64 {
+    values
         .iter()
-        .map(|&v| (1..THRESHOLD).contains(&v))
-        .collect();
-    // Each round hides one more cell, so at most `values.len()` rounds.
-    for _ in 0..=values.len() {
-        let Some(&k) = derivable(&hidden, eqs).first() else {
+        .zip(is_total)
+        .filter(|&(_, &t)| !t)
+        .map(|(&v, _)| v)
+        .fold(0u64, u64::saturating_add)
+}
+
+/// Suppresses the cells of a flat table (see the module docs): primary 1..=4 (`<5`), then
+/// complementary (`x`) until no hidden cell is exposed. `is_total` marks totals (taken as
+/// complements only after interior cells). Returns per cell whether it is hidden (a hidden
+/// cell is `<5` when its value is 1..=4, else `x`), or `None` when the table has to be
+/// withheld.
+#[must_use]
+pub fn suppress(values: &[u64], is_total: &[bool], eqs: &[Equation]) -> Option<Vec<bool>> {
+    let n = values.len();
+    let cap = grand_cap(values, is_total);
+    let primary = |i: usize| (1..THRESHOLD).contains(&values.get(i).copied().unwrap_or(0));
+    let order = |i: &usize| {
+        let v = values.get(*i).copied().unwrap_or(0);
+        (v == 0, is_total.get(*i).copied().unwrap_or(false), v, *i)
+    };
+    let mut hidden: Vec<bool> = (0..n).map(primary).collect();
+    if first_exposed(values, &hidden, cap, eqs).is_none() {
+        return Some(hidden);
+    }
+    // Hiding more only widens ranges, so a cell that is exposed even with every cell hidden is
+    // exposed whenever it is hidden: if it is a `<5` cell, nothing protects the table; any
+    // other such cell is never taken as a complement. (Only a definite answer counts here.)
+    let all = vec![true; n];
+    let fixed_anyway =
+        |k: usize| exposure(values, &all, cap, eqs, k, SEARCH_BUDGET) == Exposure::Exposed;
+    if (0..n).filter(|&k| primary(k)).any(fixed_anyway) {
+        return None;
+    }
+    let never: Vec<bool> = (0..n).map(|k| !primary(k) && fixed_anyway(k)).collect();
+    // Each round hides one more cell, so at most `n` rounds.
+    for _ in 0..=n {
+        let Some(k) = first_exposed(values, &hidden, cap, eqs) else {
             break;
         };
-        let shown = |i: &usize| !hidden.get(*i).copied().unwrap_or(true);
-        let order = |i: &usize| {
-            let v = values.get(*i).copied().unwrap_or(0);
-            (v == 0, is_total.get(*i).copied().unwrap_or(false), v, *i)
+        let candidate = |i: &usize| {
+            !hidden.get(*i).copied().unwrap_or(true) && !never.get(*i).copied().unwrap_or(true)
         };
-        // Best: one more hidden cell, anywhere, after which `k` can no longer be worked out.
-        let mut everywhere: Vec<usize> = (0..values.len()).filter(shown).collect();
+        // Best: one more hidden cell, anywhere, after which `k` is no longer exposed.
+        let mut everywhere: Vec<usize> = (0..n).filter(candidate).collect();
         everywhere.sort_by_key(order);
         let fixes = everywhere.iter().copied().find(|&cand| {
             let mut trial = hidden.clone();
@@ -465,13 +919,14 @@ pub fn suppress(values: &[u64], is_total: &[bool], eqs: &[Equation]) -> Vec<bool
                 *slot = true;
             }
             !derivable(&trial, eqs).contains(&k)
+                && exposure(values, &trial, cap, eqs, k, SEARCH_BUDGET) == Exposure::Protected
         });
         // Otherwise: the first shown cell in an equation with `k`, and go on.
         let mut neighbours: Vec<usize> = eqs
             .iter()
             .filter(|e| e.iter().any(|&(i, _)| i == k))
             .flat_map(|e| e.iter().map(|&(i, _)| i))
-            .filter(shown)
+            .filter(candidate)
             .collect();
         neighbours.sort_by_key(order);
         let chosen = fixes
@@ -486,7 +941,36 @@ pub fn suppress(values: &[u64], is_total: &[bool], eqs: &[Equation]) -> Vec<bool
             None => break,
         }
     }
-    hidden
+    if first_exposed(values, &hidden, cap, eqs).is_some() {
+        return None;
+    }
+    // Clean-up: show again every complement that is not needed, in the reverse order, until
+    // no single one can be shown (each change shows one more cell, so this ends).
+    let mut complements: Vec<usize> = (0..n)
+        .filter(|&i| hidden.get(i).copied().unwrap_or(false) && !primary(i))
+        .collect();
+    complements.sort_by_key(|i| core::cmp::Reverse(order(i)));
+    loop {
+        let mut changed = false;
+        for &i in &complements {
+            if !hidden.get(i).copied().unwrap_or(false) {
+                continue;
+            }
+            if let Some(slot) = hidden.get_mut(i) {
+                *slot = false;
+            }
+            if first_exposed(values, &hidden, cap, eqs).is_some() {
+                if let Some(slot) = hidden.get_mut(i) {
+                    *slot = true;
+                }
+            } else {
+                changed = true;
+            }
+        }
+        if !changed {
+            return Some(hidden);
+        }
+    }
 }
 
 /// Builds a suppressed [`Table`] from interior counts.
@@ -501,12 +985,25 @@ pub fn table(
     let c = columns.len();
     let (flat, is_total) = flat_layout(values, c, margins);
     let eqs = equations(r, c, margins);
-    let hidden = suppress(&flat, &is_total, &eqs);
+    let Some(hidden) = suppress(&flat, &is_total, &eqs) else {
+        return Table {
+            rows,
+            columns,
+            cells: Vec::new(),
+            row_totals: None,
+            col_totals: None,
+            grand_total: None,
+            withheld: true,
+        };
+    };
     let cell = |k: usize| {
-        if hidden.get(k).copied().unwrap_or(true) {
-            Cell::Suppressed
+        let v = flat.get(k).copied().unwrap_or(0);
+        if !hidden.get(k).copied().unwrap_or(true) {
+            Cell::Value(v)
+        } else if (1..THRESHOLD).contains(&v) {
+            Cell::Small
         } else {
-            Cell::Value(flat.get(k).copied().unwrap_or(0))
+            Cell::Hidden
         }
     };
     let cells = (0..r)
@@ -531,6 +1028,7 @@ pub fn table(
         row_totals,
         col_totals,
         grand_total,
+        withheld: false,
     }
 }
 
@@ -706,7 +1204,9 @@ struct Strings {
     lang: &'static str,
     title: &'static str,
     intro: &'static str,
-    legend: &'static str,
+    legend_small: &'static str,
+    legend_hidden: &'static str,
+    withheld: &'static str,
     mentions_note: &'static str,
     no_cross_org: &'static str,
     organisation: &'static str,
@@ -742,7 +1242,9 @@ const NL: Strings = Strings {
     lang: "nl",
     title: "Jaaroverzicht meldingen",
     intro: "Dit overzicht is op het apparaat van de vertrouwenspersoon gemaakt uit de ontsleutelde meldingen. Het bevat alleen aantallen, geen tekst uit meldingen.",
-    legend: "x = verborgen: minder dan 5, of verborgen zodat een klein aantal niet uit de totalen is af te leiden.",
+    legend_small: "<5 = minder dan 5 (1 tot en met 4).",
+    legend_hidden: "x = verborgen zodat een klein aantal niet uit de totalen is af te leiden (0 of minstens 5).",
+    withheld: "niet getoond: uit deze tabel zou een klein aantal af te leiden zijn, wat er ook verborgen wordt",
     mentions_note: "Een melding kan over meer categorieën gaan en telt dan in elke categorie mee; de totalen tellen dus vermeldingen, geen meldingen.",
     no_cross_org: "Er worden geen totalen over organisaties heen gegeven: daarmee zou een verborgen aantal uit te rekenen zijn.",
     organisation: "organisatie",
@@ -783,7 +1285,9 @@ const EN: Strings = Strings {
     lang: "en",
     title: "Yearly overview of reports",
     intro: "This overview was made on the advisor's own device from the decrypted reports. It holds counts only, no text from any report.",
-    legend: "x = hidden: fewer than 5, or hidden so that a small number cannot be worked out from the totals.",
+    legend_small: "<5 = fewer than 5 (1 to 4).",
+    legend_hidden: "x = hidden so that a small number cannot be worked out from the totals (0 or at least 5).",
+    withheld: "not shown: a small number could be worked out from this table, whatever were hidden",
     mentions_note: "A report can concern several categories and then counts in each; the totals therefore count mentions, not reports.",
     no_cross_org: "No totals across organisations are given: they would allow a hidden number to be worked out.",
     organisation: "organisation",
@@ -888,7 +1392,8 @@ fn esc(s: &str) -> String {
 
 impl Overview {
     /// CSV in long form: `year,organisation,table,row,column,value`, one line per published
-    /// cell (values are numbers or `x`), header and labels in `lang`. Every field is quoted.
+    /// cell (values are numbers, `<5` or `x`), header and labels in `lang`; a withheld table
+    /// is one line with empty row and column and "not shown" as value. Every field is quoted.
     #[must_use]
     pub fn to_csv(&self, lang: Lang) -> String {
         let s = strings(lang);
@@ -916,6 +1421,9 @@ impl Overview {
         };
         for org in &self.organisations {
             let t = &org.categories;
+            if t.withheld {
+                line(&org.name, s.categories_title, "", "", s.withheld);
+            }
             for (i, row) in t.cells.iter().enumerate() {
                 let label = org.category_label(i, s);
                 for (j, cell) in row.iter().enumerate() {
@@ -945,6 +1453,9 @@ impl Overview {
             if let Some(g) = &t.grand_total {
                 line(&org.name, s.categories_title, s.total, s.total, &g.text());
             }
+            if org.roles.withheld {
+                line(&org.name, s.roles_title, "", "", s.withheld);
+            }
             for (i, row) in org.roles.cells.iter().enumerate() {
                 if let Some(cell) = row.first() {
                     line(
@@ -958,6 +1469,9 @@ impl Overview {
             }
             if let Some(cell) = org.roles.col_totals.as_ref().and_then(|t| t.first()) {
                 line(&org.name, s.roles_title, s.total, s.cases, &cell.text());
+            }
+            if org.wishes.withheld {
+                line(&org.name, s.wishes_title, "", "", s.withheld);
             }
             for (i, row) in org.wishes.cells.iter().enumerate() {
                 if let Some(cell) = row.first() {
@@ -993,13 +1507,14 @@ impl Overview {
             "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n\
              <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
              <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n\
-             <meta name=\"referrer\" content=\"no-referrer\">\n<title>{}</title>\n<style>\n{}\n</style>\n</head>\n<body>\n<main>\n<h1>{}</h1>\n<p>{}</p>\n<p class=\"legend\">{}</p>\n<p>{}</p>\n<p>{}</p>\n",
+             <meta name=\"referrer\" content=\"no-referrer\">\n<title>{}</title>\n<style>\n{}\n</style>\n</head>\n<body>\n<main>\n<h1>{}</h1>\n<p>{}</p>\n<p class=\"legend\">{}<br>{}</p>\n<p>{}</p>\n<p>{}</p>\n",
             s.lang,
             esc(&title),
             CSS,
             esc(&title),
             esc(s.intro),
-            esc(s.legend),
+            esc(s.legend_small),
+            esc(s.legend_hidden),
             esc(s.mentions_note),
             esc(s.no_cross_org),
         );
@@ -1010,114 +1525,141 @@ impl Overview {
             let _ = writeln!(h, "<section>\n<h2>{}</h2>", esc(&org.name));
             // Categories × quarters.
             let t = &org.categories;
-            let _ = write!(
-                h,
-                "<h3>{}</h3>\n<table>\n<thead><tr><th scope=\"col\">{}</th>",
-                esc(s.categories_title),
-                esc(s.category)
-            );
-            for q in s.quarters {
-                let _ = write!(h, "<th scope=\"col\">{}</th>", esc(q));
-            }
-            let _ = writeln!(
-                h,
-                "<th scope=\"col\">{}</th></tr></thead>\n<tbody>",
-                esc(s.total)
-            );
-            for (i, row) in t.cells.iter().enumerate() {
-                let _ = write!(
-                    h,
-                    "<tr><th scope=\"row\">{}</th>",
-                    esc(&org.category_label(i, s))
-                );
-                for cell in row {
-                    let _ = write!(h, "{}", td(cell));
-                }
-                if let Some(cell) = t.row_totals.as_ref().and_then(|r| r.get(i)) {
-                    let _ = write!(h, "{}", td_total(cell));
-                }
-                h.push_str("</tr>\n");
-            }
-            let _ = write!(
-                h,
-                "<tr class=\"total\"><th scope=\"row\">{}</th>",
-                esc(s.total)
-            );
-            for cell in t.col_totals.iter().flatten() {
-                let _ = write!(h, "{}", td_total(cell));
-            }
-            if let Some(g) = &t.grand_total {
-                let _ = write!(h, "{}", td_total(g));
-            }
-            h.push_str("</tr>\n</tbody>\n</table>\n");
-            let bars: Vec<(String, Cell)> = t
-                .row_totals
-                .iter()
-                .flatten()
-                .enumerate()
-                .map(|(i, c)| (org.category_label(i, s), *c))
-                .collect();
-            h.push_str(&bar_chart(s.chart_categories, &bars));
-            let bars: Vec<(String, Cell)> = t
-                .col_totals
-                .iter()
-                .flatten()
-                .enumerate()
-                .map(|(j, c)| (s.quarters.get(j).copied().unwrap_or("").to_owned(), *c))
-                .collect();
-            h.push_str(&bar_chart(s.chart_quarters, &bars));
-
-            // Roles.
-            let _ = write!(
-                h,
-                "<h3>{}</h3>\n<table>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead>\n<tbody>\n",
-                esc(s.roles_title),
-                esc(s.role),
-                esc(s.cases)
-            );
-            for (i, row) in org.roles.cells.iter().enumerate() {
-                if let Some(cell) = row.first() {
-                    let _ = writeln!(
-                        h,
-                        "<tr><th scope=\"row\">{}</th>{}</tr>",
-                        esc(OrgOverview::role_label(i, s)),
-                        td(cell)
-                    );
-                }
-            }
-            if let Some(cell) = org.roles.col_totals.as_ref().and_then(|t| t.first()) {
+            if t.withheld {
                 let _ = writeln!(
                     h,
-                    "<tr class=\"total\"><th scope=\"row\">{}</th>{}</tr>",
-                    esc(s.total),
-                    td_total(cell)
+                    "<h3>{}</h3>\n<p class=\"withheld\">{}</p>",
+                    esc(s.categories_title),
+                    esc(s.withheld)
                 );
+            } else {
+                let _ = write!(
+                    h,
+                    "<h3>{}</h3>\n<table>\n<thead><tr><th scope=\"col\">{}</th>",
+                    esc(s.categories_title),
+                    esc(s.category)
+                );
+                for q in s.quarters {
+                    let _ = write!(h, "<th scope=\"col\">{}</th>", esc(q));
+                }
+                let _ = writeln!(
+                    h,
+                    "<th scope=\"col\">{}</th></tr></thead>\n<tbody>",
+                    esc(s.total)
+                );
+                for (i, row) in t.cells.iter().enumerate() {
+                    let _ = write!(
+                        h,
+                        "<tr><th scope=\"row\">{}</th>",
+                        esc(&org.category_label(i, s))
+                    );
+                    for cell in row {
+                        let _ = write!(h, "{}", td(cell));
+                    }
+                    if let Some(cell) = t.row_totals.as_ref().and_then(|r| r.get(i)) {
+                        let _ = write!(h, "{}", td_total(cell));
+                    }
+                    h.push_str("</tr>\n");
+                }
+                let _ = write!(
+                    h,
+                    "<tr class=\"total\"><th scope=\"row\">{}</th>",
+                    esc(s.total)
+                );
+                for cell in t.col_totals.iter().flatten() {
+                    let _ = write!(h, "{}", td_total(cell));
+                }
+                if let Some(g) = &t.grand_total {
+                    let _ = write!(h, "{}", td_total(g));
+                }
+                h.push_str("</tr>\n</tbody>\n</table>\n");
+                let bars: Vec<(String, Cell)> = t
+                    .row_totals
+                    .iter()
+                    .flatten()
+                    .enumerate()
+                    .map(|(i, c)| (org.category_label(i, s), *c))
+                    .collect();
+                h.push_str(&bar_chart(s.chart_categories, &bars));
+                let bars: Vec<(String, Cell)> = t
+                    .col_totals
+                    .iter()
+                    .flatten()
+                    .enumerate()
+                    .map(|(j, c)| (s.quarters.get(j).copied().unwrap_or("").to_owned(), *c))
+                    .collect();
+                h.push_str(&bar_chart(s.chart_quarters, &bars));
             }
-            h.push_str("</tbody>\n</table>\n");
 
-            // Wishes.
-            let _ = write!(
-                h,
-                "<h3>{}</h3>\n<table>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead>\n<tbody>\n",
-                esc(s.wishes_title),
-                esc(s.wish),
-                esc(s.cases)
-            );
-            let mut bars = Vec::new();
-            for (i, row) in org.wishes.cells.iter().enumerate() {
-                if let Some(cell) = row.first() {
-                    let label = OrgOverview::wish_label(i, s);
+            // Roles.
+            if org.roles.withheld {
+                let _ = writeln!(
+                    h,
+                    "<h3>{}</h3>\n<p class=\"withheld\">{}</p>",
+                    esc(s.roles_title),
+                    esc(s.withheld)
+                );
+            } else {
+                let _ = write!(
+                    h,
+                    "<h3>{}</h3>\n<table>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead>\n<tbody>\n",
+                    esc(s.roles_title),
+                    esc(s.role),
+                    esc(s.cases)
+                );
+                for (i, row) in org.roles.cells.iter().enumerate() {
+                    if let Some(cell) = row.first() {
+                        let _ = writeln!(
+                            h,
+                            "<tr><th scope=\"row\">{}</th>{}</tr>",
+                            esc(OrgOverview::role_label(i, s)),
+                            td(cell)
+                        );
+                    }
+                }
+                if let Some(cell) = org.roles.col_totals.as_ref().and_then(|t| t.first()) {
                     let _ = writeln!(
                         h,
-                        "<tr><th scope=\"row\">{}</th>{}</tr>",
-                        esc(label),
-                        td(cell)
+                        "<tr class=\"total\"><th scope=\"row\">{}</th>{}</tr>",
+                        esc(s.total),
+                        td_total(cell)
                     );
-                    bars.push((label.to_owned(), *cell));
                 }
+                h.push_str("</tbody>\n</table>\n");
             }
-            h.push_str("</tbody>\n</table>\n");
-            h.push_str(&bar_chart(s.chart_wishes, &bars));
+
+            // Wishes.
+            if org.wishes.withheld {
+                let _ = writeln!(
+                    h,
+                    "<h3>{}</h3>\n<p class=\"withheld\">{}</p>",
+                    esc(s.wishes_title),
+                    esc(s.withheld)
+                );
+            } else {
+                let _ = write!(
+                    h,
+                    "<h3>{}</h3>\n<table>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead>\n<tbody>\n",
+                    esc(s.wishes_title),
+                    esc(s.wish),
+                    esc(s.cases)
+                );
+                let mut bars = Vec::new();
+                for (i, row) in org.wishes.cells.iter().enumerate() {
+                    if let Some(cell) = row.first() {
+                        let label = OrgOverview::wish_label(i, s);
+                        let _ = writeln!(
+                            h,
+                            "<tr><th scope=\"row\">{}</th>{}</tr>",
+                            esc(label),
+                            td(cell)
+                        );
+                        bars.push((label.to_owned(), *cell));
+                    }
+                }
+                h.push_str("</tbody>\n</table>\n");
+                h.push_str(&bar_chart(s.chart_wishes, &bars));
+            }
 
             let _ = writeln!(
                 h,
@@ -1141,18 +1683,19 @@ impl Overview {
 fn td(cell: &Cell) -> String {
     match cell {
         Cell::Value(v) => format!("<td>{v}</td>"),
-        Cell::Suppressed => "<td class=\"x\">x</td>".to_owned(),
+        Cell::Small | Cell::Hidden => format!("<td class=\"x\">{}</td>", esc(&cell.text())),
     }
 }
 
 fn td_total(cell: &Cell) -> String {
     match cell {
         Cell::Value(v) => format!("<td class=\"t\">{v}</td>"),
-        Cell::Suppressed => "<td class=\"t x\">x</td>".to_owned(),
+        Cell::Small | Cell::Hidden => format!("<td class=\"t x\">{}</td>", esc(&cell.text())),
     }
 }
 
-/// A horizontal SVG bar chart; hidden values get an outlined empty bar and the label `x`.
+/// A horizontal SVG bar chart of the shown values; a hidden value gets no bar, only its mark
+/// (`<5` or `x`), and the scale is set by the shown values alone.
 fn bar_chart(title: &str, bars: &[(String, Cell)]) -> String {
     const ROW: usize = 26;
     const LABEL_W: usize = 230;
@@ -1161,7 +1704,7 @@ fn bar_chart(title: &str, bars: &[(String, Cell)]) -> String {
         .iter()
         .filter_map(|(_, c)| match c {
             Cell::Value(v) => Some(*v),
-            Cell::Suppressed => None,
+            Cell::Small | Cell::Hidden => None,
         })
         .max()
         .unwrap_or(0)
@@ -1202,14 +1745,14 @@ fn bar_chart(title: &str, bars: &[(String, Cell)]) -> String {
                     y + 17
                 );
             }
-            Cell::Suppressed => {
+            Cell::Small | Cell::Hidden => {
+                // No bar: only the mark, so that no length hints at the hidden value.
                 let _ = writeln!(
                     svg,
-                    "<rect x=\"{LABEL_W}\" y=\"{}\" width=\"24\" height=\"{}\" class=\"hidden\"/><text x=\"{}\" y=\"{}\">x</text>",
-                    y + 3,
-                    ROW - 8,
-                    LABEL_W + 30,
-                    y + 17
+                    "<text x=\"{}\" y=\"{}\" class=\"mark\">{}</text>",
+                    LABEL_W + 6,
+                    y + 17,
+                    esc(&cell.text())
                 );
             }
         }
@@ -1225,5 +1768,155 @@ table{border-collapse:collapse;margin:.5rem 0 1rem}th,td{border:1px solid #999;p
 th[scope=row]{text-align:left;font-weight:normal}thead th{background:#e8eef6}.total th,.t{font-weight:bold}td.x{color:#555;font-style:italic}
 .legend{background:#f4f4f4;border-left:4px solid #1d4e89;padding:.4rem .7rem}
 figure{margin:.5rem 0 1.2rem}figcaption{font-weight:bold;margin-bottom:.2rem}svg text{font-size:13px;fill:#1a1a1a}
-.bar{fill:#1d4e89}.hidden{fill:none;stroke:#555;stroke-dasharray:3 2}
+.bar{fill:#1d4e89}svg text.mark{fill:#555;font-style:italic}.withheld{font-style:italic;color:#555}
 @media print{main{max-width:none;padding:0}section{break-inside:avoid-page}h2{break-after:avoid}}";
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    const ROW_ONLY: Margins = Margins {
+        row_totals: true,
+        col_totals: false,
+    };
+    const FULL: Margins = Margins {
+        row_totals: true,
+        col_totals: true,
+    };
+
+    #[test]
+    fn marks_are_less_than_five_and_x() {
+        assert_eq!(Cell::Small.text(), "<5");
+        assert_eq!(Cell::Hidden.text(), "x");
+        assert_eq!(Cell::Value(0).text(), "0");
+        assert_eq!(td(&Cell::Small), "<td class=\"x\">&lt;5</td>");
+        assert_eq!(td_total(&Cell::Hidden), "<td class=\"t x\">x</td>");
+    }
+
+    #[test]
+    fn ranges_are_cut_to_what_the_marks_allow() {
+        let r = |lo, hi| Range { lo, hi };
+        // `<5`: 1..=4.
+        assert_eq!(fit(true, r(0, 10)), Some(r(1, 4)));
+        assert_eq!(fit(true, r(5, 10)), None);
+        // `x`: 0 or at least 5; the bounds leave the gap.
+        assert_eq!(fit(false, r(0, 10)), Some(r(0, 10)));
+        assert_eq!(fit(false, r(2, 10)), Some(r(5, 10)));
+        assert_eq!(fit(false, r(0, 4)), Some(r(0, 0)));
+        assert_eq!(fit(false, r(1, 4)), None);
+        assert_eq!(fit(false, r(-3, 3)), Some(r(0, 0)));
+    }
+
+    #[test]
+    fn division_rounds_towards_the_right_side() {
+        for n in -9i64..=9 {
+            for d in [-3i64, -2, -1, 1, 2, 3] {
+                let exact = n as f64 / d as f64;
+                assert_eq!(div_floor(n, d), exact.floor() as i64, "{n}/{d}");
+                assert_eq!(div_ceil(n, d), exact.ceil() as i64, "{n}/{d}");
+            }
+        }
+    }
+
+    #[test]
+    fn propagation_alone_pins_a_row_of_four_small_cells() {
+        // 1 + 1 + 1 + 1 = 4, all five shown as `<5`: at least 4, at most 4.
+        let values = [1, 1, 1, 1, 4];
+        let hidden = [true; 5];
+        let eqs = equations(1, 4, ROW_ONLY);
+        let (p, _) = Problem::new(&values, &hidden, 4, &eqs);
+        let d = p.propagate(p.start.clone()).unwrap();
+        assert!(d[..4].iter().all(|r| *r == Range { lo: 1, hi: 1 }));
+        assert_eq!(d[4], Range { lo: 4, hi: 4 });
+        // And so every cell is exposed, with a single search node each way.
+        for k in 0..5 {
+            assert_eq!(exposure(&values, &hidden, 4, &eqs, k, 2), Exposure::Exposed);
+        }
+        // Such a table is withheld.
+        assert_eq!(
+            suppress(&values, &[false, false, false, false, true], &eqs),
+            None
+        );
+        let t = table(
+            vec!["a".into()],
+            (1..=4).map(|q| format!("q{q}")).collect(),
+            &[vec![1, 1, 1, 1]],
+            ROW_ONLY,
+        );
+        assert!(t.withheld && t.cells.is_empty());
+    }
+
+    #[test]
+    fn the_gap_of_an_x_is_respected() {
+        // `<5` + x = 6: x = 0 would need `<5` = 6, x = 6 would need `<5` = 0.
+        let eqs = equations(1, 2, ROW_ONLY);
+        let (p, _) = Problem::new(&[1, 5, 6], &[true, true, false], 6, &eqs);
+        let d = p.propagate(p.start.clone()).unwrap();
+        assert_eq!(d, vec![Range { lo: 1, hi: 1 }, Range { lo: 5, hi: 5 }]);
+        // A larger cap opens x = 6 and `<5` = 0 still does not fit: the same.
+        let (p, _) = Problem::new(&[1, 5, 6], &[true, true, false], 100, &eqs);
+        let d = p.propagate(p.start.clone()).unwrap();
+        assert_eq!(d[0], Range { lo: 1, hi: 1 });
+        // `<5` + x = 9: 4 + 5 or 1 + 8, ... but never 0 < x < 5.
+        let mut nodes = 0;
+        let (p, _) = Problem::new(&[4, 5, 9], &[true, true, false], 9, &eqs);
+        let d = vec![Range { lo: 1, hi: 4 }, Range { lo: 1, hi: 4 }];
+        assert_eq!(p.search(d, &mut nodes, 100), Search::Infeasible);
+    }
+
+    #[test]
+    fn an_exhausted_budget_counts_as_exposed() {
+        // 2 × 2 with totals, all four interior cells hidden: the 3 can be 1..=4, but finding a
+        // second value takes more than one search node.
+        let values = [3, 10, 8, 9, 13, 17, 11, 19, 30];
+        let hidden = [true, true, true, true, false, false, false, false, false];
+        let eqs = equations(2, 2, FULL);
+        assert_eq!(
+            exposure(&values, &hidden, 30, &eqs, 0, 1),
+            Exposure::Unknown
+        );
+        assert_eq!(
+            exposure(&values, &hidden, 30, &eqs, 0, SEARCH_BUDGET),
+            Exposure::Protected
+        );
+        assert!(exposed(&values, &hidden, 30, &eqs).is_empty());
+        // A shown cell is known.
+        assert_eq!(
+            exposure(&values, &hidden, 30, &eqs, 4, SEARCH_BUDGET),
+            Exposure::Exposed
+        );
+    }
+
+    #[test]
+    fn cells_that_no_hiding_can_protect_are_not_taken_as_complements() {
+        // Row 0, 1, 0, 0 with total 1 (`<5`): an x among its zeros would have to be 0, so the
+        // zeros stay shown; the complements come from elsewhere.
+        let values = vec![vec![6, 5, 7, 5], vec![5, 0, 5, 5], vec![0, 1, 0, 0]];
+        let (flat, is_total) = flat_layout(&values, 4, FULL);
+        let eqs = equations(3, 4, FULL);
+        let hidden = suppress(&flat, &is_total, &eqs).unwrap();
+        for k in [8, 10, 11] {
+            assert!(!hidden[k], "zero {k} hidden: {hidden:?}");
+        }
+        assert!(hidden[9] && hidden[14]);
+        assert!(exposed(&flat, &hidden, grand_cap(&flat, &is_total), &eqs).is_empty());
+    }
+
+    #[test]
+    fn bar_charts_draw_no_hidden_value() {
+        let bars = vec![
+            ("a".to_owned(), Cell::Value(10)),
+            ("b".to_owned(), Cell::Small),
+            ("c".to_owned(), Cell::Hidden),
+            ("d".to_owned(), Cell::Value(5)),
+        ];
+        let svg = bar_chart("t", &bars);
+        assert_eq!(svg.matches("<rect").count(), 2, "{svg}");
+        // The longest shown value sets the scale; the hidden ones only have their mark.
+        assert!(svg.contains("width=\"360\""));
+        assert!(svg.contains("width=\"180\""));
+        assert!(svg.contains("class=\"mark\">&lt;5</text>"));
+        assert!(svg.contains("class=\"mark\">x</text>"));
+    }
+}

@@ -1,6 +1,8 @@
-//! The yearly overview: exact tables for known inputs, primary and complementary suppression
-//! (with a property test that no hidden cell can be worked out from the totals, checked by an
-//! independent rank computation), and exports that hold no case text.
+//! The yearly overview: exact tables for known inputs, primary (`<5`) and complementary (`x`)
+//! suppression, with property tests against two independent checkers: a rank computation (no
+//! hidden cell follows from the equations alone) and a brute force over every integer
+//! assignment (with the ranges the marks give away, every hidden cell keeps two values), and
+//! exports that hold no case text.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -10,13 +12,20 @@
 )]
 
 use meldpunt_crypto::overview::{
-    CaseRecord, Cell, Lang, Margins, Organisation, Overview, Role, THRESHOLD, equations,
-    flat_layout, suppress, table,
+    CaseRecord, Cell, Exposure, Lang, Margins, Organisation, Overview, Role, THRESHOLD, derivable,
+    equations, exposure, flat_layout, grand_cap, suppress, table,
 };
 use proptest::prelude::*;
 
 const V: fn(u64) -> Cell = Cell::Value;
-const X: Cell = Cell::Suppressed;
+/// `<5`: a count from 1 to 4.
+const S: Cell = Cell::Small;
+/// `x`: hidden to protect a small count.
+const X: Cell = Cell::Hidden;
+const FULL: Margins = Margins {
+    row_totals: true,
+    col_totals: true,
+};
 
 fn case(
     org: &str,
@@ -126,32 +135,281 @@ fn known_input_gives_exact_tables() {
 
 #[test]
 fn small_cells_and_their_complements_are_hidden() {
-    // One case of discrimination in Q2: primary; its row and column then have one hidden
-    // cell each, so complements are needed until nothing can be worked out.
+    // One case of discrimination in Q2 (1, `<5`), so its row total is `<5` as well. Column Q2
+    // is 5 + 0 + 1 = 6, and the row totals give 39 − 23 − 15 = 1: both routes must be cut,
+    // and every complement must itself keep two values with the ranges the marks give away.
     let mut cases = big_fixture();
     cases.push(case("acme", 2, &["discriminatie"], None, &[], None));
     let o = Overview::compute(2025, &[acme()], &cases);
     let t = &o.organisations[0].categories;
-    assert_eq!(t.cells[2][1], X, "{t:?}");
-    // Row "discriminatie" is 0,1,0,0 with total 1: the total is 1 too and hidden.
-    assert_eq!(t.row_totals.as_ref().unwrap()[2], X);
-    // Column Q2 had 5,0,1 → total 6; the 1 must not be derivable from 6 - 5 - 0.
-    let q2_hidden = (0..3).filter(|&i| t.cells[i][1] == X).count()
-        + usize::from(t.col_totals.as_ref().unwrap()[1] == X);
-    assert!(q2_hidden >= 2, "{t:?}");
-    // The role "not stated" is 1 → hidden, and the total of cases (39) is not, so another role
-    // cell is hidden too.
-    let roles = &o.organisations[0].roles;
-    assert_eq!(roles.cells[2][0], X);
-    assert_eq!(roles.col_totals, Some(vec![V(39)]));
+    assert!(!t.withheld);
     assert_eq!(
-        roles.cells.iter().filter(|r| r[0] == X).count(),
-        2,
-        "{roles:?}"
+        t.cells,
+        vec![
+            vec![X, X, X, X],
+            vec![X, V(0), X, V(5)],
+            vec![V(0), S, V(0), V(0)],
+        ],
+        "{t:?}"
     );
-    // The smallest other role count (witness, 10) is the complement.
-    assert_eq!(roles.cells[1][0], X);
-    assert_eq!(roles.cells[0][0], V(28));
+    assert_eq!(t.row_totals, Some(vec![V(23), X, S]));
+    assert_eq!(t.col_totals, Some(vec![V(11), X, V(12), X]));
+    assert_eq!(t.grand_total, Some(V(39)));
+    // The brute force agrees that nothing hidden can be worked out.
+    let values = vec![vec![6, 5, 7, 5], vec![5, 0, 5, 5], vec![0, 1, 0, 0]];
+    let hidden: Vec<bool> = flat_cells(t)
+        .iter()
+        .map(|c| !matches!(c, Cell::Value(_)))
+        .collect();
+    assert!(exposed_by_brute_force(&values, 4, FULL, &hidden).is_empty());
+    check_table(&values, 4, FULL, true);
+
+    // The role "not stated" is 1 → `<5`, and the total of cases (39) is shown, so another
+    // role cell is hidden too: the smallest other count (witness, 10), which can then be
+    // anything from 7 to 10.
+    let roles = &o.organisations[0].roles;
+    assert_eq!(roles.cells, vec![vec![V(28)], vec![X], vec![S]]);
+    assert_eq!(roles.col_totals, Some(vec![V(39)]));
+}
+
+#[test]
+fn the_marks_alone_can_give_a_small_count_away() {
+    // The leak the two marks open: a row with total 6, one `<5` (1) and one `x` (5). The
+    // equation alone leaves a whole line of solutions, but 1..=4 and {0} ∪ 5.. leave one.
+    let values = [1u64, 5, 6];
+    let hidden = [true, true, false];
+    let eqs = equations(
+        1,
+        2,
+        Margins {
+            row_totals: true,
+            col_totals: false,
+        },
+    );
+    assert!(derivable(&hidden, &eqs).is_empty());
+    for k in 0..2 {
+        assert_eq!(
+            exposure(&values, &hidden, 6, &eqs, k, u64::MAX),
+            Exposure::Exposed
+        );
+    }
+    // With 6 beside it and total 7 there is a second solution: 7 = 1 + 6 = 2 + 5.
+    let values = [1u64, 6, 7];
+    assert_eq!(
+        exposure(&values, &hidden, 7, &eqs, 0, u64::MAX),
+        Exposure::Protected
+    );
+}
+
+#[test]
+fn the_leak_example_is_protected() {
+    // The same row inside a table: intimidation 1, 5, 0, 0 (total 6) next to a larger row.
+    // A reader must not be able to fix the 1, nor any `x`.
+    let values = vec![vec![1, 5, 0, 0], vec![6, 5, 7, 5]];
+    check_table(&values, 4, FULL, true);
+    let t = table(
+        vec!["a".into(), "b".into()],
+        (1..=4).map(|q| format!("q{q}")).collect(),
+        &values,
+        FULL,
+    );
+    assert!(!t.withheld);
+    // Against derivation alone the rectangle 1, 5 / 6, 5 would do, with every total shown;
+    // but then the row reads `<5` + x = 6, which only 1 + 5 fits. So the row totals are
+    // hidden too, and the 1 can be 1 or 2 (with 6, 5, 5 or 5, 5, 5 beside it).
+    assert_eq!(
+        t.cells,
+        vec![vec![S, X, V(0), V(0)], vec![X, X, V(7), V(5)]],
+        "{t:?}"
+    );
+    assert_eq!(t.row_totals, Some(vec![X, X]));
+    assert_eq!(t.col_totals, Some(vec![V(7), V(10), V(7), V(5)]));
+    assert_eq!(t.grand_total, Some(V(29)));
+
+    // On its own (one row with its total and nothing else), no choice protects it: with the
+    // total 6 hidden as well, x + `<5` = x leaves only 5 + 1 = 6 below the cap of 6 (a reader
+    // who knows the number of reports knows the total). The table is withheld.
+    let row_only = Margins {
+        row_totals: true,
+        col_totals: false,
+    };
+    check_table(&[vec![1, 5]], 2, row_only, true);
+    let t = table(
+        vec!["a".into()],
+        vec!["q1".into(), "q2".into()],
+        &[vec![1, 5]],
+        row_only,
+    );
+    assert!(t.withheld && t.cells.is_empty() && t.row_totals.is_none());
+}
+
+#[test]
+fn the_cli_fixture_table_is_protected() {
+    // The category table of the `meldpunt advisor overview` snapshot (server/tests): 12
+    // reports, intimidation 5, 2, 1, 1; sexual harassment 1, 1, 0, 0; discrimination 0, 0, 0, 1.
+    let values = vec![vec![5, 2, 1, 1], vec![1, 1, 0, 0], vec![0, 0, 0, 1]];
+    // What the derivation-only scheme published (all as `x`): with the new marks its column Q1
+    // reads x, `<5`, 0 with total 6, which only 5 + 1 fits.
+    let (flat, is_total) = flat_layout(&values, 4, FULL);
+    let eqs = equations(3, 4, FULL);
+    let mut old = vec![false; flat.len()];
+    for k in [0, 1, 2, 3, 4, 5, 11, 13, 14, 16, 17, 18] {
+        old[k] = true;
+    }
+    assert!(derivable(&old, &eqs).is_empty());
+    let e = exposed_by_brute_force(&values, 4, FULL, &old);
+    assert!(e.contains(&0) && e.contains(&4), "{e:?}");
+    assert_eq!(
+        meldpunt_crypto::overview::exposed(&flat, &old, grand_cap(&flat, &is_total), &eqs),
+        e
+    );
+    // Now: the 5 is shown and the totals 9 (intimidation) and 6 (Q1) are hidden instead.
+    let t = table(
+        vec!["i".into(), "s".into(), "d".into()],
+        (1..=4).map(|q| format!("q{q}")).collect(),
+        &values,
+        FULL,
+    );
+    assert_eq!(
+        t.cells,
+        vec![
+            vec![V(5), S, S, S],
+            vec![S, S, V(0), V(0)],
+            vec![V(0), V(0), V(0), S],
+        ]
+    );
+    assert_eq!(t.row_totals, Some(vec![X, S, S]));
+    assert_eq!(t.col_totals, Some(vec![X, S, S, S]));
+    assert_eq!(t.grand_total, Some(V(12)));
+    check_table(&values, 4, FULL, true);
+}
+
+#[test]
+fn a_row_of_four_small_cells_with_a_small_total_is_withheld() {
+    // Four reports of intimidation, one per quarter, and five of sexual harassment in Q1: the
+    // row 1, 1, 1, 1 with total 4 would read `<5 <5 <5 <5 | <5`, and four numbers of at least
+    // 1 that add up to at most 4 are all 1, whatever else is hidden.
+    let mut cases: Vec<CaseRecord> = (1..=4)
+        .map(|q| {
+            case(
+                "acme",
+                q,
+                &["intimidatie"],
+                Some(Role::Affected),
+                &["heard"],
+                None,
+            )
+        })
+        .collect();
+    for _ in 0..5 {
+        cases.push(case(
+            "acme",
+            1,
+            &["seksueel"],
+            Some(Role::Affected),
+            &["heard"],
+            None,
+        ));
+    }
+    let o = Overview::compute(2025, &[acme()], &cases);
+    let a = &o.organisations[0];
+    assert!(a.categories.withheld);
+    assert!(a.categories.cells.is_empty() && a.categories.grand_total.is_none());
+    // The other tables are published.
+    assert!(!a.roles.withheld && !a.wishes.withheld);
+    assert_eq!(a.roles.cells, vec![vec![V(9)], vec![V(0)], vec![V(0)]]);
+    for (lang, note) in [
+        (
+            Lang::En,
+            "not shown: a small number could be worked out from this table",
+        ),
+        (
+            Lang::Nl,
+            "niet getoond: uit deze tabel zou een klein aantal af te leiden zijn",
+        ),
+    ] {
+        let csv = o.to_csv(lang);
+        assert!(csv.contains(note), "{csv}");
+        let html = o.to_html(lang);
+        assert!(html.contains(note), "{html}");
+        // Nothing of the withheld table: no category rows, no category charts.
+        assert!(!html.contains("Intimid"), "{html}");
+        assert!(!csv.contains("Intimid"), "{csv}");
+    }
+}
+
+#[test]
+fn cells_under_five_show_as_less_than_five_in_csv_and_html() {
+    // Roles 28 / 10 / 1 with total 39 (as above): `<5` for the 1, `x` for the 10.
+    let mut cases = big_fixture();
+    cases.push(case("acme", 2, &["discriminatie"], None, &["heard"], None));
+    let o = Overview::compute(2025, &[acme()], &cases);
+    let en = o.to_csv(Lang::En);
+    assert!(
+        en.contains("\"Role of the reporter\",\"Not stated\",\"Reports\",\"<5\"\r\n"),
+        "{en}"
+    );
+    assert!(en.contains("\"Role of the reporter\",\"Witness\",\"Reports\",\"x\"\r\n"));
+    assert!(en.contains("\"Discrimination\",\"Q2\",\"<5\"\r\n"));
+    let nl = o.to_csv(Lang::Nl);
+    assert!(
+        nl.contains("\"Niet opgegeven\",\"Meldingen\",\"<5\"\r\n"),
+        "{nl}"
+    );
+    // Every value in the CSV is a number, `<5`, `x` or the median text.
+    for line in en.lines().skip(1) {
+        let value = line.rsplit(',').next().unwrap().trim_matches('"');
+        assert!(
+            value.parse::<f64>().is_ok()
+                || value == "<5"
+                || value == "x"
+                || value.starts_with("not shown"),
+            "{line}"
+        );
+    }
+    for (lang, small, hidden) in [
+        (
+            Lang::En,
+            "&lt;5 = fewer than 5 (1 to 4).",
+            "x = hidden so that a small number cannot be worked out from the totals",
+        ),
+        (
+            Lang::Nl,
+            "&lt;5 = minder dan 5 (1 tot en met 4).",
+            "x = verborgen zodat een klein aantal niet uit de totalen is af te leiden",
+        ),
+    ] {
+        let html = o.to_html(lang);
+        assert!(html.contains(small) && html.contains(hidden), "{html}");
+        assert!(html.contains("<td class=\"x\">&lt;5</td>"));
+        assert!(html.contains("<td class=\"x\">x</td>"));
+        // A hidden total is never drawn as a bar: one bar per shown value only.
+        let t = &o.organisations[0].categories;
+        let shown = |cells: &Option<Vec<Cell>>| {
+            cells
+                .iter()
+                .flatten()
+                .filter(|c| matches!(c, Cell::Value(_)))
+                .count()
+        };
+        let wishes_shown = o.organisations[0]
+            .wishes
+            .cells
+            .iter()
+            .flatten()
+            .filter(|c| matches!(c, Cell::Value(_)))
+            .count();
+        assert_eq!(
+            html.matches("class=\"bar\"").count(),
+            shown(&t.row_totals) + shown(&t.col_totals) + wishes_shown
+        );
+        assert!(
+            !html.contains("<rect")
+                || html.matches("<rect").count() == html.matches("class=\"bar\"").count()
+        );
+        assert!(html.contains("class=\"mark\">x</text>"), "{html}");
+        assert!(html.contains("class=\"mark\">&lt;5</text>"), "{html}");
+    }
 }
 
 #[test]
@@ -168,7 +426,7 @@ fn exact_complementary_choice_on_a_small_table() {
             col_totals: true,
         },
     );
-    assert_eq!(t.cells, vec![vec![X, X], vec![X, X]]);
+    assert_eq!(t.cells, vec![vec![S, X], vec![X, X]]);
     assert_eq!(t.row_totals, Some(vec![V(13), V(17)]));
     assert_eq!(t.col_totals, Some(vec![V(11), V(19)]));
     assert_eq!(t.grand_total, Some(V(30)));
@@ -195,7 +453,7 @@ fn zeros_stay_zero_and_fives_are_shown() {
             col_totals: false,
         },
     );
-    assert_eq!(t.cells, vec![vec![V(5)], vec![X]]);
+    assert_eq!(t.cells, vec![vec![V(5)], vec![S]]);
 }
 
 #[test]
@@ -313,11 +571,11 @@ fn csv_is_exact() {
     ];
     let csv = Overview::compute(2024, &[acme()], &cases).to_csv(Lang::En);
     let expected = "\"year\",\"organisation\",\"table\",\"row\",\"column\",\"value\"\r\n\
-\"2024\",\"Acme BV\",\"Mentions per category and quarter\",\"Intimidation\",\"Q1\",\"x\"\r\n\
+\"2024\",\"Acme BV\",\"Mentions per category and quarter\",\"Intimidation\",\"Q1\",\"<5\"\r\n\
 \"2024\",\"Acme BV\",\"Mentions per category and quarter\",\"Intimidation\",\"Q2\",\"0\"\r\n\
 \"2024\",\"Acme BV\",\"Mentions per category and quarter\",\"Intimidation\",\"Q3\",\"0\"\r\n\
 \"2024\",\"Acme BV\",\"Mentions per category and quarter\",\"Intimidation\",\"Q4\",\"0\"\r\n\
-\"2024\",\"Acme BV\",\"Mentions per category and quarter\",\"Intimidation\",\"Total\",\"x\"\r\n\
+\"2024\",\"Acme BV\",\"Mentions per category and quarter\",\"Intimidation\",\"Total\",\"<5\"\r\n\
 \"2024\",\"Acme BV\",\"Mentions per category and quarter\",\"Sexual harassment\",\"Q1\",\"0\"\r\n\
 \"2024\",\"Acme BV\",\"Mentions per category and quarter\",\"Sexual harassment\",\"Q2\",\"0\"\r\n\
 \"2024\",\"Acme BV\",\"Mentions per category and quarter\",\"Sexual harassment\",\"Q3\",\"0\"\r\n\
@@ -328,16 +586,16 @@ fn csv_is_exact() {
 \"2024\",\"Acme BV\",\"Mentions per category and quarter\",\"Discrimination\",\"Q3\",\"0\"\r\n\
 \"2024\",\"Acme BV\",\"Mentions per category and quarter\",\"Discrimination\",\"Q4\",\"0\"\r\n\
 \"2024\",\"Acme BV\",\"Mentions per category and quarter\",\"Discrimination\",\"Total\",\"0\"\r\n\
-\"2024\",\"Acme BV\",\"Mentions per category and quarter\",\"Total\",\"Q1\",\"x\"\r\n\
+\"2024\",\"Acme BV\",\"Mentions per category and quarter\",\"Total\",\"Q1\",\"<5\"\r\n\
 \"2024\",\"Acme BV\",\"Mentions per category and quarter\",\"Total\",\"Q2\",\"0\"\r\n\
 \"2024\",\"Acme BV\",\"Mentions per category and quarter\",\"Total\",\"Q3\",\"0\"\r\n\
 \"2024\",\"Acme BV\",\"Mentions per category and quarter\",\"Total\",\"Q4\",\"0\"\r\n\
-\"2024\",\"Acme BV\",\"Mentions per category and quarter\",\"Total\",\"Total\",\"x\"\r\n\
-\"2024\",\"Acme BV\",\"Role of the reporter\",\"Affected\",\"Reports\",\"x\"\r\n\
+\"2024\",\"Acme BV\",\"Mentions per category and quarter\",\"Total\",\"Total\",\"<5\"\r\n\
+\"2024\",\"Acme BV\",\"Role of the reporter\",\"Affected\",\"Reports\",\"<5\"\r\n\
 \"2024\",\"Acme BV\",\"Role of the reporter\",\"Witness\",\"Reports\",\"0\"\r\n\
 \"2024\",\"Acme BV\",\"Role of the reporter\",\"Not stated\",\"Reports\",\"0\"\r\n\
-\"2024\",\"Acme BV\",\"Role of the reporter\",\"Total\",\"Reports\",\"x\"\r\n\
-\"2024\",\"Acme BV\",\"What reporters want\",\"To be heard\",\"Reports\",\"x\"\r\n\
+\"2024\",\"Acme BV\",\"Role of the reporter\",\"Total\",\"Reports\",\"<5\"\r\n\
+\"2024\",\"Acme BV\",\"What reporters want\",\"To be heard\",\"Reports\",\"<5\"\r\n\
 \"2024\",\"Acme BV\",\"What reporters want\",\"Advice\",\"Reports\",\"0\"\r\n\
 \"2024\",\"Acme BV\",\"What reporters want\",\"Mediation or a conversation\",\"Reports\",\"0\"\r\n\
 \"2024\",\"Acme BV\",\"What reporters want\",\"A formal complaint\",\"Reports\",\"0\"\r\n\
@@ -346,7 +604,7 @@ fn csv_is_exact() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Independent check: a hidden cell is derivable iff deleting its column from the equation
+// Independent check 1: a hidden cell is derivable iff deleting its column from the equation
 // matrix (restricted to hidden cells) lowers the rank. Rank by Gaussian elimination in f64
 // with partial pivoting (entries are small integers, so a tolerance is safe).
 // ---------------------------------------------------------------------------------------------
@@ -363,11 +621,12 @@ fn rank(mut m: Vec<Vec<f64>>) -> usize {
             continue;
         }
         m.swap(r, p);
-        for i in 0..rows {
+        let pivot = m[r].clone();
+        for (i, row) in m.iter_mut().enumerate() {
             if i != r {
-                let f = m[i][c] / m[r][c];
-                for j in c..cols {
-                    m[i][j] -= f * m[r][j];
+                let f = row[c] / pivot[c];
+                for (x, p) in row[c..].iter_mut().zip(&pivot[c..]) {
+                    *x -= f * p;
                 }
             }
         }
@@ -405,11 +664,200 @@ fn derivable_by_rank(hidden: &[bool], eqs: &[Vec<(usize, i64)>]) -> Vec<usize> {
         .collect()
 }
 
-fn check_table(values: &[Vec<u64>], c: usize, margins: Margins) {
+// ---------------------------------------------------------------------------------------------
+// Independent check 2: brute force. Every assignment of the interior cells is tried (a shown
+// cell has its number, a `<5` cell 1..=4, an `x` cell 0 or 5..=cap); the totals follow from
+// the interior and must match what is published (the shown number, or the range of their
+// mark). Per cell it counts the distinct values seen, up to two.
+// ---------------------------------------------------------------------------------------------
+
+/// The values a published cell may take.
+fn range_of(v: u64, hidden: bool, cap: u64) -> Vec<u64> {
+    if !hidden {
+        vec![v]
+    } else if (1..THRESHOLD).contains(&v) {
+        (1..THRESHOLD).collect()
+    } else {
+        std::iter::once(0).chain(THRESHOLD..=cap.max(v)).collect()
+    }
+}
+
+struct Brute<'a> {
+    r: usize,
+    c: usize,
+    margins: Margins,
+    flat: &'a [u64],
+    hidden: &'a [bool],
+    cap: u64,
+    /// Per cell: distinct values seen (at most two kept).
+    seen: Vec<Vec<u64>>,
+    assignment: Vec<u64>,
+}
+
+impl Brute<'_> {
+    fn row_total(&self, i: usize) -> usize {
+        self.r * self.c + i
+    }
+    fn col_total(&self, j: usize) -> usize {
+        self.r * self.c + if self.margins.row_totals { self.r } else { 0 } + j
+    }
+    fn grand(&self) -> usize {
+        self.col_total(0) + if self.margins.col_totals { self.c } else { 0 }
+    }
+    fn allows(&self, k: usize, v: u64) -> bool {
+        range_of(self.flat[k], self.hidden[k], self.cap).contains(&v)
+    }
+    fn max_of(&self, k: usize) -> u64 {
+        *range_of(self.flat[k], self.hidden[k], self.cap)
+            .last()
+            .unwrap()
+    }
+    fn note(&mut self, k: usize, v: u64) {
+        let s = &mut self.seen[k];
+        if s.len() < 2 && !s.contains(&v) {
+            s.push(v);
+        }
+    }
+    fn done(&self) -> bool {
+        (0..self.flat.len()).all(|k| !self.hidden[k] || self.seen[k].len() >= 2)
+    }
+    fn run(&mut self, at: usize) {
+        if self.done() {
+            return;
+        }
+        let (r, c) = (self.r, self.c);
+        let both = self.margins.row_totals && self.margins.col_totals;
+        if at == r * c {
+            // Totals follow; columns and the grand total must fit.
+            let col_sums: Vec<u64> = (0..c)
+                .map(|j| (0..r).map(|i| self.assignment[i * c + j]).sum())
+                .collect();
+            let grand: u64 = col_sums.iter().sum();
+            if self.margins.col_totals
+                && (0..c).any(|j| !self.allows(self.col_total(j), col_sums[j]))
+            {
+                return;
+            }
+            if both && !self.allows(self.grand(), grand) {
+                return;
+            }
+            for k in 0..r * c {
+                let v = self.assignment[k];
+                self.note(k, v);
+            }
+            if self.margins.row_totals {
+                for i in 0..r {
+                    let s = (0..c).map(|j| self.assignment[i * c + j]).sum();
+                    self.note(self.row_total(i), s);
+                }
+            }
+            if self.margins.col_totals {
+                for (j, &s) in col_sums.iter().enumerate() {
+                    self.note(self.col_total(j), s);
+                }
+            }
+            if both {
+                self.note(self.grand(), grand);
+            }
+            return;
+        }
+        let (i, j) = (at / c, at % c);
+        for v in range_of(self.flat[at], self.hidden[at], self.cap) {
+            self.assignment[at] = v;
+            // Partial sums only grow: prune against the largest value a total may have.
+            let row: u64 = (0..=j).map(|jj| self.assignment[i * c + jj]).sum();
+            let col: u64 = (0..=i).map(|ii| self.assignment[ii * c + j]).sum();
+            let all: u64 = self.assignment[..=at].iter().sum();
+            if self.margins.row_totals && row > self.max_of(self.row_total(i)) {
+                break;
+            }
+            if self.margins.col_totals && col > self.max_of(self.col_total(j)) {
+                break;
+            }
+            if both && all > self.max_of(self.grand()) {
+                break;
+            }
+            if self.margins.row_totals && j + 1 == c && !self.allows(self.row_total(i), row) {
+                continue;
+            }
+            self.run(at + 1);
+        }
+        self.assignment[at] = 0;
+    }
+}
+
+/// Per cell of the flat layout: how many values (0, 1 or 2 = "two or more") fit the table as
+/// published with `hidden`.
+fn brute_force(values: &[Vec<u64>], c: usize, margins: Margins, hidden: &[bool]) -> Vec<usize> {
+    let r = values.len();
+    let (flat, is_total) = flat_layout(values, c, margins);
+    let cap = flat
+        .iter()
+        .zip(&is_total)
+        .filter(|(_, t)| !**t)
+        .map(|(v, _)| v)
+        .sum();
+    let mut b = Brute {
+        r,
+        c,
+        margins,
+        flat: &flat,
+        hidden,
+        cap,
+        seen: vec![Vec::new(); flat.len()],
+        assignment: vec![0; r * c],
+    };
+    b.run(0);
+    b.seen.iter().map(Vec::len).collect()
+}
+
+/// The hidden cells with fewer than two fitting values, by brute force.
+fn exposed_by_brute_force(
+    values: &[Vec<u64>],
+    c: usize,
+    margins: Margins,
+    hidden: &[bool],
+) -> Vec<usize> {
+    let counts = brute_force(values, c, margins, hidden);
+    (0..hidden.len())
+        .filter(|&k| hidden[k] && counts[k] < 2)
+        .collect()
+}
+
+fn flat_cells(t: &meldpunt_crypto::overview::Table) -> Vec<Cell> {
+    t.cells
+        .iter()
+        .flatten()
+        .chain(t.row_totals.iter().flatten())
+        .chain(t.col_totals.iter().flatten())
+        .chain(t.grand_total.iter())
+        .copied()
+        .collect()
+}
+
+/// Suppresses `values` and checks the result: primary cells `<5`, shown and `x` cells 0 or at
+/// least 5, nothing derivable by rank, and — with `brute` — every hidden cell with two fitting
+/// values (or, for a withheld table, a cell that not even hiding everything protects).
+fn check_table(values: &[Vec<u64>], c: usize, margins: Margins, brute: bool) {
     let r = values.len();
     let (flat, is_total) = flat_layout(values, c, margins);
     let eqs = equations(r, c, margins);
-    let hidden = suppress(&flat, &is_total, &eqs);
+    let t = table(
+        (0..r).map(|i| i.to_string()).collect(),
+        (0..c).map(|j| j.to_string()).collect(),
+        values,
+        margins,
+    );
+    let Some(hidden) = suppress(&flat, &is_total, &eqs) else {
+        assert!(t.withheld && t.cells.is_empty(), "{t:?}");
+        if brute {
+            let all = vec![true; flat.len()];
+            let e = exposed_by_brute_force(values, c, margins, &all);
+            assert!(!e.is_empty(), "withheld but protectable: {values:?}");
+        }
+        return;
+    };
+    assert!(!t.withheld);
     for (k, &v) in flat.iter().enumerate() {
         if (1..THRESHOLD).contains(&v) {
             assert!(hidden[k], "cell {k} = {v} shown: {values:?}");
@@ -424,27 +872,57 @@ fn check_table(values: &[Vec<u64>], c: usize, margins: Margins) {
     for e in &eqs {
         assert_ne!(e.iter().filter(|&&(k, _)| hidden[k]).count(), 1);
     }
-    // The table built from the same values agrees.
-    let t = table(
-        (0..r).map(|i| i.to_string()).collect(),
-        (0..c).map(|j| j.to_string()).collect(),
-        values,
-        margins,
-    );
-    for i in 0..r {
-        for j in 0..c {
-            let want = if hidden[i * c + j] {
-                X
-            } else {
-                V(values[i][j])
-            };
-            assert_eq!(t.cells[i][j], want);
+    if brute {
+        let e = exposed_by_brute_force(values, c, margins, &hidden);
+        assert!(
+            e.is_empty(),
+            "exposed {e:?} in {values:?} hidden {hidden:?}"
+        );
+        // No single `x` could have been shown instead.
+        for k in (0..flat.len()).filter(|&k| hidden[k] && !(1..THRESHOLD).contains(&flat[k])) {
+            let mut fewer = hidden.clone();
+            fewer[k] = false;
+            assert!(
+                !exposed_by_brute_force(values, c, margins, &fewer).is_empty(),
+                "x at {k} not needed in {values:?} hidden {hidden:?}"
+            );
         }
     }
+    // The table built from the same values agrees, with the right mark per kind.
+    let want: Vec<Cell> = flat
+        .iter()
+        .zip(&hidden)
+        .map(|(&v, &h)| match (h, (1..THRESHOLD).contains(&v)) {
+            (false, _) => V(v),
+            (true, true) => S,
+            (true, false) => X,
+        })
+        .collect();
+    assert_eq!(flat_cells(&t), want);
 }
 
 fn small_count() -> impl Strategy<Value = u64> {
     prop_oneof![3 => Just(0u64), 4 => 1u64..5, 3 => 5u64..30]
+}
+
+/// Counts for the brute force: up to 8.
+fn tiny_count() -> impl Strategy<Value = u64> {
+    prop_oneof![3 => Just(0u64), 4 => 1u64..5, 3 => 5u64..9]
+}
+
+/// Small tables for the brute force: at most six interior cells, counts up to 8.
+fn tiny_table() -> impl Strategy<Value = Vec<Vec<u64>>> {
+    prop_oneof![
+        Just((1usize, 1usize)),
+        Just((1, 2)),
+        Just((1, 3)),
+        Just((2, 1)),
+        Just((2, 2)),
+        Just((2, 3)),
+        Just((3, 1)),
+        Just((3, 2)),
+    ]
+    .prop_flat_map(move |(r, c)| prop::collection::vec(prop::collection::vec(tiny_count(), c), r))
 }
 
 proptest! {
@@ -455,14 +933,47 @@ proptest! {
         values in (1usize..7, 1usize..6).prop_flat_map(|(r, c)| prop::collection::vec(prop::collection::vec(small_count(), c), r))
     ) {
         let c = values[0].len();
-        check_table(&values, c, Margins { row_totals: true, col_totals: true });
+        check_table(&values, c, FULL, false);
     }
 
     #[test]
     fn no_hidden_cell_can_be_worked_out_column_totals(
-        values in (1usize..6).prop_flat_map(|r| prop::collection::vec(prop::collection::vec(small_count(), 1), r))
+        values in (1usize..5).prop_flat_map(|r| prop::collection::vec(prop::collection::vec(tiny_count(), 1), r))
     ) {
-        check_table(&values, 1, Margins { row_totals: false, col_totals: true });
+        check_table(&values, 1, Margins { row_totals: false, col_totals: true }, true);
+    }
+
+    #[test]
+    fn every_hidden_cell_keeps_two_values_by_brute_force(values in tiny_table()) {
+        let c = values[0].len();
+        check_table(&values, c, FULL, true);
+    }
+
+    #[test]
+    fn exposure_agrees_with_brute_force(
+        values in tiny_table(),
+        extra in prop::collection::vec(any::<bool>(), 12),
+    ) {
+        // Any pattern of hidden cells (every 1..=4 among them), not only the ones `suppress`
+        // picks: the search must give exactly the brute-force answer.
+        let c = values[0].len();
+        let r = values.len();
+        let (flat, is_total) = flat_layout(&values, c, FULL);
+        let eqs = equations(r, c, FULL);
+        let hidden: Vec<bool> = flat
+            .iter()
+            .enumerate()
+            .map(|(k, &v)| (1..THRESHOLD).contains(&v) || extra[k % extra.len()])
+            .collect();
+        let counts = brute_force(&values, c, FULL, &hidden);
+        let cap = grand_cap(&flat, &is_total);
+        for k in (0..flat.len()).filter(|&k| hidden[k]) {
+            let got = exposure(&flat, &hidden, cap, &eqs, k, u64::MAX);
+            let want = if counts[k] >= 2 { Exposure::Protected } else { Exposure::Exposed };
+            prop_assert_eq!(got, want, "cell {} of {:?} hidden {:?}", k, values, hidden);
+            // The truth always fits.
+            prop_assert!(counts[k] >= 1);
+        }
     }
 
     #[test]
@@ -481,21 +992,19 @@ proptest! {
         let o = Overview::compute(2025, &[acme()], &cases);
         for org in &o.organisations {
             for t in [&org.categories, &org.roles, &org.wishes] {
-                let all: Vec<Cell> = t
-                    .cells
-                    .iter()
-                    .flatten()
-                    .chain(t.row_totals.iter().flatten())
-                    .chain(t.col_totals.iter().flatten())
-                    .chain(t.grand_total.iter())
-                    .copied()
-                    .collect();
-                for cell in all {
+                if t.withheld {
+                    prop_assert!(t.cells.is_empty() && t.row_totals.is_none() && t.col_totals.is_none());
+                }
+                for cell in flat_cells(t) {
                     if let Cell::Value(v) = cell {
                         prop_assert!(v == 0 || v >= THRESHOLD);
                     }
                 }
             }
+            // Desired outcomes have no totals: nothing to protect against, never withheld, and
+            // every small count is `<5`, never `x`.
+            prop_assert!(!org.wishes.withheld);
+            prop_assert!(!flat_cells(&org.wishes).contains(&X));
         }
     }
 }
