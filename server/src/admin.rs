@@ -805,6 +805,19 @@ pub fn set_require_totp(store: &dyn Store, actor: &Actor, on: bool) -> Result<()
     Ok(())
 }
 
+/// Removes an admin's TOTP key and ends their sessions (a lost device). Their next login
+/// needs only the passphrase; if the instance requires TOTP they must set it up again first.
+pub fn reset_totp(store: &dyn Store, actor: &Actor, username: &str) -> Result<(), AdminError> {
+    let account = store
+        .admin_account(username)?
+        .ok_or_else(|| AdminError::NotFound(format!("no admin login `{username}`")))?;
+    store.reset_admin_totp(
+        account.id,
+        actor.audit(account.org_id, "account.totp_reset", format!("TOTP removed for {username}")),
+    )?;
+    Ok(())
+}
+
 /// The newest audit entries of `scope` (at most [`MAX_AUDIT`]).
 pub fn audit(
     store: &dyn Store,

@@ -171,6 +171,13 @@ pub enum OperatorCommand {
         #[arg(long, value_name = "N")]
         passphrase_fd: Option<u32>,
     },
+    /// Remove an admin's TOTP second factor (a lost phone) and end their sessions. Check who
+    /// is asking, out of band, before you do this.
+    ResetTotp {
+        /// The operator's or organisation admin's login name.
+        #[arg(long)]
+        username: String,
+    },
     /// Require a TOTP second factor of every admin (`on`) or not (`off`).
     RequireTotp {
         /// `on` or `off`.
@@ -327,6 +334,13 @@ pub fn run(command: AdminCommand, settings: &Settings, store: &dyn Store) -> any
                 )?;
                 admin::create_operator(store, &cli, &username, &pass.into())?;
                 out(format!("created operator {username}"))?;
+            }
+            OperatorCommand::ResetTotp { username } => {
+                admin::reset_totp(store, &cli, &username)?;
+                out(format!(
+                    "TOTP removed for {username}; their sessions have ended. They log in with \
+                     the passphrase and set up TOTP again."
+                ))?;
             }
             OperatorCommand::RequireTotp { value } => {
                 let on = value == OnOff::On;

@@ -8,35 +8,24 @@
 
 use std::collections::{HashMap, HashSet};
 
-use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
-/// Tags the rendered HTML may contain.
+/// Tags the rendered HTML may contain: the same list the reporter page's own re-sanitiser
+/// keeps (`client-wasm/www/js/org.js`), so what the admin previews is what reporters see.
+/// Headings become `h3` (levels 1 to 3) or `h4` (4 to 6) to fit under the page's own headings.
 const TAGS: &[&str] = &[
     "p",
     "br",
-    "hr",
     "strong",
     "em",
-    "del",
     "code",
-    "pre",
     "blockquote",
     "ul",
     "ol",
     "li",
     "a",
-    "h1",
-    "h2",
     "h3",
     "h4",
-    "h5",
-    "h6",
-    "table",
-    "thead",
-    "tbody",
-    "tr",
-    "th",
-    "td",
 ];
 
 /// Renders Markdown to sanitised HTML.
@@ -45,17 +34,30 @@ pub fn render(markdown: &str) -> String {
     if markdown.trim().is_empty() {
         return String::new();
     }
-    let options = Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TABLES;
-    let events = Parser::new_ext(markdown, options).filter_map(|event| match event {
+    let events = Parser::new_ext(markdown, Options::empty()).filter_map(|event| match event {
         // Raw HTML is dropped (the text between inline tags stays).
         Event::Html(_) | Event::InlineHtml(_) => None,
         // No images: the alt text (the following text events) stays.
         Event::Start(Tag::Image { .. }) | Event::End(TagEnd::Image) => None,
+        Event::Start(Tag::Heading { level, id, classes, attrs }) => Some(Event::Start(Tag::Heading {
+            level: page_heading(level),
+            id,
+            classes,
+            attrs,
+        })),
+        Event::End(TagEnd::Heading(level)) => Some(Event::End(TagEnd::Heading(page_heading(level)))),
         other => Some(other),
     });
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, events);
     sanitise(&html)
+}
+
+fn page_heading(level: HeadingLevel) -> HeadingLevel {
+    match level {
+        HeadingLevel::H1 | HeadingLevel::H2 | HeadingLevel::H3 => HeadingLevel::H3,
+        HeadingLevel::H4 | HeadingLevel::H5 | HeadingLevel::H6 => HeadingLevel::H4,
+    }
 }
 
 fn sanitise(html: &str) -> String {

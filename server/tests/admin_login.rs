@@ -309,6 +309,24 @@ fn totp_setup_login_replay_and_require_totp() {
         );
     }
     assert!(!text.contains(&secret) && !text.contains(&secret2));
+
+    // A lost phone: the operator removes hr-alfa's TOTP on the server machine. Their session
+    // ends, the passphrase alone logs in again, and the audit log says so.
+    let (ok, _, err) = cli(&server, &["operator", "reset-totp", "--username", "nobody"], "");
+    assert!(!ok && err.contains("nobody"), "{err}");
+    let (ok, out, err) = cli(&server, &["operator", "reset-totp", "--username", "hr-alfa"], "");
+    assert!(ok, "{err}");
+    assert!(out.contains("TOTP removed for hr-alfa"), "{out}");
+    expect(hr.get("/api/v1/admin/me"), 401, Some("bad_session"));
+    let again = expect(login(&server, "hr-alfa", ALFA_PASS, None), 200, None);
+    assert_eq!(again["totp_enabled"], false);
+    let alfa = Admin {
+        server: &server,
+        token: again["token"].as_str().unwrap().to_owned(),
+        username: "hr-alfa".into(),
+    };
+    let audit = alfa.get_ok("/api/v1/admin/audit").to_string();
+    assert!(audit.contains("\"action\":\"account.totp_reset\""), "{audit}");
 }
 
 #[test]

@@ -5,7 +5,9 @@ import {
 } from '/js/common.js';
 import { FilePicker, sendAttachments } from '/js/files.js';
 
-const slug = decodeURIComponent(location.pathname.split('/')[2] || '');
+// The slug in the address; after loading, the organisation's current one (an old link keeps
+// working after a rename, and the report is sealed for the current slug).
+let slug = decodeURIComponent(location.pathname.split('/')[2] || '');
 const STEPS = 6;
 let org = null;
 let pins = null;
@@ -64,7 +66,7 @@ function advisorDetails(a, check, headingTag) {
 // The organisation's texts come as HTML that the server rendered from the admin's Markdown and
 // sanitised. They are sanitised again here, from the DOM: parsed into an inert document (no
 // script runs, nothing loads), then rebuilt with an allow-list of elements and attributes. Only
-// text, these elements and a link's http(s)/mailto address get through; everything else is
+// text, these elements and a link's http(s)/mailto/tel address get through; everything else is
 // dropped (script-like elements with their content, other elements keeping their text).
 
 const ALLOWED_TAGS = new Set(['P', 'BR', 'STRONG', 'EM', 'UL', 'OL', 'LI', 'A', 'H3', 'H4', 'BLOCKQUOTE', 'CODE']);
@@ -74,7 +76,7 @@ const DROPPED_WITH_CONTENT = new Set([
   'TEXTAREA', 'SELECT', 'OPTION', 'TITLE', 'HEAD', 'META', 'LINK', 'BASE', 'FORM', 'INPUT', 'BUTTON', 'IMG',
   'VIDEO', 'AUDIO', 'SOURCE', 'CANVAS', 'PICTURE', 'XMP', 'PLAINTEXT', 'NOEMBED', 'NOFRAMES',
 ]);
-const LINK_SCHEMES = new Set(['http:', 'https:', 'mailto:']);
+const LINK_SCHEMES = new Set(['http:', 'https:', 'mailto:', 'tel:']);
 
 function safeHref(raw) {
   try {
@@ -489,9 +491,11 @@ async function main() {
   try {
     org = await (await api(`/api/v1/orgs/${encodeURIComponent(slug)}`)).json();
   } catch (err) {
-    fail(err instanceof ApiError && err.status === 404 ? 'error.no_org' : 'error.load');
+    const status = err instanceof ApiError ? err.status : 0;
+    fail(status === 404 ? 'error.no_org' : status === 410 ? 'error.org_suspended' : 'error.load');
     return;
   }
+  if (typeof org.slug === 'string' && org.slug) slug = org.slug;
   advisors = new wasm.Advisors();
   const now = Date.now() / 1000;
   for (const a of org.advisors) {

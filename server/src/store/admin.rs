@@ -289,6 +289,9 @@ pub trait AdminStore {
         step: i64,
         audit: NewAudit,
     ) -> StoreResult<()>;
+    /// Removes the account's TOTP key (confirmed and pending) and ends all its sessions, with
+    /// the audit entry; for an admin who lost their device. `NotFound`: no such account.
+    fn reset_admin_totp(&self, account_id: i64, audit: NewAudit) -> StoreResult<()>;
     /// Records `step` as used if it is later than the last step used; `false`: a replay.
     fn use_totp_step(&self, account_id: i64, step: i64) -> StoreResult<bool>;
 

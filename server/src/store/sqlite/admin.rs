@@ -511,6 +511,23 @@ impl AdminStore for SqliteStore {
         })
     }
 
+    fn reset_admin_totp(&self, account_id: i64, audit: NewAudit) -> StoreResult<()> {
+        self.tx(move |tx| {
+            let n = tx
+                .execute(
+                    "UPDATE admin_accounts SET totp_secret = NULL, totp_pending = NULL WHERE id = ?1",
+                    params![account_id],
+                )
+                .map_err(db)?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            tx.execute("DELETE FROM admin_sessions WHERE account_id = ?1", params![account_id])
+                .map_err(db)?;
+            insert_audit(tx, &audit)
+        })
+    }
+
     fn use_totp_step(&self, account_id: i64, step: i64) -> StoreResult<bool> {
         self.tx(move |tx| {
             let n = tx
@@ -676,7 +693,7 @@ mod tests {
             .unwrap();
         }
         let store = SqliteStore::open(&path).unwrap();
-        assert_eq!(store.schema_version().unwrap(), 2);
+        assert_eq!(store.schema_version().unwrap(), 3);
         assert!(!store.require_totp().unwrap());
         let case = store.case_by_token(&[0u8; 32]).unwrap().unwrap();
         assert_eq!(case.org_slug, "oud");
