@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
+mod bench;
 mod setup;
 
 type Result<T = ()> = std::result::Result<T, String>;
@@ -31,7 +32,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test(&args[1..]),
         Some("demo") => demo(&args[1..]),
-        Some("bench") => bench(&args[1..]),
+        Some("bench") => bench::bench(&args[1..]),
         Some("fuzz") => fuzz(&args[1..]),
         Some("build-client") => build_client(false).map(|_| ()),
         Some("help" | "--help" | "-h") | None => {
@@ -204,25 +205,6 @@ fn demo(_args: &[String]) -> Result {
         .args(["demo", "--data-dir"])
         .arg(&data)
         .args(["--listen", "127.0.0.1:8080"]))
-}
-
-fn bench(args: &[String]) -> Result {
-    let which = args.first().map(String::as_str).unwrap_or("all");
-    if matches!(which, "crypto" | "all") {
-        run(cargo().args(["bench", "--package", "meldpunt-crypto", "--bench", "throughput"]))?;
-    }
-    if matches!(which, "server" | "all") {
-        let loadgen = root().join("server").join("src").join("bin").join("meldpunt-loadgen.rs");
-        if loadgen.exists() {
-            run(cargo().args(["build", "--release", "--bin", "meldpunt", "--bin", "meldpunt-loadgen"]))?;
-            run(Command::new(root().join("target").join("release").join("meldpunt-loadgen"))
-                .arg("--spawn")
-                .arg(root().join("target").join("release").join("meldpunt")))?;
-        } else {
-            eprintln!("(no server load generator yet)");
-        }
-    }
-    Ok(())
 }
 
 fn fuzz(args: &[String]) -> Result {

@@ -1,4 +1,5 @@
-//! Case commands: `inbox`, `read`, `attachments`, `reply`, `status`, `share`, `overview`.
+//! Case commands: `inbox`, `read`, `attachments`, `decrypt`, `reply`, `status`, `share`,
+//! `overview`.
 //! Everything is decrypted here, on the advisor's device, with the keys of the keyring.
 
 use std::collections::BTreeMap;
@@ -18,7 +19,7 @@ use meldpunt_server::day::{Day, now_secs};
 use serde_json::{Value, json};
 
 use super::client::{Api, b64, unb64};
-use super::keyfile::PassSource;
+use super::keyfile::{PassSource, Unlocked};
 use super::keys::session;
 use super::{Format, OverviewLang};
 
@@ -669,6 +670,78 @@ pub fn attachments(path: &Path, source: PassSource, case: &str, out: &Path) -> a
         bail!("{failures} attachment(s) could not be saved");
     }
     Ok(())
+}
+
+/// `decrypt --in FILE --out FILE`: opens an attachment envelope file with the keyring's keys
+/// (no server involved), streaming chunk by chunk on every core, so memory stays constant
+/// whatever the size. The plaintext goes to a temporary file next to `out` and is linked to
+/// `out` only once the whole envelope has verified; an existing `out` is never replaced.
+pub fn decrypt(path: &Path, source: PassSource, input: &Path, out: &Path) -> anyhow::Result<()> {
+    // Refuse early, before asking for the passphrase (checked again when linking).
+    if out.symlink_metadata().is_ok() {
+        bail!(
+            "{} already exists; it is not replaced. Choose another file name",
+            out.display()
+        );
+    }
+    let file = fs::File::open(input).with_context(|| format!("cannot read {}", input.display()))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let u = Unlocked::open(path, source)?;
+    let keys = u.keyring.decryption_keys();
+    let dir = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(".meldpunt-{}-decrypt.part", std::process::id()));
+    let part = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .with_context(|| format!("cannot write in {}", dir.display()))?;
+    let pb = indicatif::ProgressBar::new(size);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:30} {bytes}/{total_bytes}") {
+        pb.set_style(style);
+    }
+    let mut writer = std::io::BufWriter::with_capacity(1 << 18, part);
+    let result = envelope::open_stream(pb.wrap_read(file), &keys, &[], &mut writer)
+        .map_err(|e| anyhow!("{e}"))
+        .and_then(|info| {
+            writer.flush()?;
+            Ok(info)
+        });
+    pb.finish_and_clear();
+    drop(writer);
+    let info = match result {
+        Ok(info) if info.purpose == Purpose::Attachment => info,
+        Ok(_) => {
+            let _ = fs::remove_file(&tmp);
+            bail!(
+                "{} is not an attachment envelope; nothing was written",
+                input.display()
+            );
+        }
+        Err(e) => {
+            // Plaintext released before the end is not authentic: discard it.
+            let _ = fs::remove_file(&tmp);
+            bail!(
+                "cannot decrypt {}: it was not sealed to a key in your keyring, or it is damaged \
+                 ({e}); nothing was written",
+                input.display()
+            );
+        }
+    };
+    let linked = fs::hard_link(&tmp, out);
+    let _ = fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => {
+            println!("Saved {} ({} bytes)", out.display(), info.plaintext_len);
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            bail!("{} already exists; it is not replaced", out.display())
+        }
+        Err(e) => bail!("cannot save {}: {e}", out.display()),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

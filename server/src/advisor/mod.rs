@@ -129,6 +129,16 @@ pub enum AdvisorCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Decrypt one envelope file sealed to you (an attachment kept encrypted) into a new file,
+    /// without contacting the server. Streams: memory stays the same whatever the size.
+    Decrypt {
+        /// The envelope file to open.
+        #[arg(long = "in", value_name = "FILE")]
+        input: PathBuf,
+        /// The file to write the plaintext to (must not exist; it is never replaced).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
     /// Reply to the reporter (and the other advisors on the case).
     Reply {
         /// Case id (or its first characters; ids may start with `-`).
@@ -252,6 +262,7 @@ pub fn run(args: AdvisorArgs) -> anyhow::Result<()> {
         AdvisorCommand::Inbox => cases::inbox(&path, source),
         AdvisorCommand::Read { case } => cases::read(&path, source, &case),
         AdvisorCommand::Attachments { case, out } => cases::attachments(&path, source, &case, &out),
+        AdvisorCommand::Decrypt { input, out } => cases::decrypt(&path, source, &input, &out),
         AdvisorCommand::Reply { case, message } => cases::reply(&path, source, &case, message),
         AdvisorCommand::Status { case, state } => {
             cases::status(&path, source, &case, state.as_str())

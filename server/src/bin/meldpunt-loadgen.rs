@@ -10,8 +10,15 @@
 //! ```
 //!
 //! With `--spawn` it starts the given binary twice on a free loopback port with a temporary
-//! database — once with the proof of work off, once with the default — with rate limits
-//! raised, and stops each afterwards. Numbers are printed, never asserted.
+//! database — once with the proof of work off, once with the default (skipped with
+//! `--pow-cases 0`) — with rate and attachment limits raised, and stops each afterwards.
+//! Numbers are printed, never asserted; `--results FILE` also writes them as `key<TAB>value`
+//! lines for `cargo xtask bench`.
+//!
+//! Server memory: `VmRSS` is sampled from `/proc/PID/status` every 10 ms during each phase
+//! (peak), and read at idle before the load and after it. With the proof of work off, one
+//! attachment of `--attachment-mib` MiB is then uploaded and downloaded (reporter API) while
+//! the server's memory is sampled: the peak growth over idle shows whether attachments stream.
 //!
 //! The client is one thread running an async HTTP client (reqwest on the actix/tokio
 //! runtime) with `--concurrency` requests in flight over keep-alive connections, so that it
@@ -24,7 +31,8 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -73,6 +81,87 @@ struct Args {
     /// Rows per transaction in the batched raw SQLite measurement.
     #[arg(long, default_value_t = 64)]
     raw_batch: usize,
+    /// Size of the attachment uploaded and downloaded with the proof of work off (0: none).
+    #[arg(long, default_value_t = 100)]
+    attachment_mib: usize,
+    /// Also write every figure to this file as `key<TAB>value` lines.
+    #[arg(long)]
+    results: Option<PathBuf>,
+}
+
+/// Figures for `--results`, in the order measured.
+static RESULTS: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
+
+fn record(key: &str, value: impl std::fmt::Display) {
+    if let Ok(mut r) = RESULTS.lock() {
+        r.push((key.to_owned(), value.to_string()));
+    }
+}
+
+/// One field of `/proc/PID/status` in KiB (`VmRSS`, `VmHWM`).
+fn status_kib(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    line.trim_start_matches(field)
+        .trim_start_matches(':')
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Samples a process's `VmRSS` every 10 ms on a thread and keeps the largest value since the
+/// last [`RssSampler::reset`].
+struct RssSampler {
+    pid: Option<u32>,
+    peak: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl RssSampler {
+    fn start(pid: Option<u32>) -> RssSampler {
+        let peak = Arc::new(AtomicU64::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = pid.map(|pid| {
+            let (peak, stop) = (Arc::clone(&peak), Arc::clone(&stop));
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    if let Some(kib) = status_kib(pid, "VmRSS") {
+                        peak.fetch_max(kib, Ordering::Relaxed);
+                    }
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+            })
+        });
+        RssSampler { pid, peak, stop, thread }
+    }
+
+    /// Current `VmRSS` in KiB; starts a new peak from it.
+    fn reset(&self) -> u64 {
+        let now = self.pid.and_then(|p| status_kib(p, "VmRSS")).unwrap_or(0);
+        self.peak.store(now, Ordering::Relaxed);
+        now
+    }
+
+    /// Largest `VmRSS` seen since the last reset (and now), in KiB.
+    fn peak(&self) -> u64 {
+        let now = self.pid.and_then(|p| status_kib(p, "VmRSS")).unwrap_or(0);
+        self.peak.fetch_max(now, Ordering::Relaxed).max(now)
+    }
+}
+
+impl Drop for RssSampler {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn mib(kib: u64) -> String {
+    format!("{:.1} MiB", kib as f64 / 1024.0)
 }
 
 fn b64(b: &[u8]) -> String {
@@ -133,6 +222,7 @@ fn ms(d: Duration) -> f64 {
 }
 
 struct Stats {
+    key: String,
     label: String,
     ok: usize,
     failed: usize,
@@ -150,16 +240,18 @@ impl Stats {
         } else {
             String::new()
         };
+        let rate = self.ok as f64 / self.wall.as_secs_f64();
+        let (p50, p99) = (ms(percentile(&l, 0.5)), ms(percentile(&l, 0.99)));
         println!(
-            "| {} | {} | {:.0}/s | {:.2} ms | {:.2} ms | {}{} |",
-            self.label,
-            self.ok,
-            self.ok as f64 / self.wall.as_secs_f64(),
-            ms(percentile(&l, 0.5)),
-            ms(percentile(&l, 0.99)),
-            self.extra,
-            failed,
+            "| {} | {} | {rate:.0}/s | {p50:.2} ms | {p99:.2} ms | {}{} |",
+            self.label, self.ok, self.extra, failed,
         );
+        let k = &self.key;
+        record(&format!("{k}_n"), self.ok);
+        record(&format!("{k}_failed"), self.failed);
+        record(&format!("{k}_rate"), format!("{rate:.1}"));
+        record(&format!("{k}_p50_ms"), format!("{p50:.2}"));
+        record(&format!("{k}_p99_ms"), format!("{p99:.2}"));
     }
 }
 
@@ -288,10 +380,15 @@ async fn bench_server(
     reads: usize,
     concurrency: usize,
     pid: Option<u32>,
+    prefix: &str,
+    attachment_mib: usize,
 ) -> Result<()> {
     let http = client()?;
     let (advisor, key) = setup_advisor(&http, url, invite).await?;
+    let sampler = RssSampler::start(pid);
+    let idle = sampler.reset();
     println!("| server memory at idle, {label} | | | | | {} |", memory(pid));
+    record(&format!("{prefix}idle_rss_kib"), idle);
     // One 4 KiB report envelope (4 KiB plaintext, padded and sealed to the advisor).
     let mut plain = vec![0u8; 4096];
     os_rng().fill_bytes(&mut plain);
@@ -336,6 +433,7 @@ async fn bench_server(
     let bodies = std::rc::Rc::new(bodies);
     // A fresh connection pool: connections left idle while solving were closed by the server.
     let http = client()?;
+    sampler.reset();
     let (h, u) = (http.clone(), url.to_owned());
     let (wall, lat, failed) = run_concurrent(cases, concurrency, move |i| {
         let (h, u, bodies) = (h.clone(), u.clone(), std::rc::Rc::clone(&bodies));
@@ -359,7 +457,9 @@ async fn bench_server(
         }
     })
     .await;
+    let create_peak = sampler.peak();
     Stats {
+        key: format!("{prefix}create"),
         label: format!("create case, 4 KiB envelope, {label}"),
         ok: lat.len(),
         failed,
@@ -376,6 +476,7 @@ async fn bench_server(
             format!("CaseToken {}", token.to_base64url().as_str())
         })
         .collect();
+    let first_auth = auth.first().cloned();
     let auth = std::rc::Rc::new(auth);
     let (h, u) = (http.clone(), url.to_owned());
     let (wall, lat, failed) = run_concurrent(reads, concurrency, move |i| {
@@ -399,7 +500,9 @@ async fn bench_server(
         }
     })
     .await;
+    let read_peak = sampler.peak();
     Stats {
+        key: format!("{prefix}read"),
         label: format!("read case (one 4 KiB message), {label}"),
         ok: lat.len(),
         failed,
@@ -408,7 +511,113 @@ async fn bench_server(
         extra: format!("{concurrency} in flight"),
     }
     .print();
+    let peak = create_peak.max(read_peak);
+    let hwm = pid.and_then(|p| status_kib(p, "VmHWM")).unwrap_or(0);
+    println!(
+        "| server memory under load, {label} | | | | | peak VmRSS sampled {} (creates {}, reads {}); VmHWM {} |",
+        mib(peak),
+        mib(create_peak),
+        mib(read_peak),
+        mib(hwm)
+    );
     println!("| server memory after load, {label} | | | | | {} |", memory(pid));
+    record(&format!("{prefix}load_peak_rss_kib"), peak);
+    record(&format!("{prefix}load_hwm_kib"), hwm);
+    record(&format!("{prefix}after_rss_kib"), sampler.reset());
+    if attachment_mib > 0 && !pow_on {
+        let auth = first_auth.ok_or_else(|| anyhow!("an attachment needs a case: use --cases 1 or more"))?;
+        bench_attachment(&http, url, org, &key, &auth, attachment_mib, &sampler, label).await?;
+    }
+    Ok(())
+}
+
+/// Uploads and downloads one attachment of `size_mib` MiB to a case (reporter API), sampling
+/// the server's memory: peak growth over idle during each.
+#[allow(clippy::too_many_arguments)]
+async fn bench_attachment(
+    http: &reqwest::Client,
+    url: &str,
+    org: &str,
+    key: &DecryptionKey,
+    auth: &str,
+    size_mib: usize,
+    sampler: &RssSampler,
+    label: &str,
+) -> Result<()> {
+    let mut plain = vec![0u8; size_mib << 20];
+    os_rng().fill_bytes(&mut plain);
+    let env = actix_web::web::Bytes::from(envelope::seal(
+        &mut os_rng(),
+        Purpose::Attachment,
+        org,
+        &[key.recipient()],
+        &plain,
+    )?);
+    drop(plain);
+    let mut id = [0u8; 16];
+    os_rng().fill_bytes(&mut id);
+    let path = format!("{url}/api/v1/case/attachments/{}", b64(&id));
+    // Let the server settle after the load (freed memory, idle connections) before idle.
+    actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+    let idle = sampler.reset();
+    let started = Instant::now();
+    let r = http
+        .put(&path)
+        .header("Authorization", auth)
+        .header("Content-Type", "application/octet-stream")
+        .body(env.clone())
+        .send()
+        .await?;
+    let status = r.status().as_u16();
+    let text = r.text().await?;
+    let up = started.elapsed();
+    if status != 201 {
+        bail!("attachment upload: {status} {text}");
+    }
+    let up_peak = sampler.peak();
+    let down_idle = sampler.reset();
+    let started = Instant::now();
+    let mut r = http.get(&path).header("Authorization", auth).send().await?;
+    if r.status().as_u16() != 200 {
+        bail!("attachment download: {}", r.status());
+    }
+    let mut at = 0usize;
+    while let Some(chunk) = r.chunk().await? {
+        let end = at + chunk.len();
+        if env.get(at..end) != Some(&chunk[..]) {
+            bail!("attachment download: bytes differ at {at}");
+        }
+        at = end;
+    }
+    let down = started.elapsed();
+    if at != env.len() {
+        bail!("attachment download: {at} of {} bytes", env.len());
+    }
+    let down_peak = sampler.peak();
+    let mibs = |d: Duration| env.len() as f64 / (1 << 20) as f64 / d.as_secs_f64();
+    println!(
+        "| attachment upload, {} B envelope, {label} | 1 | {:.0} MiB/s | | | VmRSS idle {}, peak {} (+{}) |",
+        env.len(),
+        mibs(up),
+        mib(idle),
+        mib(up_peak),
+        mib(up_peak.saturating_sub(idle))
+    );
+    println!(
+        "| attachment download, same, {label} | 1 | {:.0} MiB/s | | | VmRSS idle {}, peak {} (+{}) |",
+        mibs(down),
+        mib(down_idle),
+        mib(down_peak),
+        mib(down_peak.saturating_sub(down_idle))
+    );
+    record("att_mib", size_mib);
+    record("att_bytes", env.len());
+    record("att_idle_rss_kib", idle);
+    record("att_up_peak_rss_kib", up_peak);
+    record("att_up_mib_s", format!("{:.1}", mibs(up)));
+    record("att_down_idle_rss_kib", down_idle);
+    record("att_down_peak_rss_kib", down_peak);
+    record("att_down_mib_s", format!("{:.1}", mibs(down)));
     Ok(())
 }
 
@@ -431,6 +640,7 @@ fn sqlite_insert_rate(dir: &Path, secs: u64, batch: usize) -> Result<()> {
         n += 1;
     }
     let rate = n as f64 / started.elapsed().as_secs_f64();
+    record("raw_single_rate", format!("{rate:.1}"));
     println!(
         "| raw SQLite insert, 4.6 KiB row, one row per transaction (= per fsync), WAL + synchronous=FULL | {n} | {rate:.0}/s | | | {rate:.0} commits/s |"
     );
@@ -448,6 +658,9 @@ fn sqlite_insert_rate(dir: &Path, secs: u64, batch: usize) -> Result<()> {
         commits += 1;
     }
     let secs = started.elapsed().as_secs_f64();
+    record("raw_batch", batch);
+    record("raw_batch_rate", format!("{:.1}", n as f64 / secs));
+    record("raw_batch_commits", format!("{:.1}", commits as f64 / secs));
     println!(
         "| raw SQLite insert, 4.6 KiB row, {batch} rows per transaction, WAL + synchronous=FULL | {n} | {:.0}/s | | | {:.0} commits/s |",
         n as f64 / secs,
@@ -475,13 +688,26 @@ fn spawn(bin: &Path, dir: &Path, pow: bool) -> Result<(Spawned, String, String)>
         "listen = \"127.0.0.1:{port}\"\ndatabase = \"{}\"\nlog = \"warn\"\n[pow]\nenabled = {pow}\n",
         sub.join("m.db").display()
     );
+    // Room for the attachment phase (the defaults are 25 MiB per attachment, 100 per case).
+    cfg.push_str("[limits]\nattachment_bytes = 1073741824\ncase_attachment_bytes = 1073741824\n");
     for class in ["public", "create", "case", "case_guess", "login", "advisor"] {
         cfg.push_str(&format!("[rate_limit.{class}]\nper_minute = 10000000\nburst = 1000000\nglobal_per_minute = 10000000\n"));
     }
     let cfg_path = sub.join("m.toml");
     std::fs::write(&cfg_path, cfg)?;
+    // The server reads every MELDPUNT_* variable as a setting: the configuration here is the
+    // file alone (and an unknown one, e.g. MELDPUNT_BENCH_QUICK of xtask, would be refused).
+    let server = || {
+        let mut c = Command::new(bin);
+        for (k, _) in std::env::vars_os() {
+            if k.to_string_lossy().starts_with("MELDPUNT_") {
+                c.env_remove(k);
+            }
+        }
+        c
+    };
     let admin = |args: &[&str]| -> Result<String> {
-        let out = Command::new(bin)
+        let out = server()
             .arg("--config")
             .arg(&cfg_path)
             .arg("admin")
@@ -496,7 +722,7 @@ fn spawn(bin: &Path, dir: &Path, pow: bool) -> Result<(Spawned, String, String)>
     let invite = admin(&["advisor", "invite", "--org", "bench"])?
         .trim()
         .to_owned();
-    let child = Command::new(bin)
+    let child = server()
         .arg("--config")
         .arg(&cfg_path)
         .arg("serve")
@@ -551,11 +777,14 @@ fn main() -> Result<()> {
     let result = (|| -> Result<()> {
         if let Some(bin) = &args.spawn {
             for pow in [false, true] {
+                if pow && args.pow_cases == 0 {
+                    continue;
+                }
                 let (server, url, invite) = spawn(bin, &tmp, pow)?;
-                let (label, n) = if pow {
-                    ("default PoW", args.pow_cases)
+                let (label, n, prefix) = if pow {
+                    ("default PoW", args.pow_cases, "pow_")
                 } else {
-                    ("PoW off", args.cases)
+                    ("PoW off", args.cases, "")
                 };
                 let pid = Some(server.child.id());
                 actix_web::rt::System::new().block_on(bench_server(
@@ -567,6 +796,8 @@ fn main() -> Result<()> {
                     args.reads,
                     args.concurrency,
                     pid,
+                    prefix,
+                    args.attachment_mib,
                 ))?;
                 drop(server);
             }
@@ -584,6 +815,8 @@ fn main() -> Result<()> {
                 args.reads,
                 args.concurrency,
                 args.pid,
+                "",
+                args.attachment_mib,
             ))?;
         }
         sqlite_insert_rate(&tmp, args.raw_secs, args.raw_batch)
@@ -591,5 +824,12 @@ fn main() -> Result<()> {
     println!();
     println!("loadavg at the end: {}", loadavg());
     let _ = std::fs::remove_dir_all(&tmp);
+    if let Some(path) = &args.results {
+        let lines: String = RESULTS
+            .lock()
+            .map(|r| r.iter().map(|(k, v)| format!("{k}\t{v}\n")).collect())
+            .unwrap_or_default();
+        std::fs::write(path, lines).with_context(|| format!("cannot write {}", path.display()))?;
+    }
     result
 }
