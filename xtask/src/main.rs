@@ -20,7 +20,7 @@ cargo xtask <command>
 
   test            run every test: crypto (native + wasm32 build), server, client, end-to-end
   demo            build everything and start a seeded demo instance on http://127.0.0.1:8080
-  bench [crypto|server|all]
+  bench [crypto|cli|wasm|server|browser]
                   run the benchmarks and print the figures for docs/performance.md
   fuzz --minutes N
                   run every cargo-fuzz target for N minutes each
