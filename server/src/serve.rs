@@ -101,8 +101,19 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
         .first()
         .map_or(addr.port(), std::net::SocketAddr::port);
     tracing::info!(port, tls = settings.tls.is_some(), "meldpunt listening");
-    server
+    let result = server
         .run()
         .await
-        .map_err(|source| ServeError::Io { addr, source })
+        .map_err(|source| ServeError::Io { addr, source });
+    // Stopped (SIGTERM, SIGINT): every acknowledged write is committed; fold the write-ahead
+    // log into the database file, so the file alone is complete and old page versions do not
+    // linger in `-wal` until the next start.
+    let store = Arc::clone(&state.store);
+    match tokio::task::spawn_blocking(move || store.checkpoint()).await {
+        Ok(Ok(true)) => tracing::info!("stopped; write-ahead log folded into the database"),
+        Ok(Ok(false)) => tracing::warn!("stopped; the write-ahead log could not be truncated"),
+        Ok(Err(e)) => tracing::warn!(error = %e, "stopped; checkpoint failed"),
+        Err(_) => tracing::warn!("stopped; checkpoint did not run"),
+    }
+    result
 }
