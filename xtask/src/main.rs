@@ -11,6 +11,7 @@ use std::process::{Command, ExitCode};
 use std::time::Instant;
 
 mod bench;
+mod fuzz;
 mod setup;
 
 type Result<T = ()> = std::result::Result<T, String>;
@@ -22,8 +23,12 @@ cargo xtask <command>
   demo            build everything and start a seeded demo instance on http://127.0.0.1:8080
   bench [crypto|cli|wasm|server|browser]
                   run the benchmarks and print the figures for docs/performance.md
-  fuzz --minutes N
-                  run every cargo-fuzz target for N minutes each
+  fuzz --minutes N [TARGET...]
+                  run every cargo-fuzz target (crypto/fuzz, server/fuzz) for N minutes each,
+                  one at a time, and print executions and findings per target
+  crash --minutes N
+                  the crash-safety test (SIGKILL at random moments under load) for N minutes
+                  against a release build of the server
   build-client    build the WASM client and its web pages into client-wasm/www/pkg
 ";
 
@@ -33,7 +38,8 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("demo") => demo(&args[1..]),
         Some("bench") => bench::bench(&args[1..]),
-        Some("fuzz") => fuzz(&args[1..]),
+        Some("fuzz") => fuzz::fuzz(&args[1..]),
+        Some("crash") => crash(&args[1..]),
         Some("build-client") => build_client(false).map(|_| ()),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
@@ -79,6 +85,53 @@ pub fn cargo() -> Command {
     Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
 
+/// Cargo's target directory (`CARGO_TARGET_DIR`, else `target/` in the workspace root).
+pub fn target_dir() -> PathBuf {
+    env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|p| if p.is_absolute() { p } else { root().join(p) })
+        .unwrap_or_else(|| root().join("target"))
+}
+
+/// Builds the release server binary that the crash-safety test kills; returns its path.
+fn release_server() -> Result<PathBuf> {
+    run(cargo().args(["build", "--release", "--package", "meldpunt-server", "--bin", "meldpunt"]))?;
+    let bin = target_dir().join("release").join("meldpunt");
+    if bin.exists() {
+        Ok(bin)
+    } else {
+        Err(format!("{} was not built", bin.display()))
+    }
+}
+
+/// `cargo xtask crash --minutes N`: only the crash-safety test, for N minutes of kills, against
+/// the release binary.
+fn crash(args: &[String]) -> Result {
+    let minutes: f64 = match args {
+        [flag, n] if flag == "--minutes" => n.parse().map_err(|_| format!("bad minutes `{n}`"))?,
+        _ => return Err("usage: cargo xtask crash --minutes N".into()),
+    };
+    if !minutes.is_finite() || minutes <= 0.0 {
+        return Err("usage: cargo xtask crash --minutes N (N > 0)".into());
+    }
+    let bin = release_server()?;
+    let seconds = ((minutes * 60.0).round() as u64).max(1);
+    run(cargo()
+        .args([
+            "test",
+            "--package",
+            "meldpunt-server",
+            "--test",
+            "crash_safety",
+            "--",
+            "crash_safety_under_sigkill",
+            "--exact",
+            "--nocapture",
+        ])
+        .env("TEST_MELDPUNT_RELEASE_BIN", &bin)
+        .env("TEST_MELDPUNT_CRASH_SECONDS", seconds.to_string()))
+}
+
 fn test(_args: &[String]) -> Result {
     let started = Instant::now();
     setup::ensure_wasm_target()?;
@@ -95,10 +148,14 @@ fn test(_args: &[String]) -> Result {
     // Web client: WASM build, wasm-bindgen, then its own tests under Node and in Chromium.
     let client = build_client(true)?;
 
+    // The crash-safety test kills the release build of the server (what production runs).
+    let release = release_server()?;
+
     // Every native test in the workspace: crypto (vectors, differential, proptest), server
-    // (real process, real SQLite file), end-to-end tests.
+    // (real process, real SQLite file, crash safety, resource exhaustion), end-to-end tests.
     let mut cmd = cargo();
     cmd.args(["test", "--workspace", "--all-targets", "--no-fail-fast"]);
+    cmd.env("TEST_MELDPUNT_RELEASE_BIN", &release);
     if let Some(www) = &client {
         cmd.env("TEST_MELDPUNT_WWW", www);
     }
@@ -120,7 +177,7 @@ fn test(_args: &[String]) -> Result {
             // `cargo test` above already built the server binary (its integration tests run
             // it); building it again with `cargo build` would recompile it with a different
             // feature set for nothing. The testkit is only a binary, so it is built here.
-            let bin = root().join("target").join("debug");
+            let bin = target_dir().join("debug");
             if !bin.join("meldpunt").exists() {
                 return Err(format!("{} was not built by cargo test", bin.join("meldpunt").display()));
             }
@@ -164,8 +221,7 @@ fn build_client(quiet_if_missing: bool) -> Result<Option<PathBuf>> {
         "--profile",
         "wasm-release",
     ]))?;
-    let wasm = root()
-        .join("target")
+    let wasm = target_dir()
         .join("wasm32-unknown-unknown")
         .join("wasm-release")
         .join("meldpunt_client_wasm.wasm");
@@ -199,7 +255,7 @@ fn demo(_args: &[String]) -> Result {
     }
     let _ = build_client(true)?;
     run(cargo().args(["build", "--release", "--bin", "meldpunt"]))?;
-    let bin = root().join("target").join("release").join("meldpunt");
+    let bin = target_dir().join("release").join("meldpunt");
     let data = root().join("demo-data");
     run(Command::new(&bin)
         .args(["demo", "--data-dir"])
@@ -207,26 +263,3 @@ fn demo(_args: &[String]) -> Result {
         .args(["--listen", "127.0.0.1:8080"]))
 }
 
-fn fuzz(args: &[String]) -> Result {
-    let minutes: u64 = match args {
-        [flag, n] if flag == "--minutes" => n.parse().map_err(|_| format!("bad minutes `{n}`"))?,
-        [] => 1,
-        _ => return Err("usage: cargo xtask fuzz --minutes N".into()),
-    };
-    setup::ensure_cargo_fuzz()?;
-    let dir = root().join("crypto").join("fuzz");
-    let list = cargo()
-        .args(["fuzz", "list"])
-        .current_dir(&dir)
-        .env("RUSTC_BOOTSTRAP", "1")
-        .output()
-        .map_err(|e| format!("cargo fuzz list: {e}"))?;
-    let targets = String::from_utf8_lossy(&list.stdout).to_string();
-    for target in targets.lines().map(str::trim).filter(|t| !t.is_empty()) {
-        run(cargo()
-            .args(["fuzz", "run", target, "--", &format!("-max_total_time={}", minutes * 60)])
-            .current_dir(&dir)
-            .env("RUSTC_BOOTSTRAP", "1"))?;
-    }
-    Ok(())
-}

@@ -170,7 +170,7 @@ async fn upload(
             "send Content-Type: application/octet-stream",
         ));
     }
-    let read_err = |_| ApiError::bad_request("invalid_body", "cannot read the request body");
+    let read_err = |e: actix_web::error::PayloadError| super::middleware::body_read_error(&e);
 
     // 1. The header.
     let mut buf = BytesMut::with_capacity(STORE_CHUNK);

@@ -1,7 +1,18 @@
-//! Middleware: request logging without personal data, security headers, and JSON bodies for
-//! every error response (including actix's own 404/405/413).
+//! Middleware: request logging without personal data, security headers, JSON bodies for
+//! every error response (including actix's own 404/405/413), and a minimum rate for request
+//! bodies (slowloris).
 
-use std::time::Instant;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use actix_web::HttpMessage;
+use actix_web::dev::Payload;
+use actix_web::error::PayloadError;
+use actix_web::rt::time::{Sleep, sleep};
+use actix_web::web::Bytes;
+use futures_util::Stream;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -214,4 +225,96 @@ pub async fn json_errors(
         }
     }
     Ok(ServiceResponse::new(req, new))
+}
+
+/// Time a request body may take before [`BODY_MIN_RATE`] applies.
+pub const BODY_GRACE: Duration = Duration::from_secs(20);
+/// Bytes per second a request body must average after [`BODY_GRACE`]: the body of a request
+/// that has sent `n` bytes must go on within `BODY_GRACE + n / BODY_MIN_RATE` seconds of its
+/// start (as Apache's `mod_reqtimeout body=20,MinRate=500`).
+pub const BODY_MIN_RATE: u64 = 500;
+
+/// Fails the request body of a client that sends it too slowly (slowloris: a byte now and
+/// then, or part of the announced length and then nothing). actix's own timeouts cover only
+/// the request head (`client_request_timeout`) and idle keep-alive, not a body being read.
+/// The handler then answers 408 and actix closes the connection (its body was not read).
+pub async fn body_timeout(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let has_body = req.headers().contains_key(header::TRANSFER_ENCODING)
+        || req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|v| v.as_bytes() != b"0");
+    if has_body {
+        let inner = req.take_payload();
+        let body = SlowBody {
+            inner,
+            started: Instant::now(),
+            received: 0,
+            timer: Box::pin(sleep(BODY_GRACE)),
+            failed: false,
+        };
+        let boxed: Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>> = Box::pin(body);
+        req.set_payload(Payload::from(boxed));
+    }
+    next.call(req).await
+}
+
+/// A request body with a deadline that grows with what has arrived.
+struct SlowBody {
+    inner: Payload,
+    started: Instant,
+    received: u64,
+    timer: Pin<Box<Sleep>>,
+    failed: bool,
+}
+
+impl Stream for SlowBody {
+    type Item = Result<Bytes, PayloadError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        if this.failed {
+            return Poll::Ready(None);
+        }
+        match Pin::new(&mut this.inner).poll_next(cx) {
+            Poll::Ready(Some(Ok(chunk))) => {
+                this.received = this.received.saturating_add(chunk.len() as u64);
+                let allowed =
+                    BODY_GRACE.saturating_add(Duration::from_secs(this.received / BODY_MIN_RATE));
+                let deadline = this.started.checked_add(allowed).unwrap_or(this.started);
+                this.timer
+                    .as_mut()
+                    .reset(actix_web::rt::time::Instant::from_std(deadline));
+                Poll::Ready(Some(Ok(chunk)))
+            }
+            Poll::Ready(other) => Poll::Ready(other),
+            Poll::Pending => match this.timer.as_mut().poll(cx) {
+                Poll::Ready(()) => {
+                    this.failed = true;
+                    Poll::Ready(Some(Err(PayloadError::Io(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "request body arrived too slowly",
+                    )))))
+                }
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+}
+
+/// The answer to a request body that cannot be read: 408 if it came too slowly
+/// ([`body_timeout`]), else 400.
+#[must_use]
+pub fn body_read_error(e: &PayloadError) -> ApiError {
+    match e {
+        PayloadError::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            "the request body arrived too slowly",
+        ),
+        _ => ApiError::bad_request("invalid_body", "cannot read the request body"),
+    }
 }

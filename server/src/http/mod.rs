@@ -255,6 +255,7 @@ fn json_error(err: actix_web::error::JsonPayloadError, _req: &HttpRequest) -> ac
         E::Deserialize(_) => {
             ApiError::bad_request("invalid_json", "request body is not valid JSON")
         }
+        E::Payload(e) => middleware::body_read_error(e),
         _ => ApiError::bad_request("invalid_body", "cannot read the request body"),
     };
     api.into()
@@ -328,6 +329,7 @@ pub fn app(
     let for_log = web::Data::from(Arc::clone(&state));
     App::new()
         .configure(configure(state))
+        .wrap(actix_web::middleware::from_fn(middleware::body_timeout))
         .wrap(actix_web::middleware::from_fn(middleware::json_errors))
         .wrap(actix_web::middleware::from_fn(move |req, next| {
             let headers = headers.clone();
