@@ -36,6 +36,8 @@ pub enum MessageKind {
     FollowUp = 0x02,
     /// A message from an advisor.
     Reply = 0x03,
+    /// A membership statement from an advisor on the case (§10): adds or removes an advisor.
+    Membership = 0x04,
 }
 
 impl MessageKind {
@@ -46,6 +48,7 @@ impl MessageKind {
             0x01 => Some(MessageKind::Report),
             0x02 => Some(MessageKind::FollowUp),
             0x03 => Some(MessageKind::Reply),
+            0x04 => Some(MessageKind::Membership),
             _ => None,
         }
     }
@@ -227,6 +230,27 @@ impl Message {
         )
     }
 
+    /// An advisor's membership statement (kind 4, §10) after the message with hash `parent`;
+    /// `body` is the 38-byte statement of §10.1.
+    ///
+    /// # Errors
+    /// [`MessageError::BodyTooLarge`].
+    pub fn sign_membership(
+        identity_key: &IdentityKey,
+        parent: &MessageHash,
+        created_at: i64,
+        body: &[u8],
+    ) -> Result<Self, MessageError> {
+        Self::sign(
+            identity_key,
+            MessageKind::Membership,
+            parent,
+            created_at,
+            &[0u8; 32],
+            body,
+        )
+    }
+
     /// Parses a message (structure only; the signature is checked by [`verify_transcript`]
     /// or [`Message::verify_signature`]). Checks version, kind, the body length against the
     /// remaining bytes and the 16 MiB limit, and that parent and reply key fit the kind.
@@ -254,7 +278,9 @@ impl Message {
         let reply = field::<32>(bytes, 74);
         let consistent = match kind {
             MessageKind::Report => parent == [0u8; 32] && reply != [0u8; 32],
-            MessageKind::FollowUp | MessageKind::Reply => reply == [0u8; 32],
+            MessageKind::FollowUp | MessageKind::Reply | MessageKind::Membership => {
+                reply == [0u8; 32]
+            }
         };
         if !consistent {
             return Err(MessageError::InconsistentFields);
@@ -324,7 +350,7 @@ impl Message {
     pub fn reply_key(&self) -> Option<RecipientKey> {
         match self.kind {
             MessageKind::Report => Some(RecipientKey::new(field::<32>(&self.bytes, 74))),
-            MessageKind::FollowUp | MessageKind::Reply => None,
+            MessageKind::FollowUp | MessageKind::Reply | MessageKind::Membership => None,
         }
     }
 
@@ -479,7 +505,7 @@ pub fn verify_transcript(
                     return Err(TranscriptError::UnknownAuthor { index });
                 }
             }
-            (_, MessageKind::Reply) => {
+            (_, MessageKind::Reply | MessageKind::Membership) => {
                 let author = message.author_bytes();
                 if !trusted_advisors.iter().any(|a| a.to_bytes() == author) {
                     return Err(TranscriptError::UnknownAuthor { index });

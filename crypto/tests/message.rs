@@ -231,10 +231,17 @@ fn malformed_and_structure() {
         Some(MessageError::UnsupportedVersion(2))
     );
     let mut b = good.clone();
-    b[1] = 4;
+    b[1] = 5;
     assert_eq!(
         Message::from_bytes(&b).err(),
-        Some(MessageError::UnknownKind(4))
+        Some(MessageError::UnknownKind(5))
+    );
+    // Kind 4 (membership statement, §10) parses; it carries no reply key.
+    let mut b = good.clone();
+    b[1] = 4;
+    assert_eq!(
+        Message::from_bytes(&b).map(|m| m.kind()),
+        Ok(meldpunt_crypto::message::MessageKind::Membership)
     );
     let mut b = good.clone();
     b.push(0);
