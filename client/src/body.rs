@@ -51,7 +51,7 @@ pub struct ReportBody {
     pub place: Option<String>,
     /// The account.
     pub story: String,
-    /// Wish ids (`talk`, `advice`, `mediation`, `formal`, `nothing_yet`, … as the page offers).
+    /// Wish ids (`heard`, `advice`, `mediation`, `formal_complaint`).
     #[serde(default)]
     pub wishes: Vec<String>,
     /// How the reporter wants to be contacted outside Meldpunt, if at all.
