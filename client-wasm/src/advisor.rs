@@ -501,6 +501,7 @@ impl AdvisorKeyring {
                 MessageKind::Report => "report",
                 MessageKind::FollowUp => "follow_up",
                 MessageKind::Reply => "reply",
+                MessageKind::Membership => "membership",
             };
             set(&item, "kind", kind);
             set(&item, "createdAt", message.created_at() as f64);

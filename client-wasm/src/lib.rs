@@ -613,6 +613,7 @@ impl Reporter {
                 MessageKind::Report => "report",
                 MessageKind::FollowUp => "follow_up",
                 MessageKind::Reply => "reply",
+                MessageKind::Membership => "membership",
             };
             set(&item, "kind", kind);
             set(&item, "createdAt", message.created_at() as f64);
@@ -621,7 +622,7 @@ impl Reporter {
             let fingerprint = message.author().map(|a| a.fingerprint().to_display()).unwrap_or_default();
             set(&item, "author", fingerprint);
             let is_trusted = match message.kind() {
-                MessageKind::Reply => trusted.iter().any(|t| t.to_bytes() == author),
+                MessageKind::Reply | MessageKind::Membership => trusted.iter().any(|t| t.to_bytes() == author),
                 MessageKind::Report | MessageKind::FollowUp => author == me,
             };
             set(&item, "trusted", is_trusted);

@@ -514,6 +514,7 @@ pub fn read(path: &Path, source: PassSource, case: &str) -> anyhow::Result<()> {
                     MessageKind::Report => "Report from the reporter".to_owned(),
                     MessageKind::FollowUp => "Message from the reporter".to_owned(),
                     MessageKind::Reply => format!("Reply from {}", name_of(m.author_bytes())),
+                    MessageKind::Membership => format!("Membership statement by {}", name_of(m.author_bytes())),
                 };
                 let sig = if m.verify_signature() {
                     "signature valid"

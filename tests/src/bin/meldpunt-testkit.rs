@@ -221,6 +221,7 @@ fn read(args: &Args) -> Result<Value> {
                     MessageKind::Report => "report",
                     MessageKind::FollowUp => "follow_up",
                     MessageKind::Reply => "reply",
+                    MessageKind::Membership => "membership",
                 };
                 let body = serde_json::from_slice::<Value>(m.body())
                     .unwrap_or_else(|_| json!(String::from_utf8_lossy(m.body())));
