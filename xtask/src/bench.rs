@@ -1254,7 +1254,7 @@ fn bench_browser(work: &Path) -> Result<Section> {
     // the default one (its paths are fixed); the same steps otherwise.
     let www = root().join("client-wasm").join("www");
     if target_dir() == root().join("target") {
-        crate::build_client(false)?;
+        crate::build_client()?;
     } else {
         build_wasm(
             "web",

@@ -40,7 +40,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::bench(&args[1..]),
         Some("fuzz") => fuzz::fuzz(&args[1..]),
         Some("crash") => crash(&args[1..]),
-        Some("build-client") => build_client(false).map(|_| ()),
+        Some("build-client") => build_client().map(|_| ()),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
             Ok(())
@@ -134,78 +134,127 @@ fn crash(args: &[String]) -> Result {
 
 fn test(_args: &[String]) -> Result {
     let started = Instant::now();
+    let mut ran = Suites::default();
     setup::ensure_wasm_target()?;
 
-    // The crypto crate must build for the browser, with getrandom's wasm_js backend.
-    run(cargo().args([
-        "build",
-        "--package",
-        "meldpunt-crypto",
-        "--target",
-        "wasm32-unknown-unknown",
-    ]))?;
+    // The crypto crate and the client core must build for the browser (getrandom's wasm_js
+    // backend); this also compiles the wasm32 dependencies that the wasm-bindgen tests use.
+    ran.step("wasm32 build of meldpunt-crypto and meldpunt-client", || {
+        run(cargo().args([
+            "build",
+            "--package",
+            "meldpunt-crypto",
+            "--package",
+            "meldpunt-client",
+            "--target",
+            "wasm32-unknown-unknown",
+        ]))
+    })?;
 
-    // Web client: WASM build, wasm-bindgen, then its own tests under Node and in Chromium.
-    let client = build_client(true)?;
-
-    // The crash-safety test kills the release build of the server (what production runs).
-    let release = release_server()?;
-
-    // Every native test in the workspace: crypto (vectors, differential, proptest), server
-    // (real process, real SQLite file, crash safety, resource exhaustion), end-to-end tests.
-    let mut cmd = cargo();
-    cmd.args(["test", "--workspace", "--all-targets", "--no-fail-fast"]);
-    cmd.env("TEST_MELDPUNT_RELEASE_BIN", &release);
-    if let Some(www) = &client {
-        cmd.env("TEST_MELDPUNT_WWW", www);
+    // Web client: WASM build and wasm-bindgen. Missing pages are an error, never a skip.
+    let www = ran.step("web client (wasm-release, wasm-bindgen)", build_client)?;
+    let browser = root().join("tests").join("browser");
+    if !browser.join("package.json").exists() {
+        return Err(format!("{} is missing: the browser tests cannot run", browser.join("package.json").display()));
     }
-    run(&mut cmd)?;
-    // Doctests are not part of --all-targets.
-    run(cargo().args(["test", "--workspace", "--doc"]))?;
+    setup::ensure_cargo_nextest()?;
 
-    if let Some(www) = &client {
-        // The client's wasm-bindgen tests, in WASM under Node.
-        let runner = setup::ensure_wasm_bindgen_test_runner()?;
+    // The testkit (the browser tests' advisor and hostile relay) is a plain binary: built
+    // before the tests so that the browser tests can start as soon as the native tests end.
+    ran.step("testkit build", || {
+        run(cargo().args(["build", "--package", "meldpunt-tests", "--bin", "meldpunt-testkit"]))
+    })?;
+
+    // Every native test in the workspace: crypto (vectors, differential, proptest), client core,
+    // server (real process, real SQLite file, crash safety, resource exhaustion), end-to-end
+    // tests. cargo-nextest runs tests of different binaries at the same time (one process per
+    // test); `.config/nextest.toml` keeps the load tests one at a time. The crash-safety test
+    // kills this debug build of the server (dependencies at opt-level 3); `cargo xtask crash`
+    // runs it for longer against a release build.
+    ran.step("native tests (cargo nextest, every workspace target)", || {
+        run(cargo()
+            .args(["nextest", "run", "--workspace", "--all-targets", "--no-fail-fast", "--profile", "xtask"])
+            .env("TEST_MELDPUNT_WWW", &www))
+    })?;
+    // Doctests are not run by nextest.
+    ran.step("doctests", || run(cargo().args(["test", "--workspace", "--doc"])))?;
+
+    // The client's wasm-bindgen tests, in WASM under Node.
+    let runner = setup::ensure_wasm_bindgen_test_runner()?;
+    ran.step("wasm-bindgen tests (meldpunt-client-wasm under Node)", || {
         run(cargo()
             .args(["test", "--package", "meldpunt-client-wasm", "--target", "wasm32-unknown-unknown"])
-            .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", &runner))?;
+            .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", &runner))
+    })?;
 
-        // The browser tests drive the real server binary and the testkit advisor.
-        setup::ensure_chromium()?;
-        let browser = root().join("tests").join("browser");
-        if browser.join("package.json").exists() {
-            // `cargo test` above already built the server binary (its integration tests run
-            // it); building it again with `cargo build` would recompile it with a different
-            // feature set for nothing. The testkit is only a binary, so it is built here.
-            let bin = target_dir().join("debug");
-            if !bin.join("meldpunt").exists() {
-                return Err(format!("{} was not built by cargo test", bin.join("meldpunt").display()));
-            }
-            run(cargo().args(["build", "--package", "meldpunt-tests", "--bin", "meldpunt-testkit"]))?;
-            setup::ensure_npm_packages(&browser)?;
-            run(Command::new("node")
-                .args(["--test", "--test-concurrency=1"])
-                .current_dir(&browser)
-                .env("TEST_MELDPUNT_BIN", bin.join("meldpunt"))
-                .env("TEST_MELDPUNT_TESTKIT", bin.join("meldpunt-testkit"))
-                .env("TEST_MELDPUNT_WWW", www)
-                .env("CHROMIUM", "/usr/bin/chromium"))?;
+    // The browser tests drive the real server binary and the testkit in headless Chromium.
+    setup::ensure_chromium()?;
+    setup::ensure_npm_packages(&browser)?;
+    let bin = target_dir().join("debug");
+    for exe in ["meldpunt", "meldpunt-testkit"] {
+        if !bin.join(exe).exists() {
+            return Err(format!("{} was not built", bin.join(exe).display()));
         }
     }
+    let files = browser_test_files(&browser)?;
+    ran.step(&format!("browser tests ({} files in headless Chromium)", files.len()), || {
+        run(Command::new("node")
+            .args(["--test", "--test-concurrency=1"])
+            .args(&files)
+            .current_dir(&browser)
+            .env("TEST_MELDPUNT_BIN", bin.join("meldpunt"))
+            .env("TEST_MELDPUNT_TESTKIT", bin.join("meldpunt-testkit"))
+            .env("TEST_MELDPUNT_WWW", &www)
+            .env("CHROMIUM", "/usr/bin/chromium"))
+    })?;
 
-    eprintln!("\nxtask test: everything passed in {:.0}s", started.elapsed().as_secs_f64());
+    ran.print();
+    eprintln!("\nxtask test: every suite ran and passed in {:.0}s", started.elapsed().as_secs_f64());
     Ok(())
 }
 
-/// Builds the WASM client if the crate has one. Returns the directory of the web pages.
-fn build_client(quiet_if_missing: bool) -> Result<Option<PathBuf>> {
+/// The suites `cargo xtask test` ran, with their times: printed at the end, so that a suite
+/// that did not run is visible (and `.ci/run` checks that each one is listed).
+#[derive(Default)]
+struct Suites(Vec<(String, f64)>);
+
+impl Suites {
+    fn step<T>(&mut self, name: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        let t = Instant::now();
+        eprintln!("\n== xtask test: {name}");
+        let out = f().map_err(|e| format!("{name}: {e}"))?;
+        self.0.push((name.to_owned(), t.elapsed().as_secs_f64()));
+        Ok(out)
+    }
+
+    fn print(&self) {
+        eprintln!("\nxtask test: suites run");
+        for (name, secs) in &self.0 {
+            eprintln!("  ran  {secs:>6.0} s  {name}");
+        }
+    }
+}
+
+/// Every `*.test.js` file of the browser tests; none is an error (a silent skip otherwise).
+fn browser_test_files(dir: &Path) -> Result<Vec<String>> {
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".test.js"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(format!("no *.test.js in {}", dir.display()));
+    }
+    Ok(files)
+}
+
+/// Builds the WASM client. Returns the directory of the web pages.
+pub fn build_client() -> Result<PathBuf> {
     let www = root().join("client-wasm").join("www");
     if !www.exists() {
-        if !quiet_if_missing {
-            return Err("client-wasm/www does not exist yet: the web client is not built".into());
-        }
-        eprintln!("(client-wasm has no web pages yet; skipping the WASM client build)");
-        return Ok(None);
+        return Err(format!("{} does not exist: the web client cannot be built", www.display()));
     }
     setup::ensure_wasm_target()?;
     let bindgen = setup::ensure_wasm_bindgen()?;
@@ -236,24 +285,11 @@ fn build_client(quiet_if_missing: bool) -> Result<Option<PathBuf>> {
         &out.to_string_lossy(),
         &wasm.to_string_lossy(),
     ]))?;
-    Ok(Some(www))
+    Ok(www)
 }
 
 fn demo(_args: &[String]) -> Result {
-    let server_main = root().join("server").join("src").join("main.rs");
-    let ready = std::fs::read_to_string(&server_main)
-        .map(|s| s.contains("Demo("))
-        .unwrap_or(false);
-    if !ready {
-        println!(
-            "The demo is not ready yet: `meldpunt demo` (seeding organisations, advisors and\n\
-             their keyrings) does not exist.\n\
-             What exists: the crypto crate (`cargo test -p meldpunt-crypto`) and the server\n\
-             (`cargo run --bin meldpunt -- --help`, see docs/server.md)."
-        );
-        return Ok(());
-    }
-    let _ = build_client(true)?;
+    build_client()?;
     run(cargo().args(["build", "--release", "--bin", "meldpunt"]))?;
     let bin = target_dir().join("release").join("meldpunt");
     let data = root().join("demo-data");

@@ -116,3 +116,15 @@ pub fn ensure_cargo_fuzz() -> Result {
     }
     run(cargo().args(["install", "--locked", "cargo-fuzz"]))
 }
+
+/// The cargo-nextest version `cargo xtask test` is written for (`.config/nextest.toml`).
+const NEXTEST_VERSION: &str = "0.9.143";
+
+/// `cargo nextest` (which runs the workspace's tests), installed with `cargo install` unless
+/// present. Any 0.9 release reads `.config/nextest.toml`; a missing one gets the pinned version.
+pub fn ensure_cargo_nextest() -> Result {
+    if have("cargo", &["nextest", "--version"]).is_some_and(|v| v.contains("nextest 0.9.")) {
+        return Ok(());
+    }
+    run(cargo().args(["install", "--locked", "cargo-nextest", "--version", NEXTEST_VERSION]))
+}
