@@ -1,7 +1,10 @@
 //! An independent reading of `docs/protocol.md` §3, written from the text with the `hpke`
 //! crate (not our HPKE) and the raw primitives: it opens envelopes that `meldpunt-crypto`
-//! seals, and builds envelopes that `meldpunt-crypto` opens. If the spec and the code drift
-//! apart, these tests fail.
+//! seals, and builds envelopes that `meldpunt-crypto` opens. The same for §5 and §10.1: a
+//! membership statement (message kind 4) written byte by byte and signed with ed25519-dalek,
+//! sealed by the reference writer, is opened and parsed by `meldpunt-crypto`, and one signed
+//! and sealed by `meldpunt-crypto` is opened and read field by field here. If the spec and the
+//! code drift apart, these tests fail.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -15,6 +18,8 @@ use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
 use hpke::{Deserializable, OpModeR, OpModeS, Serializable};
 use meldpunt_crypto::envelope::{self, Purpose};
+use meldpunt_crypto::keys::IdentityKey;
+use meldpunt_crypto::message::{Message, MessageHash, MessageKind};
 use meldpunt_crypto::recipient::{DecryptionKey, KeyId};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -234,4 +239,120 @@ fn we_open_what_the_reference_seals() {
             assert_eq!(out, pt);
         }
     }
+}
+
+/// §10.1: `"MPMS" || 0x01 || op || identity_pk[32]`.
+fn reference_statement(op: u8, identity: &[u8; 32]) -> Vec<u8> {
+    [b"MPMS".as_slice(), &[0x01, op], identity].concat()
+}
+
+/// §5: a signed message, written from the byte layout.
+fn reference_message(
+    sk: &ed25519_dalek::SigningKey,
+    kind: u8,
+    parent: [u8; 32],
+    created_at: i64,
+    body: &[u8],
+) -> Vec<u8> {
+    use ed25519_dalek::Signer;
+    let mut m = vec![0x01, kind];
+    m.extend_from_slice(&parent);
+    m.extend_from_slice(&created_at.to_be_bytes());
+    m.extend_from_slice(sk.verifying_key().as_bytes());
+    m.extend_from_slice(&[0u8; 32]);
+    m.extend_from_slice(&(body.len() as u32).to_be_bytes());
+    m.extend_from_slice(body);
+    let sig = sk.sign(&[b"meldpunt/v1/message".as_slice(), &[0x00], &m].concat());
+    m.extend_from_slice(&sig.to_bytes());
+    m
+}
+
+fn reference_msg_hash(m: &[u8]) -> [u8; 32] {
+    Sha256::new()
+        .chain_update(b"meldpunt/v1/message-hash")
+        .chain_update(m)
+        .finalize()
+        .into()
+}
+
+#[test]
+fn membership_statement_written_from_the_spec_opens_and_parses() {
+    let mut rng = StdRng::seed_from_u64(3);
+    let advisor = DecryptionKey::generate(&mut rng);
+    let pk = *advisor.recipient().public_bytes();
+    let mut seed = [0u8; 32];
+    rand::Rng::fill_bytes(&mut rng, &mut seed);
+    let author = ed25519_dalek::SigningKey::from_bytes(&seed);
+    let added = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]).verifying_key();
+    let parent = [0x5au8; 32];
+    for op in [0x01u8, 0x02] {
+        let body = reference_statement(op, added.as_bytes());
+        assert_eq!(body.len(), 38);
+        let msg = reference_message(&author, 0x04, parent, 1_790_000_000, &body);
+        let env = reference_seal(&mut rng, 0x02, b"acme", &[pk], &msg);
+        let opened = envelope::open(&env, &[&advisor], &[]).unwrap();
+        assert_eq!(
+            (opened.purpose, opened.org.as_str()),
+            (Purpose::Message, "acme")
+        );
+        let m = Message::from_bytes(&opened.plaintext).unwrap();
+        assert_eq!(m.kind(), MessageKind::Membership);
+        assert!(m.verify_signature());
+        assert_eq!(m.author_bytes(), *author.verifying_key().as_bytes());
+        assert_eq!(m.parent(), parent);
+        assert_eq!(m.created_at(), 1_790_000_000);
+        assert_eq!(m.body(), body.as_slice());
+        assert_eq!(m.hash(), reference_msg_hash(&msg));
+    }
+    // §5: a kind 4 message with a non-zero reply key is rejected.
+    let body = reference_statement(0x01, added.as_bytes());
+    let mut bad = reference_message(&author, 0x04, parent, 1, &body);
+    bad[74] = 1;
+    assert!(Message::from_bytes(&bad).is_err());
+}
+
+#[test]
+fn membership_statement_we_sign_reads_as_the_spec_says() {
+    use ed25519_dalek::Verifier;
+    let mut rng = StdRng::seed_from_u64(4);
+    let advisor = DecryptionKey::generate(&mut rng);
+    let identity = IdentityKey::generate(&mut rng);
+    let added = IdentityKey::generate(&mut rng).public();
+    let parent: MessageHash = [0x11; 32];
+    let body = [b"MPMS".as_slice(), &[0x01, 0x02], &added.to_bytes()].concat();
+    let msg = Message::sign_membership(&identity, &parent, 1_800_000_000, &body).unwrap();
+    let env = envelope::seal(
+        &mut rng,
+        Purpose::Message,
+        "acme",
+        &[advisor.recipient()],
+        msg.as_bytes(),
+    )
+    .unwrap();
+    let (purpose, org, m) = reference_open(&env, &advisor.to_bytes()).expect("reference open");
+    assert_eq!((purpose, org.as_slice()), (0x02, &b"acme"[..]));
+    // 0x01 || kind || parent[32] || created_at:i64 || author_pk[32] || reply_pk[32]
+    // || body_len:u32 || body || signature[64]
+    assert_eq!(m.len(), 110 + 38 + 64);
+    assert_eq!(&m[..2], &[0x01, 0x04]);
+    assert_eq!(&m[2..34], &[0x11; 32]);
+    assert_eq!(
+        i64::from_be_bytes(m[34..42].try_into().unwrap()),
+        1_800_000_000
+    );
+    assert_eq!(&m[42..74], &identity.public().to_bytes());
+    assert_eq!(&m[74..106], &[0u8; 32]);
+    assert_eq!(u32::from_be_bytes(m[106..110].try_into().unwrap()), 38);
+    assert_eq!(&m[110..148], body.as_slice());
+    assert_eq!(&m[110..114], b"MPMS");
+    assert_eq!((m[114], m[115]), (0x01, 0x02));
+    assert_eq!(&m[116..148], &added.to_bytes());
+    let vk = ed25519_dalek::VerifyingKey::from_bytes(&m[42..74].try_into().unwrap()).unwrap();
+    let sig = ed25519_dalek::Signature::from_bytes(&m[148..212].try_into().unwrap());
+    vk.verify(
+        &[b"meldpunt/v1/message".as_slice(), &[0x00], &m[..148]].concat(),
+        &sig,
+    )
+    .unwrap();
+    assert_eq!(reference_msg_hash(&m), msg.hash());
 }
