@@ -495,9 +495,24 @@ fn wrong_passphrase_and_damaged_keyrings_give_clear_errors_and_change_nothing() 
         std::fs::write(&p, &content).unwrap();
         let err = cli_fails(&p, PASS, &["keys", "list"]);
         assert!(
-            err.contains("not a readable Meldpunt keyring") && err.contains("backup"),
+            err.contains("is not a Meldpunt keyring") && err.contains("backup"),
             "{err}"
         );
+        assert_eq!(std::fs::read(&p).unwrap(), content);
+    }
+    // Protocol §7: an unknown version and parameters out of bounds each have their own message.
+    let mut newer = before.clone();
+    newer[4] = 0x02;
+    let mut greedy = before.clone();
+    greedy[5..9].copy_from_slice(&(4u32 << 20).to_be_bytes());
+    for (name, content, says) in [
+        ("newer.mpk", newer, "version this program does not know (2)"),
+        ("greedy.mpk", greedy, "outside the allowed bounds"),
+    ] {
+        let p = server.dir.path().join(name);
+        std::fs::write(&p, &content).unwrap();
+        let err = cli_fails(&p, PASS, &["keys", "list"]);
+        assert!(err.contains(says), "{name}: {err}");
         assert_eq!(std::fs::read(&p).unwrap(), content);
     }
 

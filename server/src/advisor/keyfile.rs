@@ -157,12 +157,21 @@ fn explain(err: KeyringError, path: &Path) -> anyhow::Error {
              Check the passphrase and try again; if it is right, restore the keyring from your \
              backup copy. Nothing was changed."
         ),
-        KeyringError::BadFormat | KeyringError::UnsupportedVersion(_) | KeyringError::BadParams => {
-            anyhow!(
-                "{p} is not a readable Meldpunt keyring (the file is damaged or is another kind \
-                 of file). Restore the keyring from your backup copy. Nothing was changed."
-            )
-        }
+        // The four errors of protocol §7, each with its own message.
+        KeyringError::BadFormat => anyhow!(
+            "{p} is not a Meldpunt keyring (another kind of file, or its structure is broken). \
+             Check that you chose the right file; if you did, restore the keyring from your \
+             backup copy. Nothing was changed."
+        ),
+        KeyringError::UnsupportedVersion(v) => anyhow!(
+            "{p} is a Meldpunt keyring of a version this program does not know ({v}). Use a \
+             newer version of meldpunt to open it. Nothing was changed."
+        ),
+        KeyringError::BadParams => anyhow!(
+            "{p} asks for password-hashing parameters outside the allowed bounds (protocol §7), \
+             so it was not opened: the file is damaged or was not made by Meldpunt. Restore the \
+             keyring from your backup copy. Nothing was changed."
+        ),
         other => anyhow!("cannot open the keyring {p}: {other}"),
     }
 }
