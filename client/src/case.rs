@@ -58,6 +58,9 @@ pub enum ProblemKind {
     Gap,
     /// A message comes before its parent.
     Reordered,
+    /// A message is served again: its hash equals that of an earlier message in the list (a
+    /// replayed membership statement would otherwise undo a later one).
+    Replayed,
     /// An envelope opened, but is not a report/message (a swapped attachment, or a message in
     /// the report's place).
     WrongPurpose,
@@ -80,6 +83,7 @@ impl ProblemKind {
             ProblemKind::UnknownAuthor => "unknown_author",
             ProblemKind::Gap => "gap",
             ProblemKind::Reordered => "reordered",
+            ProblemKind::Replayed => "replayed",
             ProblemKind::WrongPurpose => "wrong_purpose",
             ProblemKind::WrongOrg => "wrong_org",
             ProblemKind::Unreadable => "unreadable",
@@ -257,6 +261,7 @@ fn rank(kind: ProblemKind) -> u8 {
         | ProblemKind::UnknownAuthor
         | ProblemKind::Gap
         | ProblemKind::Reordered
+        | ProblemKind::Replayed
         | ProblemKind::WrongPurpose
         | ProblemKind::WrongOrg => 0,
         ProblemKind::Unreadable => 1,
@@ -354,8 +359,13 @@ pub fn open(input: OpenInput<'_>) -> CaseView {
         };
         let author = message.author_bytes();
         let is_member = members.iter().any(|m| m.to_bytes() == author);
+        let replayed = readable_hashes
+            .iter()
+            .any(|(j, h)| *j < index && *h == message.hash());
         let problem = if !signature_ok {
             Some(ProblemKind::Forged)
+        } else if replayed {
+            Some(ProblemKind::Replayed)
         } else {
             match (index, message.kind()) {
                 (0, MessageKind::Report) => match viewer {

@@ -343,3 +343,28 @@ fn a_remembered_colleague_with_a_new_identity_is_refused() {
     assert!(matches!(again.confirm(&a.identity.public(), &impostor.verified(), Some(&fp)), Err(ColleagueError::IdentityChanged { .. })));
     assert!(matches!(again.confirm(&a.identity.public(), &a.verified(), None), Err(ColleagueError::Yourself)));
 }
+
+#[test]
+fn a_replayed_statement_changes_nothing_and_is_named() {
+    let (r, a, b) = (reporter(), Advisor::new("a"), Advisor::new("b"));
+    let mut server = started(&r, &a, &b);
+    let listed = [a.listed(), b.listed()];
+    // A removes B, then adds B again.
+    let view = open_as_advisor(&server, &a, &listed);
+    let rm = seal::seal_remove(&mut os_rng(), &a.identity, Some(a.key.recipient()), &view, &b.identity.public(), NOW).unwrap();
+    server.push(rm.envelope.clone());
+    let view = open_as_advisor(&server, &a, &listed);
+    let confirmed = Colleagues::default().confirm(&a.identity.public(), &b.verified(), Some(&b.verified().fingerprint())).unwrap();
+    let add = seal::seal_add(&mut os_rng(), &a.identity, Some(a.key.recipient()), &view, &confirmed, NOW).unwrap();
+    server.push(add.envelope);
+    let view = open_as_reporter(&server, &r, &listed);
+    assert!(view.ok(), "{:?}", view.problem);
+    assert_eq!(view.members.len(), 2);
+    // The server serves the removal again, after the new add: named, and B stays a member.
+    server.push(rm.envelope);
+    let view = open_as_reporter(&server, &r, &listed);
+    assert_eq!(view.problem.map(|p| (p.kind, p.index)), Some((ProblemKind::Replayed, 4)));
+    assert!(view.members.contains(&b.identity.public()));
+    let f = seal::seal_follow_up(&mut os_rng(), &r, &view, &text("x"), NOW).unwrap();
+    assert!(opens(&f.envelope, &b.key));
+}
