@@ -424,7 +424,10 @@ fn sharing_gives_exactly_the_chosen_advisor_access() {
     );
     assert!(out.contains("Saved"), "{out}");
     // The existing file is untouched; the name from the report cannot leave the folder.
-    assert_eq!(std::fs::read(dir.join("_.._foto.txt")).unwrap(), b"bestaat al");
+    assert_eq!(
+        std::fs::read(dir.join("_.._foto.txt")).unwrap(),
+        b"bestaat al"
+    );
     assert_eq!(
         std::fs::read(dir.join("_.._foto (1).txt")).unwrap(),
         b"BIJLAGE-INHOUD"
@@ -855,8 +858,7 @@ fn follow_up(server: &Server, reporter: &Reporter, text: &str) {
             detached: vec![],
         })
         .collect();
-    let listed: Vec<advisors::Listed> =
-        serde_json::from_value(view["advisors"].clone()).unwrap();
+    let listed: Vec<advisors::Listed> = serde_json::from_value(view["advisors"].clone()).unwrap();
     let (listed, listed_malformed) = advisors::verify_all(&listed, now());
     let judged = case::open(OpenInput {
         viewer: Viewer::Reporter(reporter.keys.signing_key().public()),
@@ -873,14 +875,9 @@ fn follow_up(server: &Server, reporter: &Reporter, text: &str) {
         attachments: vec![],
         contact: None,
     };
-    let sealed = meldpunt_client::seal::seal_follow_up(
-        &mut os_rng(),
-        &reporter.keys,
-        &judged,
-        &body,
-        now(),
-    )
-    .unwrap();
+    let sealed =
+        meldpunt_client::seal::seal_follow_up(&mut os_rng(), &reporter.keys, &judged, &body, now())
+            .unwrap();
     let mut req = json!({"envelope": b64(&sealed.envelope)});
     let pow = server.pow();
     if !pow.is_null() {
@@ -914,7 +911,12 @@ fn an_advisor_the_relay_adds_is_named_in_a_warning_and_never_sealed_to() {
     let relay = meldpunt_tests::relay::start(&server.url(""), "127.0.0.1:0").unwrap();
     let a1 = init_at(&server, &relay.url, Some("acme"), "Anna de Vries");
     let a2 = init(&server, Some("acme"), "Bram Jansen");
-    let reporter = case_to(&server, "acme", &[a1.id.clone(), a2.id.clone()], "VERHAAL-RELAY");
+    let reporter = case_to(
+        &server,
+        "acme",
+        &[a1.id.clone(), a2.id.clone()],
+        "VERHAAL-RELAY",
+    );
     let case = case_ids(&server, &a1.keyring)[0].clone();
 
     relay.set_mode(&json!({"mode": "add_advisor"})).unwrap();
@@ -933,8 +935,17 @@ fn an_advisor_the_relay_adds_is_named_in_a_warning_and_never_sealed_to() {
     assert!(text.contains("Check: WARNING"), "{text}");
     assert!(text.contains("VERHAAL-RELAY"), "{text}");
 
-    let out = cli_with(&a1.keyring, PASS, "", &["reply", &case, "--message", "ANTWOORD-DOOR-RELAY"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = cli_with(
+        &a1.keyring,
+        PASS,
+        "",
+        &["reply", &case, "--message", "ANTWOORD-DOOR-RELAY"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("who is not a member of this case"),
         "{}",
@@ -948,10 +959,20 @@ fn an_advisor_the_relay_adds_is_named_in_a_warning_and_never_sealed_to() {
 
     // The members still read the reply: Bram (directly) and the reporter.
     let text = read_case(&a2.keyring, &case);
-    assert!(text.contains("ANTWOORD-DOOR-RELAY") && text.contains("Check: OK"), "{text}");
+    assert!(
+        text.contains("ANTWOORD-DOOR-RELAY") && text.contains("Check: OK"),
+        "{text}"
+    );
     let view = reporter.case(&server);
     let last = view["messages"].as_array().unwrap().last().unwrap().clone();
-    assert!(envelope::open(&unb64(last["envelope"].as_str().unwrap()), &[reporter.keys.reply_key()], &[]).is_ok());
+    assert!(
+        envelope::open(
+            &unb64(last["envelope"].as_str().unwrap()),
+            &[reporter.keys.reply_key()],
+            &[]
+        )
+        .is_ok()
+    );
 }
 
 #[test]
@@ -961,7 +982,12 @@ fn swapped_keys_and_a_dropped_message_are_shown_and_nothing_reaches_the_relay() 
     let relay = meldpunt_tests::relay::start(&server.url(""), "127.0.0.1:0").unwrap();
     let a1 = init_at(&server, &relay.url, Some("acme"), "Anna de Vries");
     let a2 = init(&server, Some("acme"), "Bram Jansen");
-    let reporter = case_to(&server, "acme", &[a1.id.clone(), a2.id.clone()], "VERHAAL-SWAP");
+    let reporter = case_to(
+        &server,
+        "acme",
+        &[a1.id.clone(), a2.id.clone()],
+        "VERHAAL-SWAP",
+    );
     let case = case_ids(&server, &a1.keyring)[0].clone();
     follow_up(&server, &reporter, "VERVOLG-EEN");
     follow_up(&server, &reporter, "VERVOLG-TWEE");
@@ -969,25 +995,55 @@ fn swapped_keys_and_a_dropped_message_are_shown_and_nothing_reaches_the_relay() 
     // Swapped keys: Bram's listed bundle is the relay's; the reply leaves him out, says so.
     relay.set_mode(&json!({"mode": "swap_keys"})).unwrap();
     let text = read_case(&a1.keyring, &case);
-    assert!(text.contains("has no key that verifies now") && !text.contains("Check: OK"), "{text}");
-    let out = cli_with(&a1.keyring, PASS, "", &["reply", &case, "--message", "ANTWOORD-SWAP"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        text.contains("has no key that verifies now") && !text.contains("Check: OK"),
+        "{text}"
+    );
+    let out = cli_with(
+        &a1.keyring,
+        PASS,
+        "",
+        &["reply", &case, "--message", "ANTWOORD-SWAP"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     // A dropped message: a gap, and no reply.
-    relay.set_mode(&json!({"mode": "drop_message", "index": 1})).unwrap();
+    relay
+        .set_mode(&json!({"mode": "drop_message", "index": 1}))
+        .unwrap();
     let text = read_case(&a1.keyring, &case);
-    assert!(text.contains("Check: WARNING. a message before message 2 is missing"), "{text}");
-    let err = cli_fails(&a1.keyring, PASS, &["reply", &case, "--message", "NIET-VERSTUURD"]);
-    assert!(err.contains("cannot reply") && err.contains("nothing was sent"), "{err}");
+    assert!(
+        text.contains("Check: WARNING. a message before message 2 is missing"),
+        "{text}"
+    );
+    let err = cli_fails(
+        &a1.keyring,
+        PASS,
+        &["reply", &case, "--message", "NIET-VERSTUURD"],
+    );
+    assert!(
+        err.contains("cannot reply") && err.contains("nothing was sent"),
+        "{err}"
+    );
 
     // Reordered messages.
     relay.set_mode(&json!({"mode": "reorder"})).unwrap();
     let text = read_case(&a1.keyring, &case);
-    assert!(text.contains("out of order") && !text.contains("Check: OK"), "{text}");
+    assert!(
+        text.contains("out of order") && !text.contains("Check: OK"),
+        "{text}"
+    );
 
     relay.set_mode(&json!({"mode": "none"})).unwrap();
     let text = read_case(&a1.keyring, &case);
-    assert!(text.contains("ANTWOORD-SWAP") && !text.contains("NIET-VERSTUURD"), "{text}");
+    assert!(
+        text.contains("ANTWOORD-SWAP") && !text.contains("NIET-VERSTUURD"),
+        "{text}"
+    );
     let log = relay_log(&relay);
     assert!(log["envelopes_seen"].as_u64().unwrap() > 0, "{log}");
     assert_eq!(log["opened"], 0, "the relay opened an envelope: {log}");
@@ -999,10 +1055,18 @@ fn share_then_three_follow_ups_are_each_read_by_both_advisors() {
     server.create_org("acme");
     let a1 = init(&server, Some("acme"), "Anna de Vries");
     let a2 = init(&server, Some("acme"), "Bram Jansen");
-    let reporter = case_to(&server, "acme", std::slice::from_ref(&a1.id), "VERHAAL-DELEN");
+    let reporter = case_to(
+        &server,
+        "acme",
+        std::slice::from_ref(&a1.id),
+        "VERHAAL-DELEN",
+    );
     let case = case_ids(&server, &a1.keyring)[0].clone();
     let fp2 = fingerprint_of(&server, "acme", &a2.id);
-    let out = cli(&a1.keyring, &["share", &case, "--advisor", &a2.id, "--fingerprint", &fp2]);
+    let out = cli(
+        &a1.keyring,
+        &["share", &case, "--advisor", &a2.id, "--fingerprint", &fp2],
+    );
     assert!(out.contains("Shared case"), "{out}");
     for n in ["EERSTE", "TWEEDE", "DERDE"] {
         follow_up(&server, &reporter, &format!("VERVOLG-{n}"));
@@ -1010,7 +1074,11 @@ fn share_then_three_follow_ups_are_each_read_by_both_advisors() {
             let text = read_case(&a.keyring, &case);
             assert!(text.contains(&format!("VERVOLG-{n}")), "{}: {text}", a.name);
             assert!(text.contains("Check: OK"), "{}: {text}", a.name);
-            assert!(text.contains("Anna de Vries (you) added Bram Jansen") || text.contains("Anna de Vries added Bram Jansen (you)"), "{text}");
+            assert!(
+                text.contains("Anna de Vries (you) added Bram Jansen")
+                    || text.contains("Anna de Vries added Bram Jansen (you)"),
+                "{text}"
+            );
         }
     }
     // Both members reply; each reads the other's reply.
@@ -1021,7 +1089,10 @@ fn share_then_three_follow_ups_are_each_read_by_both_advisors() {
     let out = cli(&a2.keyring, &["remove", &case, "--advisor", "me"]);
     assert!(out.contains("You left case"), "{out}");
     let text = read_case(&a1.keyring, &case);
-    assert!(text.contains("Bram Jansen left the case") || text.contains("left the case"), "{text}");
+    assert!(
+        text.contains("Bram Jansen left the case") || text.contains("left the case"),
+        "{text}"
+    );
     let err = cli_fails(&a1.keyring, PASS, &["remove", &case, "--advisor", &a1.id]);
     assert!(err.contains("last advisor"), "{err}");
 }
@@ -1034,7 +1105,8 @@ fn remember_in_keyring(keyring: &Path, id: &str, identity: &str) {
     let params = Keyring::file_params(&bytes).unwrap();
     let mut k = Keyring::from_file(&bytes, PASS).unwrap();
     let mut meta: Value = serde_json::from_str(k.meta()).unwrap();
-    meta["colleagues"] = json!([{"id": id, "identity": identity, "name": "Bram Jansen", "confirmed": "2026-01-01"}]);
+    meta["colleagues"] =
+        json!([{"id": id, "identity": identity, "name": "Bram Jansen", "confirmed": "2026-01-01"}]);
     k.set_meta(zeroize::Zeroizing::new(meta.to_string()));
     std::fs::write(keyring, k.to_file(&mut os_rng(), PASS, params).unwrap()).unwrap();
 }
@@ -1051,20 +1123,38 @@ fn sharing_needs_a_confirmed_fingerprint_and_refuses_a_changed_identity() {
 
     // No fingerprint (and no terminal to ask on): refused, nothing sent.
     let err = cli_fails(&a1.keyring, PASS, &["share", &case1, "--advisor", &a2.id]);
-    assert!(err.contains("--fingerprint") && err.contains("Nothing was shared"), "{err}");
+    assert!(
+        err.contains("--fingerprint") && err.contains("Nothing was shared"),
+        "{err}"
+    );
     assert!(case_ids(&server, &a2.keyring).is_empty());
     // Someone else's fingerprint: refused.
     let fp3 = fingerprint_of(&server, "acme", &a3.id);
-    let err = cli_fails(&a1.keyring, PASS, &["share", &case1, "--advisor", &a2.id, "--fingerprint", &fp3]);
-    assert!(err.contains("is not the one of the key the server gives"), "{err}");
+    let err = cli_fails(
+        &a1.keyring,
+        PASS,
+        &["share", &case1, "--advisor", &a2.id, "--fingerprint", &fp3],
+    );
+    assert!(
+        err.contains("is not the one of the key the server gives"),
+        "{err}"
+    );
     assert!(case_ids(&server, &a2.keyring).is_empty());
 
     // The right one: shared, and remembered in the keyring.
     let fp2 = fingerprint_of(&server, "acme", &a2.id);
-    cli(&a1.keyring, &["share", &case1, "--advisor", &a2.id, "--fingerprint", &fp2]);
+    cli(
+        &a1.keyring,
+        &["share", &case1, "--advisor", &a2.id, "--fingerprint", &fp2],
+    );
     assert_eq!(case_ids(&server, &a2.keyring).len(), 1);
     // A second case: remembered, so no fingerprint needed.
-    let _r2 = case_to(&server, "acme", std::slice::from_ref(&a1.id), "VERHAAL-TWEE");
+    let _r2 = case_to(
+        &server,
+        "acme",
+        std::slice::from_ref(&a1.id),
+        "VERHAAL-TWEE",
+    );
     let case2 = case_ids(&server, &a1.keyring)
         .into_iter()
         .find(|c| read_case(&a1.keyring, c).contains("VERHAAL-TWEE"))
@@ -1076,13 +1166,25 @@ fn sharing_needs_a_confirmed_fingerprint_and_refuses_a_changed_identity() {
     // even with the fingerprint of the server's key.
     let other = meldpunt_crypto::keys::IdentityKey::generate(&mut os_rng()).public();
     remember_in_keyring(&a1.keyring, &a2.id, &b64(&other.to_bytes()));
-    let _r3 = case_to(&server, "acme", std::slice::from_ref(&a1.id), "VERHAAL-DRIE");
+    let _r3 = case_to(
+        &server,
+        "acme",
+        std::slice::from_ref(&a1.id),
+        "VERHAAL-DRIE",
+    );
     let case3 = case_ids(&server, &a1.keyring)
         .into_iter()
         .find(|c| read_case(&a1.keyring, c).contains("VERHAAL-DRIE"))
         .unwrap();
-    let err = cli_fails(&a1.keyring, PASS, &["share", &case3, "--advisor", &a2.id, "--fingerprint", &fp2]);
-    assert!(err.contains("different identity key") && err.contains("nothing was shared"), "{err}");
+    let err = cli_fails(
+        &a1.keyring,
+        PASS,
+        &["share", &case3, "--advisor", &a2.id, "--fingerprint", &fp2],
+    );
+    assert!(
+        err.contains("different identity key") && err.contains("nothing was shared"),
+        "{err}"
+    );
     assert_eq!(case_ids(&server, &a2.keyring).len(), 2);
 }
 
@@ -1113,17 +1215,25 @@ fn an_envelope_of_the_wrong_purpose_or_organisation_is_refused() {
         .unwrap();
         // An honest server refuses such an envelope (it checks the header), so the hostile
         // server is played on its database: the report is swapped after it was stored.
-        let good = envelope::seal(&mut os_rng(), Purpose::Report, "acme", &to, &msg.to_bytes()).unwrap();
+        let good =
+            envelope::seal(&mut os_rng(), Purpose::Report, "acme", &to, &msg.to_bytes()).unwrap();
         let bad = envelope::seal(&mut os_rng(), purpose, org, &to, &msg.to_bytes()).unwrap();
         let mut req = json!({"org": "acme", "advisors": [a1.id], "token_hash": b64(&reporter.keys.case_token().hash()), "envelope": b64(&good)});
         let pow = server.pow();
         if !pow.is_null() {
             req["pow"] = pow;
         }
-        expect(server.post("/api/v1/cases").json(&req).send().unwrap(), 201, None);
+        expect(
+            server.post("/api/v1/cases").json(&req).send().unwrap(),
+            201,
+            None,
+        );
         let conn = rusqlite::Connection::open(&server.db).unwrap();
         let n = conn
-            .execute("UPDATE messages SET envelope = ?1 WHERE envelope = ?2", rusqlite::params![bad, good])
+            .execute(
+                "UPDATE messages SET envelope = ?1 WHERE envelope = ?2",
+                rusqlite::params![bad, good],
+            )
             .unwrap();
         assert_eq!(n, 1);
         let case = case_ids(&server, &a1.keyring)
@@ -1132,10 +1242,20 @@ fn an_envelope_of_the_wrong_purpose_or_organisation_is_refused() {
             .unwrap();
         seen.push(case.clone());
         let text = read_case(&a1.keyring, &case);
-        assert!(text.contains(&format!("Check: WARNING. message 1 {expected}")) || text.contains(expected), "{text}");
-        assert!(!text.contains("VERHAAL-VERKEERD") && !text.contains("Check: OK"), "{text}");
+        assert!(
+            text.contains(&format!("Check: WARNING. message 1 {expected}"))
+                || text.contains(expected),
+            "{text}"
+        );
+        assert!(
+            !text.contains("VERHAAL-VERKEERD") && !text.contains("Check: OK"),
+            "{text}"
+        );
         let err = cli_fails(&a1.keyring, PASS, &["reply", &case, "--message", "NEE"]);
-        assert!(err.contains("cannot reply") && err.contains(expected), "{err}");
+        assert!(
+            err.contains("cannot reply") && err.contains(expected),
+            "{err}"
+        );
     }
 }
 
@@ -1149,8 +1269,17 @@ fn a_file_name_with_a_bidi_override_is_shown_and_saved_safely() {
     let to = recipients(page["advisors"].as_array().unwrap(), None);
     let att_id = b64(&[7u8; 16]);
     let mut body = report("VERHAAL-BIJLAGE");
-    body["attachments"] = json!([{"id": att_id, "name": "photo\u{202E}gpj.exe", "type": "image/jpeg", "size": 6}]);
-    create_case_to(&server, &reporter, "acme", std::slice::from_ref(&a1.id), &to, now(), &body);
+    body["attachments"] =
+        json!([{"id": att_id, "name": "photo\u{202E}gpj.exe", "type": "image/jpeg", "size": 6}]);
+    create_case_to(
+        &server,
+        &reporter,
+        "acme",
+        std::slice::from_ref(&a1.id),
+        &to,
+        now(),
+        &body,
+    );
     let mut att_to = to.clone();
     att_to.push(reporter.keys.reply_key().recipient());
     let sealed = seal(Purpose::Attachment, "acme", &att_to, b"MZ-EXE");
@@ -1159,7 +1288,10 @@ fn a_file_name_with_a_bidi_override_is_shown_and_saved_safely() {
         .auth(server.put(&format!("/api/v1/case/attachments/{att_id}")))
         .header("Content-Type", "application/octet-stream");
     if !pow.is_null() {
-        req = req.header("Meldpunt-Pow", format!("{}.{}", pow["challenge"].as_str().unwrap(), pow["nonce"]));
+        req = req.header(
+            "Meldpunt-Pow",
+            format!("{}.{}", pow["challenge"].as_str().unwrap(), pow["nonce"]),
+        );
     }
     expect(req.body(sealed).send().unwrap(), 201, None);
     let case = case_ids(&server, &a1.keyring)[0].clone();
@@ -1167,7 +1299,10 @@ fn a_file_name_with_a_bidi_override_is_shown_and_saved_safely() {
     assert!(!text.contains('\u{202E}'), "{text:?}");
     assert!(text.contains("photogpj.exe"), "{text}");
     let dir = server.dir.path().join("bijlagen");
-    let out = cli(&a1.keyring, &["attachments", &case, "--out", dir.to_str().unwrap()]);
+    let out = cli(
+        &a1.keyring,
+        &["attachments", &case, "--out", dir.to_str().unwrap()],
+    );
     assert!(!out.contains('\u{202E}'), "{out:?}");
     let names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()

@@ -88,7 +88,9 @@ pub struct Relay {
 
 impl std::fmt::Debug for Relay {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Relay").field("upstream", &self.upstream).finish_non_exhaustive()
+        f.debug_struct("Relay")
+            .field("upstream", &self.upstream)
+            .finish_non_exhaustive()
     }
 }
 
@@ -200,7 +202,10 @@ impl Relay {
     /// `{forwarded, envelopes_seen, opened}`.
     #[must_use]
     pub fn log_json(&self) -> Value {
-        let log = self.log.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let log = self
+            .log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         json!({"forwarded": log.forwarded, "envelopes_seen": log.envelopes_seen, "opened": log.opened})
     }
 
@@ -210,24 +215,46 @@ impl Relay {
             "none" => Mode::None,
             "add_advisor" => Mode::AddAdvisor,
             "swap_keys" => Mode::SwapKeys,
-            "drop_advisor" => Mode::DropAdvisor(v["advisor"].as_str().ok_or_else(|| anyhow!("drop_advisor needs `advisor`"))?.to_owned()),
-            "drop_message" => Mode::DropMessage(index("index").ok_or_else(|| anyhow!("drop_message needs `index`"))?),
+            "drop_advisor" => Mode::DropAdvisor(
+                v["advisor"]
+                    .as_str()
+                    .ok_or_else(|| anyhow!("drop_advisor needs `advisor`"))?
+                    .to_owned(),
+            ),
+            "drop_message" => Mode::DropMessage(
+                index("index").ok_or_else(|| anyhow!("drop_message needs `index`"))?,
+            ),
             "reorder" => Mode::Reorder(index("a").zip(index("b"))),
             "replay" => Mode::Replay(index("index")),
             other => return Err(anyhow!("unknown mode {other:?}")),
         };
-        *self.mode.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = mode;
+        *self
+            .mode
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = mode;
         Ok(())
     }
 
     /// Counts an envelope (or its first bytes) and tries to open it with the relay's key.
     fn try_envelope(&self, bytes: &[u8]) {
-        let head = bytes.get(..MAX_HEADER_LEN.min(bytes.len())).unwrap_or(bytes);
+        let head = bytes
+            .get(..MAX_HEADER_LEN.min(bytes.len()))
+            .unwrap_or(bytes);
         if envelope::Header::parse(head).is_err() {
             return;
         }
-        let opened = envelope::rewrap(head, &[&self.key], &[], &self.key.recipient(), &mut os_rng()).is_ok();
-        let mut log = self.log.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let opened = envelope::rewrap(
+            head,
+            &[&self.key],
+            &[],
+            &self.key.recipient(),
+            &mut os_rng(),
+        )
+        .is_ok();
+        let mut log = self
+            .log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         log.envelopes_seen += 1;
         log.opened += u64::from(opened);
         if log.headers.len() < MAX_REMEMBERED && !log.headers.iter().any(|h| h.as_slice() == head) {
@@ -238,13 +265,26 @@ impl Relay {
     /// Counts a detached stanza and tries it against every envelope header seen so far.
     fn try_stanza(&self, stanza: &[u8]) {
         let headers = {
-            let log = self.log.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let log = self
+                .log
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             log.headers.clone()
         };
-        let opened = headers
-            .iter()
-            .any(|h| envelope::rewrap(h, &[&self.key], &[stanza], &self.key.recipient(), &mut os_rng()).is_ok());
-        let mut log = self.log.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let opened = headers.iter().any(|h| {
+            envelope::rewrap(
+                h,
+                &[&self.key],
+                &[stanza],
+                &self.key.recipient(),
+                &mut os_rng(),
+            )
+            .is_ok()
+        });
+        let mut log = self
+            .log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         log.envelopes_seen += 1;
         log.opened += u64::from(opened);
     }
@@ -306,7 +346,11 @@ impl Relay {
     }
 
     fn manipulate(&self, page: Page, v: &mut Value) {
-        let mode = self.mode.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        let mode = self
+            .mode
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
         if page == Page::Other {
             return;
         }
@@ -316,7 +360,10 @@ impl Relay {
                 Mode::SwapKeys => {
                     let t = now();
                     for a in list.iter_mut() {
-                        if let Ok(b) = self.identity.make_bundle(&self.key.recipient(), t - 3600, t + 86_400) {
+                        if let Ok(b) =
+                            self.identity
+                                .make_bundle(&self.key.recipient(), t - 3600, t + 86_400)
+                        {
                             a["bundles"] = json!([b64(&b.to_bytes())]);
                         }
                     }
@@ -352,7 +399,10 @@ impl Relay {
 
     fn control(&self, method: &str, path: &str, body: &[u8]) -> (u16, Value) {
         match (method, path) {
-            ("POST", "/__relay/mode") => match serde_json::from_slice::<Value>(body).map_err(anyhow::Error::from).and_then(|v| self.set_mode(&v)) {
+            ("POST", "/__relay/mode") => match serde_json::from_slice::<Value>(body)
+                .map_err(anyhow::Error::from)
+                .and_then(|v| self.set_mode(&v))
+            {
                 Ok(()) => (200, json!({"ok": true})),
                 Err(e) => (400, json!({"error": e.to_string()})),
             },
@@ -366,8 +416,14 @@ impl Relay {
         let method = req.method().as_str().to_owned();
         let url = req.url().to_owned();
         let mut body = Vec::new();
-        if req.as_reader().take(MAX_BODY).read_to_end(&mut body).is_err() {
-            let _ = req.respond(tiny_http::Response::from_string("bad request").with_status_code(400));
+        if req
+            .as_reader()
+            .take(MAX_BODY)
+            .read_to_end(&mut body)
+            .is_err()
+        {
+            let _ =
+                req.respond(tiny_http::Response::from_string("bad request").with_status_code(400));
             return;
         }
         if url.starts_with("/__relay/") {
@@ -380,7 +436,11 @@ impl Relay {
         let answer = self.forward(&req, &method, &url, body);
         let response = match answer {
             Ok((status, headers, mut bytes)) => {
-                let ct = headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("content-type")).map(|(_, v)| v.clone()).unwrap_or_default();
+                let ct = headers
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default();
                 self.scan_body(&ct, &bytes);
                 let page = page_of(&method, &url);
                 if page != Page::Other
@@ -398,13 +458,24 @@ impl Relay {
                 }
                 r
             }
-            Err(e) => tiny_http::Response::from_string(format!("relay: {e:#}")).with_status_code(502),
+            Err(e) => {
+                tiny_http::Response::from_string(format!("relay: {e:#}")).with_status_code(502)
+            }
         };
-        self.log.lock().unwrap_or_else(std::sync::PoisonError::into_inner).forwarded += 1;
+        self.log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .forwarded += 1;
         let _ = req.respond(response);
     }
 
-    fn forward(&self, req: &tiny_http::Request, method: &str, url: &str, body: Vec<u8>) -> Result<(u16, Vec<(String, String)>, Vec<u8>)> {
+    fn forward(
+        &self,
+        req: &tiny_http::Request,
+        method: &str,
+        url: &str,
+        body: Vec<u8>,
+    ) -> Result<(u16, Vec<(String, String)>, Vec<u8>)> {
         let m = reqwest::Method::from_bytes(method.as_bytes()).context("method")?;
         let mut out = self.http.request(m, format!("{}{url}", self.upstream));
         for h in req.headers() {
@@ -419,10 +490,16 @@ impl Relay {
             .headers()
             .iter()
             .filter(|(k, _)| !HOP_BY_HOP.contains(&k.as_str()))
-            .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_owned(), v.to_owned())))
+            .filter_map(|(k, v)| {
+                v.to_str()
+                    .ok()
+                    .map(|v| (k.as_str().to_owned(), v.to_owned()))
+            })
             .collect();
         let mut bytes = Vec::new();
-        res.take(MAX_BODY).read_to_end(&mut bytes).context("upstream body")?;
+        res.take(MAX_BODY)
+            .read_to_end(&mut bytes)
+            .context("upstream body")?;
         Ok((status, headers, bytes))
     }
 }
@@ -469,8 +546,13 @@ impl Running {
 /// If the address cannot be bound.
 pub fn start(upstream: &str, listen: &str) -> Result<Running> {
     let relay = Arc::new(Relay::new(upstream)?);
-    let server = tiny_http::Server::http(listen).map_err(|e| anyhow!("cannot listen on {listen}: {e}"))?;
-    let port = server.server_addr().to_ip().map(|a| a.port()).ok_or_else(|| anyhow!("no port"))?;
+    let server =
+        tiny_http::Server::http(listen).map_err(|e| anyhow!("cannot listen on {listen}: {e}"))?;
+    let port = server
+        .server_addr()
+        .to_ip()
+        .map(|a| a.port())
+        .ok_or_else(|| anyhow!("no port"))?;
     let url = format!("http://127.0.0.1:{port}");
     let r = Arc::clone(&relay);
     std::thread::spawn(move || {

@@ -257,10 +257,7 @@ fn render_report(body: &ReportBody, page: &Value) -> String {
             None => "not stated",
         }
     ));
-    for (label, value) in [
-        ("When:      ", &body.when),
-        ("Where:     ", &body.place),
-    ] {
+    for (label, value) in [("When:      ", &body.when), ("Where:     ", &body.place)] {
         if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
             out.push(format!("{label} {}", clean(v)));
         }
@@ -325,7 +322,11 @@ fn check_line(case: &Judged) -> String {
 }
 
 fn entry_title(case: &Judged, e: &Entry) -> String {
-    let author = e.author.as_ref().map(|a| case.name_of(a)).unwrap_or_default();
+    let author = e
+        .author
+        .as_ref()
+        .map(|a| case.name_of(a))
+        .unwrap_or_default();
     match e.kind {
         EntryKind::Report => "Report from the reporter".to_owned(),
         EntryKind::FollowUp => "Message from the reporter".to_owned(),
@@ -333,7 +334,10 @@ fn entry_title(case: &Judged, e: &Entry) -> String {
         EntryKind::Membership(st) => match st.op {
             Op::Add => format!("{author} added {} to the case", case.name_of(&st.advisor)),
             Op::Remove if e.author == Some(st.advisor) => format!("{author} left the case"),
-            Op::Remove => format!("{author} removed {} from the case", case.name_of(&st.advisor)),
+            Op::Remove => format!(
+                "{author} removed {} from the case",
+                case.name_of(&st.advisor)
+            ),
         },
         EntryKind::Unreadable => "(cannot be read)".to_owned(),
     }
@@ -374,7 +378,11 @@ pub fn read(path: &Path, source: PassSource, case: &str) -> anyhow::Result<()> {
     );
     println!("Members of this case (from the signed conversation):");
     for m in &case.view.members {
-        let appointed = case.view.member_id(m).map(|i| case.appointed(i)).unwrap_or_default();
+        let appointed = case
+            .view
+            .member_id(m)
+            .map(|i| case.appointed(i))
+            .unwrap_or_default();
         println!(
             "  {}  fingerprint {}{appointed}",
             case.name_of(m),
@@ -389,7 +397,15 @@ pub fn read(path: &Path, source: PassSource, case: &str) -> anyhow::Result<()> {
     for e in &case.view.entries {
         println!();
         let Some(m) = &e.message else {
-            let why = e.problem.map(|k| problem_text(Problem { kind: k, index: e.index })).unwrap_or_default();
+            let why = e
+                .problem
+                .map(|k| {
+                    problem_text(Problem {
+                        kind: k,
+                        index: e.index,
+                    })
+                })
+                .unwrap_or_default();
             println!("--- {}. {why}", e.index + 1);
             continue;
         };
@@ -398,7 +414,10 @@ pub fn read(path: &Path, source: PassSource, case: &str) -> anyhow::Result<()> {
             (true, true, None) => "signature valid".to_owned(),
             (true, _, Some(p)) => format!(
                 "NOT TRUSTED: {}",
-                problem_text(Problem { kind: p, index: e.index })
+                problem_text(Problem {
+                    kind: p,
+                    index: e.index
+                })
             ),
             (true, false, None) => "NOT TRUSTED".to_owned(),
         };
@@ -458,16 +477,24 @@ fn place(tmp: &Path, dir: &Path, name: &str) -> anyhow::Result<PathBuf> {
     )
 }
 
-
 /// The attachment names in the trusted messages of the case, by attachment id.
 fn attachment_names(case: &Judged) -> BTreeMap<String, String> {
     let mut names = BTreeMap::new();
-    for e in case.view.entries.iter().filter(|e| e.trusted && e.problem.is_none()) {
+    for e in case
+        .view
+        .entries
+        .iter()
+        .filter(|e| e.trusted && e.problem.is_none())
+    {
         let Some(m) = &e.message else { continue };
         let text = String::from_utf8_lossy(m.body());
         let list = match e.kind {
-            EntryKind::Report => ReportBody::from_json(&text).map(|b| b.attachments).unwrap_or_default(),
-            EntryKind::FollowUp | EntryKind::Reply => MessageBody::from_json(&text).map(|b| b.attachments).unwrap_or_default(),
+            EntryKind::Report => ReportBody::from_json(&text)
+                .map(|b| b.attachments)
+                .unwrap_or_default(),
+            EntryKind::FollowUp | EntryKind::Reply => MessageBody::from_json(&text)
+                .map(|b| b.attachments)
+                .unwrap_or_default(),
             _ => Vec::new(),
         };
         for a in list {
@@ -504,7 +531,10 @@ pub fn attachments(path: &Path, source: PassSource, case: &str, out: &Path) -> a
     let (u, api) = session(path, source)?;
     let id = resolve_case(&api, case)?;
     let case = judge::load(&api, &u.keyring, &id)?;
-    let list = case.raw["attachments"].as_array().cloned().unwrap_or_default();
+    let list = case.raw["attachments"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     if list.is_empty() {
         println!("This case has no attachments.");
         return Ok(());
@@ -669,7 +699,6 @@ fn read_reply_text() -> anyhow::Result<String> {
     Ok(text.trim_end().to_owned())
 }
 
-
 /// The advisor's own current key, to read their messages back later (or a note why not).
 fn own_key(u: &Unlocked) -> Option<meldpunt_crypto::recipient::RecipientKey> {
     let own = u.keyring.current_key(now_secs()).map(|k| k.key.recipient());
@@ -713,7 +742,11 @@ pub fn reply(
     if text.trim().is_empty() {
         bail!("the reply is empty; nothing was sent");
     }
-    let body = MessageBody { text, attachments: Vec::new(), contact: None };
+    let body = MessageBody {
+        text,
+        attachments: Vec::new(),
+        contact: None,
+    };
     // To the reporter, the members (never anyone else the server lists) and yourself.
     let sealed = seal::seal_reply(
         &mut os_rng(),
@@ -903,4 +936,3 @@ pub fn overview(
     }
     Ok(())
 }
-

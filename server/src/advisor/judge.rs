@@ -6,7 +6,9 @@
 
 use anyhow::{anyhow, bail};
 use meldpunt_client::advisors::{self, Listed};
-use meldpunt_client::case::{self, CaseView, EnvelopeIn, OpenInput, Problem, ProblemKind, Viewer, Warning};
+use meldpunt_client::case::{
+    self, CaseView, EnvelopeIn, OpenInput, Problem, ProblemKind, Viewer, Warning,
+};
 use meldpunt_client::unb64;
 use meldpunt_crypto::keyring::Keyring;
 use meldpunt_crypto::keys::IdentityPublicKey;
@@ -56,7 +58,12 @@ fn listed_of(v: &Value) -> Listed {
 
 /// The advisors of a server list (`advisors` of a case view or an organisation page).
 pub fn listed_in(v: &Value) -> Vec<Listed> {
-    v["advisors"].as_array().into_iter().flatten().map(listed_of).collect()
+    v["advisors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(listed_of)
+        .collect()
 }
 
 /// A case fetched from the server and judged by the core.
@@ -87,7 +94,10 @@ pub fn load(api: &Api, keyring: &Keyring, id: &str) -> anyhow::Result<Judged> {
             .as_str()
             .and_then(|t| unb64(t).ok())
             .ok_or_else(|| anyhow!("the server sent a malformed message envelope"))?;
-        envelopes.push(EnvelopeIn { envelope, detached: detached(m)? });
+        envelopes.push(EnvelopeIn {
+            envelope,
+            detached: detached(m)?,
+        });
     }
     let (listed, listed_malformed) = advisors::verify_all(&listed_in(&raw), now_secs());
     let keys = keyring.decryption_keys();
@@ -101,13 +111,24 @@ pub fn load(api: &Api, keyring: &Keyring, id: &str) -> anyhow::Result<Judged> {
         listed_malformed,
         sent: &[],
     });
-    Ok(Judged { id: id.to_owned(), raw, envelopes, view, me })
+    Ok(Judged {
+        id: id.to_owned(),
+        raw,
+        envelopes,
+        view,
+        me,
+    })
 }
 
 impl Judged {
     /// `appointed by … since …` as the server says, for a listed advisor (informational).
     pub fn appointed(&self, id: &str) -> String {
-        let Some(a) = self.raw["advisors"].as_array().into_iter().flatten().find(|a| s(a, "id") == id) else {
+        let Some(a) = self.raw["advisors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|a| s(a, "id") == id)
+        else {
             return String::new();
         };
         let by = match s(a, "appointed_by") {
@@ -199,7 +220,9 @@ impl Judged {
 pub fn problem_text(p: Problem) -> String {
     let n = p.index + 1;
     match p.kind {
-        ProblemKind::Forged => format!("message {n} has a signature that does not verify: it may be forged"),
+        ProblemKind::Forged => {
+            format!("message {n} has a signature that does not verify: it may be forged")
+        }
         ProblemKind::Malformed => format!("message {n} is damaged or not where it should be"),
         ProblemKind::NotMine => "the report is not the reporter's own".to_owned(),
         ProblemKind::UnknownAuthor => format!(
@@ -211,7 +234,9 @@ pub fn problem_text(p: Problem) -> String {
         ProblemKind::WrongPurpose => format!(
             "message {n} is not a message of a case (the server put another kind of envelope in its place)"
         ),
-        ProblemKind::WrongOrg => format!("message {n} was sealed for another organisation than this case's"),
+        ProblemKind::WrongOrg => {
+            format!("message {n} was sealed for another organisation than this case's")
+        }
         ProblemKind::Unreadable => format!(
             "message {n} cannot be decrypted with your keys (it was not sealed to you, or it is damaged)"
         ),

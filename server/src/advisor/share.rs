@@ -72,9 +72,13 @@ fn confirm(
         }
     };
     match colleagues.confirm(me, candidate, typed) {
-        Err(ColleagueError::NeedsFingerprint) if typed.is_none() && std::io::stdin().is_terminal() => {
+        Err(ColleagueError::NeedsFingerprint)
+            if typed.is_none() && std::io::stdin().is_terminal() =>
+        {
             let typed = prompt_fingerprint(&name)?;
-            colleagues.confirm(me, candidate, Some(&typed)).map_err(explain)
+            colleagues
+                .confirm(me, candidate, Some(&typed))
+                .map_err(explain)
         }
         other => other.map_err(explain),
     }
@@ -100,10 +104,18 @@ fn attachment_head(api: &Api, case: &str, att: &str) -> anyhow::Result<Vec<u8>> 
 
 /// Detached stanzas for the colleague, one per message and attachment of the case; each
 /// envelope is checked by the core (purpose, organisation) before it is re-wrapped.
-fn stanzas(api: &Api, u: &Unlocked, case: &Judged, colleague: &Confirmed) -> anyhow::Result<Vec<Value>> {
+fn stanzas(
+    api: &Api,
+    u: &Unlocked,
+    case: &Judged,
+    colleague: &Confirmed,
+) -> anyhow::Result<Vec<Value>> {
     let keys = u.keyring.decryption_keys();
     let messages = case.raw["messages"].as_array().cloned().unwrap_or_default();
-    let atts = case.raw["attachments"].as_array().cloned().unwrap_or_default();
+    let atts = case.raw["attachments"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let pb = indicatif::ProgressBar::new((messages.len() + atts.len()) as u64);
     let mut out = Vec::new();
     for (m, e) in messages.iter().zip(&case.envelopes) {
@@ -123,10 +135,21 @@ fn stanzas(api: &Api, u: &Unlocked, case: &Judged, colleague: &Confirmed) -> any
         let head = attachment_head(api, &case.id, att)?;
         let det = detached(a)?;
         let refs: Vec<&[u8]> = det.iter().map(Vec::as_slice).collect();
-        let st = seal::share_stanza(&mut os_rng(), &keys, &case.view, &head, &refs, ShareTarget::Attachment, colleague)
-            .map_err(|err| {
-                anyhow!("cannot share: attachment {} cannot be re-wrapped ({err}); nothing was shared", clean(att))
-            })?;
+        let st = seal::share_stanza(
+            &mut os_rng(),
+            &keys,
+            &case.view,
+            &head,
+            &refs,
+            ShareTarget::Attachment,
+            colleague,
+        )
+        .map_err(|err| {
+            anyhow!(
+                "cannot share: attachment {} cannot be re-wrapped ({err}); nothing was shared",
+                clean(att)
+            )
+        })?;
         out.push(json!({"attachment": att, "stanza": b64(&st)}));
         pb.inc(1);
     }
@@ -158,14 +181,28 @@ pub fn share(
     let entry = listed
         .iter()
         .find(|l| l.id == advisor.trim())
-        .ok_or_else(|| anyhow!("there is no advisor with id {} for organisation {}", clean(advisor), case.view.org))?;
-    let candidate = advisors::verify(entry, &Pins::none(), now_secs())
-        .map_err(|p| anyhow!("the server gives advisor {} an unusable identity ({}); nothing was shared", clean(advisor), p.code()))?;
+        .ok_or_else(|| {
+            anyhow!(
+                "there is no advisor with id {} for organisation {}",
+                clean(advisor),
+                case.view.org
+            )
+        })?;
+    let candidate = advisors::verify(entry, &Pins::none(), now_secs()).map_err(|p| {
+        anyhow!(
+            "the server gives advisor {} an unusable identity ({}); nothing was shared",
+            clean(advisor),
+            p.code()
+        )
+    })?;
     let me = u.keyring.identity().public();
     let mut colleagues = Colleagues::from_meta(u.keyring.meta());
     let confirmed = confirm(&colleagues, &me, &candidate, fingerprint)?;
     if case.view.is_member(&confirmed.identity()) {
-        bail!("{} is already a member of this case; nothing was sent", case.name_of(&confirmed.identity()));
+        bail!(
+            "{} is already a member of this case; nothing was sent",
+            case.name_of(&confirmed.identity())
+        );
     }
     if confirmed.is_new() {
         remember(&mut u, &mut colleagues, &confirmed)?;
@@ -176,8 +213,15 @@ pub fn share(
         );
     }
     let stanzas = stanzas(&api, &u, &case, &confirmed)?;
-    let sealed = seal::seal_add(&mut os_rng(), u.keyring.identity(), own_key(&u), &case.view, &confirmed, now_secs())
-        .map_err(|e| anyhow!("cannot share: {e}; nothing was shared"))?;
+    let sealed = seal::seal_add(
+        &mut os_rng(),
+        u.keyring.identity(),
+        own_key(&u),
+        &case.view,
+        &confirmed,
+        now_secs(),
+    )
+    .map_err(|e| anyhow!("cannot share: {e}; nothing was shared"))?;
     api.post(
         &format!("/api/v1/advisor/cases/{id}/share"),
         &json!({"advisor": candidate.id, "stanzas": stanzas, "envelope": b64(&sealed.envelope)}),
@@ -208,7 +252,12 @@ pub fn remove(path: &Path, source: PassSource, case: &str, advisor: &str) -> any
             .iter()
             .copied()
             .find(|m| case.view.member_id(m) == Some(advisor))
-            .ok_or_else(|| anyhow!("advisor {} is not a member of this case; nothing was sent", clean(advisor)))?
+            .ok_or_else(|| {
+                anyhow!(
+                    "advisor {} is not a member of this case; nothing was sent",
+                    clean(advisor)
+                )
+            })?
     };
     let server_id = case
         .member_id(&target)
@@ -216,14 +265,24 @@ pub fn remove(path: &Path, source: PassSource, case: &str, advisor: &str) -> any
         .or_else(|| (target == me && !own_id.is_empty()).then_some(own_id))
         .ok_or_else(|| anyhow!("the server does not list that member; nothing was sent"))?;
     let own = if target == me { None } else { own_key(&u) };
-    let sealed = seal::seal_remove(&mut os_rng(), u.keyring.identity(), own, &case.view, &target, now_secs())
-        .map_err(|e| anyhow!("cannot remove: {e}; nothing was sent"))?;
+    let sealed = seal::seal_remove(
+        &mut os_rng(),
+        u.keyring.identity(),
+        own,
+        &case.view,
+        &target,
+        now_secs(),
+    )
+    .map_err(|e| anyhow!("cannot remove: {e}; nothing was sent"))?;
     api.post(
         &format!("/api/v1/advisor/cases/{id}/remove"),
         &json!({"advisor": server_id, "envelope": b64(&sealed.envelope)}),
     )?;
     if target == me {
-        println!("You left case {}. The signed statement is now part of the conversation.", short(&id));
+        println!(
+            "You left case {}. The signed statement is now part of the conversation.",
+            short(&id)
+        );
     } else {
         println!(
             "Removed {} from case {}. The signed statement is now part of the conversation; later messages are \
@@ -264,7 +323,11 @@ pub fn events(path: &Path, source: PassSource) -> anyhow::Result<()> {
             clean(s(e, "display_name")),
             clean(s(e, "advisor")),
             clean(kind),
-            if org.is_empty() { String::new() } else { format!(" at {}", clean(org)) },
+            if org.is_empty() {
+                String::new()
+            } else {
+                format!(" at {}", clean(org))
+            },
         );
     }
     println!(

@@ -80,7 +80,9 @@ fn b64(bytes: &[u8]) -> String {
 }
 
 fn unb64(v: &Value) -> Result<Vec<u8>> {
-    let s = v.as_str().ok_or_else(|| anyhow!("expected a base64url string, got {v}"))?;
+    let s = v
+        .as_str()
+        .ok_or_else(|| anyhow!("expected a base64url string, got {v}"))?;
     URL_SAFE_NO_PAD.decode(s).context("base64url")
 }
 
@@ -91,14 +93,19 @@ impl Args {
         let mut map = HashMap::new();
         let mut it = list.iter();
         while let Some(flag) = it.next() {
-            let name = flag.strip_prefix("--").ok_or_else(|| anyhow!("unexpected argument {flag}"))?;
+            let name = flag
+                .strip_prefix("--")
+                .ok_or_else(|| anyhow!("unexpected argument {flag}"))?;
             let value = it.next().ok_or_else(|| anyhow!("{flag} needs a value"))?;
             map.insert(name.to_owned(), value.clone());
         }
         Ok(Args(map))
     }
     fn get(&self, name: &str) -> Result<&str> {
-        self.0.get(name).map(String::as_str).ok_or_else(|| anyhow!("--{name} is required"))
+        self.0
+            .get(name)
+            .map(String::as_str)
+            .ok_or_else(|| anyhow!("--{name} is required"))
     }
     fn opt(&self, name: &str) -> Option<&str> {
         self.0.get(name).map(String::as_str)
@@ -113,7 +120,11 @@ struct Api {
 
 impl Api {
     fn new(base: &str) -> Result<Self> {
-        Ok(Api { base: base.trim_end_matches('/').to_owned(), http: reqwest::blocking::Client::builder().build()?, token: None })
+        Ok(Api {
+            base: base.trim_end_matches('/').to_owned(),
+            http: reqwest::blocking::Client::builder().build()?,
+            token: None,
+        })
     }
     fn send(&self, req: reqwest::blocking::RequestBuilder) -> Result<reqwest::blocking::Response> {
         let req = match &self.token {
@@ -128,25 +139,40 @@ impl Api {
         Ok(res)
     }
     fn get(&self, path: &str) -> Result<Value> {
-        Ok(self.send(self.http.get(format!("{}{path}", self.base)))?.json()?)
+        Ok(self
+            .send(self.http.get(format!("{}{path}", self.base)))?
+            .json()?)
     }
     fn get_bytes(&self, path: &str) -> Result<Vec<u8>> {
-        Ok(self.send(self.http.get(format!("{}{path}", self.base)))?.bytes()?.to_vec())
+        Ok(self
+            .send(self.http.get(format!("{}{path}", self.base)))?
+            .bytes()?
+            .to_vec())
     }
     fn post(&self, path: &str, body: &Value) -> Result<Value> {
-        Ok(self.send(self.http.post(format!("{}{path}", self.base)).json(body))?.json()?)
+        Ok(self
+            .send(self.http.post(format!("{}{path}", self.base)).json(body))?
+            .json()?)
     }
 
     fn login(&mut self, keyring: &Keyring) -> Result<()> {
         let identity = b64(&keyring.identity().public().to_bytes());
-        let c = self.post("/api/v1/advisor/login/challenge", &json!({"identity": identity}))?;
+        let c = self.post(
+            "/api/v1/advisor/login/challenge",
+            &json!({"identity": identity}),
+        )?;
         let challenge = unb64(&c["challenge"])?;
         let signature = keyring.identity().sign_login(&challenge);
         let r = self.post(
             "/api/v1/advisor/login",
             &json!({"identity": identity, "challenge": b64(&challenge), "signature": b64(&signature)}),
         )?;
-        self.token = Some(r["token"].as_str().ok_or_else(|| anyhow!("no token"))?.to_owned());
+        self.token = Some(
+            r["token"]
+                .as_str()
+                .ok_or_else(|| anyhow!("no token"))?
+                .to_owned(),
+        );
         Ok(())
     }
 }
@@ -159,9 +185,19 @@ fn load_keyring(path: &str) -> Result<Keyring> {
 fn register(args: &Args) -> Result<Value> {
     let mut rng = os_rng();
     let now = now();
-    let keyring = Keyring::new(&mut rng, Zeroizing::new("{}".to_owned()), now - 60, 365 * 86_400)
-        .map_err(|e| anyhow!("keyring: {e}"))?;
-    let key_id = keyring.keys().first().ok_or_else(|| anyhow!("no key"))?.key.key_id();
+    let keyring = Keyring::new(
+        &mut rng,
+        Zeroizing::new("{}".to_owned()),
+        now - 60,
+        365 * 86_400,
+    )
+    .map_err(|e| anyhow!("keyring: {e}"))?;
+    let key_id = keyring
+        .keys()
+        .first()
+        .ok_or_else(|| anyhow!("no key"))?
+        .key
+        .key_id();
     let bundle = keyring.bundle(key_id).map_err(|e| anyhow!("bundle: {e}"))?;
     let languages: Vec<&str> = args.opt("languages").unwrap_or("nl").split(',').collect();
     let mut profile = json!({
@@ -171,7 +207,11 @@ fn register(args: &Args) -> Result<Value> {
     });
     if let Some(photo) = args.opt("photo") {
         let bytes = std::fs::read(photo).with_context(|| format!("reading {photo}"))?;
-        let t = if photo.ends_with(".png") { "image/png" } else { "image/jpeg" };
+        let t = if photo.ends_with(".png") {
+            "image/png"
+        } else {
+            "image/jpeg"
+        };
         profile["photo"] = json!(b64(&bytes));
         profile["photo_type"] = json!(t);
     }
@@ -185,7 +225,9 @@ fn register(args: &Args) -> Result<Value> {
             "profile": profile,
         }),
     )?;
-    let file = keyring.to_file(&mut rng, PASSPHRASE, KeyringParams::MINIMUM).map_err(|e| anyhow!("keyring: {e}"))?;
+    let file = keyring
+        .to_file(&mut rng, PASSPHRASE, KeyringParams::MINIMUM)
+        .map_err(|e| anyhow!("keyring: {e}"))?;
     std::fs::write(args.get("keyring")?, file)?;
     let fp = keyring.identity().public().fingerprint();
     Ok(json!({
@@ -197,7 +239,9 @@ fn register(args: &Args) -> Result<Value> {
 }
 
 fn detached(v: &Value) -> Vec<Vec<u8>> {
-    v.as_array().map(|a| a.iter().filter_map(|s| unb64(s).ok()).collect()).unwrap_or_default()
+    v.as_array()
+        .map(|a| a.iter().filter_map(|s| unb64(s).ok()).collect())
+        .unwrap_or_default()
 }
 
 fn listed_in(v: &Value) -> Vec<Listed> {
@@ -205,7 +249,12 @@ fn listed_in(v: &Value) -> Vec<Listed> {
         .as_array()
         .into_iter()
         .flatten()
-        .map(|a| serde_json::from_value::<Listed>(a.clone()).unwrap_or_else(|_| Listed { id: a["id"].as_str().unwrap_or_default().to_owned(), ..Listed::default() }))
+        .map(|a| {
+            serde_json::from_value::<Listed>(a.clone()).unwrap_or_else(|_| Listed {
+                id: a["id"].as_str().unwrap_or_default().to_owned(),
+                ..Listed::default()
+            })
+        })
         .collect()
 }
 
@@ -214,26 +263,58 @@ fn envelopes_in(view: &Value) -> Result<Vec<EnvelopeIn>> {
         .as_array()
         .into_iter()
         .flatten()
-        .map(|m| Ok(EnvelopeIn { envelope: unb64(&m["envelope"])?, detached: detached(&m["stanzas"]) }))
+        .map(|m| {
+            Ok(EnvelopeIn {
+                envelope: unb64(&m["envelope"])?,
+                detached: detached(&m["stanzas"]),
+            })
+        })
         .collect()
 }
 
 /// A case opened and judged by the client core, as an advisor or as the reporter.
-fn judge(viewer: Viewer, keys: &[&DecryptionKey], view: &Value, envelopes: &[EnvelopeIn]) -> Result<CaseView> {
-    let org = view["org"].as_str().ok_or_else(|| anyhow!("case without org"))?;
+fn judge(
+    viewer: Viewer,
+    keys: &[&DecryptionKey],
+    view: &Value,
+    envelopes: &[EnvelopeIn],
+) -> Result<CaseView> {
+    let org = view["org"]
+        .as_str()
+        .ok_or_else(|| anyhow!("case without org"))?;
     let (listed, listed_malformed) = advisors::verify_all(&listed_in(view), now());
-    Ok(case::open(OpenInput { viewer, org, envelopes, keys, listed, listed_malformed, sent: &[] }))
+    Ok(case::open(OpenInput {
+        viewer,
+        org,
+        envelopes,
+        keys,
+        listed,
+        listed_malformed,
+        sent: &[],
+    }))
 }
 
-fn advisor_case(api: &Api, keyring: &Keyring, id: &str) -> Result<(Value, Vec<EnvelopeIn>, CaseView)> {
+fn advisor_case(
+    api: &Api,
+    keyring: &Keyring,
+    id: &str,
+) -> Result<(Value, Vec<EnvelopeIn>, CaseView)> {
     let view = api.get(&format!("/api/v1/advisor/cases/{id}"))?;
     let envelopes = envelopes_in(&view)?;
-    let judged = judge(Viewer::Advisor(keyring.identity().public()), &keyring.decryption_keys(), &view, &envelopes)?;
+    let judged = judge(
+        Viewer::Advisor(keyring.identity().public()),
+        &keyring.decryption_keys(),
+        &view,
+        &envelopes,
+    )?;
     Ok((view, envelopes, judged))
 }
 
 fn transcript_code(case: &CaseView) -> String {
-    case.problem.map_or_else(|| "ok".to_owned(), |p| format!("{} at message {}", p.kind.code(), p.index))
+    case.problem.map_or_else(
+        || "ok".to_owned(),
+        |p| format!("{} at message {}", p.kind.code(), p.index),
+    )
 }
 
 fn warnings_json(case: &CaseView) -> Value {
@@ -241,10 +322,15 @@ fn warnings_json(case: &CaseView) -> Value {
         case.warnings
             .iter()
             .map(|w| match w {
-                Warning::ListedNotMember { id, fingerprint } | Warning::MemberWithoutKey { id, fingerprint, .. } => {
+                Warning::ListedNotMember { id, fingerprint }
+                | Warning::MemberWithoutKey {
+                    id, fingerprint, ..
+                } => {
                     json!({"code": w.code(), "id": id, "fingerprint": fingerprint})
                 }
-                Warning::MemberNotListed { fingerprint } => json!({"code": w.code(), "fingerprint": fingerprint}),
+                Warning::MemberNotListed { fingerprint } => {
+                    json!({"code": w.code(), "fingerprint": fingerprint})
+                }
             })
             .collect(),
     )
@@ -257,7 +343,9 @@ fn read(args: &Args) -> Result<Value> {
     let inbox = api.get("/api/v1/advisor/cases")?;
     let mut cases = Vec::new();
     for summary in inbox["cases"].as_array().into_iter().flatten() {
-        let id = summary["id"].as_str().ok_or_else(|| anyhow!("case without id"))?;
+        let id = summary["id"]
+            .as_str()
+            .ok_or_else(|| anyhow!("case without id"))?;
         let (view, _, judged) = advisor_case(&api, &keyring, id)?;
         let messages: Vec<Value> = judged
             .entries
@@ -271,17 +359,27 @@ fn read(args: &Args) -> Result<Value> {
             .collect();
         let names: HashMap<String, String> = messages
             .iter()
-            .flat_map(|m| m["body"]["attachments"].as_array().cloned().unwrap_or_default())
+            .flat_map(|m| {
+                m["body"]["attachments"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
             .filter_map(|a| Some((a["id"].as_str()?.to_owned(), a["name"].as_str()?.to_owned())))
             .collect();
         let mut attachments = Vec::new();
         for a in view["attachments"].as_array().into_iter().flatten() {
-            let att = a["id"].as_str().ok_or_else(|| anyhow!("attachment without id"))?;
+            let att = a["id"]
+                .as_str()
+                .ok_or_else(|| anyhow!("attachment without id"))?;
             let env = api.get_bytes(&format!("/api/v1/advisor/cases/{id}/attachments/{att}"))?;
-            seal::check_attachment_header(&judged.org, &env).map_err(|e| anyhow!("attachment {att}: {e}"))?;
+            seal::check_attachment_header(&judged.org, &env)
+                .map_err(|e| anyhow!("attachment {att}: {e}"))?;
             let stanzas = detached(&a["stanzas"]);
             let refs: Vec<&[u8]> = stanzas.iter().map(Vec::as_slice).collect();
-            let opened = keyring.open(&env, &refs).map_err(|e| anyhow!("attachment {att}: {e}"))?;
+            let opened = keyring
+                .open(&env, &refs)
+                .map_err(|e| anyhow!("attachment {att}: {e}"))?;
             if opened.purpose != Purpose::Attachment || opened.org != judged.org {
                 bail!("attachment {att} is not an attachment of this case");
             }
@@ -294,9 +392,15 @@ fn read(args: &Args) -> Result<Value> {
                 None => Value::Null,
             };
             let name = names.get(att).map(|n| safe_file_name(n));
-            attachments.push(json!({"id": att, "size": opened.plaintext.len(), "file": file, "name": name}));
+            attachments.push(
+                json!({"id": att, "size": opened.plaintext.len(), "file": file, "name": name}),
+            );
         }
-        let members: Vec<String> = judged.members.iter().map(|m| m.fingerprint().to_display()).collect();
+        let members: Vec<String> = judged
+            .members
+            .iter()
+            .map(|m| m.fingerprint().to_display())
+            .collect();
         cases.push(json!({
             "id": id,
             "org": view["org"],
@@ -321,22 +425,41 @@ fn reply(args: &Args) -> Result<Value> {
         bail!("transcript: {} at message {}", p.kind.code(), p.index);
     }
     let now = now();
-    let body = MessageBody { text: args.get("text")?.to_owned(), attachments: Vec::new(), contact: None };
+    let body = MessageBody {
+        text: args.get("text")?.to_owned(),
+        attachments: Vec::new(),
+        contact: None,
+    };
     let own = keyring.current_key(now).map(|k| k.key.recipient());
     let envelope = match args.opt("sign-with").map(load_keyring).transpose()? {
         // Through the core: to the reporter, the members and this advisor.
-        None => seal::seal_reply(&mut os_rng(), keyring.identity(), own, &judged, &body, now).map_err(|e| anyhow!("{e}"))?.envelope,
+        None => {
+            seal::seal_reply(&mut os_rng(), keyring.identity(), own, &judged, &body, now)
+                .map_err(|e| anyhow!("{e}"))?
+                .envelope
+        }
         // A reply signed by someone who is not a member (protocol §6.1, §10.2 tests), sealed
         // to the same recipients the core would choose.
         Some(other) => {
             let head = judged.head.ok_or_else(|| anyhow!("empty case"))?;
             let json = serde_json::to_vec(&body)?;
-            let message = Message::sign_reply(other.identity(), &head, now, &json).map_err(|e| anyhow!("{e}"))?;
+            let message = Message::sign_reply(other.identity(), &head, now, &json)
+                .map_err(|e| anyhow!("{e}"))?;
             let to = judged.recipients(None, own.as_slice());
-            envelope::seal(&mut os_rng(), Purpose::Message, &judged.org, &to.keys, message.as_bytes()).map_err(|e| anyhow!("{e}"))?
+            envelope::seal(
+                &mut os_rng(),
+                Purpose::Message,
+                &judged.org,
+                &to.keys,
+                message.as_bytes(),
+            )
+            .map_err(|e| anyhow!("{e}"))?
         }
     };
-    api.post(&format!("/api/v1/advisor/cases/{id}/messages"), &json!({"envelope": b64(&envelope)}))
+    api.post(
+        &format!("/api/v1/advisor/cases/{id}/messages"),
+        &json!({"envelope": b64(&envelope)}),
+    )
 }
 
 /// `share --case ID --advisor ID --fingerprint FP`: adds a colleague confirmed by fingerprint.
@@ -351,30 +474,69 @@ fn share(args: &Args) -> Result<Value> {
     }
     let page = api.get(&format!("/api/v1/orgs/{}", judged.org))?;
     let who = args.get("advisor")?;
-    let listed = listed_in(&page).into_iter().find(|l| l.id == who).ok_or_else(|| anyhow!("no advisor {who}"))?;
-    let candidate = advisors::verify(&listed, &Pins::none(), now()).map_err(|p| anyhow!("advisor {who}: {}", p.code()))?;
+    let listed = listed_in(&page)
+        .into_iter()
+        .find(|l| l.id == who)
+        .ok_or_else(|| anyhow!("no advisor {who}"))?;
+    let candidate = advisors::verify(&listed, &Pins::none(), now())
+        .map_err(|p| anyhow!("advisor {who}: {}", p.code()))?;
     let confirmed = Colleagues::default()
-        .confirm(&keyring.identity().public(), &candidate, Some(args.get("fingerprint")?))
+        .confirm(
+            &keyring.identity().public(),
+            &candidate,
+            Some(args.get("fingerprint")?),
+        )
         .map_err(|e| anyhow!("{e}"))?;
     let keys = keyring.decryption_keys();
     let mut stanzas = Vec::new();
-    for (m, e) in view["messages"].as_array().into_iter().flatten().zip(&envelopes) {
+    for (m, e) in view["messages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .zip(&envelopes)
+    {
         let refs: Vec<&[u8]> = e.detached.iter().map(Vec::as_slice).collect();
-        let st = seal::share_stanza(&mut os_rng(), &keys, &judged, &e.envelope, &refs, ShareTarget::Message, &confirmed)
-            .map_err(|err| anyhow!("message {}: {err}", m["seq"]))?;
+        let st = seal::share_stanza(
+            &mut os_rng(),
+            &keys,
+            &judged,
+            &e.envelope,
+            &refs,
+            ShareTarget::Message,
+            &confirmed,
+        )
+        .map_err(|err| anyhow!("message {}: {err}", m["seq"]))?;
         stanzas.push(json!({"message": m["seq"], "stanza": b64(&st)}));
     }
     for a in view["attachments"].as_array().into_iter().flatten() {
-        let att = a["id"].as_str().ok_or_else(|| anyhow!("attachment without id"))?;
+        let att = a["id"]
+            .as_str()
+            .ok_or_else(|| anyhow!("attachment without id"))?;
         let env = api.get_bytes(&format!("/api/v1/advisor/cases/{id}/attachments/{att}"))?;
         let det = detached(&a["stanzas"]);
         let refs: Vec<&[u8]> = det.iter().map(Vec::as_slice).collect();
-        let st = seal::share_stanza(&mut os_rng(), &keys, &judged, &env, &refs, ShareTarget::Attachment, &confirmed)
-            .map_err(|err| anyhow!("attachment {att}: {err}"))?;
+        let st = seal::share_stanza(
+            &mut os_rng(),
+            &keys,
+            &judged,
+            &env,
+            &refs,
+            ShareTarget::Attachment,
+            &confirmed,
+        )
+        .map_err(|err| anyhow!("attachment {att}: {err}"))?;
         stanzas.push(json!({"attachment": att, "stanza": b64(&st)}));
     }
     let own = keyring.current_key(now()).map(|k| k.key.recipient());
-    let sealed = seal::seal_add(&mut os_rng(), keyring.identity(), own, &judged, &confirmed, now()).map_err(|e| anyhow!("{e}"))?;
+    let sealed = seal::seal_add(
+        &mut os_rng(),
+        keyring.identity(),
+        own,
+        &judged,
+        &confirmed,
+        now(),
+    )
+    .map_err(|e| anyhow!("{e}"))?;
     api.post(
         &format!("/api/v1/advisor/cases/{id}/share"),
         &json!({"advisor": who, "stanzas": stanzas, "envelope": b64(&sealed.envelope)}),
@@ -396,9 +558,24 @@ fn remove(args: &Args) -> Result<Value> {
         .find(|m| judged.member_id(m) == Some(who))
         .ok_or_else(|| anyhow!("{who} is not a member of case {id}"))?;
     let me = keyring.identity().public();
-    let own = if target == me { None } else { keyring.current_key(now()).map(|k| k.key.recipient()) };
-    let sealed = seal::seal_remove(&mut os_rng(), keyring.identity(), own, &judged, &target, now()).map_err(|e| anyhow!("{e}"))?;
-    api.post(&format!("/api/v1/advisor/cases/{id}/remove"), &json!({"advisor": who, "envelope": b64(&sealed.envelope)}))
+    let own = if target == me {
+        None
+    } else {
+        keyring.current_key(now()).map(|k| k.key.recipient())
+    };
+    let sealed = seal::seal_remove(
+        &mut os_rng(),
+        keyring.identity(),
+        own,
+        &judged,
+        &target,
+        now(),
+    )
+    .map_err(|e| anyhow!("{e}"))?;
+    api.post(
+        &format!("/api/v1/advisor/cases/{id}/remove"),
+        &json!({"advisor": who, "envelope": b64(&sealed.envelope)}),
+    )
 }
 
 /// A solved proof of work as the API takes it, or null when the server has it disabled.
@@ -424,8 +601,14 @@ fn report(args: &Args) -> Result<Value> {
     let listed = listed_in(&page);
     let mut verified = Vec::new();
     for id in &chosen {
-        let l = listed.iter().find(|l| l.id == *id).ok_or_else(|| anyhow!("no advisor {id} at {org}"))?;
-        verified.push(advisors::verify(l, &Pins::none(), now).map_err(|p| anyhow!("advisor {id}: {}", p.code()))?);
+        let l = listed
+            .iter()
+            .find(|l| l.id == *id)
+            .ok_or_else(|| anyhow!("no advisor {id} at {org}"))?;
+        verified.push(
+            advisors::verify(l, &Pins::none(), now)
+                .map_err(|p| anyhow!("advisor {id}: {}", p.code()))?,
+        );
     }
     let chosen_refs: Vec<&advisors::Verified> = verified.iter().collect();
     let attachment = match args.opt("attachment") {
@@ -435,7 +618,10 @@ fn report(args: &Args) -> Result<Value> {
             os_rng().fill_bytes(&mut id);
             let name = match args.opt("attachment-name") {
                 Some(n) => n.to_owned(),
-                None => std::path::Path::new(path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+                None => std::path::Path::new(path)
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
             };
             Some((b64(&id), name, bytes))
         }
@@ -462,7 +648,8 @@ fn report(args: &Args) -> Result<Value> {
         attachments,
         advisors: Vec::new(),
     };
-    let sealed = seal::seal_report(&mut os_rng(), &keys, org, &chosen_refs, body, now).map_err(|e| anyhow!("{e}"))?;
+    let sealed = seal::seal_report(&mut os_rng(), &keys, org, &chosen_refs, body, now)
+        .map_err(|e| anyhow!("{e}"))?;
     let pow = solve_pow(&api)?;
     api.post(
         "/api/v1/cases",
@@ -475,18 +662,29 @@ fn report(args: &Args) -> Result<Value> {
         }),
     )?;
     if let Some((id, _, bytes)) = &attachment {
-        let recipients = seal::report_recipients(&keys, &chosen_refs).map_err(|e| anyhow!("{e}"))?;
+        let recipients =
+            seal::report_recipients(&keys, &chosen_refs).map_err(|e| anyhow!("{e}"))?;
         let sealed = envelope::seal(&mut os_rng(), Purpose::Attachment, org, &recipients, bytes)
             .map_err(|e| anyhow!("{e}"))?;
         let pow = solve_pow(&api)?;
         let mut req = api
             .http
             .put(format!("{}/api/v1/case/attachments/{id}", api.base))
-            .header("Authorization", format!("CaseToken {}", keys.case_token().to_base64url().as_str()))
+            .header(
+                "Authorization",
+                format!("CaseToken {}", keys.case_token().to_base64url().as_str()),
+            )
             .header("Content-Type", "application/octet-stream")
             .body(sealed);
         if !pow.is_null() {
-            req = req.header("Meldpunt-Pow", format!("{}.{}", pow["challenge"].as_str().unwrap_or_default(), pow["nonce"]));
+            req = req.header(
+                "Meldpunt-Pow",
+                format!(
+                    "{}.{}",
+                    pow["challenge"].as_str().unwrap_or_default(),
+                    pow["nonce"]
+                ),
+            );
         }
         api.send(req)?;
     }
@@ -495,17 +693,35 @@ fn report(args: &Args) -> Result<Value> {
 
 fn follow_up(args: &Args) -> Result<Value> {
     let api = Api::new(args.get("server")?)?;
-    let seed: [u8; 32] = unb64(&json!(args.get("seed")?))?.try_into().map_err(|_| anyhow!("a seed is 32 bytes"))?;
+    let seed: [u8; 32] = unb64(&json!(args.get("seed")?))?
+        .try_into()
+        .map_err(|_| anyhow!("a seed is 32 bytes"))?;
     let keys = ReporterKeys::from_seed(&PickupSeed::from_bytes(seed));
     let auth = format!("CaseToken {}", keys.case_token().to_base64url().as_str());
-    let view: Value = api.send(api.http.get(format!("{}/api/v1/case", api.base)).header("Authorization", &auth))?.json()?;
+    let view: Value = api
+        .send(
+            api.http
+                .get(format!("{}/api/v1/case", api.base))
+                .header("Authorization", &auth),
+        )?
+        .json()?;
     let envelopes = envelopes_in(&view)?;
-    let judged = judge(Viewer::Reporter(keys.signing_key().public()), &[keys.reply_key()], &view, &envelopes)?;
+    let judged = judge(
+        Viewer::Reporter(keys.signing_key().public()),
+        &[keys.reply_key()],
+        &view,
+        &envelopes,
+    )?;
     if let Some(p) = judged.problem {
         bail!("transcript: {} at message {}", p.kind.code(), p.index);
     }
-    let body = MessageBody { text: args.get("text")?.to_owned(), attachments: Vec::new(), contact: None };
-    let sealed = seal::seal_follow_up(&mut os_rng(), &keys, &judged, &body, now()).map_err(|e| anyhow!("{e}"))?;
+    let body = MessageBody {
+        text: args.get("text")?.to_owned(),
+        attachments: Vec::new(),
+        contact: None,
+    };
+    let sealed = seal::seal_follow_up(&mut os_rng(), &keys, &judged, &body, now())
+        .map_err(|e| anyhow!("{e}"))?;
     let pow = solve_pow(&api)?;
     let res: Value = api
         .send(
@@ -520,7 +736,10 @@ fn follow_up(args: &Args) -> Result<Value> {
 
 /// `relay --upstream URL --listen 127.0.0.1:0`: runs the hostile relay until killed.
 fn relay(args: &Args) -> Result<Value> {
-    let running = meldpunt_tests::relay::start(args.get("upstream")?, args.opt("listen").unwrap_or("127.0.0.1:0"))?;
+    let running = meldpunt_tests::relay::start(
+        args.get("upstream")?,
+        args.opt("listen").unwrap_or("127.0.0.1:0"),
+    )?;
     {
         use std::io::Write;
         let mut out = std::io::stdout().lock();
@@ -540,12 +759,20 @@ fn forge(args: &Args) -> Result<Value> {
     let year = 365 * 86_400;
     let mut signed = |not_before: i64, not_after: i64| -> Result<Vec<u8>> {
         let fresh = DecryptionKey::generate(&mut rng).recipient();
-        Ok(identity.make_bundle(&fresh, not_before, not_after).map_err(|e| anyhow!("bundle: {e}"))?.to_bytes())
+        Ok(identity
+            .make_bundle(&fresh, not_before, not_after)
+            .map_err(|e| anyhow!("bundle: {e}"))?
+            .to_bytes())
     };
     let expired = signed(now - 2 * year, now - year)?;
     let not_yet_valid = signed(now + year, now + 2 * year)?;
-    let current = keyring.current_key(now).ok_or_else(|| anyhow!("no current key"))?;
-    let real = keyring.bundle(current.key.key_id()).map_err(|e| anyhow!("bundle: {e}"))?.to_bytes();
+    let current = keyring
+        .current_key(now)
+        .ok_or_else(|| anyhow!("no current key"))?;
+    let real = keyring
+        .bundle(current.key.key_id())
+        .map_err(|e| anyhow!("bundle: {e}"))?
+        .to_bytes();
     // Layout (protocol §1.3): magic 4, version 1, identity 32, key id 16, X25519 key 32 at
     // offset 53, dates 16, signature 64 at offset 101.
     let mut swapped_key = real.clone();
@@ -559,7 +786,9 @@ fn forge(args: &Args) -> Result<Value> {
         *b ^= 0x01;
     }
     let fresh = DecryptionKey::generate(&mut os_rng()).recipient();
-    let revoked = identity.make_bundle(&fresh, now - 30, now + year).map_err(|e| anyhow!("bundle: {e}"))?;
+    let revoked = identity
+        .make_bundle(&fresh, now - 30, now + year)
+        .map_err(|e| anyhow!("bundle: {e}"))?;
     let revocation = identity.make_revocation(fresh.key_id(), now - 10);
     Ok(json!({
         "expired": b64(&expired),
@@ -586,7 +815,9 @@ fn main() -> std::process::ExitCode {
             "relay" => relay(&args),
             other => Err(anyhow!("unknown command {other}")),
         }),
-        None => Err(anyhow!("usage: meldpunt-testkit register|read|reply|share|remove|report|follow-up|forge|relay ...")),
+        None => Err(anyhow!(
+            "usage: meldpunt-testkit register|read|reply|share|remove|report|follow-up|forge|relay ..."
+        )),
     };
     match result {
         Ok(v) => {
