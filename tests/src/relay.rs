@@ -46,6 +46,9 @@ const HOP_BY_HOP: [&str; 10] = [
     "content-length",
 ];
 
+/// An upstream answer: status, headers (minus hop-by-hop), body.
+type Answer = (u16, Vec<(String, String)>, Vec<u8>);
+
 /// The largest body the relay handles (attachments included).
 const MAX_BODY: u64 = 64 << 20;
 /// How many envelope headers the relay remembers to try detached stanzas against.
@@ -475,7 +478,7 @@ impl Relay {
         method: &str,
         url: &str,
         body: Vec<u8>,
-    ) -> Result<(u16, Vec<(String, String)>, Vec<u8>)> {
+    ) -> Result<Answer> {
         let m = reqwest::Method::from_bytes(method.as_bytes()).context("method")?;
         let mut out = self.http.request(m, format!("{}{url}", self.upstream));
         for h in req.headers() {

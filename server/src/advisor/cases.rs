@@ -23,7 +23,7 @@ use meldpunt_server::day::{Day, now_secs};
 use serde_json::{Value, json};
 
 use super::client::{Api, b64};
-use super::judge::{self, Judged, clean, detached, problem_text, s};
+use super::judge::{self, Judged, at, clean, detached, problem_text, s};
 use super::keyfile::{PassSource, Unlocked};
 use super::keys::session;
 use super::{Format, OverviewLang};
@@ -42,7 +42,7 @@ pub fn resolve_case(api: &Api, given: &str) -> anyhow::Result<String> {
         bail!("give at least the first 4 characters of the case (see `meldpunt advisor inbox`)");
     }
     let inbox = api.get("/api/v1/advisor/cases")?;
-    let matches: Vec<String> = inbox["cases"]
+    let matches: Vec<String> = at(&inbox, "cases")
         .as_array()
         .into_iter()
         .flatten()
@@ -68,14 +68,14 @@ fn status_label(st: &str) -> &str {
 
 fn deadline_note(d: &Value, status: &str) -> String {
     let mut notes = Vec::new();
-    if d["ack_overdue"].as_bool() == Some(true) {
+    if at(d, "ack_overdue").as_bool() == Some(true) {
         notes.push("ACKNOWLEDGE OVERDUE".to_owned());
-    } else if d["ack_due_soon"].as_bool() == Some(true) {
+    } else if at(d, "ack_due_soon").as_bool() == Some(true) {
         notes.push("acknowledge soon".to_owned());
     }
-    if d["feedback_overdue"].as_bool() == Some(true) {
+    if at(d, "feedback_overdue").as_bool() == Some(true) {
         notes.push("FEEDBACK OVERDUE".to_owned());
-    } else if d["feedback_due_soon"].as_bool() == Some(true) {
+    } else if at(d, "feedback_due_soon").as_bool() == Some(true) {
         notes.push("feedback soon".to_owned());
     }
     if notes.is_empty() {
@@ -104,7 +104,7 @@ fn org_pages(api: &Api, slugs: impl IntoIterator<Item = String>) -> BTreeMap<Str
 }
 
 fn category_label(page: &Value, id: &str) -> String {
-    page["categories"]
+    at(page, "categories")
         .as_array()
         .into_iter()
         .flatten()
@@ -135,7 +135,7 @@ fn indent(text: &str) -> String {
 pub fn inbox(path: &Path, source: PassSource) -> anyhow::Result<()> {
     let (_u, api) = session(path, source)?;
     let v = api.get("/api/v1/advisor/cases")?;
-    let cases = v["cases"].as_array().cloned().unwrap_or_default();
+    let cases = at(&v, "cases").as_array().cloned().unwrap_or_default();
     if cases.is_empty() {
         println!("No cases.");
         return Ok(());
@@ -143,7 +143,7 @@ pub fn inbox(path: &Path, source: PassSource) -> anyhow::Result<()> {
     let rows: Vec<[String; 9]> = cases
         .iter()
         .map(|c| {
-            let d = &c["deadlines"];
+            let d = &at(c, "deadlines");
             let status = s(c, "status");
             [
                 s(c, "id").chars().take(8).collect(),
@@ -151,7 +151,7 @@ pub fn inbox(path: &Path, source: PassSource) -> anyhow::Result<()> {
                 status_label(status).to_owned(),
                 s(c, "created").to_owned(),
                 s(c, "updated").to_owned(),
-                c["messages"].as_u64().unwrap_or(0).to_string(),
+                at(c, "messages").as_u64().unwrap_or(0).to_string(),
                 if status == "new" {
                     s(d, "ack_due").to_owned()
                 } else {
@@ -353,7 +353,7 @@ pub fn read(path: &Path, source: PassSource, case: &str) -> anyhow::Result<()> {
     let page = pages.get(&org).cloned().unwrap_or(Value::Null);
 
     let status = s(view, "status");
-    let d = &view["deadlines"];
+    let d = &at(view, "deadlines");
     println!("Case {id}");
     println!(
         "Organisation: {}   Status: {}   Created: {}   Updated: {}",
@@ -431,7 +431,7 @@ pub fn read(path: &Path, source: PassSource, case: &str) -> anyhow::Result<()> {
             println!("{}", render_body(m.kind(), m.body(), &page));
         }
     }
-    let atts = view["attachments"].as_array().map_or(0, Vec::len);
+    let atts = at(view, "attachments").as_array().map_or(0, Vec::len);
     if atts > 0 {
         println!();
         println!(
@@ -531,7 +531,7 @@ pub fn attachments(path: &Path, source: PassSource, case: &str, out: &Path) -> a
     let (u, api) = session(path, source)?;
     let id = resolve_case(&api, case)?;
     let case = judge::load(&api, &u.keyring, &id)?;
-    let list = case.raw["attachments"]
+    let list = at(&case.raw, "attachments")
         .as_array()
         .cloned()
         .unwrap_or_default();
@@ -561,7 +561,7 @@ pub fn attachments(path: &Path, source: PassSource, case: &str, out: &Path) -> a
                 continue;
             }
         };
-        let size = a["size"].as_u64().unwrap_or(0);
+        let size = at(a, "size").as_u64().unwrap_or(0);
         let pb = indicatif::ProgressBar::new(size);
         if let Ok(style) =
             indicatif::ProgressStyle::with_template("{msg} {bar:30} {bytes}/{total_bytes}")
@@ -764,7 +764,7 @@ pub fn reply(
     )?;
     println!(
         "Reply sent (message {} of the case).",
-        r["seq"].as_u64().map_or(0, |n| n + 1)
+        at(&r, "seq").as_u64().map_or(0, |n| n + 1)
     );
     if s(&case.raw, "status") == "new" {
         println!(
@@ -796,7 +796,7 @@ pub fn status(path: &Path, source: PassSource, case: &str, state: &str) -> anyho
 
 fn quarter(day: Day) -> u8 {
     let (_, m, _) = day.ymd();
-    u8::try_from((m + 2) / 3).unwrap_or(1)
+    u8::try_from(m.div_ceil(3)).unwrap_or(1)
 }
 
 pub fn overview(
@@ -814,7 +814,7 @@ pub fn overview(
     }
     let (u, api) = session(path, source)?;
     let inbox = api.get("/api/v1/advisor/cases")?;
-    let cases = inbox["cases"].as_array().cloned().unwrap_or_default();
+    let cases = at(&inbox, "cases").as_array().cloned().unwrap_or_default();
     let pb = indicatif::ProgressBar::new(cases.len() as u64);
     if let Ok(style) =
         indicatif::ProgressStyle::with_template("Decrypting cases {bar:30} {pos}/{len}")
@@ -863,7 +863,7 @@ pub fn overview(
         records.push(CaseRecord {
             organisation: org,
             quarter: quarter(created),
-            categories: body["categories"]
+            categories: at(&body, "categories")
                 .as_array()
                 .into_iter()
                 .flatten()
@@ -871,7 +871,7 @@ pub fn overview(
                 .map(str::to_owned)
                 .collect(),
             role: overview::Role::parse(s(&body, "role")),
-            wishes: body["wishes"]
+            wishes: at(&body, "wishes")
                 .as_array()
                 .into_iter()
                 .flatten()
@@ -887,8 +887,8 @@ pub fn overview(
         .iter()
         .map(|(slug, p)| Organisation {
             id: slug.clone(),
-            name: p["name"].as_str().unwrap_or(slug).to_owned(),
-            categories: p["categories"]
+            name: at(p, "name").as_str().unwrap_or(slug).to_owned(),
+            categories: at(p, "categories")
                 .as_array()
                 .into_iter()
                 .flatten()

@@ -17,9 +17,15 @@ use serde_json::Value;
 
 use super::client::Api;
 
+/// A field of a server answer (`null` if absent or `v` is not an object).
+pub fn at<'a>(v: &'a Value, key: &str) -> &'a Value {
+    static NULL: Value = Value::Null;
+    v.get(key).unwrap_or(&NULL)
+}
+
 /// A string field of a server answer ("" if absent or not a string).
 pub fn s<'a>(v: &'a Value, key: &str) -> &'a str {
-    v[key].as_str().unwrap_or("")
+    at(v, key).as_str().unwrap_or("")
 }
 
 /// Removes terminal control characters (and bidirectional controls) from text written by
@@ -35,7 +41,7 @@ pub fn clean(text: &str) -> String {
 
 /// The detached stanzas the server lists for one message or attachment.
 pub fn detached(v: &Value) -> anyhow::Result<Vec<Vec<u8>>> {
-    v["stanzas"]
+    at(v, "stanzas")
         .as_array()
         .into_iter()
         .flatten()
@@ -58,7 +64,7 @@ fn listed_of(v: &Value) -> Listed {
 
 /// The advisors of a server list (`advisors` of a case view or an organisation page).
 pub fn listed_in(v: &Value) -> Vec<Listed> {
-    v["advisors"]
+    at(v, "advisors")
         .as_array()
         .into_iter()
         .flatten()
@@ -89,8 +95,8 @@ pub fn load(api: &Api, keyring: &Keyring, id: &str) -> anyhow::Result<Judged> {
         bail!("the server did not say which organisation case {id} belongs to");
     }
     let mut envelopes = Vec::new();
-    for m in raw["messages"].as_array().into_iter().flatten() {
-        let envelope = m["envelope"]
+    for m in at(&raw, "messages").as_array().into_iter().flatten() {
+        let envelope = at(m, "envelope")
             .as_str()
             .and_then(|t| unb64(t).ok())
             .ok_or_else(|| anyhow!("the server sent a malformed message envelope"))?;
@@ -123,7 +129,7 @@ pub fn load(api: &Api, keyring: &Keyring, id: &str) -> anyhow::Result<Judged> {
 impl Judged {
     /// `appointed by … since …` as the server says, for a listed advisor (informational).
     pub fn appointed(&self, id: &str) -> String {
-        let Some(a) = self.raw["advisors"]
+        let Some(a) = at(&self.raw, "advisors")
             .as_array()
             .into_iter()
             .flatten()

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 use super::cases::resolve_case;
 use super::client::{Api, b64};
-use super::judge::{self, Judged, clean, detached, listed_in, s};
+use super::judge::{self, Judged, at, clean, detached, listed_in, s};
 use super::keyfile::{Meta, PassSource, Unlocked};
 use super::keys::session;
 
@@ -111,8 +111,11 @@ fn stanzas(
     colleague: &Confirmed,
 ) -> anyhow::Result<Vec<Value>> {
     let keys = u.keyring.decryption_keys();
-    let messages = case.raw["messages"].as_array().cloned().unwrap_or_default();
-    let atts = case.raw["attachments"]
+    let messages = at(&case.raw, "messages")
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let atts = at(&case.raw, "attachments")
         .as_array()
         .cloned()
         .unwrap_or_default();
@@ -124,10 +127,10 @@ fn stanzas(
             .map_err(|err| {
                 anyhow!(
                     "cannot share: message {} of the case cannot be re-wrapped ({err}); nothing was shared",
-                    m["seq"].as_u64().unwrap_or(0) + 1
+                    at(m, "seq").as_u64().unwrap_or(0) + 1
                 )
             })?;
-        out.push(json!({"message": m["seq"], "stanza": b64(&st)}));
+        out.push(json!({"message": at(m, "seq"), "stanza": b64(&st)}));
         pb.inc(1);
     }
     for a in &atts {
@@ -297,7 +300,7 @@ pub fn remove(path: &Path, source: PassSource, case: &str, advisor: &str) -> any
 pub fn events(path: &Path, source: PassSource) -> anyhow::Result<()> {
     let (_u, api) = session(path, source)?;
     let v = api.get("/api/v1/advisor/events")?;
-    let list = v["events"].as_array().cloned().unwrap_or_default();
+    let list = at(&v, "events").as_array().cloned().unwrap_or_default();
     if list.is_empty() {
         println!("No advisor events.");
         return Ok(());

@@ -79,6 +79,12 @@ fn b64(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// A field of a server answer (`null` if absent): every answer is hostile input.
+fn at<'a>(v: &'a Value, key: &str) -> &'a Value {
+    static NULL: Value = Value::Null;
+    v.get(key).unwrap_or(&NULL)
+}
+
 fn unb64(v: &Value) -> Result<Vec<u8>> {
     let s = v
         .as_str()
@@ -161,14 +167,14 @@ impl Api {
             "/api/v1/advisor/login/challenge",
             &json!({"identity": identity}),
         )?;
-        let challenge = unb64(&c["challenge"])?;
+        let challenge = unb64(at(&c, "challenge"))?;
         let signature = keyring.identity().sign_login(&challenge);
         let r = self.post(
             "/api/v1/advisor/login",
             &json!({"identity": identity, "challenge": b64(&challenge), "signature": b64(&signature)}),
         )?;
         self.token = Some(
-            r["token"]
+            at(&r, "token")
                 .as_str()
                 .ok_or_else(|| anyhow!("no token"))?
                 .to_owned(),
@@ -212,8 +218,10 @@ fn register(args: &Args) -> Result<Value> {
         } else {
             "image/jpeg"
         };
-        profile["photo"] = json!(b64(&bytes));
-        profile["photo_type"] = json!(t);
+        if let Some(p) = profile.as_object_mut() {
+            p.insert("photo".into(), json!(b64(&bytes)));
+            p.insert("photo_type".into(), json!(t));
+        }
     }
     let api = Api::new(args.get("server")?)?;
     let out = api.post(
@@ -231,7 +239,7 @@ fn register(args: &Args) -> Result<Value> {
     std::fs::write(args.get("keyring")?, file)?;
     let fp = keyring.identity().public().fingerprint();
     Ok(json!({
-        "id": out["id"],
+        "id": at(&out, "id"),
         "identity": b64(&keyring.identity().public().to_bytes()),
         "fingerprint": fp.to_display(),
         "pin": fp.to_pin(),
@@ -245,13 +253,13 @@ fn detached(v: &Value) -> Vec<Vec<u8>> {
 }
 
 fn listed_in(v: &Value) -> Vec<Listed> {
-    v["advisors"]
+    at(v, "advisors")
         .as_array()
         .into_iter()
         .flatten()
         .map(|a| {
             serde_json::from_value::<Listed>(a.clone()).unwrap_or_else(|_| Listed {
-                id: a["id"].as_str().unwrap_or_default().to_owned(),
+                id: at(a, "id").as_str().unwrap_or_default().to_owned(),
                 ..Listed::default()
             })
         })
@@ -259,14 +267,14 @@ fn listed_in(v: &Value) -> Vec<Listed> {
 }
 
 fn envelopes_in(view: &Value) -> Result<Vec<EnvelopeIn>> {
-    view["messages"]
+    at(view, "messages")
         .as_array()
         .into_iter()
         .flatten()
         .map(|m| {
             Ok(EnvelopeIn {
-                envelope: unb64(&m["envelope"])?,
-                detached: detached(&m["stanzas"]),
+                envelope: unb64(at(m, "envelope"))?,
+                detached: detached(at(m, "stanzas")),
             })
         })
         .collect()
@@ -279,7 +287,7 @@ fn judge(
     view: &Value,
     envelopes: &[EnvelopeIn],
 ) -> Result<CaseView> {
-    let org = view["org"]
+    let org = at(view, "org")
         .as_str()
         .ok_or_else(|| anyhow!("case without org"))?;
     let (listed, listed_malformed) = advisors::verify_all(&listed_in(view), now());
@@ -342,8 +350,8 @@ fn read(args: &Args) -> Result<Value> {
     api.login(&keyring)?;
     let inbox = api.get("/api/v1/advisor/cases")?;
     let mut cases = Vec::new();
-    for summary in inbox["cases"].as_array().into_iter().flatten() {
-        let id = summary["id"]
+    for summary in at(&inbox, "cases").as_array().into_iter().flatten() {
+        let id = at(summary, "id")
             .as_str()
             .ok_or_else(|| anyhow!("case without id"))?;
         let (view, _, judged) = advisor_case(&api, &keyring, id)?;
@@ -360,22 +368,27 @@ fn read(args: &Args) -> Result<Value> {
         let names: HashMap<String, String> = messages
             .iter()
             .flat_map(|m| {
-                m["body"]["attachments"]
+                at(at(m, "body"), "attachments")
                     .as_array()
                     .cloned()
                     .unwrap_or_default()
             })
-            .filter_map(|a| Some((a["id"].as_str()?.to_owned(), a["name"].as_str()?.to_owned())))
+            .filter_map(|a| {
+                Some((
+                    at(&a, "id").as_str()?.to_owned(),
+                    at(&a, "name").as_str()?.to_owned(),
+                ))
+            })
             .collect();
         let mut attachments = Vec::new();
-        for a in view["attachments"].as_array().into_iter().flatten() {
-            let att = a["id"]
+        for a in at(&view, "attachments").as_array().into_iter().flatten() {
+            let att = at(a, "id")
                 .as_str()
                 .ok_or_else(|| anyhow!("attachment without id"))?;
             let env = api.get_bytes(&format!("/api/v1/advisor/cases/{id}/attachments/{att}"))?;
             seal::check_attachment_header(&judged.org, &env)
                 .map_err(|e| anyhow!("attachment {att}: {e}"))?;
-            let stanzas = detached(&a["stanzas"]);
+            let stanzas = detached(at(a, "stanzas"));
             let refs: Vec<&[u8]> = stanzas.iter().map(Vec::as_slice).collect();
             let opened = keyring
                 .open(&env, &refs)
@@ -403,8 +416,8 @@ fn read(args: &Args) -> Result<Value> {
             .collect();
         cases.push(json!({
             "id": id,
-            "org": view["org"],
-            "status": view["status"],
+            "org": at(&view, "org"),
+            "status": at(&view, "status"),
             "transcript": transcript_code(&judged),
             "warnings": warnings_json(&judged),
             "members": members,
@@ -489,7 +502,7 @@ fn share(args: &Args) -> Result<Value> {
         .map_err(|e| anyhow!("{e}"))?;
     let keys = keyring.decryption_keys();
     let mut stanzas = Vec::new();
-    for (m, e) in view["messages"]
+    for (m, e) in at(&view, "messages")
         .as_array()
         .into_iter()
         .flatten()
@@ -505,15 +518,15 @@ fn share(args: &Args) -> Result<Value> {
             ShareTarget::Message,
             &confirmed,
         )
-        .map_err(|err| anyhow!("message {}: {err}", m["seq"]))?;
-        stanzas.push(json!({"message": m["seq"], "stanza": b64(&st)}));
+        .map_err(|err| anyhow!("message {}: {err}", at(m, "seq")))?;
+        stanzas.push(json!({"message": at(m, "seq"), "stanza": b64(&st)}));
     }
-    for a in view["attachments"].as_array().into_iter().flatten() {
-        let att = a["id"]
+    for a in at(&view, "attachments").as_array().into_iter().flatten() {
+        let att = at(a, "id")
             .as_str()
             .ok_or_else(|| anyhow!("attachment without id"))?;
         let env = api.get_bytes(&format!("/api/v1/advisor/cases/{id}/attachments/{att}"))?;
-        let det = detached(&a["stanzas"]);
+        let det = detached(at(a, "stanzas"));
         let refs: Vec<&[u8]> = det.iter().map(Vec::as_slice).collect();
         let st = seal::share_stanza(
             &mut os_rng(),
@@ -581,12 +594,12 @@ fn remove(args: &Args) -> Result<Value> {
 /// A solved proof of work as the API takes it, or null when the server has it disabled.
 fn solve_pow(api: &Api) -> Result<Value> {
     let c = api.post("/api/v1/pow", &json!({}))?;
-    if c["enabled"] == json!(false) {
+    if at(&c, "enabled").as_bool() == Some(false) {
         return Ok(Value::Null);
     }
-    let bytes = unb64(&c["challenge"])?;
+    let bytes = unb64(at(&c, "challenge"))?;
     let nonce = pow::solve(&bytes, |_| {}).map_err(|e| anyhow!("pow: {e:?}"))?;
-    Ok(json!({"challenge": c["challenge"], "nonce": nonce}))
+    Ok(json!({"challenge": at(&c, "challenge"), "nonce": nonce}))
 }
 
 fn report(args: &Args) -> Result<Value> {
@@ -681,8 +694,8 @@ fn report(args: &Args) -> Result<Value> {
                 "Meldpunt-Pow",
                 format!(
                     "{}.{}",
-                    pow["challenge"].as_str().unwrap_or_default(),
-                    pow["nonce"]
+                    at(&pow, "challenge").as_str().unwrap_or_default(),
+                    at(&pow, "nonce")
                 ),
             );
         }
