@@ -185,6 +185,42 @@ fn create_case_to(
     );
 }
 
+/// A report of a new reporter to `advisor` of acme with one attachment `name` (`content`).
+fn case_with_attachment(
+    server: &Server,
+    advisor: &str,
+    story: &str,
+    name: &str,
+    content: &[u8],
+) -> Reporter {
+    let reporter = Reporter::new();
+    let ids = [advisor.to_owned()];
+    let to = recipients(
+        server.org_page("acme")["advisors"].as_array().unwrap(),
+        Some(&ids),
+    );
+    let att_id = b64(&[9u8; 16]);
+    let mut body = report(story);
+    body["attachments"] =
+        json!([{"id": att_id, "name": name, "type": "text/plain", "size": content.len()}]);
+    create_case_to(server, &reporter, "acme", &ids, &to, now(), &body);
+    let mut att_to = to.clone();
+    att_to.push(reporter.keys.reply_key().recipient());
+    let sealed = seal(Purpose::Attachment, "acme", &att_to, content);
+    let mut req = reporter
+        .auth(server.put(&format!("/api/v1/case/attachments/{att_id}")))
+        .header("Content-Type", "application/octet-stream");
+    let pow = server.pow();
+    if !pow.is_null() {
+        req = req.header(
+            "Meldpunt-Pow",
+            format!("{}.{}", pow["challenge"].as_str().unwrap(), pow["nonce"]),
+        );
+    }
+    expect(req.body(sealed).send().unwrap(), 201, None);
+    reporter
+}
+
 fn report(story: &str) -> Value {
     json!({"categories": ["intimidatie"], "role": "affected", "when": "2025-01", "story": story,
            "wishes": ["heard"], "lang": "nl", "attachments": []})
@@ -354,40 +390,13 @@ fn sharing_gives_exactly_the_chosen_advisor_access() {
     let a3 = init(&server, Some("acme"), "Chris Bakker");
 
     // A report to a1 only, with an attachment.
-    let reporter = Reporter::new();
-    let page = server.org_page("acme");
-    let to = recipients(
-        page["advisors"].as_array().unwrap(),
-        Some(std::slice::from_ref(&a1.id)),
-    );
-    let att_id = b64(&[9u8; 16]);
-    let mut body = report("GEDEELD-VERHAAL");
-    body["attachments"] =
-        json!([{"id": att_id, "name": "../../foto.txt", "type": "text/plain", "size": 14}]);
-    create_case_to(
+    let reporter = case_with_attachment(
         &server,
-        &reporter,
-        "acme",
-        std::slice::from_ref(&a1.id),
-        &to,
-        now(),
-        &body,
+        &a1.id,
+        "GEDEELD-VERHAAL",
+        "../../foto.txt",
+        b"BIJLAGE-INHOUD",
     );
-    let mut att_to = to.clone();
-    att_to.push(reporter.keys.reply_key().recipient());
-    let sealed = seal(Purpose::Attachment, "acme", &att_to, b"BIJLAGE-INHOUD");
-    let pow = server.pow();
-    let r = reporter
-        .auth(server.put(&format!("/api/v1/case/attachments/{att_id}")))
-        .header("Content-Type", "application/octet-stream")
-        .header(
-            "Meldpunt-Pow",
-            format!("{}.{}", pow["challenge"].as_str().unwrap(), pow["nonce"]),
-        )
-        .body(sealed)
-        .send()
-        .unwrap();
-    expect(r, 201, None);
 
     let case = case_ids(&server, &a1.keyring)[0].clone();
     assert!(case_ids(&server, &a2.keyring).is_empty());
@@ -1264,36 +1273,13 @@ fn a_file_name_with_a_bidi_override_is_shown_and_saved_safely() {
     let server = Server::start();
     server.create_org("acme");
     let a1 = init(&server, Some("acme"), "Anna de Vries");
-    let reporter = Reporter::new();
-    let page = server.org_page("acme");
-    let to = recipients(page["advisors"].as_array().unwrap(), None);
-    let att_id = b64(&[7u8; 16]);
-    let mut body = report("VERHAAL-BIJLAGE");
-    body["attachments"] =
-        json!([{"id": att_id, "name": "photo\u{202E}gpj.exe", "type": "image/jpeg", "size": 6}]);
-    create_case_to(
+    case_with_attachment(
         &server,
-        &reporter,
-        "acme",
-        std::slice::from_ref(&a1.id),
-        &to,
-        now(),
-        &body,
+        &a1.id,
+        "VERHAAL-BIJLAGE",
+        "photo\u{202E}gpj.exe",
+        b"MZ-EXE",
     );
-    let mut att_to = to.clone();
-    att_to.push(reporter.keys.reply_key().recipient());
-    let sealed = seal(Purpose::Attachment, "acme", &att_to, b"MZ-EXE");
-    let pow = server.pow();
-    let mut req = reporter
-        .auth(server.put(&format!("/api/v1/case/attachments/{att_id}")))
-        .header("Content-Type", "application/octet-stream");
-    if !pow.is_null() {
-        req = req.header(
-            "Meldpunt-Pow",
-            format!("{}.{}", pow["challenge"].as_str().unwrap(), pow["nonce"]),
-        );
-    }
-    expect(req.body(sealed).send().unwrap(), 201, None);
     let case = case_ids(&server, &a1.keyring)[0].clone();
     let text = read_case(&a1.keyring, &case);
     assert!(!text.contains('\u{202E}'), "{text:?}");

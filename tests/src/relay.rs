@@ -238,6 +238,34 @@ impl Relay {
         Ok(())
     }
 
+    /// Whether the relay's key opens an envelope header (with these detached stanzas).
+    fn opens(&self, header: &[u8], detached: &[&[u8]]) -> bool {
+        envelope::rewrap(
+            header,
+            &[&self.key],
+            detached,
+            &self.key.recipient(),
+            &mut os_rng(),
+        )
+        .is_ok()
+    }
+
+    /// Counts one envelope or stanza seen, and whether it opened; remembers a header.
+    fn record(&self, opened: bool, header: Option<&[u8]>) {
+        let mut log = self
+            .log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        log.envelopes_seen += 1;
+        log.opened += u64::from(opened);
+        if let Some(head) = header
+            && log.headers.len() < MAX_REMEMBERED
+            && !log.headers.iter().any(|h| h.as_slice() == head)
+        {
+            log.headers.push(head.to_vec());
+        }
+    }
+
     /// Counts an envelope (or its first bytes) and tries to open it with the relay's key.
     fn try_envelope(&self, bytes: &[u8]) {
         let head = bytes
@@ -246,50 +274,19 @@ impl Relay {
         if envelope::Header::parse(head).is_err() {
             return;
         }
-        let opened = envelope::rewrap(
-            head,
-            &[&self.key],
-            &[],
-            &self.key.recipient(),
-            &mut os_rng(),
-        )
-        .is_ok();
-        let mut log = self
-            .log
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        log.envelopes_seen += 1;
-        log.opened += u64::from(opened);
-        if log.headers.len() < MAX_REMEMBERED && !log.headers.iter().any(|h| h.as_slice() == head) {
-            log.headers.push(head.to_vec());
-        }
+        self.record(self.opens(head, &[]), Some(head));
     }
 
     /// Counts a detached stanza and tries it against every envelope header seen so far.
     fn try_stanza(&self, stanza: &[u8]) {
-        let headers = {
-            let log = self
-                .log
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            log.headers.clone()
-        };
-        let opened = headers.iter().any(|h| {
-            envelope::rewrap(
-                h,
-                &[&self.key],
-                &[stanza],
-                &self.key.recipient(),
-                &mut os_rng(),
-            )
-            .is_ok()
-        });
-        let mut log = self
+        let headers = self
             .log
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        log.envelopes_seen += 1;
-        log.opened += u64::from(opened);
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .headers
+            .clone();
+        let opened = headers.iter().any(|h| self.opens(h, &[stanza]));
+        self.record(opened, None);
     }
 
     /// Looks for envelopes and stanzas in a JSON value (any `envelope` field, any `stanza`

@@ -700,7 +700,7 @@ fn read_reply_text() -> anyhow::Result<String> {
 }
 
 /// The advisor's own current key, to read their messages back later (or a note why not).
-fn own_key(u: &Unlocked) -> Option<meldpunt_crypto::recipient::RecipientKey> {
+pub(super) fn own_key(u: &Unlocked) -> Option<meldpunt_crypto::recipient::RecipientKey> {
     let own = u.keyring.current_key(now_secs()).map(|k| k.key.recipient());
     if own.is_none() {
         eprintln!(

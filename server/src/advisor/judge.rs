@@ -165,6 +165,18 @@ impl Judged {
         }
     }
 
+    /// The server's display name for a listed advisor (only ever shown next to a warning or
+    /// their fingerprint), or their id.
+    fn listed_name(&self, id: &str) -> String {
+        self.view
+            .listed
+            .iter()
+            .find(|l| l.id == id)
+            .map(|l| clean(&l.display_name))
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| format!("advisor {}", clean(id)))
+    }
+
     /// One line per warning of the core about the server's list.
     pub fn warning_lines(&self) -> Vec<String> {
         self.view
@@ -172,14 +184,7 @@ impl Judged {
             .iter()
             .map(|w| match w {
                 Warning::ListedNotMember { id, fingerprint } => {
-                    let name = self
-                        .view
-                        .listed
-                        .iter()
-                        .find(|l| l.id == *id)
-                        .map(|l| clean(&l.display_name))
-                        .filter(|n| !n.is_empty())
-                        .unwrap_or_else(|| format!("advisor {}", clean(id)));
+                    let name = self.listed_name(id);
                     let fp = if fingerprint.is_empty() { "malformed identity key".to_owned() } else { format!("fingerprint {fingerprint}") };
                     format!(
                         "Warning: the server lists {name} ({fp}) who is not a member of this case: never sealed to, \
@@ -191,13 +196,7 @@ impl Judged {
                      messages cannot be sealed to them."
                 ),
                 Warning::MemberWithoutKey { id, fingerprint, problem } => {
-                    let name = self
-                        .view
-                        .listed
-                        .iter()
-                        .find(|l| l.id == *id)
-                        .map(|l| clean(&l.display_name))
-                        .unwrap_or_default();
+                    let name = self.listed_name(id);
                     format!(
                         "Warning: member {name} (fingerprint {fingerprint}) has no key that verifies now ({problem}): \
                          they cannot read new messages until they publish one."

@@ -16,7 +16,7 @@ use meldpunt_crypto::rng::os_rng;
 use meldpunt_server::day::{Day, now_secs};
 use serde_json::{Value, json};
 
-use super::cases::resolve_case;
+use super::cases::{own_key, resolve_case};
 use super::client::{Api, b64};
 use super::judge::{self, Judged, at, clean, detached, listed_in, s};
 use super::keyfile::{Meta, PassSource, Unlocked};
@@ -158,10 +158,6 @@ fn stanzas(
     }
     pb.finish_and_clear();
     Ok(out)
-}
-
-fn own_key(u: &Unlocked) -> Option<meldpunt_crypto::recipient::RecipientKey> {
-    u.keyring.current_key(now_secs()).map(|k| k.key.recipient())
 }
 
 pub fn share(
