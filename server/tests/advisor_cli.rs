@@ -1297,3 +1297,17 @@ fn a_file_name_with_a_bidi_override_is_shown_and_saved_safely() {
     assert_eq!(names, vec!["photogpj.exe".to_owned()]);
     assert_eq!(std::fs::read(dir.join("photogpj.exe")).unwrap(), b"MZ-EXE");
 }
+
+#[test]
+fn events_list_who_joined_and_who_appointed_them() {
+    let server = Server::start();
+    server.create_org("acme");
+    let a1 = init(&server, Some("acme"), "Anna de Vries");
+    let a2 = init(&server, Some("acme"), "Bram Jansen");
+    let out = cli(&a1.keyring, &["events"]);
+    assert!(
+        out.contains(&format!("joined: Bram Jansen ({}) at acme, appointed by", a2.id)),
+        "{out}"
+    );
+    assert!(out.contains("confirm their fingerprint in person"), "{out}");
+}

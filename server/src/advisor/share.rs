@@ -303,31 +303,30 @@ pub fn events(path: &Path, source: PassSource) -> anyhow::Result<()> {
     }
     println!("Changes to the advisors of your organisation(s), as the server reports them:");
     for e in &list {
-        let kind = match s(e, "kind") {
-            "joined" => "joined",
-            "suspended" => "was suspended",
-            "reordered" => "was moved in the order reporters see",
-            "unsuspended" | "reinstated" => "was reinstated",
-            other => other,
+        let day = clean(s(e, "day"));
+        let name = clean(s(e, "display_name"));
+        let org = match s(e, "org") {
+            "" => " (branch-wide)".to_owned(),
+            o => format!(" at {}", clean(o)),
         };
         let by = match s(e, "appointed_by") {
-            "organisation" => "appointed by the organisation",
-            "branch" => "appointed by the branch organisation",
-            _ => "appointed by (unknown)",
+            "organisation" => ", appointed by the organisation",
+            "branch" => ", appointed by the branch organisation",
+            _ => "",
         };
-        let org = s(e, "org");
-        println!(
-            "  {}  {} ({}) {}{}, {by}",
-            clean(s(e, "day")),
-            clean(s(e, "display_name")),
-            clean(s(e, "advisor")),
-            clean(kind),
-            if org.is_empty() {
-                String::new()
-            } else {
-                format!(" at {}", clean(org))
-            },
-        );
+        let who = format!("{name} ({}){org}{by}", clean(s(e, "advisor")));
+        match s(e, "kind") {
+            "joined" => println!("  {day}  joined: {who}"),
+            "suspended" => println!("  {day}  suspended: {who}"),
+            "unsuspended" => println!("  {day}  reinstated: {who}"),
+            "reordered" if name.is_empty() => {
+                println!("  {day}  the order reporters see changed{org}")
+            }
+            "reordered" => {
+                println!("  {day}  the order reporters see changed{org}: now first {name}")
+            }
+            other => println!("  {day}  {}: {who}", clean(other)),
+        }
     }
     println!(
         "If you did not expect a change, ask your colleagues and the organisation. Before you share a case \
