@@ -141,7 +141,7 @@ pub enum AdvisorCommand {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
-    /// Reply to the reporter (and the other advisors on the case).
+    /// Reply to the reporter (and the other members of the case; never anyone else).
     Reply {
         /// Case id (or its first characters; ids may start with `-`).
         #[arg(allow_hyphen_values = true)]
@@ -159,11 +159,13 @@ pub enum AdvisorCommand {
         /// New status.
         state: State,
     },
-    /// Add a colleague to a case: their keys are re-wrapped on this device and a signed
-    /// statement that adds them becomes part of the conversation (the reporter's later messages
-    /// then reach them too). Confirm who they are first: give their fingerprint (ask them in
-    /// person or by phone), unless your keyring remembers them from an earlier share. A
-    /// remembered colleague whose identity the server now gives differently is refused.
+    /// Add a colleague to a case, after confirming their fingerprint.
+    ///
+    /// The case's keys are re-wrapped on this device for the colleague, and a signed statement
+    /// that adds them becomes part of the conversation (the reporter's later messages then
+    /// reach them too). Confirm who they are first: give their fingerprint (ask them in person
+    /// or by phone), unless your keyring remembers them from an earlier share. A remembered
+    /// colleague whose identity the server now gives differently is refused; nothing is sent.
     Share {
         /// Case id (or its first characters; ids may start with `-`).
         #[arg(allow_hyphen_values = true)]
@@ -176,8 +178,9 @@ pub enum AdvisorCommand {
         #[arg(long)]
         fingerprint: Option<String>,
     },
-    /// Remove a member from a case with a signed statement (`--advisor me` or your own id:
-    /// leave the case). The last advisor of a case cannot be removed.
+    /// Remove a member from a case, or leave it (`--advisor me`), with a signed statement.
+    ///
+    /// Later messages are not sealed to them. The last advisor of a case cannot be removed.
     Remove {
         /// Case id (or its first characters; ids may start with `-`).
         #[arg(allow_hyphen_values = true)]
@@ -186,8 +189,8 @@ pub enum AdvisorCommand {
         #[arg(long, allow_hyphen_values = true)]
         advisor: String,
     },
-    /// Changes to the advisors of your organisation(s): who joined, was suspended or moved,
-    /// and who appointed them.
+    /// Who joined, was suspended or moved among your organisation's advisors, and who
+    /// appointed them.
     Events,
     /// The anonymised yearly overview, computed on this device.
     Overview {
