@@ -351,9 +351,10 @@ fn closed_cases_are_deleted_after_retention_from_file_and_wal() {
     // The server purges at start, truncates the WAL, vacuums.
     server.spawn();
     assert_eq!(metric(&server, "meldpunt_retention_deleted_cases_total"), 1);
+    // Report, follow-up and the share's membership statement.
     assert_eq!(
         metric(&server, "meldpunt_retention_deleted_messages_total"),
-        2
+        3
     );
     assert_eq!(
         metric(&server, "meldpunt_retention_deleted_attachments_total"),

@@ -557,9 +557,10 @@ pub fn statement(
         .unwrap_or_default();
     let refs: Vec<&[u8]> = detached.iter().map(Vec::as_slice).collect();
     let opened = envelope::open(&env, &from.keyring.decryption_keys(), &refs).unwrap();
+    // A test case whose last message is no signed message (raw bytes) gets a zero parent.
     let parent = meldpunt_crypto::message::Message::from_bytes(&opened.plaintext)
-        .unwrap()
-        .hash();
+        .map(|m| m.hash())
+        .unwrap_or([0u8; 32]);
     let mut body = Vec::with_capacity(38);
     body.extend_from_slice(b"MPMS");
     body.push(1);
