@@ -36,8 +36,7 @@ fn is_day(v: &Value) -> bool {
     b.len() == 10
         && b[4] == b'-'
         && b[7] == b'-'
-        && b
-            .iter()
+        && b.iter()
             .enumerate()
             .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
 }
@@ -81,7 +80,12 @@ fn share(server: &Server, from: &Advisor, case: &str, body: &Value) -> reqwest::
         .unwrap()
 }
 
-fn remove(server: &Server, from: &Advisor, case: &str, body: &Value) -> reqwest::blocking::Response {
+fn remove(
+    server: &Server,
+    from: &Advisor,
+    case: &str,
+    body: &Value,
+) -> reqwest::blocking::Response {
     from.auth(server.post(&format!("/api/v1/advisor/cases/{case}/remove")))
         .json(body)
         .send()
@@ -126,7 +130,12 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
     let outsider = Advisor::register(&server, &server.invite(Some("alfa")), "Dana");
     let reporter = Reporter::new();
     let created = expect(
-        reporter.create_case(&server, "alfa", std::slice::from_ref(&a1.id), b"{\"story\":\"x\"}"),
+        reporter.create_case(
+            &server,
+            "alfa",
+            std::slice::from_ref(&a1.id),
+            b"{\"story\":\"x\"}",
+        ),
         201,
         None,
     );
@@ -146,26 +155,78 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
     let mut to = recipients(view["advisors"].as_array().unwrap(), None);
     to.push(k2);
     to.push(reply_key);
-    let added2 = statement(&a1, &view, "alfa", 1, &identity_of(&server, "alfa", &a2.id), &to);
+    let added2 = statement(
+        &a1,
+        &view,
+        "alfa",
+        1,
+        &identity_of(&server, "alfa", &a2.id),
+        &to,
+    );
     expect(
-        share(&server, &a1, &case, &json!({"advisor": a2.id, "stanzas": st})),
+        share(
+            &server,
+            &a1,
+            &case,
+            &json!({"advisor": a2.id, "stanzas": st}),
+        ),
         400,
         Some("invalid_request"),
     );
     let beta_env = seal(Purpose::Message, "beta", &to, b"x");
     let report_env = seal(Purpose::Report, "alfa", &to, b"x");
     for (body, status, code) in [
-        (json!({"advisor": a2.id, "stanzas": st, "envelope": b64(&beta_env)}), 400, "bad_envelope"),
-        (json!({"advisor": a2.id, "stanzas": st, "envelope": b64(&report_env)}), 400, "bad_envelope"),
-        (json!({"advisor": a2.id, "stanzas": st, "envelope": "***"}), 400, "bad_base64"),
-        (json!({"advisor": a2.id, "stanzas": st, "envelope": ""}), 400, "bad_envelope"),
-        (json!({"advisor": a2.id, "stanzas": st, "envelope": 7}), 400, "invalid_request"),
-        (json!({"advisor": a2.id, "stanzas": st, "envelope": b64(&added2), "x": 1}), 400, "invalid_request"),
-        (json!({"advisor": "n*pe", "stanzas": st, "envelope": b64(&added2)}), 400, "bad_base64"),
-        (json!({"advisor": b64(&[1u8; 16]), "stanzas": st, "envelope": b64(&added2)}), 400, "bad_advisor"),
-        (json!({"advisor": a2.id, "stanzas": [], "envelope": b64(&added2)}), 409, "conflict"),
+        (
+            json!({"advisor": a2.id, "stanzas": st, "envelope": b64(&beta_env)}),
+            400,
+            "bad_envelope",
+        ),
+        (
+            json!({"advisor": a2.id, "stanzas": st, "envelope": b64(&report_env)}),
+            400,
+            "bad_envelope",
+        ),
+        (
+            json!({"advisor": a2.id, "stanzas": st, "envelope": "***"}),
+            400,
+            "bad_base64",
+        ),
+        (
+            json!({"advisor": a2.id, "stanzas": st, "envelope": ""}),
+            400,
+            "bad_envelope",
+        ),
+        (
+            json!({"advisor": a2.id, "stanzas": st, "envelope": 7}),
+            400,
+            "invalid_request",
+        ),
+        (
+            json!({"advisor": a2.id, "stanzas": st, "envelope": b64(&added2), "x": 1}),
+            400,
+            "invalid_request",
+        ),
+        (
+            json!({"advisor": "n*pe", "stanzas": st, "envelope": b64(&added2)}),
+            400,
+            "bad_base64",
+        ),
+        (
+            json!({"advisor": b64(&[1u8; 16]), "stanzas": st, "envelope": b64(&added2)}),
+            400,
+            "bad_advisor",
+        ),
+        (
+            json!({"advisor": a2.id, "stanzas": [], "envelope": b64(&added2)}),
+            409,
+            "conflict",
+        ),
         (json!([1, 2, 3]), 400, "invalid_request"),
-        (json!({"advisor": a2.id, "stanzas": {}, "envelope": b64(&added2)}), 400, "invalid_request"),
+        (
+            json!({"advisor": a2.id, "stanzas": {}, "envelope": b64(&added2)}),
+            400,
+            "invalid_request",
+        ),
     ] {
         let r = share(&server, &a1, &case, &body);
         assert!(r.status().as_u16() < 500);
@@ -185,12 +246,23 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
         &json!({"advisor": a2.id, "stanzas": st, "envelope": "A".repeat(4 << 20)}),
     );
     assert_eq!(r.status().as_u16(), 413);
-    assert_eq!(a1.case(&server, &case)["messages"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        a1.case(&server, &case)["messages"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     assert!(a2.inbox(&server).is_empty());
 
     // --- a1 shares with a2: the statement is appended with the seq answered.
     let v = expect(
-        share(&server, &a1, &case, &json!({"advisor": a2.id, "stanzas": st, "envelope": b64(&added2)})),
+        share(
+            &server,
+            &a1,
+            &case,
+            &json!({"advisor": a2.id, "stanzas": st, "envelope": b64(&added2)}),
+        ),
         200,
         None,
     );
@@ -209,7 +281,10 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
         .collect();
     assert!(on.contains(&a1.id.as_str()) && on.contains(&a2.id.as_str()));
     for a in view["advisors"].as_array().unwrap() {
-        assert_eq!(a["appointed_by"], "branch", "CLI invites are the operator's");
+        assert_eq!(
+            a["appointed_by"], "branch",
+            "CLI invites are the operator's"
+        );
         assert!(is_day(&a["appointed_since"]));
     }
     a2.login(&server);
@@ -224,9 +299,21 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
     let mut to = recipients(v2["advisors"].as_array().unwrap(), None);
     to.push(k3);
     to.push(reply_key);
-    let added3 = statement(&a2, &v2, "alfa", 1, &identity_of(&server, "alfa", &a3.id), &to);
+    let added3 = statement(
+        &a2,
+        &v2,
+        "alfa",
+        1,
+        &identity_of(&server, "alfa", &a3.id),
+        &to,
+    );
     let v = expect(
-        share(&server, &a2, &case, &json!({"advisor": a3.id, "stanzas": st3, "envelope": b64(&added3)})),
+        share(
+            &server,
+            &a2,
+            &case,
+            &json!({"advisor": a3.id, "stanzas": st3, "envelope": b64(&added3)}),
+        ),
         200,
         None,
     );
@@ -243,17 +330,36 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
     let again = stanzas_for(&a3, &v3, &k2);
     let mut to = recipients(v3["advisors"].as_array().unwrap(), None);
     to.push(reply_key);
-    let readd = statement(&a3, &v3, "alfa", 1, &identity_of(&server, "alfa", &a2.id), &to);
+    let readd = statement(
+        &a3,
+        &v3,
+        "alfa",
+        1,
+        &identity_of(&server, "alfa", &a2.id),
+        &to,
+    );
     let v = expect(
-        share(&server, &a3, &case, &json!({"advisor": a2.id, "stanzas": again, "envelope": b64(&readd)})),
+        share(
+            &server,
+            &a3,
+            &case,
+            &json!({"advisor": a2.id, "stanzas": again, "envelope": b64(&readd)}),
+        ),
         200,
         None,
     );
     assert_eq!(v["seq"], 3);
     let v2 = a2.case(&server, &case);
     let now0 = stanzas_of(&v2, 0);
-    assert_eq!(now0.len(), 2, "the new stanza is added beside the first one");
-    assert!(now0.contains(&first_stanzas_a2[0]), "the first stanza stays");
+    assert_eq!(
+        now0.len(),
+        2,
+        "the new stanza is added beside the first one"
+    );
+    assert!(
+        now0.contains(&first_stanzas_a2[0]),
+        "the first stanza stays"
+    );
     assert_eq!(a2.open_messages(&v2).len(), 4);
     // An identical stanza is not stored twice.
     let mut same = again.clone();
@@ -261,9 +367,21 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
     same.push(stanzas_for(&a3, &v3, &k2)[3].clone());
     let mut to = recipients(v3["advisors"].as_array().unwrap(), None);
     to.push(reply_key);
-    let readd2 = statement(&a3, &v3, "alfa", 1, &identity_of(&server, "alfa", &a2.id), &to);
+    let readd2 = statement(
+        &a3,
+        &v3,
+        "alfa",
+        1,
+        &identity_of(&server, "alfa", &a2.id),
+        &to,
+    );
     expect(
-        share(&server, &a3, &case, &json!({"advisor": a2.id, "stanzas": same, "envelope": b64(&readd2)})),
+        share(
+            &server,
+            &a3,
+            &case,
+            &json!({"advisor": a2.id, "stanzas": same, "envelope": b64(&readd2)}),
+        ),
         200,
         None,
     );
@@ -276,7 +394,13 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
     assert!(rv.get("id").is_none());
     assert!(rv.get("deadlines").is_none());
     assert_eq!(rv["messages"].as_array().unwrap().len(), 5);
-    assert!(rv["messages"].as_array().unwrap().iter().all(|m| m.get("stanzas").is_none()));
+    assert!(
+        rv["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m.get("stanzas").is_none())
+    );
     for a in rv["advisors"].as_array().unwrap() {
         assert!(a["appointed_by"] == "branch" || a["appointed_by"] == "organisation");
         assert!(is_day(&a["appointed_since"]));
@@ -285,8 +409,13 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
     let parent = Message::from_bytes(a1.open_messages(&a1.case(&server, &case)).last().unwrap())
         .unwrap()
         .hash();
-    let follow = Message::sign_follow_up(reporter.keys.signing_key(), &parent, now(), b"{\"text\":\"f\"}")
-        .unwrap();
+    let follow = Message::sign_follow_up(
+        reporter.keys.signing_key(),
+        &parent,
+        now(),
+        b"{\"text\":\"f\"}",
+    )
+    .unwrap();
     let mut to = recipients(rv["advisors"].as_array().unwrap(), None);
     to.push(reply_key);
     let env = seal(Purpose::Message, "alfa", &to, &follow.to_bytes());
@@ -301,46 +430,99 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
     let view = a1.case(&server, &case);
     let mut to = recipients(view["advisors"].as_array().unwrap(), None);
     to.push(reply_key);
-    let rm_out = statement(&a1, &view, "alfa", 2, &identity_of(&server, "alfa", &outsider.id), &to);
+    let rm_out = statement(
+        &a1,
+        &view,
+        "alfa",
+        2,
+        &identity_of(&server, "alfa", &outsider.id),
+        &to,
+    );
     expect(
-        remove(&server, &a1, &case, &json!({"advisor": outsider.id, "envelope": b64(&rm_out)})),
+        remove(
+            &server,
+            &a1,
+            &case,
+            &json!({"advisor": outsider.id, "envelope": b64(&rm_out)}),
+        ),
         409,
         Some("not_on_case"),
     );
     expect(
-        remove(&server, &a1, &case, &json!({"advisor": b64(&[7u8; 16]), "envelope": b64(&rm_out)})),
+        remove(
+            &server,
+            &a1,
+            &case,
+            &json!({"advisor": b64(&[7u8; 16]), "envelope": b64(&rm_out)}),
+        ),
         409,
         Some("not_on_case"),
     );
     for (body, status, code) in [
         (json!({"advisor": a3.id}), 400, "invalid_request"),
         (json!({"envelope": b64(&rm_out)}), 400, "invalid_request"),
-        (json!({"advisor": a3.id, "envelope": b64(&beta_env)}), 400, "bad_envelope"),
-        (json!({"advisor": a3.id, "envelope": "!"}), 400, "bad_base64"),
-        (json!({"advisor": "x", "envelope": b64(&rm_out)}), 400, "bad_base64"),
-        (json!({"advisor": a3.id, "envelope": b64(&rm_out), "stanzas": []}), 400, "invalid_request"),
+        (
+            json!({"advisor": a3.id, "envelope": b64(&beta_env)}),
+            400,
+            "bad_envelope",
+        ),
+        (
+            json!({"advisor": a3.id, "envelope": "!"}),
+            400,
+            "bad_base64",
+        ),
+        (
+            json!({"advisor": "x", "envelope": b64(&rm_out)}),
+            400,
+            "bad_base64",
+        ),
+        (
+            json!({"advisor": a3.id, "envelope": b64(&rm_out), "stanzas": []}),
+            400,
+            "invalid_request",
+        ),
         (json!("remove"), 400, "invalid_request"),
     ] {
         let r = remove(&server, &a1, &case, &body);
         assert!(r.status().as_u16() < 500);
         expect(r, status, Some(code));
     }
-    assert_eq!(a1.case(&server, &case)["messages"].as_array().unwrap().len(), 6);
+    assert_eq!(
+        a1.case(&server, &case)["messages"]
+            .as_array()
+            .unwrap()
+            .len(),
+        6
+    );
 
     // a2 leaves.
     let view2 = a2.case(&server, &case);
     let mut to = recipients(view2["advisors"].as_array().unwrap(), None);
     to.push(reply_key);
-    let leave = statement(&a2, &view2, "alfa", 2, &identity_of(&server, "alfa", &a2.id), &to);
+    let leave = statement(
+        &a2,
+        &view2,
+        "alfa",
+        2,
+        &identity_of(&server, "alfa", &a2.id),
+        &to,
+    );
     let v = expect(
-        remove(&server, &a2, &case, &json!({"advisor": a2.id, "envelope": b64(&leave)})),
+        remove(
+            &server,
+            &a2,
+            &case,
+            &json!({"advisor": a2.id, "envelope": b64(&leave)}),
+        ),
         200,
         None,
     );
     assert_eq!(v, json!({"seq": 6}));
     // a2 now gets what any advisor not on the case gets.
     let gone = expect(
-        a2.auth(server.get(&format!("/api/v1/advisor/cases/{case}"))).send().unwrap(),
+        a2.auth(server.get(&format!("/api/v1/advisor/cases/{case}")))
+            .send()
+            .unwrap(),
         404,
         Some("not_found"),
     );
@@ -355,7 +537,12 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
     assert_eq!(gone, never);
     assert!(a2.inbox(&server).is_empty());
     expect(
-        remove(&server, &a2, &case, &json!({"advisor": a2.id, "envelope": b64(&leave)})),
+        remove(
+            &server,
+            &a2,
+            &case,
+            &json!({"advisor": a2.id, "envelope": b64(&leave)}),
+        ),
         404,
         Some("not_found"),
     );
@@ -365,13 +552,31 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
     let mut to = recipients(view["advisors"].as_array().unwrap(), None);
     to.retain(|k| *k != k3);
     to.push(reply_key);
-    let rm3 = statement(&a1, &view, "alfa", 2, &identity_of(&server, "alfa", &a3.id), &to);
+    let rm3 = statement(
+        &a1,
+        &view,
+        "alfa",
+        2,
+        &identity_of(&server, "alfa", &a3.id),
+        &to,
+    );
     assert_eq!(
-        expect(remove(&server, &a1, &case, &json!({"advisor": a3.id, "envelope": b64(&rm3)})), 200, None)["seq"],
+        expect(
+            remove(
+                &server,
+                &a1,
+                &case,
+                &json!({"advisor": a3.id, "envelope": b64(&rm3)})
+            ),
+            200,
+            None
+        )["seq"],
         7
     );
     expect(
-        a3.auth(server.get(&format!("/api/v1/advisor/cases/{case}"))).send().unwrap(),
+        a3.auth(server.get(&format!("/api/v1/advisor/cases/{case}")))
+            .send()
+            .unwrap(),
         404,
         Some("not_found"),
     );
@@ -379,9 +584,21 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
     assert_eq!(view["advisors"].as_array().unwrap().len(), 1);
     let mut to = recipients(view["advisors"].as_array().unwrap(), None);
     to.push(reply_key);
-    let last = statement(&a1, &view, "alfa", 2, &identity_of(&server, "alfa", &a1.id), &to);
+    let last = statement(
+        &a1,
+        &view,
+        "alfa",
+        2,
+        &identity_of(&server, "alfa", &a1.id),
+        &to,
+    );
     expect(
-        remove(&server, &a1, &case, &json!({"advisor": a1.id, "envelope": b64(&last)})),
+        remove(
+            &server,
+            &a1,
+            &case,
+            &json!({"advisor": a1.id, "envelope": b64(&last)}),
+        ),
         409,
         Some("last_advisor"),
     );
@@ -407,9 +624,25 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
     let mut to = recipients(view["advisors"].as_array().unwrap(), None);
     to.push(k2);
     to.push(reply_key);
-    let back = statement(&a1, &view, "alfa", 1, &identity_of(&server, "alfa", &a2.id), &to);
+    let back = statement(
+        &a1,
+        &view,
+        "alfa",
+        1,
+        &identity_of(&server, "alfa", &a2.id),
+        &to,
+    );
     assert_eq!(
-        expect(share(&server, &a1, &case, &json!({"advisor": a2.id, "stanzas": st, "envelope": b64(&back)})), 200, None)["seq"],
+        expect(
+            share(
+                &server,
+                &a1,
+                &case,
+                &json!({"advisor": a2.id, "stanzas": st, "envelope": b64(&back)})
+            ),
+            200,
+            None
+        )["seq"],
         9
     );
     let v2 = a2.case(&server, &case);
@@ -427,7 +660,10 @@ fn appointment_authority_and_advisor_events() {
 
     // An org admin may not invite an external or branch-wide advisor, by any body.
     expect(
-        ha.post("/api/v1/admin/org/advisor-invites", json!({"external": true})),
+        ha.post(
+            "/api/v1/admin/org/advisor-invites",
+            json!({"external": true}),
+        ),
         403,
         Some("operator_only"),
     );
@@ -456,19 +692,29 @@ fn appointment_authority_and_advisor_events() {
         None,
     );
     expect(
-        op.post("/api/v1/admin/orgs/alfa/advisor-invites", json!({"external": 1})),
+        op.post(
+            "/api/v1/admin/orgs/alfa/advisor-invites",
+            json!({"external": 1}),
+        ),
         400,
         Some("invalid_request"),
     );
 
     // Internal advisor by the org admin; external one by the operator; branch-wide by the CLI.
-    let code = expect(ha.post("/api/v1/admin/org/advisor-invites", json!({})), 201, None)["invite"]
+    let code = expect(
+        ha.post("/api/v1/admin/org/advisor-invites", json!({})),
+        201,
+        None,
+    )["invite"]
         .as_str()
         .unwrap()
         .to_owned();
     let intern = Advisor::register(&server, &code, "Iris Intern");
     let code = expect(
-        op.post("/api/v1/admin/orgs/alfa/advisor-invites", json!({"external": true})),
+        op.post(
+            "/api/v1/admin/orgs/alfa/advisor-invites",
+            json!({"external": true}),
+        ),
         201,
         None,
     )["invite"]
@@ -485,7 +731,11 @@ fn appointment_authority_and_advisor_events() {
         .unwrap()
         .to_owned();
     let branch = Advisor::register(&server, &code, "Bea Branche");
-    let code = expect(hb.post_empty("/api/v1/admin/org/advisor-invites"), 201, None)["invite"]
+    let code = expect(
+        hb.post_empty("/api/v1/admin/org/advisor-invites"),
+        201,
+        None,
+    )["invite"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -502,11 +752,18 @@ fn appointment_authority_and_advisor_events() {
     let b = listed(&server, "beta", &branch.id);
     assert_eq!(b["appointed_by"], "branch");
     assert_eq!(b["branch_wide"], true);
-    assert_eq!(listed(&server, "beta", &beta.id)["appointed_by"], "organisation");
+    assert_eq!(
+        listed(&server, "beta", &beta.id)["appointed_by"],
+        "organisation"
+    );
     // The admin listing says the same.
     let list = ha.get_ok("/api/v1/admin/org/advisors");
     for a in list.as_array().unwrap() {
-        let want = if a["id"] == intern.id.as_str() { "organisation" } else { "branch" };
+        let want = if a["id"] == intern.id.as_str() {
+            "organisation"
+        } else {
+            "branch"
+        };
         assert_eq!(a["appointed_by"], want, "{a}");
         assert!(is_day(&a["appointed_since"]));
     }
@@ -518,15 +775,36 @@ fn appointment_authority_and_advisor_events() {
     assert!(has_event(&ev, "joined", Some(&branch.id)));
     assert!(!has_event(&ev, "joined", Some(&intern.id)));
     assert!(!has_event(&ev, "joined", Some(&beta.id)));
-    let joined = ev.iter().find(|e| e["advisor"] == extern_.id.as_str()).unwrap();
-    let mut keys: Vec<&str> = joined.as_object().unwrap().keys().map(String::as_str).collect();
+    let joined = ev
+        .iter()
+        .find(|e| e["advisor"] == extern_.id.as_str())
+        .unwrap();
+    let mut keys: Vec<&str> = joined
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     keys.sort_unstable();
-    assert_eq!(keys, ["advisor", "appointed_by", "day", "display_name", "kind", "org"]);
+    assert_eq!(
+        keys,
+        [
+            "advisor",
+            "appointed_by",
+            "day",
+            "display_name",
+            "kind",
+            "org"
+        ]
+    );
     assert_eq!(joined["display_name"], "Erik Extern");
     assert_eq!(joined["org"], "alfa");
     assert_eq!(joined["appointed_by"], "branch");
     assert!(is_day(&joined["day"]));
-    let bj = ev.iter().find(|e| e["advisor"] == branch.id.as_str()).unwrap();
+    let bj = ev
+        .iter()
+        .find(|e| e["advisor"] == branch.id.as_str())
+        .unwrap();
     assert!(bj["org"].is_null());
     let ev = events(&server, &branch);
     assert!(has_event(&ev, "joined", Some(&intern.id)));
@@ -555,8 +833,16 @@ fn appointment_authority_and_advisor_events() {
             .count(),
         1
     );
-    assert!(has_event(&events(&server, &branch), "suspended", Some(&intern.id)));
-    assert!(!has_event(&events(&server, &beta), "suspended", Some(&intern.id)));
+    assert!(has_event(
+        &events(&server, &branch),
+        "suspended",
+        Some(&intern.id)
+    ));
+    assert!(!has_event(
+        &events(&server, &beta),
+        "suspended",
+        Some(&intern.id)
+    ));
     sus(&ha, &intern.id, false);
     let r = ha.put(
         "/api/v1/admin/org",
@@ -586,18 +872,33 @@ fn appointment_authority_and_advisor_events() {
         json!({"suspended": true}),
     );
     assert_eq!(r.status().as_u16(), 204);
-    assert!(has_event(&events(&server, &beta), "suspended", Some(&branch.id)));
-    assert!(has_event(&events(&server, &intern), "suspended", Some(&branch.id)));
+    assert!(has_event(
+        &events(&server, &beta),
+        "suspended",
+        Some(&branch.id)
+    ));
+    assert!(has_event(
+        &events(&server, &intern),
+        "suspended",
+        Some(&branch.id)
+    ));
     extern_.login(&server);
-    assert!(has_event(&events(&server, &extern_), "suspended", Some(&branch.id)));
+    assert!(has_event(
+        &events(&server, &extern_),
+        "suspended",
+        Some(&branch.id)
+    ));
 
     // The events route needs an advisor session.
-    expect(server.get("/api/v1/advisor/events").send().unwrap(), 401, None);
+    expect(
+        server.get("/api/v1/advisor/events").send().unwrap(),
+        401,
+        None,
+    );
     let r = server
         .get("/api/v1/advisor/events")
         .header("Authorization", "Bearer nonsense")
         .send()
         .unwrap();
     expect(r, 401, None);
-
 }
