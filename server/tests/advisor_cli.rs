@@ -909,24 +909,35 @@ fn case_to(server: &Server, org: &str, ids: &[String], story: &str) -> Reporter 
     reporter
 }
 
+/// A server with a relay in front: Anna (acme) reaches the server only through the relay,
+/// Bram directly; a reporter's case to both. Returns the case id as Anna's inbox shows it.
+fn through_relay(
+    story: &str,
+) -> (
+    Server,
+    meldpunt_tests::relay::Running,
+    CliAdvisor,
+    CliAdvisor,
+    Reporter,
+    String,
+) {
+    let server = Server::start();
+    server.create_org("acme");
+    let relay = meldpunt_tests::relay::start(&server.url(""), "127.0.0.1:0").unwrap();
+    let a1 = init_at(&server, &relay.url, Some("acme"), "Anna de Vries");
+    let a2 = init(&server, Some("acme"), "Bram Jansen");
+    let reporter = case_to(&server, "acme", &[a1.id.clone(), a2.id.clone()], story);
+    let case = case_ids(&server, &a1.keyring)[0].clone();
+    (server, relay, a1, a2, reporter, case)
+}
+
 fn relay_log(relay: &meldpunt_tests::relay::Running) -> Value {
     relay.relay.log_json()
 }
 
 #[test]
 fn an_advisor_the_relay_adds_is_named_in_a_warning_and_never_sealed_to() {
-    let server = Server::start();
-    server.create_org("acme");
-    let relay = meldpunt_tests::relay::start(&server.url(""), "127.0.0.1:0").unwrap();
-    let a1 = init_at(&server, &relay.url, Some("acme"), "Anna de Vries");
-    let a2 = init(&server, Some("acme"), "Bram Jansen");
-    let reporter = case_to(
-        &server,
-        "acme",
-        &[a1.id.clone(), a2.id.clone()],
-        "VERHAAL-RELAY",
-    );
-    let case = case_ids(&server, &a1.keyring)[0].clone();
+    let (server, relay, a1, a2, reporter, case) = through_relay("VERHAAL-RELAY");
 
     relay.set_mode(&json!({"mode": "add_advisor"})).unwrap();
     let fake = relay.relay.identity_json();
@@ -986,18 +997,7 @@ fn an_advisor_the_relay_adds_is_named_in_a_warning_and_never_sealed_to() {
 
 #[test]
 fn swapped_keys_and_a_dropped_message_are_shown_and_nothing_reaches_the_relay() {
-    let server = Server::start();
-    server.create_org("acme");
-    let relay = meldpunt_tests::relay::start(&server.url(""), "127.0.0.1:0").unwrap();
-    let a1 = init_at(&server, &relay.url, Some("acme"), "Anna de Vries");
-    let a2 = init(&server, Some("acme"), "Bram Jansen");
-    let reporter = case_to(
-        &server,
-        "acme",
-        &[a1.id.clone(), a2.id.clone()],
-        "VERHAAL-SWAP",
-    );
-    let case = case_ids(&server, &a1.keyring)[0].clone();
+    let (server, relay, a1, _a2, reporter, case) = through_relay("VERHAAL-SWAP");
     follow_up(&server, &reporter, "VERVOLG-EEN");
     follow_up(&server, &reporter, "VERVOLG-TWEE");
 
@@ -1306,7 +1306,10 @@ fn events_list_who_joined_and_who_appointed_them() {
     let a2 = init(&server, Some("acme"), "Bram Jansen");
     let out = cli(&a1.keyring, &["events"]);
     assert!(
-        out.contains(&format!("joined: Bram Jansen ({}) at acme, appointed by", a2.id)),
+        out.contains(&format!(
+            "joined: Bram Jansen ({}) at acme, appointed by",
+            a2.id
+        )),
         "{out}"
     );
     assert!(out.contains("confirm their fingerprint in person"), "{out}");
