@@ -200,6 +200,7 @@ fn log_purge(p: &Purged, what: &str) {
         sessions = p.sessions,
         invites = p.invites,
         uploads = p.uploads,
+        advisor_events = p.events,
         "{what}"
     );
 }

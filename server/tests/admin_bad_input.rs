@@ -741,9 +741,18 @@ fn markdown_is_rendered_safely_and_changes_are_audited() {
         201,
         None,
     );
-    let i4 = expect(
+    // Only the operator invites an external advisor (issue 11): the org admin is refused.
+    expect(
         ha.post(
             "/api/v1/admin/org/advisor-invites",
+            json!({"external": true}),
+        ),
+        403,
+        Some("operator_only"),
+    );
+    let i4 = expect(
+        op.post(
+            "/api/v1/admin/orgs/alfa/advisor-invites",
             json!({"external": true}),
         ),
         201,
@@ -756,7 +765,7 @@ fn markdown_is_rendered_safely_and_changes_are_audited() {
             v["invite"].as_str().unwrap().to_owned()
         })
         .collect();
-    // The org admin's advisor invite works with the advisor registration.
+    // The operator's advisor invite works with the advisor registration.
     let adv = Advisor::register(&server, &codes[3], "Eva Extern");
     let listed = ha.get_ok("/api/v1/admin/org/advisors");
     let eva = listed
@@ -767,6 +776,8 @@ fn markdown_is_rendered_safely_and_changes_are_audited() {
         .unwrap();
     assert_eq!(eva["external"], true);
     assert_eq!(eva["branch_wide"], false);
+    assert_eq!(eva["appointed_by"], "branch");
+    assert_eq!(eva["appointed_since"].as_str().unwrap().len(), 10);
 
     // The CLI acts through the same functions and audits as `cli`.
     server.admin(&[
@@ -835,7 +846,8 @@ fn markdown_is_rendered_safely_and_changes_are_audited() {
         ("hr-alfa", "org.update", "categories: 5 → 1 (pesten)"),
         ("hr-alfa", "org.logo", "logo set (image/png, 2008 bytes)"),
         ("hr-alfa", "org.logo", "logo removed"),
-        ("hr-alfa", "advisor.invite", "external"),
+        ("beheer", "advisor.invite", "external advisor (appointed by branch)"),
+        ("hr-alfa", "advisor.invite", "invite for an advisor (appointed by organisation)"),
         ("beheer", "org_admin.invite", ""),
         ("beheer", "advisor.invite", "branch-wide"),
         ("cli", "advisor.suspend", "Eva Extern"),

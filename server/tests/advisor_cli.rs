@@ -75,6 +75,11 @@ struct CliAdvisor {
 }
 
 fn init(server: &Server, org: Option<&str>, name: &str) -> CliAdvisor {
+    init_at(server, &server.url(""), org, name)
+}
+
+/// `init` against `instance` (the server itself, or a relay in front of it).
+fn init_at(server: &Server, instance: &str, org: Option<&str>, name: &str) -> CliAdvisor {
     let keyring = server
         .dir
         .path()
@@ -85,7 +90,7 @@ fn init(server: &Server, org: Option<&str>, name: &str) -> CliAdvisor {
         &[
             "init",
             "--server",
-            &server.url(""),
+            instance,
             "--invite",
             &invite,
             "--name",
@@ -115,6 +120,14 @@ fn init(server: &Server, org: Option<&str>, name: &str) -> CliAdvisor {
     }
 }
 
+/// The fingerprint an advisor would tell a colleague (from the server the test controls).
+fn fingerprint_of(server: &Server, org: &str, id: &str) -> String {
+    advisor_json(server, org, id)["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 fn advisor_json(server: &Server, org: &str, id: &str) -> Value {
     server.org_page(org)["advisors"]
         .as_array()
@@ -137,6 +150,16 @@ fn create_case_to(
 ) {
     let mut to = to.to_vec();
     to.push(reporter.keys.reply_key().recipient());
+    // Protocol §6.1: the report names the chosen advisors' identities (the case's members).
+    let mut body = body.clone();
+    if body.get("advisors").is_none() {
+        body["advisors"] = json!(
+            advisor_ids
+                .iter()
+                .map(|id| advisor_json(server, org, id)["identity"].clone())
+                .collect::<Vec<_>>()
+        );
+    }
     let msg = Message::sign_report(
         reporter.keys.signing_key(),
         &reporter.keys.reply_key().recipient(),
@@ -160,6 +183,42 @@ fn create_case_to(
         201,
         None,
     );
+}
+
+/// A report of a new reporter to `advisor` of acme with one attachment `name` (`content`).
+fn case_with_attachment(
+    server: &Server,
+    advisor: &str,
+    story: &str,
+    name: &str,
+    content: &[u8],
+) -> Reporter {
+    let reporter = Reporter::new();
+    let ids = [advisor.to_owned()];
+    let to = recipients(
+        server.org_page("acme")["advisors"].as_array().unwrap(),
+        Some(&ids),
+    );
+    let att_id = b64(&[9u8; 16]);
+    let mut body = report(story);
+    body["attachments"] =
+        json!([{"id": att_id, "name": name, "type": "text/plain", "size": content.len()}]);
+    create_case_to(server, &reporter, "acme", &ids, &to, now(), &body);
+    let mut att_to = to.clone();
+    att_to.push(reporter.keys.reply_key().recipient());
+    let sealed = seal(Purpose::Attachment, "acme", &att_to, content);
+    let mut req = reporter
+        .auth(server.put(&format!("/api/v1/case/attachments/{att_id}")))
+        .header("Content-Type", "application/octet-stream");
+    let pow = server.pow();
+    if !pow.is_null() {
+        req = req.header(
+            "Meldpunt-Pow",
+            format!("{}.{}", pow["challenge"].as_str().unwrap(), pow["nonce"]),
+        );
+    }
+    expect(req.body(sealed).send().unwrap(), 201, None);
+    reporter
 }
 
 fn report(story: &str) -> Value {
@@ -331,40 +390,13 @@ fn sharing_gives_exactly_the_chosen_advisor_access() {
     let a3 = init(&server, Some("acme"), "Chris Bakker");
 
     // A report to a1 only, with an attachment.
-    let reporter = Reporter::new();
-    let page = server.org_page("acme");
-    let to = recipients(
-        page["advisors"].as_array().unwrap(),
-        Some(std::slice::from_ref(&a1.id)),
-    );
-    let att_id = b64(&[9u8; 16]);
-    let mut body = report("GEDEELD-VERHAAL");
-    body["attachments"] =
-        json!([{"id": att_id, "name": "../../foto.txt", "type": "text/plain", "size": 14}]);
-    create_case_to(
+    let reporter = case_with_attachment(
         &server,
-        &reporter,
-        "acme",
-        std::slice::from_ref(&a1.id),
-        &to,
-        now(),
-        &body,
+        &a1.id,
+        "GEDEELD-VERHAAL",
+        "../../foto.txt",
+        b"BIJLAGE-INHOUD",
     );
-    let mut att_to = to.clone();
-    att_to.push(reporter.keys.reply_key().recipient());
-    let sealed = seal(Purpose::Attachment, "acme", &att_to, b"BIJLAGE-INHOUD");
-    let pow = server.pow();
-    let r = reporter
-        .auth(server.put(&format!("/api/v1/case/attachments/{att_id}")))
-        .header("Content-Type", "application/octet-stream")
-        .header(
-            "Meldpunt-Pow",
-            format!("{}.{}", pow["challenge"].as_str().unwrap(), pow["nonce"]),
-        )
-        .body(sealed)
-        .send()
-        .unwrap();
-    expect(r, 201, None);
 
     let case = case_ids(&server, &a1.keyring)[0].clone();
     assert!(case_ids(&server, &a2.keyring).is_empty());
@@ -375,7 +407,11 @@ fn sharing_gives_exactly_the_chosen_advisor_access() {
         &["reply", &case, "--message", "ANTWOORD-VAN-ANNA"],
     );
     assert!(out.contains("Reply sent"), "{out}");
-    let out = cli(&a1.keyring, &["share", &case, &a2.name]);
+    let fp2 = fingerprint_of(&server, "acme", &a2.id);
+    let out = cli(
+        &a1.keyring,
+        &["share", &case, "--advisor", &a2.id, "--fingerprint", &fp2],
+    );
     assert!(out.contains("Shared case"), "{out}");
 
     // a2 reads everything, including a1's reply, and saves the attachment.
@@ -389,16 +425,20 @@ fn sharing_gives_exactly_the_chosen_advisor_access() {
     assert!(text.contains("Check: OK"), "{text}");
     let dir = server.dir.path().join("a2-bijlagen");
     std::fs::create_dir(&dir).unwrap();
-    std::fs::write(dir.join("foto.txt"), b"bestaat al").unwrap();
+    // The name from the report, made safe by the core (`safe_file_name`): no path.
+    std::fs::write(dir.join("_.._foto.txt"), b"bestaat al").unwrap();
     let out = cli(
         &a2.keyring,
         &["attachments", &case, "--out", dir.to_str().unwrap()],
     );
     assert!(out.contains("Saved"), "{out}");
     // The existing file is untouched; the name from the report cannot leave the folder.
-    assert_eq!(std::fs::read(dir.join("foto.txt")).unwrap(), b"bestaat al");
     assert_eq!(
-        std::fs::read(dir.join("foto (1).txt")).unwrap(),
+        std::fs::read(dir.join("_.._foto.txt")).unwrap(),
+        b"bestaat al"
+    );
+    assert_eq!(
+        std::fs::read(dir.join("_.._foto (1).txt")).unwrap(),
         b"BIJLAGE-INHOUD"
     );
     assert!(!server.dir.path().join("foto.txt").exists());
@@ -429,7 +469,12 @@ fn sharing_gives_exactly_the_chosen_advisor_access() {
     assert_eq!(full.len(), 22);
     let err = cli_fails(&a3.keyring, PASS, &["read", &full]);
     assert!(err.contains("no such case"), "{err}");
-    let err = cli_fails(&a3.keyring, PASS, &["share", &full, &a3.name]);
+    let fp3 = fingerprint_of(&server, "acme", &a3.id);
+    let err = cli_fails(
+        &a3.keyring,
+        PASS,
+        &["share", &full, "--advisor", &a2.id, "--fingerprint", &fp3],
+    );
     assert!(err.contains("no such case"), "{err}");
 
     // The reporter can read the replies with the pickup code.
@@ -444,7 +489,8 @@ fn sharing_gives_exactly_the_chosen_advisor_access() {
             String::from_utf8_lossy(Message::from_bytes(&p.plaintext).unwrap().body()).into_owned()
         })
         .collect();
-    assert!(texts[1].contains("ANTWOORD-VAN-ANNA") && texts[2].contains("ANTWOORD-VAN-BRAM"));
+    // 0 report, 1 Anna's reply, 2 the signed statement that adds Bram, 3 Bram's reply.
+    assert!(texts[1].contains("ANTWOORD-VAN-ANNA") && texts[3].contains("ANTWOORD-VAN-BRAM"));
 }
 
 #[test]
@@ -813,4 +859,473 @@ fn snapshots_of_inbox_read_and_overview() {
         ],
     );
     assert!(err.contains("already exists"), "{err}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// A hostile server (issue 11): the relay of `meldpunt_tests::relay` between the CLI and the
+// real server, membership from signed statements, confirmed colleagues, purpose/org checks,
+// safe file names.
+// ---------------------------------------------------------------------------------------------
+
+/// The reporter's side through the client core: opens the case as the reporter and seals a
+/// follow-up to exactly its members (`seal::seal_follow_up`), then posts it.
+fn follow_up(server: &Server, reporter: &Reporter, text: &str) {
+    use meldpunt_client::advisors;
+    use meldpunt_client::case::{self, EnvelopeIn, OpenInput, Viewer};
+    let view = reporter.case(server);
+    let envelopes: Vec<EnvelopeIn> = view["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| EnvelopeIn {
+            envelope: unb64(m["envelope"].as_str().unwrap()),
+            detached: vec![],
+        })
+        .collect();
+    let listed: Vec<advisors::Listed> = serde_json::from_value(view["advisors"].clone()).unwrap();
+    let (listed, listed_malformed) = advisors::verify_all(&listed, now());
+    let judged = case::open(OpenInput {
+        viewer: Viewer::Reporter(reporter.keys.signing_key().public()),
+        org: view["org"].as_str().unwrap(),
+        envelopes: &envelopes,
+        keys: &[reporter.keys.reply_key()],
+        listed,
+        listed_malformed,
+        sent: &[],
+    });
+    assert!(judged.ok(), "{:?}", judged.problem);
+    let body = meldpunt_client::body::MessageBody {
+        text: text.into(),
+        attachments: vec![],
+        contact: None,
+    };
+    let sealed =
+        meldpunt_client::seal::seal_follow_up(&mut os_rng(), &reporter.keys, &judged, &body, now())
+            .unwrap();
+    let mut req = json!({"envelope": b64(&sealed.envelope)});
+    let pow = server.pow();
+    if !pow.is_null() {
+        req["pow"] = pow;
+    }
+    let r = reporter
+        .auth(server.post("/api/v1/case/messages"))
+        .json(&req)
+        .send()
+        .unwrap();
+    expect(r, 201, None);
+}
+
+/// A case from a new reporter to `ids` (at their current keys), through the server itself.
+fn case_to(server: &Server, org: &str, ids: &[String], story: &str) -> Reporter {
+    let reporter = Reporter::new();
+    let page = server.org_page(org);
+    let to = recipients(page["advisors"].as_array().unwrap(), Some(ids));
+    create_case_to(server, &reporter, org, ids, &to, now(), &report(story));
+    reporter
+}
+
+/// A server with a relay in front: Anna (acme) reaches the server only through the relay,
+/// Bram directly; a reporter's case to both. Returns the case id as Anna's inbox shows it.
+fn through_relay(
+    story: &str,
+) -> (
+    Server,
+    meldpunt_tests::relay::Running,
+    CliAdvisor,
+    CliAdvisor,
+    Reporter,
+    String,
+) {
+    let server = Server::start();
+    server.create_org("acme");
+    let relay = meldpunt_tests::relay::start(&server.url(""), "127.0.0.1:0").unwrap();
+    let a1 = init_at(&server, &relay.url, Some("acme"), "Anna de Vries");
+    let a2 = init(&server, Some("acme"), "Bram Jansen");
+    let reporter = case_to(&server, "acme", &[a1.id.clone(), a2.id.clone()], story);
+    let case = case_ids(&server, &a1.keyring)[0].clone();
+    (server, relay, a1, a2, reporter, case)
+}
+
+fn relay_log(relay: &meldpunt_tests::relay::Running) -> Value {
+    relay.relay.log_json()
+}
+
+#[test]
+fn an_advisor_the_relay_adds_is_named_in_a_warning_and_never_sealed_to() {
+    let (server, relay, a1, a2, reporter, case) = through_relay("VERHAAL-RELAY");
+
+    relay.set_mode(&json!({"mode": "add_advisor"})).unwrap();
+    let fake = relay.relay.identity_json();
+    let fake_fp = fake["fingerprint"].as_str().unwrap();
+
+    let text = read_case(&a1.keyring, &case);
+    assert!(
+        text.contains(&format!(
+            "Warning: the server lists Onafhankelijk extern vertrouwenspersoon (fingerprint {fake_fp}) who is \
+             not a member of this case: never sealed to"
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("Check: OK"), "{text}");
+    assert!(text.contains("Check: WARNING"), "{text}");
+    assert!(text.contains("VERHAAL-RELAY"), "{text}");
+
+    let out = cli_with(
+        &a1.keyring,
+        PASS,
+        "",
+        &["reply", &case, "--message", "ANTWOORD-DOOR-RELAY"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("who is not a member of this case"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Read again (the reply's envelope passes the relay in the answer too).
+    let _ = read_case(&a1.keyring, &case);
+    let log = relay_log(&relay);
+    assert!(log["envelopes_seen"].as_u64().unwrap() > 0, "{log}");
+    assert_eq!(log["opened"], 0, "the relay opened an envelope: {log}");
+
+    // The members still read the reply: Bram (directly) and the reporter.
+    let text = read_case(&a2.keyring, &case);
+    assert!(
+        text.contains("ANTWOORD-DOOR-RELAY") && text.contains("Check: OK"),
+        "{text}"
+    );
+    let view = reporter.case(&server);
+    let last = view["messages"].as_array().unwrap().last().unwrap().clone();
+    assert!(
+        envelope::open(
+            &unb64(last["envelope"].as_str().unwrap()),
+            &[reporter.keys.reply_key()],
+            &[]
+        )
+        .is_ok()
+    );
+}
+
+#[test]
+fn swapped_keys_and_a_dropped_message_are_shown_and_nothing_reaches_the_relay() {
+    let (server, relay, a1, _a2, reporter, case) = through_relay("VERHAAL-SWAP");
+    follow_up(&server, &reporter, "VERVOLG-EEN");
+    follow_up(&server, &reporter, "VERVOLG-TWEE");
+
+    // Swapped keys: Bram's listed bundle is the relay's; the reply leaves him out, says so.
+    relay.set_mode(&json!({"mode": "swap_keys"})).unwrap();
+    let text = read_case(&a1.keyring, &case);
+    assert!(
+        text.contains("has no key that verifies now") && !text.contains("Check: OK"),
+        "{text}"
+    );
+    let out = cli_with(
+        &a1.keyring,
+        PASS,
+        "",
+        &["reply", &case, "--message", "ANTWOORD-SWAP"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // A dropped message: a gap, and no reply.
+    relay
+        .set_mode(&json!({"mode": "drop_message", "index": 1}))
+        .unwrap();
+    let text = read_case(&a1.keyring, &case);
+    assert!(
+        text.contains("Check: WARNING. a message before message 2 is missing"),
+        "{text}"
+    );
+    let err = cli_fails(
+        &a1.keyring,
+        PASS,
+        &["reply", &case, "--message", "NIET-VERSTUURD"],
+    );
+    assert!(
+        err.contains("cannot reply") && err.contains("nothing was sent"),
+        "{err}"
+    );
+
+    // Reordered messages.
+    relay.set_mode(&json!({"mode": "reorder"})).unwrap();
+    let text = read_case(&a1.keyring, &case);
+    assert!(
+        text.contains("out of order") && !text.contains("Check: OK"),
+        "{text}"
+    );
+
+    relay.set_mode(&json!({"mode": "none"})).unwrap();
+    let text = read_case(&a1.keyring, &case);
+    assert!(
+        text.contains("ANTWOORD-SWAP") && !text.contains("NIET-VERSTUURD"),
+        "{text}"
+    );
+    let log = relay_log(&relay);
+    assert!(log["envelopes_seen"].as_u64().unwrap() > 0, "{log}");
+    assert_eq!(log["opened"], 0, "the relay opened an envelope: {log}");
+}
+
+#[test]
+fn share_then_three_follow_ups_are_each_read_by_both_advisors() {
+    let server = Server::start();
+    server.create_org("acme");
+    let a1 = init(&server, Some("acme"), "Anna de Vries");
+    let a2 = init(&server, Some("acme"), "Bram Jansen");
+    let reporter = case_to(
+        &server,
+        "acme",
+        std::slice::from_ref(&a1.id),
+        "VERHAAL-DELEN",
+    );
+    let case = case_ids(&server, &a1.keyring)[0].clone();
+    let fp2 = fingerprint_of(&server, "acme", &a2.id);
+    let out = cli(
+        &a1.keyring,
+        &["share", &case, "--advisor", &a2.id, "--fingerprint", &fp2],
+    );
+    assert!(out.contains("Shared case"), "{out}");
+    for n in ["EERSTE", "TWEEDE", "DERDE"] {
+        follow_up(&server, &reporter, &format!("VERVOLG-{n}"));
+        for a in [&a1, &a2] {
+            let text = read_case(&a.keyring, &case);
+            assert!(text.contains(&format!("VERVOLG-{n}")), "{}: {text}", a.name);
+            assert!(text.contains("Check: OK"), "{}: {text}", a.name);
+            assert!(
+                text.contains("Anna de Vries (you) added Bram Jansen")
+                    || text.contains("Anna de Vries added Bram Jansen (you)"),
+                "{text}"
+            );
+        }
+    }
+    // Both members reply; each reads the other's reply.
+    cli(&a2.keyring, &["reply", &case, "--message", "ANTWOORD-BRAM"]);
+    assert!(read_case(&a1.keyring, &case).contains("Reply from Bram Jansen"));
+
+    // Bram leaves the case: a signed statement; later replies are not sealed to him.
+    let out = cli(&a2.keyring, &["remove", &case, "--advisor", "me"]);
+    assert!(out.contains("You left case"), "{out}");
+    let text = read_case(&a1.keyring, &case);
+    assert!(
+        text.contains("Bram Jansen left the case") || text.contains("left the case"),
+        "{text}"
+    );
+    let err = cli_fails(&a1.keyring, PASS, &["remove", &case, "--advisor", &a1.id]);
+    assert!(err.contains("last advisor"), "{err}");
+}
+
+/// Rewrites the `colleagues` of a keyring file as a test would find them after an earlier
+/// confirmation of `id` with identity `identity`.
+fn remember_in_keyring(keyring: &Path, id: &str, identity: &str) {
+    use meldpunt_crypto::keyring::Keyring;
+    let bytes = std::fs::read(keyring).unwrap();
+    let params = Keyring::file_params(&bytes).unwrap();
+    let mut k = Keyring::from_file(&bytes, PASS).unwrap();
+    let mut meta: Value = serde_json::from_str(k.meta()).unwrap();
+    meta["colleagues"] =
+        json!([{"id": id, "identity": identity, "name": "Bram Jansen", "confirmed": "2026-01-01"}]);
+    k.set_meta(zeroize::Zeroizing::new(meta.to_string()));
+    std::fs::write(keyring, k.to_file(&mut os_rng(), PASS, params).unwrap()).unwrap();
+}
+
+#[test]
+fn sharing_needs_a_confirmed_fingerprint_and_refuses_a_changed_identity() {
+    let server = Server::start();
+    server.create_org("acme");
+    let a1 = init(&server, Some("acme"), "Anna de Vries");
+    let a2 = init(&server, Some("acme"), "Bram Jansen");
+    let a3 = init(&server, Some("acme"), "Chris Bakker");
+    let _r1 = case_to(&server, "acme", std::slice::from_ref(&a1.id), "VERHAAL-EEN");
+    let case1 = case_ids(&server, &a1.keyring)[0].clone();
+
+    // No fingerprint (and no terminal to ask on): refused, nothing sent.
+    let err = cli_fails(&a1.keyring, PASS, &["share", &case1, "--advisor", &a2.id]);
+    assert!(
+        err.contains("--fingerprint") && err.contains("Nothing was shared"),
+        "{err}"
+    );
+    assert!(case_ids(&server, &a2.keyring).is_empty());
+    // Someone else's fingerprint: refused.
+    let fp3 = fingerprint_of(&server, "acme", &a3.id);
+    let err = cli_fails(
+        &a1.keyring,
+        PASS,
+        &["share", &case1, "--advisor", &a2.id, "--fingerprint", &fp3],
+    );
+    assert!(
+        err.contains("is not the one of the key the server gives"),
+        "{err}"
+    );
+    assert!(case_ids(&server, &a2.keyring).is_empty());
+
+    // The right one: shared, and remembered in the keyring.
+    let fp2 = fingerprint_of(&server, "acme", &a2.id);
+    cli(
+        &a1.keyring,
+        &["share", &case1, "--advisor", &a2.id, "--fingerprint", &fp2],
+    );
+    assert_eq!(case_ids(&server, &a2.keyring).len(), 1);
+    // A second case: remembered, so no fingerprint needed.
+    let _r2 = case_to(
+        &server,
+        "acme",
+        std::slice::from_ref(&a1.id),
+        "VERHAAL-TWEE",
+    );
+    let case2 = case_ids(&server, &a1.keyring)
+        .into_iter()
+        .find(|c| read_case(&a1.keyring, c).contains("VERHAAL-TWEE"))
+        .unwrap();
+    cli(&a1.keyring, &["share", &case2, "--advisor", &a2.id]);
+    assert_eq!(case_ids(&server, &a2.keyring).len(), 2);
+
+    // The keyring remembers Bram with another identity than the server now gives: refused,
+    // even with the fingerprint of the server's key.
+    let other = meldpunt_crypto::keys::IdentityKey::generate(&mut os_rng()).public();
+    remember_in_keyring(&a1.keyring, &a2.id, &b64(&other.to_bytes()));
+    let _r3 = case_to(
+        &server,
+        "acme",
+        std::slice::from_ref(&a1.id),
+        "VERHAAL-DRIE",
+    );
+    let case3 = case_ids(&server, &a1.keyring)
+        .into_iter()
+        .find(|c| read_case(&a1.keyring, c).contains("VERHAAL-DRIE"))
+        .unwrap();
+    let err = cli_fails(
+        &a1.keyring,
+        PASS,
+        &["share", &case3, "--advisor", &a2.id, "--fingerprint", &fp2],
+    );
+    assert!(
+        err.contains("different identity key") && err.contains("nothing was shared"),
+        "{err}"
+    );
+    assert_eq!(case_ids(&server, &a2.keyring).len(), 2);
+}
+
+#[test]
+fn an_envelope_of_the_wrong_purpose_or_organisation_is_refused() {
+    let server = Server::start();
+    server.create_org("acme");
+    let a1 = init(&server, Some("acme"), "Anna de Vries");
+    let page = server.org_page("acme");
+    let to = recipients(page["advisors"].as_array().unwrap(), None);
+    let identity = advisor_json(&server, "acme", &a1.id)["identity"].clone();
+    let mut body = report("VERHAAL-VERKEERD");
+    body["advisors"] = json!([identity]);
+    let mut seen: Vec<String> = Vec::new();
+    for (purpose, org, expected) in [
+        (Purpose::Report, "elders", "sealed for another organisation"),
+        (Purpose::Message, "acme", "not a message of a case"),
+    ] {
+        let reporter = Reporter::new();
+        let mut to = to.clone();
+        to.push(reporter.keys.reply_key().recipient());
+        let msg = Message::sign_report(
+            reporter.keys.signing_key(),
+            &reporter.keys.reply_key().recipient(),
+            now(),
+            body.to_string().as_bytes(),
+        )
+        .unwrap();
+        // An honest server refuses such an envelope (it checks the header), so the hostile
+        // server is played on its database: the report is swapped after it was stored.
+        let good =
+            envelope::seal(&mut os_rng(), Purpose::Report, "acme", &to, &msg.to_bytes()).unwrap();
+        let bad = envelope::seal(&mut os_rng(), purpose, org, &to, &msg.to_bytes()).unwrap();
+        let mut req = json!({"org": "acme", "advisors": [a1.id], "token_hash": b64(&reporter.keys.case_token().hash()), "envelope": b64(&good)});
+        let pow = server.pow();
+        if !pow.is_null() {
+            req["pow"] = pow;
+        }
+        expect(
+            server.post("/api/v1/cases").json(&req).send().unwrap(),
+            201,
+            None,
+        );
+        let conn = rusqlite::Connection::open(&server.db).unwrap();
+        let n = conn
+            .execute(
+                "UPDATE messages SET envelope = ?1 WHERE envelope = ?2",
+                rusqlite::params![bad, good],
+            )
+            .unwrap();
+        assert_eq!(n, 1);
+        let case = case_ids(&server, &a1.keyring)
+            .into_iter()
+            .find(|c| !seen.contains(c))
+            .unwrap();
+        seen.push(case.clone());
+        let text = read_case(&a1.keyring, &case);
+        assert!(
+            text.contains(&format!("Check: WARNING. message 1 {expected}"))
+                || text.contains(expected),
+            "{text}"
+        );
+        assert!(
+            !text.contains("VERHAAL-VERKEERD") && !text.contains("Check: OK"),
+            "{text}"
+        );
+        let err = cli_fails(&a1.keyring, PASS, &["reply", &case, "--message", "NEE"]);
+        assert!(
+            err.contains("cannot reply") && err.contains(expected),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn a_file_name_with_a_bidi_override_is_shown_and_saved_safely() {
+    let server = Server::start();
+    server.create_org("acme");
+    let a1 = init(&server, Some("acme"), "Anna de Vries");
+    case_with_attachment(
+        &server,
+        &a1.id,
+        "VERHAAL-BIJLAGE",
+        "photo\u{202E}gpj.exe",
+        b"MZ-EXE",
+    );
+    let case = case_ids(&server, &a1.keyring)[0].clone();
+    let text = read_case(&a1.keyring, &case);
+    assert!(!text.contains('\u{202E}'), "{text:?}");
+    assert!(text.contains("photogpj.exe"), "{text}");
+    let dir = server.dir.path().join("bijlagen");
+    let out = cli(
+        &a1.keyring,
+        &["attachments", &case, "--out", dir.to_str().unwrap()],
+    );
+    assert!(!out.contains('\u{202E}'), "{out:?}");
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, vec!["photogpj.exe".to_owned()]);
+    assert_eq!(std::fs::read(dir.join("photogpj.exe")).unwrap(), b"MZ-EXE");
+}
+
+#[test]
+fn events_list_who_joined_and_who_appointed_them() {
+    let server = Server::start();
+    server.create_org("acme");
+    let a1 = init(&server, Some("acme"), "Anna de Vries");
+    let a2 = init(&server, Some("acme"), "Bram Jansen");
+    let out = cli(&a1.keyring, &["events"]);
+    assert!(
+        out.contains(&format!(
+            "joined: Bram Jansen ({}) at acme, appointed by",
+            a2.id
+        )),
+        "{out}"
+    );
+    assert!(out.contains("confirm their fingerprint in person"), "{out}");
 }

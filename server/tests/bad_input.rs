@@ -750,7 +750,7 @@ fn malformed_requests_get_json_4xx() {
     t.check(
         "share short stanza",
         a.auth(server.post(&format!("{p}/share")))
-            .json(&json!({"advisor": b.id, "stanzas": [{"message": 0, "stanza": b64(&[0u8; 10])}]}))
+            .json(&json!({"advisor": b.id, "stanzas": [{"message": 0, "stanza": b64(&[0u8; 10])}], "envelope": b64(&msg_env)}))
             .send()
             .unwrap(),
         400,
@@ -759,7 +759,7 @@ fn malformed_requests_get_json_4xx() {
     t.check(
         "share stanza for wrong key",
         a.auth(server.post(&format!("{p}/share")))
-            .json(&json!({"advisor": b.id, "stanzas": [{"message": 0, "stanza": b64(&[0u8; 96])}]}))
+            .json(&json!({"advisor": b.id, "stanzas": [{"message": 0, "stanza": b64(&[0u8; 96])}], "envelope": b64(&msg_env)}))
             .send()
             .unwrap(),
         400,
@@ -768,7 +768,7 @@ fn malformed_requests_get_json_4xx() {
     t.check(
         "share without stanzas",
         a.auth(server.post(&format!("{p}/share")))
-            .json(&json!({"advisor": b.id, "stanzas": []}))
+            .json(&json!({"advisor": b.id, "stanzas": [], "envelope": b64(&msg_env)}))
             .send()
             .unwrap(),
         409,

@@ -165,12 +165,19 @@ fn full_conversation() {
             json!({"message": m["seq"], "stanza": b64(&st)})
         })
         .collect();
+    let mut to = recipients(view["advisors"].as_array().unwrap(), None);
+    to.push(a3_key);
+    let a3_identity = listed(&server, "acme", &a3.id)["identity"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let added = statement(&a2, &view, "acme", 1, &a3_identity, &to);
     let r = a2
         .auth(server.post(&format!("/api/v1/advisor/cases/{case_id}/share")))
-        .json(&json!({"advisor": a3.id, "stanzas": stanzas}))
+        .json(&json!({"advisor": a3.id, "stanzas": stanzas, "envelope": b64(&added)}))
         .send()
         .unwrap();
-    expect(r, 200, None);
+    assert_eq!(expect(r, 200, None)["seq"], 3);
     a3.login(&server);
     assert_eq!(a3.inbox(&server).len(), 1);
     let plain = a3.open_messages(&a3.case(&server, &case_id));
@@ -184,7 +191,7 @@ fn full_conversation() {
     assert_eq!(reporter.case(&server)["status"], "closed");
     let inbox = a1.inbox(&server);
     assert_eq!(inbox[0]["status"], "closed");
-    assert_eq!(inbox[0]["messages"], 3);
+    assert_eq!(inbox[0]["messages"], 4);
     assert_eq!(inbox[0]["deadlines"]["feedback_overdue"], false);
 
     // Key rotation and revocation by the advisor.

@@ -217,12 +217,22 @@ fn share(server: &Server, f: &mut Filed, from: &Advisor, to: &Advisor) {
         f.markers.0.push(st[24..72].to_vec());
         stanzas.push(json!({"attachment": id, "stanza": b64(&st)}));
     }
+    let mut all = recipients(view["advisors"].as_array().unwrap(), None);
+    all.push(to_key);
+    all.push(f.reporter.keys.reply_key().recipient());
+    let identity = listed(server, "acme", &to.id)["identity"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let added = statement(from, &view, "acme", 1, &identity, &all);
     let r = from
         .auth(server.post(&format!("/api/v1/advisor/cases/{}/share", f.id)))
-        .json(&json!({"advisor": to.id, "stanzas": stanzas}))
+        .json(&json!({"advisor": to.id, "stanzas": stanzas, "envelope": b64(&added)}))
         .send()
         .unwrap();
     expect(r, 200, None);
+    // The statement is a message of the case like any other.
+    f.envelopes.push(added);
 }
 
 /// The reporter reads the case back: every envelope and the attachment byte for byte.
@@ -341,9 +351,10 @@ fn closed_cases_are_deleted_after_retention_from_file_and_wal() {
     // The server purges at start, truncates the WAL, vacuums.
     server.spawn();
     assert_eq!(metric(&server, "meldpunt_retention_deleted_cases_total"), 1);
+    // Report, follow-up and the share's membership statement.
     assert_eq!(
         metric(&server, "meldpunt_retention_deleted_messages_total"),
-        2
+        3
     );
     assert_eq!(
         metric(&server, "meldpunt_retention_deleted_attachments_total"),

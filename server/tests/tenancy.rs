@@ -123,7 +123,11 @@ fn organisations_and_branch_advisors_are_separated() {
                 .send()
                 .unwrap(),
             who.auth(server.post(&format!("{p}/share")))
-                .json(&json!({"advisor": who.id, "stanzas": []}))
+                .json(&json!({"advisor": who.id, "stanzas": [], "envelope": b64(&env)}))
+                .send()
+                .unwrap(),
+            who.auth(server.post(&format!("{p}/remove")))
+                .json(&json!({"advisor": who.id, "envelope": b64(&env)}))
                 .send()
                 .unwrap(),
             who.auth(server.get(&format!("{p}/attachments/{}", b64(&[1u8; 16]))))
@@ -144,7 +148,7 @@ fn organisations_and_branch_advisors_are_separated() {
     // a cannot pull b (another organisation) into case A; the branch advisor may be added.
     let r = a
         .auth(server.post(&format!("/api/v1/advisor/cases/{case_a}/share")))
-        .json(&json!({"advisor": b.id, "stanzas": []}))
+        .json(&json!({"advisor": b.id, "stanzas": [], "envelope": b64(&env)}))
         .send()
         .unwrap();
     expect(r, 400, Some("bad_advisor"));

@@ -9,6 +9,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use meldpunt_crypto::keys::IdentityKey;
 use reqwest::blocking::{Client, RequestBuilder, Response};
 use serde_json::{Value, json};
+
+use super::judge::at;
 use zeroize::Zeroizing;
 
 pub fn b64(b: &[u8]) -> String {
@@ -54,8 +56,8 @@ pub fn normalise_instance(url: &str) -> anyhow::Result<String> {
 
 fn describe(status: reqwest::StatusCode, body: &str) -> String {
     let v: Value = serde_json::from_str(body).unwrap_or(Value::Null);
-    let msg = v["message"].as_str().unwrap_or("").to_owned();
-    let code = v["error"].as_str().unwrap_or("");
+    let msg = at(&v, "message").as_str().unwrap_or("").to_owned();
+    let code = at(&v, "error").as_str().unwrap_or("");
     match (status.as_u16(), code) {
         (401, _) => {
             "the server did not accept the login (is this keyring registered on this instance?)"
@@ -148,7 +150,7 @@ impl Api {
     pub fn login(&mut self, identity: &IdentityKey) -> anyhow::Result<String> {
         let id = b64(&identity.public().to_bytes());
         let c = self.post("/api/v1/advisor/login/challenge", &json!({"identity": id}))?;
-        let challenge = unb64("challenge", c["challenge"].as_str().unwrap_or(""))?;
+        let challenge = unb64("challenge", at(&c, "challenge").as_str().unwrap_or(""))?;
         if challenge.len() != 32 {
             bail!("the server sent a malformed login challenge");
         }
@@ -157,10 +159,10 @@ impl Api {
             "/api/v1/advisor/login",
             &json!({"identity": id, "challenge": b64(&challenge), "signature": b64(&sig)}),
         )?;
-        let token = v["token"]
+        let token = at(&v, "token")
             .as_str()
             .ok_or_else(|| anyhow!("the server did not send a session"))?;
         self.token = Some(Zeroizing::new(token.to_owned()));
-        Ok(v["advisor"].as_str().unwrap_or("").to_owned())
+        Ok(at(&v, "advisor").as_str().unwrap_or("").to_owned())
     }
 }

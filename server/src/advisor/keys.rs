@@ -10,6 +10,7 @@ use serde_json::json;
 use zeroize::Zeroizing;
 
 use super::client::{Api, b64, normalise_instance, unb64};
+use super::judge::at;
 use super::keyfile::{Meta, PassSource, Unlocked};
 
 const DAY: i64 = 86_400;
@@ -114,6 +115,7 @@ pub fn init_with_passphrase(
         advisor_id: None,
         display_name: Some(name.clone()),
         org: None,
+        other: serde_json::Map::new(),
     };
     let keyring = Keyring::new(&mut os_rng(), meta.to_json(), now - SKEW, 365 * DAY)
         .map_err(|e| anyhow!("cannot make keys: {e}"))?;
@@ -132,9 +134,11 @@ pub fn init_with_passphrase(
 
     let api = Api::new(&instance)?;
     let mut profile = json!({"display_name": name, "bio": a.bio, "languages": a.languages});
-    if let Some((bytes, t)) = &photo {
-        profile["photo"] = json!(b64(bytes));
-        profile["photo_type"] = json!(t);
+    if let Some((bytes, t)) = &photo
+        && let Some(p) = profile.as_object_mut()
+    {
+        p.insert("photo".into(), json!(b64(bytes)));
+        p.insert("photo_type".into(), json!(t));
     }
     let body = json!({
         "invite": a.invite.trim(),
@@ -151,14 +155,14 @@ pub fn init_with_passphrase(
             return Err(e.context("registration failed; no keyring was kept"));
         }
     };
-    unlocked.meta.advisor_id = registered["id"].as_str().map(str::to_owned);
-    let branch_wide = registered["branch_wide"].as_bool().unwrap_or(false);
-    let external = registered["external"].as_bool().unwrap_or(false);
+    unlocked.meta.advisor_id = at(&registered, "id").as_str().map(str::to_owned);
+    let branch_wide = at(&registered, "branch_wide").as_bool().unwrap_or(false);
+    let external = at(&registered, "external").as_bool().unwrap_or(false);
     if let Ok(mut api) = Api::new(&instance)
         && api.login(unlocked.keyring.identity()).is_ok()
         && let Ok(me) = api.get("/api/v1/advisor/me")
     {
-        unlocked.meta.org = me["org"].as_str().map(str::to_owned);
+        unlocked.meta.org = at(&me, "org").as_str().map(str::to_owned);
     }
     unlocked.save()?;
 
@@ -255,7 +259,7 @@ pub fn list(path: &Path, source: PassSource) -> anyhow::Result<()> {
 fn published(api: &Api) -> anyhow::Result<Vec<[u8; 16]>> {
     let me = api.get("/api/v1/advisor/me")?;
     let mut out = Vec::new();
-    for b in me["all_bundles"].as_array().into_iter().flatten() {
+    for b in at(&me, "all_bundles").as_array().into_iter().flatten() {
         let bytes = unb64("bundle", b.as_str().unwrap_or(""))?;
         if let Ok(bundle) = meldpunt_crypto::keys::KeyBundle::from_bytes(&bytes) {
             out.push(*bundle.key_id().as_bytes());

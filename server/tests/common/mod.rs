@@ -537,3 +537,52 @@ impl Reporter {
 pub fn seal(purpose: Purpose, org: &str, to: &[RecipientKey], plain: &[u8]) -> Vec<u8> {
     envelope::seal(&mut os_rng(), purpose, org, to, plain).unwrap()
 }
+
+/// A signed membership statement (protocol §10.1: `op` 1 add, 2 remove) by `from` about the
+/// advisor with the base64url identity key `identity`, after the newest message of `view`
+/// (which `from` must be able to open), sealed as a message of `org` to `to`.
+pub fn statement(
+    from: &Advisor,
+    view: &Value,
+    org: &str,
+    op: u8,
+    identity: &str,
+    to: &[RecipientKey],
+) -> Vec<u8> {
+    let last = view["messages"].as_array().unwrap().last().unwrap();
+    let env = unb64(last["envelope"].as_str().unwrap());
+    let detached: Vec<Vec<u8>> = last["stanzas"]
+        .as_array()
+        .map(|a| a.iter().map(|s| unb64(s.as_str().unwrap())).collect())
+        .unwrap_or_default();
+    let refs: Vec<&[u8]> = detached.iter().map(Vec::as_slice).collect();
+    let opened = envelope::open(&env, &from.keyring.decryption_keys(), &refs).unwrap();
+    // A test case whose last message is no signed message (raw bytes) gets a zero parent.
+    let parent = meldpunt_crypto::message::Message::from_bytes(&opened.plaintext)
+        .map(|m| m.hash())
+        .unwrap_or([0u8; 32]);
+    let mut body = Vec::with_capacity(38);
+    body.extend_from_slice(b"MPMS");
+    body.push(1);
+    body.push(op);
+    body.extend_from_slice(&unb64(identity));
+    let m = meldpunt_crypto::message::Message::sign_membership(
+        from.keyring.identity(),
+        &parent,
+        now(),
+        &body,
+    )
+    .unwrap();
+    seal(Purpose::Message, org, to, &m.to_bytes())
+}
+
+/// The advisor `id` as the organisation page `org` lists it.
+pub fn listed(server: &Server, org: &str, id: &str) -> Value {
+    server.org_page(org)["advisors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == id)
+        .unwrap()
+        .clone()
+}
