@@ -236,6 +236,9 @@ pub fn problem_text(p: Problem) -> String {
         ),
         ProblemKind::Gap => format!("a message before message {n} is missing"),
         ProblemKind::Reordered => format!("message {n} is out of order"),
+        ProblemKind::Replayed => {
+            format!("message {n} is an earlier message served again by the server (ignored)")
+        }
         ProblemKind::WrongPurpose => format!(
             "message {n} is not a message of a case (the server put another kind of envelope in its place)"
         ),
