@@ -1,6 +1,7 @@
-//! Case commands: `inbox`, `read`, `attachments`, `decrypt`, `reply`, `status`, `share`,
-//! `overview`.
-//! Everything is decrypted here, on the advisor's device, with the keys of the keyring.
+//! Case commands: `inbox`, `read`, `attachments`, `decrypt`, `reply`, `status`, `overview`.
+//! Everything is decrypted here, on the advisor's device, with the keys of the keyring; every
+//! trust decision (which messages are trusted, who is a member, whom a reply is sealed to) is
+//! made by `meldpunt-client` through [`super::judge`].
 
 use std::collections::BTreeMap;
 use std::fs::{self, OpenOptions};
@@ -8,17 +9,21 @@ use std::io::{BufRead, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow, bail};
+use meldpunt_client::body::{AttachmentRef, MessageBody, ReportBody, Role};
+use meldpunt_client::case::{Entry, EntryKind, Problem};
+use meldpunt_client::filename::safe_file_name;
+use meldpunt_client::membership::Op;
+use meldpunt_client::seal;
 use meldpunt_crypto::envelope::{self, MAX_HEADER_LEN, Purpose};
-use meldpunt_crypto::keyring::Keyring;
-use meldpunt_crypto::keys::{Fingerprint, IdentityPublicKey, KeyBundle, Revocation};
-use meldpunt_crypto::message::{Message, MessageKind, TranscriptError, verify_transcript};
+use meldpunt_crypto::keys::IdentityPublicKey;
+use meldpunt_crypto::message::MessageKind;
 use meldpunt_crypto::overview::{self, CaseRecord, Lang, Organisation, Overview};
-use meldpunt_crypto::recipient::RecipientKey;
 use meldpunt_crypto::rng::os_rng;
 use meldpunt_server::day::{Day, now_secs};
 use serde_json::{Value, json};
 
-use super::client::{Api, b64, unb64};
+use super::client::{Api, b64};
+use super::judge::{self, Judged, clean, detached, problem_text, s};
 use super::keyfile::{PassSource, Unlocked};
 use super::keys::session;
 use super::{Format, OverviewLang};
@@ -27,12 +32,8 @@ use super::{Format, OverviewLang};
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-fn s<'a>(v: &'a Value, key: &str) -> &'a str {
-    v[key].as_str().unwrap_or("")
-}
-
 /// The full id of a case from an id or its first characters (as `inbox` shows them).
-fn resolve_case(api: &Api, given: &str) -> anyhow::Result<String> {
+pub fn resolve_case(api: &Api, given: &str) -> anyhow::Result<String> {
     let given = given.trim();
     if given.len() == 22 {
         return Ok(given.to_owned());
@@ -52,122 +53,6 @@ fn resolve_case(api: &Api, given: &str) -> anyhow::Result<String> {
         [one] => Ok(one.clone()),
         [] => bail!("you have no case {given}; see `meldpunt advisor inbox`"),
         _ => bail!("{given} matches several cases; give more characters"),
-    }
-}
-
-fn detached(v: &Value) -> anyhow::Result<Vec<Vec<u8>>> {
-    v["stanzas"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|x| unb64("stanza", x.as_str().unwrap_or("")))
-        .collect()
-}
-
-/// A message of a case after decryption.
-struct Opened {
-    seq: u64,
-    day: String,
-    result: Result<Message, String>,
-}
-
-fn open_messages(keyring: &Keyring, view: &Value) -> anyhow::Result<Vec<Opened>> {
-    let mut out = Vec::new();
-    for m in view["messages"].as_array().into_iter().flatten() {
-        let env = unb64("envelope", s(m, "envelope"))?;
-        let det = detached(m)?;
-        let refs: Vec<&[u8]> = det.iter().map(Vec::as_slice).collect();
-        let result = match keyring.open(&env, &refs) {
-            Ok(opened) => Message::from_bytes(&opened.plaintext)
-                .map_err(|e| format!("decrypted, but not a valid message ({e})")),
-            Err(_) => Err(
-                "cannot be decrypted with your keys (it was not sealed to you, or it is damaged)"
-                    .into(),
-            ),
-        };
-        out.push(Opened {
-            seq: m["seq"].as_u64().unwrap_or(0),
-            day: s(m, "created").to_owned(),
-            result,
-        });
-    }
-    Ok(out)
-}
-
-/// Advisors on the case: identity key, name, id.
-struct CaseAdvisor {
-    name: String,
-    identity: IdentityPublicKey,
-    value: Value,
-}
-
-fn case_advisors(view: &Value) -> Vec<CaseAdvisor> {
-    view["advisors"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|a| {
-            let identity =
-                IdentityPublicKey::from_bytes(&unb64("identity", s(a, "identity")).ok()?).ok()?;
-            Some(CaseAdvisor {
-                name: s(a, "display_name").to_owned(),
-                identity,
-                value: a.clone(),
-            })
-        })
-        .collect()
-}
-
-/// The verified recipient keys of an advisor as the server lists them (§1.3: signature,
-/// key id, dates, revocations), newest first.
-fn verified_keys(advisor: &Value, now: i64) -> Vec<(KeyBundle, RecipientKey)> {
-    let revs: Vec<Revocation> = advisor["revocations"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|r| Revocation::from_bytes(&unb64("revocation", r.as_str()?).ok()?).ok())
-        .collect();
-    let identity = unb64("identity", s(advisor, "identity")).unwrap_or_default();
-    let mut out: Vec<(KeyBundle, RecipientKey)> = advisor["bundles"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|b| {
-            let bundle = KeyBundle::from_bytes(&unb64("bundle", b.as_str()?).ok()?).ok()?;
-            if bundle.identity().to_bytes().as_slice() != identity.as_slice() {
-                return None;
-            }
-            let r = bundle.verify_for_sealing(now, &revs, None).ok()?;
-            Some((bundle, r))
-        })
-        .collect();
-    out.sort_by_key(|(b, _)| std::cmp::Reverse(b.not_before()));
-    out
-}
-
-fn transcript_text(e: &TranscriptError) -> String {
-    match e {
-        TranscriptError::Empty => "the case has no messages".into(),
-        TranscriptError::Malformed { index } => format!(
-            "message {} is not where it should be or is damaged",
-            index + 1
-        ),
-        TranscriptError::Forged { index } => format!(
-            "message {} has a signature that does not verify: it may be forged",
-            index + 1
-        ),
-        TranscriptError::UnknownAuthor { index } => format!(
-            "message {} is signed by someone who is not on this case",
-            index + 1
-        ),
-        TranscriptError::Gap { index } => {
-            format!("a message before message {} is missing", index + 1)
-        }
-        TranscriptError::Reordered { index } => format!("message {} is out of order", index + 1),
-        TranscriptError::MissingSent { sent_index } => {
-            format!("your message {} is missing", sent_index + 1)
-        }
-        _ => e.to_string(),
     }
 }
 
@@ -233,13 +118,6 @@ fn category_label(page: &Value, id: &str) -> String {
             }
         })
         .unwrap_or_else(|| id.to_owned())
-}
-
-/// Removes terminal control characters from text written by others.
-fn clean(text: &str) -> String {
-    text.chars()
-        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
-        .collect()
 }
 
 fn indent(text: &str) -> String {
@@ -337,8 +215,7 @@ pub fn inbox(path: &Path, source: PassSource) -> anyhow::Result<()> {
 // read
 // ---------------------------------------------------------------------------------------------
 
-fn render_attachments(body: &Value) -> Option<String> {
-    let list = body["attachments"].as_array()?;
+fn render_attachments(list: &[AttachmentRef]) -> Option<String> {
     if list.is_empty() {
         return None;
     }
@@ -347,9 +224,9 @@ fn render_attachments(body: &Value) -> Option<String> {
             .map(|a| {
                 format!(
                     "{} ({}, {} bytes)",
-                    clean(s(a, "name")),
-                    clean(s(a, "type")),
-                    a["size"].as_u64().unwrap_or(0)
+                    safe_file_name(&a.name),
+                    clean(&a.media_type),
+                    a.size
                 )
             })
             .collect::<Vec<_>>()
@@ -357,180 +234,182 @@ fn render_attachments(body: &Value) -> Option<String> {
     )
 }
 
-fn render_body(kind: MessageKind, body: &[u8], page: &Value) -> String {
-    let Ok(v) = serde_json::from_slice::<Value>(body) else {
-        return format!(
-            "(not readable as a report)\n{}",
-            indent(&String::from_utf8_lossy(body))
-        );
-    };
+fn render_report(body: &ReportBody, page: &Value) -> String {
     let mut out = Vec::new();
-    if kind == MessageKind::Report {
-        let cats: Vec<String> = v["categories"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .map(|c| clean(&category_label(page, c)))
-            .collect();
-        out.push(format!(
-            "Categories: {}",
-            if cats.is_empty() {
-                "-".into()
-            } else {
-                cats.join(", ")
-            }
-        ));
-        out.push(format!(
-            "Role:       {}",
-            match s(&v, "role") {
-                "affected" => "affected (it happened to the reporter)",
-                "witness" => "witness",
-                _ => "not stated",
-            }
-        ));
-        if !s(&v, "when").is_empty() {
-            out.push(format!("When:       {}", clean(s(&v, "when"))));
+    let cats: Vec<String> = body
+        .categories
+        .iter()
+        .map(|c| clean(&category_label(page, c)))
+        .collect();
+    out.push(format!(
+        "Categories: {}",
+        if cats.is_empty() {
+            "-".into()
+        } else {
+            cats.join(", ")
         }
-        if !s(&v, "where").is_empty() {
-            out.push(format!("Where:      {}", clean(s(&v, "where"))));
+    ));
+    out.push(format!(
+        "Role:       {}",
+        match body.role {
+            Some(Role::Affected) => "affected (it happened to the reporter)",
+            Some(Role::Witness) => "witness",
+            None => "not stated",
         }
-        let wishes: Vec<&str> = v["wishes"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
-        if !wishes.is_empty() {
-            out.push(format!("Wishes:     {}", clean(&wishes.join(", "))));
-        }
-        if !s(&v, "lang").is_empty() {
-            out.push(format!("Language:   {}", clean(s(&v, "lang"))));
+    ));
+    for (label, value) in [
+        ("When:      ", &body.when),
+        ("Where:     ", &body.place),
+    ] {
+        if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
+            out.push(format!("{label} {}", clean(v)));
         }
     }
-    if !s(&v, "contact").is_empty() {
-        out.push(format!("Contact:    {}", clean(s(&v, "contact"))));
+    if !body.wishes.is_empty() {
+        out.push(format!("Wishes:     {}", clean(&body.wishes.join(", "))));
     }
-    if let Some(a) = render_attachments(&v) {
+    if let Some(l) = body.lang.as_deref().filter(|v| !v.is_empty()) {
+        out.push(format!("Language:   {}", clean(l)));
+    }
+    if let Some(c) = body.contact.as_deref().filter(|v| !v.is_empty()) {
+        out.push(format!("Contact:    {}", clean(c)));
+    }
+    if let Some(a) = render_attachments(&body.attachments) {
         out.push(format!("Attachments: {a}"));
     }
-    let text = if kind == MessageKind::Report {
-        s(&v, "story")
-    } else {
-        s(&v, "text")
-    };
+    out.push(String::new());
+    out.push(indent(&body.story));
+    out.join("\n")
+}
+
+fn render_message(body: &MessageBody) -> String {
+    let mut out = Vec::new();
+    if let Some(c) = body.contact.as_deref().filter(|v| !v.is_empty()) {
+        out.push(format!("Contact:    {}", clean(c)));
+    }
+    if let Some(a) = render_attachments(&body.attachments) {
+        out.push(format!("Attachments: {a}"));
+    }
     if !out.is_empty() {
         out.push(String::new());
     }
-    out.push(indent(text));
+    out.push(indent(&body.text));
     out.join("\n")
+}
+
+fn render_body(kind: MessageKind, body: &[u8], page: &Value) -> String {
+    let text = String::from_utf8_lossy(body);
+    let rendered = match kind {
+        MessageKind::Report => ReportBody::from_json(&text).map(|b| render_report(&b, page)),
+        _ => MessageBody::from_json(&text).map(|b| render_message(&b)),
+    };
+    rendered.unwrap_or_else(|_| format!("(not readable as a message body)\n{}", indent(&text)))
+}
+
+fn check_line(case: &Judged) -> String {
+    let n = case.view.entries.len();
+    match case.view.problem {
+        Some(p) => format!(
+            "Check: WARNING. {}. Do not rely on this conversation before you have checked it with a colleague.",
+            problem_text(p)
+        ),
+        None if !case.view.warnings.is_empty() => format!(
+            "Check: WARNING. {n} message(s) verify, but the server's list of advisors differs from the signed \
+             membership of the case (see the warnings above)."
+        ),
+        None => format!(
+            "Check: OK. {n} message(s); every signature is valid; nothing is missing or out of order; the \
+             advisors listed are exactly the members."
+        ),
+    }
+}
+
+fn entry_title(case: &Judged, e: &Entry) -> String {
+    let author = e.author.as_ref().map(|a| case.name_of(a)).unwrap_or_default();
+    match e.kind {
+        EntryKind::Report => "Report from the reporter".to_owned(),
+        EntryKind::FollowUp => "Message from the reporter".to_owned(),
+        EntryKind::Reply => format!("Reply from {author}"),
+        EntryKind::Membership(st) => match st.op {
+            Op::Add => format!("{author} added {} to the case", case.name_of(&st.advisor)),
+            Op::Remove if e.author == Some(st.advisor) => format!("{author} left the case"),
+            Op::Remove => format!("{author} removed {} from the case", case.name_of(&st.advisor)),
+        },
+        EntryKind::Unreadable => "(cannot be read)".to_owned(),
+    }
 }
 
 pub fn read(path: &Path, source: PassSource, case: &str) -> anyhow::Result<()> {
     let (u, api) = session(path, source)?;
     let id = resolve_case(&api, case)?;
-    let view = api.get(&format!("/api/v1/advisor/cases/{id}"))?;
-    let org = s(&view, "org").to_owned();
+    let case = judge::load(&api, &u.keyring, &id)?;
+    let view = &case.raw;
+    let org = case.view.org.clone();
     let pages = org_pages(&api, [org.clone()]);
     let page = pages.get(&org).cloned().unwrap_or(Value::Null);
-    let advisors = case_advisors(&view);
-    let me = u.keyring.identity().public();
-    let opened = open_messages(&u.keyring, &view)?;
 
-    let status = s(&view, "status");
+    let status = s(view, "status");
     let d = &view["deadlines"];
     println!("Case {id}");
     println!(
         "Organisation: {}   Status: {}   Created: {}   Updated: {}",
-        org,
+        clean(&org),
         status_label(status),
-        s(&view, "created"),
-        s(&view, "updated")
+        clean(s(view, "created")),
+        clean(s(view, "updated"))
     );
     println!(
         "Acknowledge by: {}   Feedback by: {}   Attention: {}",
         if status == "new" {
-            s(d, "ack_due")
+            clean(s(d, "ack_due"))
         } else {
-            "done"
+            "done".into()
         },
         if status == "closed" {
-            "done"
+            "done".into()
         } else {
-            s(d, "feedback_due")
+            clean(s(d, "feedback_due"))
         },
         deadline_note(d, status)
     );
-    println!("Advisors on this case:");
-    for a in &advisors {
+    println!("Members of this case (from the signed conversation):");
+    for m in &case.view.members {
+        let appointed = case.view.member_id(m).map(|i| case.appointed(i)).unwrap_or_default();
         println!(
-            "  {}{}  fingerprint {}",
-            clean(&a.name),
-            if a.identity == me { " (you)" } else { "" },
-            a.identity.fingerprint().to_display()
+            "  {}  fingerprint {}{appointed}",
+            case.name_of(m),
+            m.fingerprint().to_display()
         );
     }
-
-    // The transcript check over everything that opened.
-    let all_open = opened.iter().all(|o| o.result.is_ok());
-    let messages: Vec<Message> = opened
-        .iter()
-        .filter_map(|o| o.result.as_ref().ok().cloned())
-        .collect();
-    let trusted: Vec<IdentityPublicKey> = advisors.iter().map(|a| a.identity).collect();
-    let check = verify_transcript(&messages, &trusted);
-    match (&check, all_open) {
-        (Ok(t), true) => println!(
-            "Check: OK. {} message(s); every signature is valid; nothing is missing or out of order.",
-            t.messages().len()
-        ),
-        (Ok(_), false) => {
-            println!("Check: WARNING. Some messages could not be decrypted (see below).")
-        }
-        (Err(e), _) => println!(
-            "Check: WARNING. {}. Do not rely on this conversation before you have checked it with a colleague.",
-            transcript_text(e)
-        ),
+    for w in case.warning_lines() {
+        println!("{w}");
     }
+    println!("{}", check_line(&case));
 
-    let name_of = |pk: [u8; 32]| -> String {
-        advisors
-            .iter()
-            .find(|a| a.identity.to_bytes() == pk)
-            .map(|a| {
-                format!(
-                    "{}{}",
-                    clean(&a.name),
-                    if a.identity == me { " (you)" } else { "" }
-                )
-            })
-            .unwrap_or_else(|| "an unknown advisor".into())
-    };
-    for (n, o) in opened.iter().enumerate() {
+    for e in &case.view.entries {
         println!();
-        match &o.result {
-            Ok(m) => {
-                let who = match m.kind() {
-                    MessageKind::Report => "Report from the reporter".to_owned(),
-                    MessageKind::FollowUp => "Message from the reporter".to_owned(),
-                    MessageKind::Reply => format!("Reply from {}", name_of(m.author_bytes())),
-                    MessageKind::Membership => format!("Membership statement by {}", name_of(m.author_bytes())),
-                };
-                let sig = if m.verify_signature() {
-                    "signature valid"
-                } else {
-                    "SIGNATURE INVALID"
-                };
-                println!(
-                    "--- {}. {who} · {} · {sig}",
-                    n + 1,
-                    Day::from_unix(m.created_at())
-                );
-                println!("{}", render_body(m.kind(), m.body(), &page));
-            }
-            Err(e) => {
-                println!("--- {}. (message {} of {}) · {e}", n + 1, o.seq, o.day);
-            }
+        let Some(m) = &e.message else {
+            let why = e.problem.map(|k| problem_text(Problem { kind: k, index: e.index })).unwrap_or_default();
+            println!("--- {}. {why}", e.index + 1);
+            continue;
+        };
+        let sig = match (m.verify_signature(), e.trusted, e.problem) {
+            (false, _, _) => "SIGNATURE INVALID".to_owned(),
+            (true, true, None) => "signature valid".to_owned(),
+            (true, _, Some(p)) => format!(
+                "NOT TRUSTED: {}",
+                problem_text(Problem { kind: p, index: e.index })
+            ),
+            (true, false, None) => "NOT TRUSTED".to_owned(),
+        };
+        println!(
+            "--- {}. {} · {} · {sig}",
+            e.index + 1,
+            entry_title(&case, e),
+            Day::from_unix(m.created_at())
+        );
+        if !matches!(e.kind, EntryKind::Membership(_)) {
+            println!("{}", render_body(m.kind(), m.body(), &page));
         }
     }
     let atts = view["attachments"].as_array().map_or(0, Vec::len);
@@ -547,29 +426,6 @@ pub fn read(path: &Path, source: PassSource, case: &str) -> anyhow::Result<()> {
 // ---------------------------------------------------------------------------------------------
 // attachments
 // ---------------------------------------------------------------------------------------------
-
-/// A safe file name from a name given by someone else.
-fn safe_name(name: &str, fallback: &str) -> String {
-    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
-    let cleaned: String = base
-        .chars()
-        .filter(|c| !c.is_control())
-        .map(|c| {
-            if matches!(c, ':' | '*' | '?' | '"' | '<' | '>' | '|') {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect();
-    let cleaned = cleaned.trim().trim_start_matches('.').to_owned();
-    let cleaned: String = cleaned.chars().take(120).collect();
-    if cleaned.is_empty() {
-        fallback.to_owned()
-    } else {
-        cleaned
-    }
-}
 
 /// Links `tmp` to a free name in `dir` (never replacing a file) and removes `tmp`.
 fn place(tmp: &Path, dir: &Path, name: &str) -> anyhow::Result<PathBuf> {
@@ -602,38 +458,79 @@ fn place(tmp: &Path, dir: &Path, name: &str) -> anyhow::Result<PathBuf> {
     )
 }
 
+
+/// The attachment names in the trusted messages of the case, by attachment id.
+fn attachment_names(case: &Judged) -> BTreeMap<String, String> {
+    let mut names = BTreeMap::new();
+    for e in case.view.entries.iter().filter(|e| e.trusted && e.problem.is_none()) {
+        let Some(m) = &e.message else { continue };
+        let text = String::from_utf8_lossy(m.body());
+        let list = match e.kind {
+            EntryKind::Report => ReportBody::from_json(&text).map(|b| b.attachments).unwrap_or_default(),
+            EntryKind::FollowUp | EntryKind::Reply => MessageBody::from_json(&text).map(|b| b.attachments).unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        for a in list {
+            names.insert(a.id, a.name);
+        }
+    }
+    names
+}
+
+/// Downloads an attachment and returns a reader that yields the whole envelope, after
+/// checking its header through the core (purpose attachment, the case's organisation).
+fn attachment_reader(api: &Api, case: &Judged, att: &str) -> anyhow::Result<impl Read> {
+    let resp = api.get_stream(&format!(
+        "/api/v1/advisor/cases/{}/attachments/{att}",
+        case.id
+    ))?;
+    let mut resp = resp;
+    let mut head = Vec::with_capacity(MAX_HEADER_LEN);
+    (&mut resp)
+        .take(MAX_HEADER_LEN as u64)
+        .read_to_end(&mut head)
+        .context("the attachment download broke off")?;
+    seal::check_attachment_header(&case.view.org, &head).map_err(|_| {
+        anyhow!(
+            "attachment {} is not an attachment of this case (wrong kind of envelope or another \
+             organisation's); it was not opened",
+            clean(att)
+        )
+    })?;
+    Ok(std::io::Cursor::new(head).chain(resp))
+}
+
 pub fn attachments(path: &Path, source: PassSource, case: &str, out: &Path) -> anyhow::Result<()> {
     let (u, api) = session(path, source)?;
     let id = resolve_case(&api, case)?;
-    let view = api.get(&format!("/api/v1/advisor/cases/{id}"))?;
-    let list = view["attachments"].as_array().cloned().unwrap_or_default();
+    let case = judge::load(&api, &u.keyring, &id)?;
+    let list = case.raw["attachments"].as_array().cloned().unwrap_or_default();
     if list.is_empty() {
         println!("This case has no attachments.");
         return Ok(());
     }
-    fs::create_dir_all(out).with_context(|| format!("cannot make the folder {}", out.display()))?;
-    // Names from the messages' bodies.
-    let mut names: BTreeMap<String, String> = BTreeMap::new();
-    for o in open_messages(&u.keyring, &view)? {
-        if let Ok(m) = o.result
-            && let Ok(v) = serde_json::from_slice::<Value>(m.body())
-        {
-            for a in v["attachments"].as_array().into_iter().flatten() {
-                names.insert(s(a, "id").to_owned(), s(a, "name").to_owned());
-            }
-        }
+    for w in case.warning_lines() {
+        eprintln!("{w}");
     }
+    fs::create_dir_all(out).with_context(|| format!("cannot make the folder {}", out.display()))?;
+    let names = attachment_names(&case);
     let keys = u.keyring.decryption_keys();
     let mut failures = 0usize;
     for (i, a) in list.iter().enumerate() {
         let att = s(a, "id");
-        let name = safe_name(
-            names.get(att).map_or("", String::as_str),
-            &format!("attachment-{}", i + 1),
-        );
+        let name = names
+            .get(att)
+            .map_or_else(|| format!("attachment-{}", i + 1), |n| safe_file_name(n));
         let det = detached(a)?;
         let refs: Vec<&[u8]> = det.iter().map(Vec::as_slice).collect();
-        let resp = api.get_stream(&format!("/api/v1/advisor/cases/{id}/attachments/{att}"))?;
+        let reader = match attachment_reader(&api, &case, att) {
+            Ok(r) => r,
+            Err(e) => {
+                failures += 1;
+                eprintln!("Could not save attachment {} ({name}): {e}", i + 1);
+                continue;
+            }
+        };
         let size = a["size"].as_u64().unwrap_or(0);
         let pb = indicatif::ProgressBar::new(size);
         if let Ok(style) =
@@ -649,10 +546,10 @@ pub fn attachments(path: &Path, source: PassSource, case: &str, out: &Path) -> a
             .open(&tmp)
             .with_context(|| format!("cannot write in {}", out.display()))?;
         let writer = std::io::BufWriter::new(file);
-        let result = envelope::open_stream(pb.wrap_read(resp), &keys, &refs, writer);
+        let result = envelope::open_stream(pb.wrap_read(reader), &keys, &refs, writer);
         pb.finish_and_clear();
         match result {
-            Ok(info) if info.purpose == Purpose::Attachment => {
+            Ok(info) if info.purpose == Purpose::Attachment && info.org == case.view.org => {
                 let placed = place(&tmp, out, &name)?;
                 println!("Saved {} ({} bytes)", placed.display(), info.plaintext_len);
             }
@@ -772,6 +669,30 @@ fn read_reply_text() -> anyhow::Result<String> {
     Ok(text.trim_end().to_owned())
 }
 
+
+/// The advisor's own current key, to read their messages back later (or a note why not).
+fn own_key(u: &Unlocked) -> Option<meldpunt_crypto::recipient::RecipientKey> {
+    let own = u.keyring.current_key(now_secs()).map(|k| k.key.recipient());
+    if own.is_none() {
+        eprintln!(
+            "Note: you have no valid key yourself, so you will not be able to read this message later. Run \
+             `meldpunt advisor keys rotate`."
+        );
+    }
+    own
+}
+
+/// Notes about members a sealed message could not reach.
+fn note_unreachable(case: &Judged, unreachable: &[IdentityPublicKey]) {
+    for m in unreachable {
+        eprintln!(
+            "Note: {} (fingerprint {}) has no valid key the server lists; they will not be able to read this.",
+            case.name_of(m),
+            m.fingerprint().to_display()
+        );
+    }
+}
+
 pub fn reply(
     path: &Path,
     source: PassSource,
@@ -780,21 +701,11 @@ pub fn reply(
 ) -> anyhow::Result<()> {
     let (u, api) = session(path, source)?;
     let id = resolve_case(&api, case)?;
-    let view = api.get(&format!("/api/v1/advisor/cases/{id}"))?;
-    let opened = open_messages(&u.keyring, &view)?;
-    let messages: Vec<Message> = opened
-        .into_iter()
-        .map(|o| o.result)
-        .collect::<Result<_, _>>()
-        .map_err(|e| anyhow!("cannot reply: a message of this case {e}"))?;
-    let advisors = case_advisors(&view);
-    let trusted: Vec<IdentityPublicKey> = advisors.iter().map(|a| a.identity).collect();
-    let transcript = verify_transcript(&messages, &trusted).map_err(|e| {
-        anyhow!(
-            "cannot reply: the conversation does not check out: {}",
-            transcript_text(&e)
-        )
-    })?;
+    let case = judge::load(&api, &u.keyring, &id)?;
+    case.require_ok("reply")?;
+    for w in case.warning_lines() {
+        eprintln!("{w}");
+    }
     let text = match message {
         Some(m) => m,
         None => read_reply_text()?,
@@ -802,54 +713,27 @@ pub fn reply(
     if text.trim().is_empty() {
         bail!("the reply is empty; nothing was sent");
     }
-    let head = transcript
-        .head()
-        .ok_or_else(|| anyhow!("the case has no messages"))?;
-    let now = now_secs();
-    let body = serde_json::to_vec(&json!({"text": text, "attachments": []}))?;
-    let msg = Message::sign_reply(u.keyring.identity(), &head, now, &body)
-        .map_err(|e| anyhow!("cannot sign the reply: {e}"))?;
-    // To the reporter, to every advisor on the case (their newest valid key), and to yourself
-    // (so that you can read your own reply later).
-    let mut to: Vec<RecipientKey> = vec![transcript.reply_key()];
-    let me = u.keyring.identity().public();
-    for a in &advisors {
-        if a.identity == me {
-            continue;
-        }
-        match verified_keys(&a.value, now).first() {
-            Some((_, r)) => to.push(*r),
-            None => eprintln!(
-                "Note: {} has no valid key; they will not be able to read this reply.",
-                clean(&a.name)
-            ),
-        }
-    }
-    if let Some(mine) = u.keyring.current_key(now) {
-        to.push(mine.key.recipient());
-    } else {
-        eprintln!(
-            "Note: you have no valid key yourself, so you will not be able to read this reply later. Run `meldpunt advisor keys rotate`."
-        );
-    }
-    to.dedup_by_key(|r| r.key_id());
-    let env = envelope::seal(
+    let body = MessageBody { text, attachments: Vec::new(), contact: None };
+    // To the reporter, the members (never anyone else the server lists) and yourself.
+    let sealed = seal::seal_reply(
         &mut os_rng(),
-        Purpose::Message,
-        s(&view, "org"),
-        &to,
-        &msg.to_bytes(),
+        u.keyring.identity(),
+        own_key(&u),
+        &case.view,
+        &body,
+        now_secs(),
     )
-    .map_err(|e| anyhow!("cannot encrypt the reply: {e}"))?;
+    .map_err(|e| anyhow!("cannot reply: {e}; nothing was sent"))?;
+    note_unreachable(&case, &sealed.unreachable);
     let r = api.post(
         &format!("/api/v1/advisor/cases/{id}/messages"),
-        &json!({"envelope": b64(&env)}),
+        &json!({"envelope": b64(&sealed.envelope)}),
     )?;
     println!(
         "Reply sent (message {} of the case).",
         r["seq"].as_u64().map_or(0, |n| n + 1)
     );
-    if s(&view, "status") == "new" {
+    if s(&case.raw, "status") == "new" {
         println!(
             "Tip: mark the case as acknowledged with `meldpunt advisor status {} acknowledged`.",
             &id[..8.min(id.len())]
@@ -869,111 +753,6 @@ pub fn status(path: &Path, source: PassSource, case: &str, state: &str) -> anyho
         "Case {} is now {}.",
         &id[..8.min(id.len())],
         status_label(state)
-    );
-    Ok(())
-}
-
-// ---------------------------------------------------------------------------------------------
-// share
-// ---------------------------------------------------------------------------------------------
-
-pub fn share(
-    path: &Path,
-    source: PassSource,
-    case: &str,
-    who: &str,
-    pin: Option<&str>,
-) -> anyhow::Result<()> {
-    let (u, api) = session(path, source)?;
-    let id = resolve_case(&api, case)?;
-    let view = api.get(&format!("/api/v1/advisor/cases/{id}"))?;
-    let org = s(&view, "org").to_owned();
-    let page = api.get(&format!("/api/v1/orgs/{org}"))?;
-    let candidates: Vec<&Value> = page["advisors"].as_array().into_iter().flatten().collect();
-    let who_fp = Fingerprint::parse(who).ok();
-    let matches: Vec<&Value> = candidates
-        .iter()
-        .copied()
-        .filter(|a| {
-            s(a, "id") == who
-                || s(a, "display_name").eq_ignore_ascii_case(who.trim())
-                || who_fp.is_some_and(|fp| {
-                    Fingerprint::parse(s(a, "fingerprint")).is_ok_and(|f| f == fp)
-                })
-        })
-        .collect();
-    let target = match matches.as_slice() {
-        [one] => *one,
-        [] => bail!("there is no advisor \"{who}\" for organisation {org}"),
-        _ => bail!("\"{who}\" matches several advisors; give their id or fingerprint"),
-    };
-    let target_identity = IdentityPublicKey::from_bytes(&unb64("identity", s(target, "identity"))?)
-        .map_err(|_| anyhow!("the server sent a malformed identity key"))?;
-    if target_identity == u.keyring.identity().public() {
-        bail!("that is you");
-    }
-    if let Some(pin) = pin {
-        let pin = Fingerprint::parse(pin)
-            .map_err(|_| anyhow!("--fingerprint is not a valid fingerprint"))?;
-        if target_identity.fingerprint() != pin {
-            bail!(
-                "the fingerprint of {} does not match: nothing was shared",
-                clean(s(target, "display_name"))
-            );
-        }
-    }
-    let now = now_secs();
-    let keys = verified_keys(target, now);
-    let Some((bundle, recipient)) = keys.first() else {
-        bail!(
-            "{} has no valid key; ask them to run `meldpunt advisor keys rotate`",
-            clean(s(target, "display_name"))
-        );
-    };
-    let mine = u.keyring.decryption_keys();
-    let mut stanzas = Vec::new();
-    let messages = view["messages"].as_array().cloned().unwrap_or_default();
-    let atts = view["attachments"].as_array().cloned().unwrap_or_default();
-    let pb = indicatif::ProgressBar::new((messages.len() + atts.len()) as u64);
-    for m in &messages {
-        let env = unb64("envelope", s(m, "envelope"))?;
-        let det = detached(m)?;
-        let refs: Vec<&[u8]> = det.iter().map(Vec::as_slice).collect();
-        let st = envelope::rewrap(&env, &mine, &refs, recipient, &mut os_rng()).map_err(|_| {
-            anyhow!(
-                "cannot share: message {} cannot be opened with your keys",
-                m["seq"].as_u64().unwrap_or(0) + 1
-            )
-        })?;
-        stanzas.push(json!({"message": m["seq"], "stanza": b64(&st)}));
-        pb.inc(1);
-    }
-    for a in &atts {
-        let att = s(a, "id");
-        // Only the header is needed for re-wrapping.
-        let resp = api.get_stream(&format!("/api/v1/advisor/cases/{id}/attachments/{att}"))?;
-        let mut head = Vec::with_capacity(MAX_HEADER_LEN);
-        resp.take(MAX_HEADER_LEN as u64)
-            .read_to_end(&mut head)
-            .context("the attachment download broke off")?;
-        let det = detached(a)?;
-        let refs: Vec<&[u8]> = det.iter().map(Vec::as_slice).collect();
-        let st = envelope::rewrap(&head, &mine, &refs, recipient, &mut os_rng())
-            .map_err(|_| anyhow!("cannot share: an attachment cannot be opened with your keys"))?;
-        stanzas.push(json!({"attachment": att, "stanza": b64(&st)}));
-        pb.inc(1);
-    }
-    pb.finish_and_clear();
-    api.post(
-        &format!("/api/v1/advisor/cases/{id}/share"),
-        &json!({"advisor": s(target, "id"), "stanzas": stanzas}),
-    )?;
-    println!(
-        "Shared case {} with {} (fingerprint {}, key {}).",
-        &id[..8.min(id.len())],
-        clean(s(target, "display_name")),
-        target_identity.fingerprint().to_display(),
-        bundle.key_id().to_hex()
     );
     Ok(())
 }
@@ -1014,32 +793,39 @@ pub fn overview(
     let mut slugs = Vec::new();
     for c in &cases {
         pb.inc(1);
-        let view = api.get(&format!("/api/v1/advisor/cases/{}", s(c, "id")))?;
-        let opened = open_messages(&u.keyring, &view)?;
-        let Some(Ok(report)) = opened.first().map(|o| &o.result) else {
+        let case = judge::load(&api, &u.keyring, s(c, "id"))?;
+        let trusted = |e: &&Entry| e.trusted && e.problem.is_none();
+        let Some(report) = case
+            .view
+            .entries
+            .first()
+            .filter(trusted)
+            .filter(|e| e.kind == EntryKind::Report)
+            .and_then(|e| e.message.as_ref())
+        else {
             skipped += 1;
             continue;
         };
-        if report.kind() != MessageKind::Report {
-            skipped += 1;
-            continue;
-        }
         let created = Day::from_unix(report.created_at());
         if i64::from(year) != created.ymd().0 {
             continue;
         }
         let body: Value = serde_json::from_slice(report.body()).unwrap_or(Value::Null);
-        // Acknowledged = the first reply of an advisor (the API does not give the status
+        // Acknowledged = the first trusted reply of a member (the API does not give the status
         // change's date).
-        let first_reply = opened
+        let first_reply = case
+            .view
+            .entries
             .iter()
-            .filter_map(|o| o.result.as_ref().ok())
-            .find(|m| m.kind() == MessageKind::Reply);
+            .filter(trusted)
+            .filter(|e| e.kind == EntryKind::Reply)
+            .find_map(|e| e.message.as_ref());
         let days = first_reply.map(|m| {
             let d = created.days_until(Day::from_unix(m.created_at()));
             u32::try_from(d).unwrap_or(0)
         });
-        let org = s(&view, "org").to_owned();
+        let view = &case.raw;
+        let org = s(view, "org").to_owned();
         slugs.push(org.clone());
         records.push(CaseRecord {
             organisation: org,
@@ -1117,3 +903,4 @@ pub fn overview(
     }
     Ok(())
 }
+

@@ -27,6 +27,10 @@ pub struct Meta {
     /// Organisation slug (none for branch-wide advisors).
     #[serde(default)]
     pub org: Option<String>,
+    /// Every other key (`colleagues`, keys of later versions): kept as it was when the file is
+    /// rewritten (protocol §7).
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Meta {

@@ -114,6 +114,7 @@ pub fn init_with_passphrase(
         advisor_id: None,
         display_name: Some(name.clone()),
         org: None,
+        other: serde_json::Map::new(),
     };
     let keyring = Keyring::new(&mut os_rng(), meta.to_json(), now - SKEW, 365 * DAY)
         .map_err(|e| anyhow!("cannot make keys: {e}"))?;

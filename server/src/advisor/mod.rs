@@ -6,9 +6,11 @@
 mod app;
 mod cases;
 mod client;
+mod judge;
 mod keyfile;
 pub(crate) mod keys;
 mod notify;
+mod share;
 
 use std::path::PathBuf;
 
@@ -157,17 +159,36 @@ pub enum AdvisorCommand {
         /// New status.
         state: State,
     },
-    /// Give another advisor access to a case (the keys are re-wrapped on this device).
+    /// Add a colleague to a case: their keys are re-wrapped on this device and a signed
+    /// statement that adds them becomes part of the conversation (the reporter's later messages
+    /// then reach them too). Confirm who they are first: give their fingerprint (ask them in
+    /// person or by phone), unless your keyring remembers them from an earlier share. A
+    /// remembered colleague whose identity the server now gives differently is refused.
     Share {
         /// Case id (or its first characters; ids may start with `-`).
         #[arg(allow_hyphen_values = true)]
         case: String,
-        /// The other advisor: id, exact name, or identity fingerprint.
+        /// The colleague's advisor id (as the organisation page lists it; see `events`).
+        #[arg(long, allow_hyphen_values = true)]
         advisor: String,
-        /// Refuse unless the other advisor's identity fingerprint is this one.
+        /// The colleague's identity fingerprint, as they told you (8 groups of 4 characters).
+        /// Required unless your keyring remembers them; asked for on a terminal.
         #[arg(long)]
         fingerprint: Option<String>,
     },
+    /// Remove a member from a case with a signed statement (`--advisor me` or your own id:
+    /// leave the case). The last advisor of a case cannot be removed.
+    Remove {
+        /// Case id (or its first characters; ids may start with `-`).
+        #[arg(allow_hyphen_values = true)]
+        case: String,
+        /// The member's advisor id, or `me`.
+        #[arg(long, allow_hyphen_values = true)]
+        advisor: String,
+    },
+    /// Changes to the advisors of your organisation(s): who joined, was suspended or moved,
+    /// and who appointed them.
+    Events,
     /// The anonymised yearly overview, computed on this device.
     Overview {
         /// Year (by the date of the report).
@@ -271,7 +292,9 @@ pub fn run(args: AdvisorArgs) -> anyhow::Result<()> {
             case,
             advisor,
             fingerprint,
-        } => cases::share(&path, source, &case, &advisor, fingerprint.as_deref()),
+        } => share::share(&path, source, &case, &advisor, fingerprint.as_deref()),
+        AdvisorCommand::Remove { case, advisor } => share::remove(&path, source, &case, &advisor),
+        AdvisorCommand::Events => share::events(&path, source),
         AdvisorCommand::Overview {
             year,
             format,

@@ -8,13 +8,30 @@
 //!     registers a new advisor (fresh identity and encryption key); prints
 //!     {"id", "identity", "fingerprint", "pin"}
 //! meldpunt-testkit read --server URL --keyring FILE [--attachments DIR]
-//!     logs in, opens every case addressed to the advisor and prints
-//!     {"cases": [{"id", "status", "transcript", "messages": [{"kind", "body"}],
-//!                 "attachments": [{"id", "file", "size"}]}]}
+//!     logs in, opens every case addressed to the advisor through the client core and prints
+//!     {"cases": [{"id", "org", "status", "transcript" ("ok" or "CODE at message N"),
+//!                 "warnings": [{"code", "id", "fingerprint"}], "members": [fingerprint],
+//!                 "messages": [{"kind", "body", "trusted"}],
+//!                 "attachments": [{"id", "file", "size", "name" (safe file name)}]}]}
 //! meldpunt-testkit reply --server URL --keyring FILE --case ID --text TEXT [--sign-with FILE]
-//!     posts a signed reply after the newest message; prints {"seq"}. With --sign-with, the
-//!     reply is signed by that other keyring's identity (an advisor the reporter did not
-//!     choose, for the tests of protocol §6) while FILE's advisor reads the case and posts it.
+//!     posts a signed reply after the newest message, sealed by the core to the members only;
+//!     prints {"seq"}. With --sign-with, the reply is signed by that other keyring's identity
+//!     (someone who is not a member, for the tests of protocol §6.1 and §10) while FILE's
+//!     advisor reads the case and posts it.
+//! meldpunt-testkit share --server URL --keyring FILE --case ID --advisor ID --fingerprint FP
+//!     confirms the colleague by fingerprint (required), makes detached stanzas for every
+//!     message and attachment, signs the add statement and posts the share; prints {"seq"}
+//! meldpunt-testkit remove --server URL --keyring FILE --case ID --advisor ID
+//!     signs the remove statement (the own id: leave the case); prints {"seq"}
+//! meldpunt-testkit report --server URL --org SLUG --advisors ID,ID --story TEXT
+//!                         [--attachment FILE [--attachment-name NAME]]
+//!     a reporter's report sealed by the core (`advisors` in the body); prints {"seed", "attachment"}
+//! meldpunt-testkit follow-up --server URL --seed SEED --text TEXT
+//!     a reporter's follow-up sealed by the core to the case's members; prints {"seq"}
+//! meldpunt-testkit relay --upstream URL [--listen 127.0.0.1:0]
+//!     the hostile relay (`meldpunt_tests::relay`): prints {"listening": "http://127.0.0.1:PORT"}
+//!     and forwards until killed; control with POST /__relay/mode, GET /__relay/identity,
+//!     GET /__relay/log
 //! meldpunt-testkit forge --keyring FILE [--server URL]
 //!     plays a server that alters an advisor's key bundles (no request is made); prints
 //!     {"expired", "not_yet_valid", "swapped_key", "bad_signature", "revoked", "revocation"}:
@@ -33,13 +50,18 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, anyhow, bail};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use meldpunt_client::advisors::{self, Listed, Pins};
+use meldpunt_client::body::{AttachmentRef, MessageBody, ReportBody, Role};
+use meldpunt_client::case::{self, CaseView, EnvelopeIn, OpenInput, Viewer, Warning};
+use meldpunt_client::colleagues::Colleagues;
+use meldpunt_client::filename::safe_file_name;
+use meldpunt_client::seal::{self, ShareTarget};
 use meldpunt_crypto::envelope::{self, Purpose};
 use meldpunt_crypto::keyring::{Keyring, KeyringParams};
-use meldpunt_crypto::keys::{IdentityPublicKey, KeyBundle};
-use meldpunt_crypto::message::{self, Message, MessageKind};
+use meldpunt_crypto::message::Message;
 use meldpunt_crypto::pickup::{PickupSeed, ReporterKeys};
 use meldpunt_crypto::pow;
-use meldpunt_crypto::recipient::{DecryptionKey, RecipientKey};
+use meldpunt_crypto::recipient::DecryptionKey;
 use meldpunt_crypto::rng::{Rng, os_rng};
 use serde_json::{Value, json};
 use zeroize::Zeroizing;
@@ -174,33 +196,58 @@ fn register(args: &Args) -> Result<Value> {
     }))
 }
 
-/// A case's messages opened with the keyring and the transcript verified.
-struct Opened {
-    messages: Vec<Message>,
-    transcript: Result<message::Transcript, message::TranscriptError>,
-}
-
 fn detached(v: &Value) -> Vec<Vec<u8>> {
     v.as_array().map(|a| a.iter().filter_map(|s| unb64(s).ok()).collect()).unwrap_or_default()
 }
 
-fn open_case(keyring: &Keyring, view: &Value) -> Result<Opened> {
-    let mut messages = Vec::new();
-    for m in view["messages"].as_array().into_iter().flatten() {
-        let env = unb64(&m["envelope"])?;
-        let stanzas = detached(&m["stanzas"]);
-        let refs: Vec<&[u8]> = stanzas.iter().map(Vec::as_slice).collect();
-        let opened = keyring.open(&env, &refs).map_err(|e| anyhow!("message {}: {e}", m["seq"]))?;
-        messages.push(Message::from_bytes(&opened.plaintext).map_err(|e| anyhow!("message: {e}"))?);
-    }
-    let advisors: Vec<IdentityPublicKey> = view["advisors"]
+fn listed_in(v: &Value) -> Vec<Listed> {
+    v["advisors"]
         .as_array()
         .into_iter()
         .flatten()
-        .filter_map(|a| unb64(&a["identity"]).ok().and_then(|b| IdentityPublicKey::from_bytes(&b).ok()))
-        .collect();
-    let transcript = message::verify_transcript(&messages, &advisors);
-    Ok(Opened { messages, transcript })
+        .map(|a| serde_json::from_value::<Listed>(a.clone()).unwrap_or_else(|_| Listed { id: a["id"].as_str().unwrap_or_default().to_owned(), ..Listed::default() }))
+        .collect()
+}
+
+fn envelopes_in(view: &Value) -> Result<Vec<EnvelopeIn>> {
+    view["messages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|m| Ok(EnvelopeIn { envelope: unb64(&m["envelope"])?, detached: detached(&m["stanzas"]) }))
+        .collect()
+}
+
+/// A case opened and judged by the client core, as an advisor or as the reporter.
+fn judge(viewer: Viewer, keys: &[&DecryptionKey], view: &Value, envelopes: &[EnvelopeIn]) -> Result<CaseView> {
+    let org = view["org"].as_str().ok_or_else(|| anyhow!("case without org"))?;
+    let (listed, listed_malformed) = advisors::verify_all(&listed_in(view), now());
+    Ok(case::open(OpenInput { viewer, org, envelopes, keys, listed, listed_malformed, sent: &[] }))
+}
+
+fn advisor_case(api: &Api, keyring: &Keyring, id: &str) -> Result<(Value, Vec<EnvelopeIn>, CaseView)> {
+    let view = api.get(&format!("/api/v1/advisor/cases/{id}"))?;
+    let envelopes = envelopes_in(&view)?;
+    let judged = judge(Viewer::Advisor(keyring.identity().public()), &keyring.decryption_keys(), &view, &envelopes)?;
+    Ok((view, envelopes, judged))
+}
+
+fn transcript_code(case: &CaseView) -> String {
+    case.problem.map_or_else(|| "ok".to_owned(), |p| format!("{} at message {}", p.kind.code(), p.index))
+}
+
+fn warnings_json(case: &CaseView) -> Value {
+    Value::Array(
+        case.warnings
+            .iter()
+            .map(|w| match w {
+                Warning::ListedNotMember { id, fingerprint } | Warning::MemberWithoutKey { id, fingerprint, .. } => {
+                    json!({"code": w.code(), "id": id, "fingerprint": fingerprint})
+                }
+                Warning::MemberNotListed { fingerprint } => json!({"code": w.code(), "fingerprint": fingerprint}),
+            })
+            .collect(),
+    )
 }
 
 fn read(args: &Args) -> Result<Value> {
@@ -211,32 +258,32 @@ fn read(args: &Args) -> Result<Value> {
     let mut cases = Vec::new();
     for summary in inbox["cases"].as_array().into_iter().flatten() {
         let id = summary["id"].as_str().ok_or_else(|| anyhow!("case without id"))?;
-        let view = api.get(&format!("/api/v1/advisor/cases/{id}"))?;
-        let opened = open_case(&keyring, &view)?;
-        let messages: Vec<Value> = opened
-            .messages
+        let (view, _, judged) = advisor_case(&api, &keyring, id)?;
+        let messages: Vec<Value> = judged
+            .entries
             .iter()
-            .map(|m| {
-                let kind = match m.kind() {
-                    MessageKind::Report => "report",
-                    MessageKind::FollowUp => "follow_up",
-                    MessageKind::Reply => "reply",
-                    MessageKind::Membership => "membership",
-                };
+            .filter_map(|e| {
+                let m = e.message.as_ref()?;
                 let body = serde_json::from_slice::<Value>(m.body())
                     .unwrap_or_else(|_| json!(String::from_utf8_lossy(m.body())));
-                json!({"kind": kind, "body": body})
+                Some(json!({"kind": e.kind.code(), "body": body, "trusted": e.trusted && e.problem.is_none()}))
             })
+            .collect();
+        let names: HashMap<String, String> = messages
+            .iter()
+            .flat_map(|m| m["body"]["attachments"].as_array().cloned().unwrap_or_default())
+            .filter_map(|a| Some((a["id"].as_str()?.to_owned(), a["name"].as_str()?.to_owned())))
             .collect();
         let mut attachments = Vec::new();
         for a in view["attachments"].as_array().into_iter().flatten() {
             let att = a["id"].as_str().ok_or_else(|| anyhow!("attachment without id"))?;
             let env = api.get_bytes(&format!("/api/v1/advisor/cases/{id}/attachments/{att}"))?;
+            seal::check_attachment_header(&judged.org, &env).map_err(|e| anyhow!("attachment {att}: {e}"))?;
             let stanzas = detached(&a["stanzas"]);
             let refs: Vec<&[u8]> = stanzas.iter().map(Vec::as_slice).collect();
             let opened = keyring.open(&env, &refs).map_err(|e| anyhow!("attachment {att}: {e}"))?;
-            if opened.purpose != Purpose::Attachment {
-                bail!("attachment {att} has purpose {:?}", opened.purpose);
+            if opened.purpose != Purpose::Attachment || opened.org != judged.org {
+                bail!("attachment {att} is not an attachment of this case");
             }
             let file = match args.opt("attachments") {
                 Some(dir) => {
@@ -246,17 +293,17 @@ fn read(args: &Args) -> Result<Value> {
                 }
                 None => Value::Null,
             };
-            attachments.push(json!({"id": att, "size": opened.plaintext.len(), "file": file}));
+            let name = names.get(att).map(|n| safe_file_name(n));
+            attachments.push(json!({"id": att, "size": opened.plaintext.len(), "file": file, "name": name}));
         }
-        let transcript = match &opened.transcript {
-            Ok(_) => "ok".to_owned(),
-            Err(e) => e.to_string(),
-        };
+        let members: Vec<String> = judged.members.iter().map(|m| m.fingerprint().to_display()).collect();
         cases.push(json!({
             "id": id,
             "org": view["org"],
             "status": view["status"],
-            "transcript": transcript,
+            "transcript": transcript_code(&judged),
+            "warnings": warnings_json(&judged),
+            "members": members,
             "messages": messages,
             "attachments": attachments,
         }));
@@ -269,49 +316,89 @@ fn reply(args: &Args) -> Result<Value> {
     let mut api = Api::new(args.get("server")?)?;
     api.login(&keyring)?;
     let id = args.get("case")?;
-    let view = api.get(&format!("/api/v1/advisor/cases/{id}"))?;
-    let org = view["org"].as_str().ok_or_else(|| anyhow!("case without org"))?.to_owned();
-    let opened = open_case(&keyring, &view)?;
-    let transcript = opened.transcript.map_err(|e| anyhow!("transcript: {e}"))?;
-    let head = transcript.head().ok_or_else(|| anyhow!("empty case"))?;
-    let now = now();
-    let body = json!({"text": args.get("text")?, "attachments": []}).to_string();
-    let other = args.opt("sign-with").map(load_keyring).transpose()?;
-    let signer = other.as_ref().unwrap_or(&keyring);
-    let message = Message::sign_reply(signer.identity(), &head, now, body.as_bytes()).map_err(|e| anyhow!("{e}"))?;
-    // The reporter, and every advisor on the case (this one included) at their current key.
-    let mut recipients: Vec<RecipientKey> = vec![transcript.reply_key()];
-    for a in view["advisors"].as_array().into_iter().flatten() {
-        let newest = a["bundles"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|b| unb64(b).ok().and_then(|b| KeyBundle::from_bytes(&b).ok()))
-            .filter_map(|b| b.verify_for_sealing(now, &[], None).ok().map(|r| (b.not_before(), r)))
-            .max_by_key(|(nb, _)| *nb);
-        if let Some((_, r)) = newest
-            && !recipients.contains(&r)
-        {
-            recipients.push(r);
-        }
+    let (_, _, judged) = advisor_case(&api, &keyring, id)?;
+    if let Some(p) = judged.problem {
+        bail!("transcript: {} at message {}", p.kind.code(), p.index);
     }
-    let sealed = envelope::seal(&mut os_rng(), Purpose::Message, &org, &recipients, message.as_bytes())
-        .map_err(|e| anyhow!("{e}"))?;
-    api.post(&format!("/api/v1/advisor/cases/{id}/messages"), &json!({"envelope": b64(&sealed)}))
+    let now = now();
+    let body = MessageBody { text: args.get("text")?.to_owned(), attachments: Vec::new(), contact: None };
+    let own = keyring.current_key(now).map(|k| k.key.recipient());
+    let envelope = match args.opt("sign-with").map(load_keyring).transpose()? {
+        // Through the core: to the reporter, the members and this advisor.
+        None => seal::seal_reply(&mut os_rng(), keyring.identity(), own, &judged, &body, now).map_err(|e| anyhow!("{e}"))?.envelope,
+        // A reply signed by someone who is not a member (protocol §6.1, §10.2 tests), sealed
+        // to the same recipients the core would choose.
+        Some(other) => {
+            let head = judged.head.ok_or_else(|| anyhow!("empty case"))?;
+            let json = serde_json::to_vec(&body)?;
+            let message = Message::sign_reply(other.identity(), &head, now, &json).map_err(|e| anyhow!("{e}"))?;
+            let to = judged.recipients(None, own.as_slice());
+            envelope::seal(&mut os_rng(), Purpose::Message, &judged.org, &to.keys, message.as_bytes()).map_err(|e| anyhow!("{e}"))?
+        }
+    };
+    api.post(&format!("/api/v1/advisor/cases/{id}/messages"), &json!({"envelope": b64(&envelope)}))
 }
 
-/// The newest bundle of an advisor (as the API lists them) that verifies for sealing now.
-fn current_key(advisor: &Value, now: i64) -> Option<RecipientKey> {
-    let identity = unb64(&advisor["identity"]).ok().and_then(|b| IdentityPublicKey::from_bytes(&b).ok())?;
-    advisor["bundles"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|b| unb64(b).ok().and_then(|b| KeyBundle::from_bytes(&b).ok()))
-        .filter(|b| b.identity() == identity)
-        .filter_map(|b| b.verify_for_sealing(now, &[], None).ok().map(|r| (b.not_before(), r)))
-        .max_by_key(|(nb, _)| *nb)
-        .map(|(_, r)| r)
+/// `share --case ID --advisor ID --fingerprint FP`: adds a colleague confirmed by fingerprint.
+fn share(args: &Args) -> Result<Value> {
+    let keyring = load_keyring(args.get("keyring")?)?;
+    let mut api = Api::new(args.get("server")?)?;
+    api.login(&keyring)?;
+    let id = args.get("case")?;
+    let (view, envelopes, judged) = advisor_case(&api, &keyring, id)?;
+    if let Some(p) = judged.problem {
+        bail!("transcript: {} at message {}", p.kind.code(), p.index);
+    }
+    let page = api.get(&format!("/api/v1/orgs/{}", judged.org))?;
+    let who = args.get("advisor")?;
+    let listed = listed_in(&page).into_iter().find(|l| l.id == who).ok_or_else(|| anyhow!("no advisor {who}"))?;
+    let candidate = advisors::verify(&listed, &Pins::none(), now()).map_err(|p| anyhow!("advisor {who}: {}", p.code()))?;
+    let confirmed = Colleagues::default()
+        .confirm(&keyring.identity().public(), &candidate, Some(args.get("fingerprint")?))
+        .map_err(|e| anyhow!("{e}"))?;
+    let keys = keyring.decryption_keys();
+    let mut stanzas = Vec::new();
+    for (m, e) in view["messages"].as_array().into_iter().flatten().zip(&envelopes) {
+        let refs: Vec<&[u8]> = e.detached.iter().map(Vec::as_slice).collect();
+        let st = seal::share_stanza(&mut os_rng(), &keys, &judged, &e.envelope, &refs, ShareTarget::Message, &confirmed)
+            .map_err(|err| anyhow!("message {}: {err}", m["seq"]))?;
+        stanzas.push(json!({"message": m["seq"], "stanza": b64(&st)}));
+    }
+    for a in view["attachments"].as_array().into_iter().flatten() {
+        let att = a["id"].as_str().ok_or_else(|| anyhow!("attachment without id"))?;
+        let env = api.get_bytes(&format!("/api/v1/advisor/cases/{id}/attachments/{att}"))?;
+        let det = detached(&a["stanzas"]);
+        let refs: Vec<&[u8]> = det.iter().map(Vec::as_slice).collect();
+        let st = seal::share_stanza(&mut os_rng(), &keys, &judged, &env, &refs, ShareTarget::Attachment, &confirmed)
+            .map_err(|err| anyhow!("attachment {att}: {err}"))?;
+        stanzas.push(json!({"attachment": att, "stanza": b64(&st)}));
+    }
+    let own = keyring.current_key(now()).map(|k| k.key.recipient());
+    let sealed = seal::seal_add(&mut os_rng(), keyring.identity(), own, &judged, &confirmed, now()).map_err(|e| anyhow!("{e}"))?;
+    api.post(
+        &format!("/api/v1/advisor/cases/{id}/share"),
+        &json!({"advisor": who, "stanzas": stanzas, "envelope": b64(&sealed.envelope)}),
+    )
+}
+
+/// `remove --case ID --advisor ID` (this advisor's own id: leave the case).
+fn remove(args: &Args) -> Result<Value> {
+    let keyring = load_keyring(args.get("keyring")?)?;
+    let mut api = Api::new(args.get("server")?)?;
+    api.login(&keyring)?;
+    let id = args.get("case")?;
+    let (_, _, judged) = advisor_case(&api, &keyring, id)?;
+    let who = args.get("advisor")?;
+    let target = judged
+        .members
+        .iter()
+        .copied()
+        .find(|m| judged.member_id(m) == Some(who))
+        .ok_or_else(|| anyhow!("{who} is not a member of case {id}"))?;
+    let me = keyring.identity().public();
+    let own = if target == me { None } else { keyring.current_key(now()).map(|k| k.key.recipient()) };
+    let sealed = seal::seal_remove(&mut os_rng(), keyring.identity(), own, &judged, &target, now()).map_err(|e| anyhow!("{e}"))?;
+    api.post(&format!("/api/v1/advisor/cases/{id}/remove"), &json!({"advisor": who, "envelope": b64(&sealed.envelope)}))
 }
 
 /// A solved proof of work as the API takes it, or null when the server has it disabled.
@@ -334,46 +421,48 @@ fn report(args: &Args) -> Result<Value> {
     let mut seed = [0u8; 32];
     os_rng().fill_bytes(&mut seed);
     let keys = ReporterKeys::from_seed(&PickupSeed::from_bytes(seed));
-    let mut recipients = Vec::new();
+    let listed = listed_in(&page);
+    let mut verified = Vec::new();
     for id in &chosen {
-        let advisor = page["advisors"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|a| a["id"].as_str() == Some(id))
-            .ok_or_else(|| anyhow!("no advisor {id} at {org}"))?;
-        recipients.push(current_key(advisor, now).ok_or_else(|| anyhow!("advisor {id} has no usable key"))?);
+        let l = listed.iter().find(|l| l.id == *id).ok_or_else(|| anyhow!("no advisor {id} at {org}"))?;
+        verified.push(advisors::verify(l, &Pins::none(), now).map_err(|p| anyhow!("advisor {id}: {}", p.code()))?);
     }
-    recipients.push(keys.reply_key().recipient());
+    let chosen_refs: Vec<&advisors::Verified> = verified.iter().collect();
     let attachment = match args.opt("attachment") {
         Some(path) => {
             let bytes = std::fs::read(path).with_context(|| format!("reading {path}"))?;
             let mut id = [0u8; 16];
             os_rng().fill_bytes(&mut id);
-            let name = std::path::Path::new(path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = match args.opt("attachment-name") {
+                Some(n) => n.to_owned(),
+                None => std::path::Path::new(path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            };
             Some((b64(&id), name, bytes))
         }
         None => None,
     };
-    let attachments: Vec<Value> = attachment
+    let attachments: Vec<AttachmentRef> = attachment
         .iter()
-        .map(|(id, name, bytes)| json!({"id": id, "name": name, "type": "application/octet-stream", "size": bytes.len()}))
+        .map(|(id, name, bytes)| AttachmentRef {
+            id: id.clone(),
+            name: name.clone(),
+            media_type: "application/octet-stream".into(),
+            size: bytes.len() as u64,
+        })
         .collect();
-    let body = json!({
-        "categories": ["other"],
-        "role": "witness",
-        "when": "2025-01",
-        "where": args.opt("where").unwrap_or("Kantine"),
-        "story": args.get("story")?,
-        "wishes": ["advice"],
-        "lang": "nl",
-        "attachments": attachments,
-    })
-    .to_string();
-    let message = Message::sign_report(keys.signing_key(), &keys.reply_key().recipient(), now, body.as_bytes())
-        .map_err(|e| anyhow!("{e}"))?;
-    let sealed = envelope::seal(&mut os_rng(), Purpose::Report, org, &recipients, message.as_bytes())
-        .map_err(|e| anyhow!("{e}"))?;
+    let body = ReportBody {
+        categories: vec!["other".into()],
+        role: Some(Role::Witness),
+        when: Some("2025-01".into()),
+        place: Some(args.opt("where").unwrap_or("Kantine").to_owned()),
+        story: args.get("story")?.to_owned(),
+        wishes: vec!["advice".into()],
+        contact: None,
+        lang: Some("nl".into()),
+        attachments,
+        advisors: Vec::new(),
+    };
+    let sealed = seal::seal_report(&mut os_rng(), &keys, org, &chosen_refs, body, now).map_err(|e| anyhow!("{e}"))?;
     let pow = solve_pow(&api)?;
     api.post(
         "/api/v1/cases",
@@ -381,11 +470,12 @@ fn report(args: &Args) -> Result<Value> {
             "org": org,
             "advisors": chosen,
             "token_hash": b64(&keys.case_token().hash()),
-            "envelope": b64(&sealed),
+            "envelope": b64(&sealed.envelope),
             "pow": pow,
         }),
     )?;
     if let Some((id, _, bytes)) = &attachment {
+        let recipients = seal::report_recipients(&keys, &chosen_refs).map_err(|e| anyhow!("{e}"))?;
         let sealed = envelope::seal(&mut os_rng(), Purpose::Attachment, org, &recipients, bytes)
             .map_err(|e| anyhow!("{e}"))?;
         let pow = solve_pow(&api)?;
@@ -409,36 +499,37 @@ fn follow_up(args: &Args) -> Result<Value> {
     let keys = ReporterKeys::from_seed(&PickupSeed::from_bytes(seed));
     let auth = format!("CaseToken {}", keys.case_token().to_base64url().as_str());
     let view: Value = api.send(api.http.get(format!("{}/api/v1/case", api.base)).header("Authorization", &auth))?.json()?;
-    let org = view["org"].as_str().ok_or_else(|| anyhow!("case without org"))?.to_owned();
-    let mut messages = Vec::new();
-    for m in view["messages"].as_array().into_iter().flatten() {
-        let opened = envelope::open(&unb64(&m["envelope"])?, &[keys.reply_key()], &[]).map_err(|e| anyhow!("message: {e}"))?;
-        messages.push(Message::from_bytes(&opened.plaintext).map_err(|e| anyhow!("message: {e}"))?);
+    let envelopes = envelopes_in(&view)?;
+    let judged = judge(Viewer::Reporter(keys.signing_key().public()), &[keys.reply_key()], &view, &envelopes)?;
+    if let Some(p) = judged.problem {
+        bail!("transcript: {} at message {}", p.kind.code(), p.index);
     }
-    let now = now();
-    let advisors: Vec<&Value> = view["advisors"].as_array().into_iter().flatten().collect();
-    let trusted: Vec<IdentityPublicKey> = advisors
-        .iter()
-        .filter_map(|a| unb64(&a["identity"]).ok().and_then(|b| IdentityPublicKey::from_bytes(&b).ok()))
-        .collect();
-    let transcript = message::verify_transcript(&messages, &trusted).map_err(|e| anyhow!("transcript: {e}"))?;
-    let head = transcript.head().ok_or_else(|| anyhow!("empty case"))?;
-    let mut recipients: Vec<RecipientKey> = advisors.iter().filter_map(|a| current_key(a, now)).collect();
-    recipients.push(keys.reply_key().recipient());
-    let body = json!({"text": args.get("text")?, "attachments": []}).to_string();
-    let message = Message::sign_follow_up(keys.signing_key(), &head, now, body.as_bytes()).map_err(|e| anyhow!("{e}"))?;
-    let sealed = envelope::seal(&mut os_rng(), Purpose::Message, &org, &recipients, message.as_bytes())
-        .map_err(|e| anyhow!("{e}"))?;
+    let body = MessageBody { text: args.get("text")?.to_owned(), attachments: Vec::new(), contact: None };
+    let sealed = seal::seal_follow_up(&mut os_rng(), &keys, &judged, &body, now()).map_err(|e| anyhow!("{e}"))?;
     let pow = solve_pow(&api)?;
     let res: Value = api
         .send(
             api.http
                 .post(format!("{}/api/v1/case/messages", api.base))
                 .header("Authorization", &auth)
-                .json(&json!({"envelope": b64(&sealed), "pow": pow})),
+                .json(&json!({"envelope": b64(&sealed.envelope), "pow": pow})),
         )?
         .json()?;
     Ok(res)
+}
+
+/// `relay --upstream URL --listen 127.0.0.1:0`: runs the hostile relay until killed.
+fn relay(args: &Args) -> Result<Value> {
+    let running = meldpunt_tests::relay::start(args.get("upstream")?, args.opt("listen").unwrap_or("127.0.0.1:0"))?;
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{}", json!({"listening": running.url}))?;
+        out.flush()?;
+    }
+    loop {
+        std::thread::park();
+    }
 }
 
 fn forge(args: &Args) -> Result<Value> {
@@ -490,9 +581,12 @@ fn main() -> std::process::ExitCode {
             "report" => report(&args),
             "follow-up" => follow_up(&args),
             "forge" => forge(&args),
+            "share" => share(&args),
+            "remove" => remove(&args),
+            "relay" => relay(&args),
             other => Err(anyhow!("unknown command {other}")),
         }),
-        None => Err(anyhow!("usage: meldpunt-testkit register|read|reply|report|follow-up|forge --server URL ...")),
+        None => Err(anyhow!("usage: meldpunt-testkit register|read|reply|share|remove|report|follow-up|forge|relay ...")),
     };
     match result {
         Ok(v) => {
