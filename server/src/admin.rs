@@ -18,7 +18,7 @@ use crate::store::admin::{
     AdminRole, AdvisorStatus, AuditRow, AuditScope, NewAudit, OrgChange, OrgExtras,
 };
 use crate::store::{
-    AdvisorKeys, Category, Id, InviteScope, OrgUpdate, Organisation, Store, StoreError,
+    AdvisorKeys, Appointer, Category, Id, InviteScope, OrgUpdate, Organisation, Store, StoreError,
 };
 
 /// Most characters of an organisation's name.
@@ -666,16 +666,29 @@ pub fn set_advisor_suspended(
 
 /// Makes an advisor invite for `org_id` (branch-wide when `None`); returns the code and its
 /// expiry. The code is what `meldpunt advisor init` and `POST /api/v1/advisor/register` take.
+///
+/// Who appoints is an authority: `by` is the role of whoever makes the invite, and becomes the
+/// advisor's `appointed_by` (the operator appoints as the branch organisation). Only the
+/// operator may invite an external or a branch-wide advisor: an organisation admin who asks
+/// for one gets 403 `operator_only`, and nothing is written.
 pub fn make_advisor_invite(
     store: &dyn Store,
     actor: &Actor,
+    by: AdminRole,
     org_id: Option<i64>,
     external: bool,
     ttl_days: u32,
 ) -> Result<(String, i64), AdminError> {
+    if by == AdminRole::OrgAdmin && (external || org_id.is_none()) {
+        return Err(operator_only());
+    }
     let code = make_invite_code();
     let expires = now_secs() + i64::from(ttl_days) * 86_400;
     let external = external || org_id.is_none();
+    let appointed_by = match by {
+        AdminRole::Operator => Appointer::Branch,
+        AdminRole::OrgAdmin => Appointer::Organisation,
+    };
     let detail = match (org_id, external) {
         (None, _) => "invite for a branch-wide advisor".to_owned(),
         (Some(_), true) => "invite for an external advisor".to_owned(),
@@ -683,11 +696,28 @@ pub fn make_advisor_invite(
     };
     store.create_advisor_invite_audited(
         sha256(normalise_invite(&code).as_bytes()),
-        InviteScope { org_id, external },
+        InviteScope {
+            org_id,
+            external,
+            appointed_by,
+        },
         expires,
-        actor.audit(org_id, "advisor.invite", detail),
+        actor.audit(
+            org_id,
+            "advisor.invite",
+            format!("{detail} (appointed by {})", appointed_by.as_str()),
+        ),
     )?;
     Ok((code, expires))
+}
+
+/// 403 `operator_only`: only the operator (branch organisation) may do this.
+#[must_use]
+pub fn operator_only() -> AdminError {
+    AdminError::Forbidden {
+        code: "operator_only",
+        message: "only the operator (branch organisation) may invite or mark an external or branch-wide advisor; an organisation admin invites internal advisors only".into(),
+    }
 }
 
 // ---------- accounts
@@ -813,7 +843,11 @@ pub fn reset_totp(store: &dyn Store, actor: &Actor, username: &str) -> Result<()
         .ok_or_else(|| AdminError::NotFound(format!("no admin login `{username}`")))?;
     store.reset_admin_totp(
         account.id,
-        actor.audit(account.org_id, "account.totp_reset", format!("TOTP removed for {username}")),
+        actor.audit(
+            account.org_id,
+            "account.totp_reset",
+            format!("TOTP removed for {username}"),
+        ),
     )?;
     Ok(())
 }
@@ -893,9 +927,22 @@ pub fn org_list(store: &dyn Store) -> Result<(), AdminError> {
 }
 
 /// Makes an advisor invite (actor `cli`) for the organisation `org` (branch-wide when `None`)
-/// and returns the code.
+/// and returns the code. The CLI is the operator's: its invites appoint as the branch
+/// organisation.
 pub fn advisor_invite(
     store: &dyn Store,
+    org: Option<&str>,
+    external: bool,
+    ttl_days: u32,
+) -> Result<String, AdminError> {
+    advisor_invite_by(store, AdminRole::Operator, org, external, ttl_days)
+}
+
+/// [`advisor_invite`] made as `by` (the demo seeds an organisation's own advisor as its
+/// admin would).
+pub fn advisor_invite_by(
+    store: &dyn Store,
+    by: AdminRole,
     org: Option<&str>,
     external: bool,
     ttl_days: u32,
@@ -904,7 +951,7 @@ pub fn advisor_invite(
         Some(slug) => Some(org_by_slug(store, slug)?.id),
         None => None,
     };
-    make_advisor_invite(store, &Actor::cli(), org_id, external, ttl_days).map(|(code, _)| code)
+    make_advisor_invite(store, &Actor::cli(), by, org_id, external, ttl_days).map(|(code, _)| code)
 }
 
 #[cfg(test)]

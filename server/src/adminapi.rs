@@ -413,6 +413,10 @@ pub struct AdvisorStatusOut {
     pub listed: bool,
     /// All published keys.
     pub keys: Vec<KeyOut>,
+    /// Who appointed the advisor: `organisation` or `branch` (the operator).
+    pub appointed_by: crate::store::Appointer,
+    /// The day the advisor was appointed (registered), `YYYY-MM-DD`.
+    pub appointed_since: String,
 }
 
 /// The display fingerprint of an identity key.
@@ -463,6 +467,8 @@ impl AdvisorStatusOut {
             offered: !s.suspended && current,
             listed: !s.suspended,
             keys,
+            appointed_by: k.advisor.appointed_by,
+            appointed_since: k.advisor.appointed_on.to_string(),
         }
     }
 }

@@ -9,7 +9,8 @@ use crate::day::{Day, now_secs};
 use crate::error::ApiError;
 use crate::pow::PowSolution;
 use crate::store::{
-    AdvisorKeys, AttachmentInfo, CaseInfo, Category, Id, MessageRow, Sender, Status,
+    AdvisorEvent, AdvisorKeys, Appointer, AttachmentInfo, CaseInfo, Category, EventKind, Id,
+    MessageRow, Sender, Status,
 };
 
 /// Base64url (no padding) encoding.
@@ -126,6 +127,20 @@ pub struct Share {
     pub advisor: String,
     /// One stanza per message and attachment.
     pub stanzas: Vec<ShareStanza>,
+    /// The signed and sealed membership statement (protocol §10.1, `op` add), base64url;
+    /// appended as an advisor message.
+    pub envelope: String,
+}
+
+/// `POST /api/v1/advisor/cases/{id}/remove`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Remove {
+    /// The advisor to remove (may be the caller: leaving the case).
+    pub advisor: String,
+    /// The signed and sealed membership statement (protocol §10.1, `op` remove), base64url;
+    /// appended as an advisor message.
+    pub envelope: String,
 }
 
 /// Profile of a registering advisor.
@@ -226,6 +241,11 @@ pub struct AdvisorOut {
     pub bundles: Vec<String>,
     /// Revocations, base64url.
     pub revocations: Vec<String>,
+    /// Who appointed the advisor: `organisation` or `branch` (the branch organisation, i.e.
+    /// the instance operator).
+    pub appointed_by: Appointer,
+    /// The day the advisor was appointed (registered), `YYYY-MM-DD`.
+    pub appointed_since: String,
 }
 
 impl AdvisorOut {
@@ -253,6 +273,8 @@ impl AdvisorOut {
             fingerprint,
             bundles: k.valid_bundles(now).map(|b| b64(&b.bytes)).collect(),
             revocations: k.revocations.iter().map(|r| b64(&r.bytes)).collect(),
+            appointed_by: a.appointed_by,
+            appointed_since: a.appointed_on.to_string(),
         }
     }
 }
@@ -456,6 +478,39 @@ pub struct CaseView {
     pub messages: Vec<MessageOut>,
     /// Attachments.
     pub attachments: Vec<AttachmentOut>,
+}
+
+/// One advisor event (`GET /api/v1/advisor/events`): day granularity, never a time.
+#[derive(Debug, Serialize)]
+pub struct EventOut {
+    /// `joined`, `suspended`, `unsuspended` or `reordered`.
+    pub kind: EventKind,
+    /// The advisor it is about (`null` for `reordered`).
+    pub advisor: Option<String>,
+    /// The advisor's display name at the time; for `reordered` the advisor now shown first
+    /// (empty if none is).
+    pub display_name: String,
+    /// The organisation's slug; `null` when the advisor is branch-wide.
+    pub org: Option<String>,
+    /// Who appointed that advisor, if known.
+    pub appointed_by: Option<Appointer>,
+    /// The day, `YYYY-MM-DD`.
+    pub day: String,
+}
+
+impl EventOut {
+    /// From a stored event.
+    #[must_use]
+    pub fn of(e: &AdvisorEvent) -> Self {
+        EventOut {
+            kind: e.kind,
+            advisor: e.advisor.as_ref().map(|a| b64(a)),
+            display_name: e.display_name.clone(),
+            org: e.org.clone(),
+            appointed_by: e.appointed_by,
+            day: e.day.to_string(),
+        }
+    }
 }
 
 /// Unix seconds now (re-exported for handlers).

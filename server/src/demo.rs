@@ -121,7 +121,15 @@ pub fn run(data_dir: &Path, listen: std::net::SocketAddr, www: Option<PathBuf>) 
                 languages: Some(vec!["nl".into(), "en".into()]),
             },
         )?;
-        invites.push(admin::advisor_invite(&*store, Some(org.slug), false, 1)?);
+        // The organisation's own advisor, appointed by the organisation (as its admin would
+        // invite them); the branch-wide advisor below is the operator's.
+        invites.push(admin::advisor_invite_by(
+            &*store,
+            meldpunt_server::store::admin::AdminRole::OrgAdmin,
+            Some(org.slug),
+            false,
+            1,
+        )?);
         // The organisation's admin, through an invite as in real life.
         let o = admin::org_by_slug(&*store, org.slug)?;
         let (code, _) = admin::make_admin_invite(&*store, &admin::Actor::cli(), &o, 1)?;

@@ -2,7 +2,11 @@
 //! writes a follow-up, every advisor on the case who has set a notification address gets a
 //! content-free e-mail, "Er is nieuwe activiteit in je Meldpunt-inbox / There is new activity
 //! in your Meldpunt inbox", with a link to the instance's `/advisor/` page. The mail names no
-//! organisation, no case and no number: the same text for every event.
+//! organisation, no case and no number: the same text for every event. The same mail goes out
+//! for advisor events (an advisor joined, was suspended or unsuspended, or the advisors of an
+//! organisation were reordered: `GET /api/v1/advisor/events`) to every other advisor of that
+//! organisation and every branch-wide advisor, when the change is made through the running
+//! server (the `meldpunt admin` CLI records the event, but sends no mail). It names nobody.
 //!
 //! The request that causes an event never waits for mail: it puts the advisor ids on a
 //! bounded queue (`try_send`; a full queue drops the event and counts it) and returns. One

@@ -18,8 +18,8 @@ use crate::limits::Limiters;
 use crate::metrics::Metrics;
 use crate::pow::{PowGate, PowSolution};
 use crate::store::{
-    AdvisorKeys, CaseInfo, DetachedStanza, Id, NewAdvisor, NewCase, Sender, StanzaTarget, Store,
-    StoreError, StoreResult,
+    AdvisorKeys, CaseInfo, DetachedStanza, Id, NewAdvisor, NewCase, Removal, Sender, StanzaTarget,
+    Store, StoreError, StoreResult,
 };
 use crate::verify::{self, Purpose};
 
@@ -498,6 +498,17 @@ impl AppState {
                 _ => e,
             })?
             .ok_or_else(ApiError::internal)?;
+        // The other advisors of the organisation and the branch-wide ones are told.
+        if self.notify.enabled() {
+            let (org, subject) = (keys.advisor.org_id, keys.advisor.id);
+            // Registered already: a failure here costs the mail only.
+            if let Ok(ids) = self
+                .db(move |s| s.event_recipients(org, Some(subject)))
+                .await
+            {
+                self.notify.activity(&ids);
+            }
+        }
         Ok(AdvisorOut::from_keys(&keys, now))
     }
 
@@ -677,9 +688,17 @@ impl AppState {
             .await
     }
 
-    /// Shares a case with another advisor of the same organisation (or a branch-wide one).
-    pub async fn share(&self, case: CaseInfo, req: api::Share) -> ApiResult<()> {
+    /// Shares a case with another advisor of the same organisation (or a branch-wide one):
+    /// stores the stanzas, adds the advisor and appends the signed membership statement, in
+    /// one transaction; returns the statement's `seq`.
+    pub async fn share(&self, case: CaseInfo, req: api::Share) -> ApiResult<u32> {
         let target: Id = unb64_exact("advisor", &req.advisor)?;
+        let envelope = unb64(
+            "envelope",
+            &req.envelope,
+            self.settings.limits.message_bytes,
+        )?;
+        verify::envelope(&envelope, Purpose::Message, &case.org_slug)?;
         let limit = self.settings.limits.messages_per_case as usize
             + self.settings.limits.attachments_per_case as usize;
         if req.stanzas.len() > limit {
@@ -728,8 +747,53 @@ impl AppState {
             stanzas.push(DetachedStanza { target, stanza });
         }
         let id = case.id;
-        self.db(move |s| s.share_case(&id, &target, &stanzas, Day::today()))
-            .await
+        let max = self.settings.limits.messages_per_case;
+        let seq = self
+            .db(move |s| s.share_case(&id, &target, &stanzas, &envelope, Day::today(), max))
+            .await?;
+        self.metrics.inc(&self.metrics.messages_posted);
+        self.notify.activity(&[target]);
+        Ok(seq)
+    }
+
+    /// Removes an advisor from a case (the caller too: leaving) and appends the signed
+    /// membership statement, in one transaction; returns the statement's `seq`. The stored
+    /// stanzas stay.
+    pub async fn remove(&self, case: CaseInfo, req: api::Remove) -> ApiResult<u32> {
+        let target: Id = unb64_exact("advisor", &req.advisor)?;
+        let envelope = unb64(
+            "envelope",
+            &req.envelope,
+            self.settings.limits.message_bytes,
+        )?;
+        verify::envelope(&envelope, Purpose::Message, &case.org_slug)?;
+        let (id, max) = (case.id, self.settings.limits.messages_per_case);
+        let outcome = self
+            .db(move |s| s.remove_from_case(&id, &target, &envelope, Day::today(), max))
+            .await?;
+        match outcome {
+            Removal::Removed(seq) => {
+                self.metrics.inc(&self.metrics.messages_posted);
+                Ok(seq)
+            }
+            Removal::NotOnCase => Err(ApiError::conflict(
+                "not_on_case",
+                "that advisor is not on this case",
+            )),
+            Removal::LastAdvisor => Err(ApiError::conflict(
+                "last_advisor",
+                "that advisor is the case's only advisor; a case keeps at least one",
+            )),
+        }
+    }
+
+    /// The advisor events `me` is shown, newest first (at most [`crate::store::MAX_EVENTS`]).
+    pub async fn events(&self, me: &AdvisorKeys) -> ApiResult<Vec<api::EventOut>> {
+        let id = me.advisor.id;
+        let events = self
+            .db(move |s| s.advisor_events(&id, crate::store::MAX_EVENTS))
+            .await?;
+        Ok(events.iter().map(api::EventOut::of).collect())
     }
 
     /// Publishes a new key bundle (rotation).

@@ -848,7 +848,7 @@ fn simulated_disk_full() {
     let org = store.create_org("acme", "Acme").unwrap();
     let code: [u8; 32] = rand(32).try_into().unwrap();
     store
-        .create_invite(code, InviteScope { org_id: Some(org), external: false }, i64::MAX)
+        .create_invite(code, InviteScope { org_id: Some(org), external: false, appointed_by: meldpunt_server::store::Appointer::Organisation }, i64::MAX)
         .unwrap();
     let advisor = store
         .register_advisor(

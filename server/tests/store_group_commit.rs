@@ -29,7 +29,7 @@ fn setup(store: &SqliteStore) -> (i64, Id) {
     let org = store.create_org("acme", "Acme").unwrap();
     let code = rand32();
     store
-        .create_invite(code, InviteScope { org_id: Some(org), external: false }, i64::MAX)
+        .create_invite(code, InviteScope { org_id: Some(org), external: false, appointed_by: meldpunt_server::store::Appointer::Organisation }, i64::MAX)
         .unwrap();
     let advisor = NewAdvisor {
         id: rand16(),

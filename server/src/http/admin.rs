@@ -112,6 +112,12 @@ pub(super) fn routes() -> Vec<RouteDef> {
         ),
         def(
             Method::POST,
+            "/api/v1/admin/orgs/{slug}/advisor-invites",
+            Small,
+            web::post().to(operator_org_advisor_invite),
+        ),
+        def(
+            Method::POST,
             "/api/v1/admin/branch/advisor-invites",
             Small,
             web::post().to(branch_advisor_invite),
@@ -714,13 +720,93 @@ async fn branch_advisor_invite(req: HttpRequest, state: State) -> ApiResult<Http
     s.operator()?;
     let (actor, ttl) = (s.actor(), state.settings.advisor.invite_ttl_days);
     let (invite, expires_at) = run(&state, move |st| {
-        admin::make_advisor_invite(st, &actor, None, true, ttl)
+        admin::make_advisor_invite(st, &actor, AdminRole::Operator, None, true, ttl)
     })
     .await?;
     Ok(HttpResponse::Created().json(InviteOut {
         invite: Zeroizing::new(invite),
         expires_at,
     }))
+}
+
+/// The options of an advisor invite: an empty body is `{}`.
+fn invite_options(body: &web::Bytes) -> ApiResult<AdvisorInviteIn> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        Ok(AdvisorInviteIn::default())
+    } else {
+        object_value(
+            serde_json::from_slice::<Value>(body).map_err(|_| {
+                ApiError::bad_request("invalid_json", "request body is not valid JSON")
+            })?,
+        )
+    }
+}
+
+/// The operator invites an advisor of an organisation (internal, or with `external: true` an
+/// external one); appointed by the branch organisation.
+async fn operator_org_advisor_invite(
+    req: HttpRequest,
+    state: State,
+    slug: web::Path<String>,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
+    let s = session(&req, &state, false).await?;
+    s.operator()?;
+    let opts = invite_options(&body)?;
+    let (slug, actor, ttl) = (
+        slug.into_inner(),
+        s.actor(),
+        state.settings.advisor.invite_ttl_days,
+    );
+    let (invite, expires_at) = run(&state, move |st| {
+        let org = admin::org_by_slug(st, &slug)?;
+        admin::make_advisor_invite(
+            st,
+            &actor,
+            AdminRole::Operator,
+            Some(org.id),
+            opts.external,
+            ttl,
+        )
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(InviteOut {
+        invite: Zeroizing::new(invite),
+        expires_at,
+    }))
+}
+
+/// Mails (where notifications are on) the advisors told of an advisor event: content-free,
+/// the same text as for case activity.
+async fn tell_advisors(state: &State, org: Option<i64>, subject: Option<Id>) {
+    if !state.notify.enabled() {
+        return;
+    }
+    match run(state, move |st| Ok(st.event_recipients(org, subject)?)).await {
+        Ok(ids) => state.notify.activity(&ids),
+        Err(_) => tracing::warn!("advisor event: recipients not read, no mail"),
+    }
+}
+
+/// Suspends or resumes an advisor as `scope` may, then tells the other advisors.
+async fn suspend_advisor(
+    state: &State,
+    actor: Actor,
+    id: Id,
+    scope: Option<i64>,
+    suspended: bool,
+) -> ApiResult<()> {
+    let changed = run(state, move |st| {
+        let a = admin::managed_advisor(st, &id, scope)?;
+        let before = st.advisor_suspended(&id)?;
+        admin::set_advisor_suspended(st, &actor, &a, suspended)?;
+        Ok((before != Some(suspended)).then_some(a.advisor.org_id))
+    })
+    .await?;
+    if let Some(org) = changed {
+        tell_advisors(state, org, Some(id)).await;
+    }
+    Ok(())
 }
 
 async fn branch_advisors(req: HttpRequest, state: State) -> ApiResult<HttpResponse> {
@@ -744,12 +830,7 @@ async fn suspend_branch_advisor(
     s.operator()?;
     let id: Id = parse_id(&id)?;
     let body: SuspendedIn = object(body)?;
-    let (suspended, actor) = (body.suspended, s.actor());
-    run(&state, move |st| {
-        let a = admin::managed_advisor(st, &id, None)?;
-        admin::set_advisor_suspended(st, &actor, &a, suspended)
-    })
-    .await?;
+    suspend_advisor(&state, s.actor(), id, None, body.suspended).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -828,13 +909,18 @@ async fn change_org(
         advisor_order,
     };
     let actor = s.actor();
-    run(&state, move |st| {
+    let reordered = run(&state, move |st| {
         let org = st
             .org_by_id(org_id)?
             .ok_or_else(|| AdminError::NotFound("no such organisation".into()))?;
-        admin::change_org(st, &actor, &org, change)
+        let before = st.org_extras(org_id)?.advisor_order;
+        admin::change_org(st, &actor, &org, change)?;
+        Ok(st.org_extras(org_id)?.advisor_order != before)
     })
     .await?;
+    if reordered {
+        tell_advisors(&state, Some(org_id), None).await;
+    }
     Ok(HttpResponse::Ok().json(settings_of(&state, org_id).await?))
 }
 
@@ -919,16 +1005,19 @@ async fn org_advisor_invite(
 ) -> ApiResult<HttpResponse> {
     let s = session(&req, &state, false).await?;
     let org = s.org_admin()?;
-    let opts: AdvisorInviteIn = if body.iter().all(u8::is_ascii_whitespace) {
-        AdvisorInviteIn::default()
-    } else {
-        object_value(serde_json::from_slice::<Value>(&body).map_err(|_| {
-            ApiError::bad_request("invalid_json", "request body is not valid JSON")
-        })?)?
-    };
+    let opts = invite_options(&body)?;
     let (actor, ttl) = (s.actor(), state.settings.advisor.invite_ttl_days);
+    // An organisation admin invites internal advisors only (`external: true`: 403
+    // `operator_only`).
     let (invite, expires_at) = run(&state, move |st| {
-        admin::make_advisor_invite(st, &actor, Some(org), opts.external, ttl)
+        admin::make_advisor_invite(
+            st,
+            &actor,
+            AdminRole::OrgAdmin,
+            Some(org),
+            opts.external,
+            ttl,
+        )
     })
     .await?;
     Ok(HttpResponse::Created().json(InviteOut {
@@ -947,12 +1036,7 @@ async fn suspend_org_advisor(
     let org = s.org_admin()?;
     let id: Id = parse_id(&id)?;
     let body: SuspendedIn = object(body)?;
-    let (suspended, actor) = (body.suspended, s.actor());
-    run(&state, move |st| {
-        let a = admin::managed_advisor(st, &id, Some(org))?;
-        admin::set_advisor_suspended(st, &actor, &a, suspended)
-    })
-    .await?;
+    suspend_advisor(&state, s.actor(), id, Some(org), body.suspended).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -226,6 +226,23 @@ pub(super) async fn share(
 ) -> ApiResult<HttpResponse> {
     let me = advisor_auth(&req, &state).await?;
     let case = state.advisor_case(&me, &id).await?;
-    state.share(case, body.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(json!({"shared": true})))
+    let seq = state.share(case, body.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(json!({"seq": seq})))
+}
+
+pub(super) async fn remove(
+    req: HttpRequest,
+    state: State,
+    id: web::Path<String>,
+    body: web::Json<api::Remove>,
+) -> ApiResult<HttpResponse> {
+    let me = advisor_auth(&req, &state).await?;
+    let case = state.advisor_case(&me, &id).await?;
+    let seq = state.remove(case, body.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(json!({"seq": seq})))
+}
+
+pub(super) async fn events(req: HttpRequest, state: State) -> ApiResult<HttpResponse> {
+    let me = advisor_auth(&req, &state).await?;
+    Ok(HttpResponse::Ok().json(json!({"events": state.events(&me).await?})))
 }

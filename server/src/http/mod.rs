@@ -30,7 +30,7 @@ pub enum Body {
     Register,
     /// A JSON body with an envelope (`limits.message_bytes` as base64, plus slack).
     Envelope,
-    /// A JSON body with stanzas for a share.
+    /// A JSON body with stanzas and a membership statement envelope for a share.
     Share,
     /// A streamed binary body, limited by the handler.
     Stream,
@@ -208,6 +208,18 @@ pub fn routes() -> Vec<RouteDef> {
             web::post().to(h::share),
         ),
         def(
+            Method::POST,
+            "/api/v1/advisor/cases/{id}/remove",
+            Envelope,
+            web::post().to(h::remove),
+        ),
+        def(
+            Method::GET,
+            "/api/v1/advisor/events",
+            Small,
+            web::get().to(h::events),
+        ),
+        def(
             Method::PUT,
             "/api/v1/advisor/cases/{id}/attachments/{att}",
             Stream,
@@ -232,7 +244,9 @@ fn json_limit(body: Body, state: &AppState) -> usize {
         Body::Register => 128 * 1024,
         Body::Envelope => l.message_bytes.div_ceil(3) * 4 + 16 * 1024,
         Body::Share => {
-            (l.messages_per_case as usize + l.attachments_per_case as usize) * 256 + 16 * 1024
+            (l.messages_per_case as usize + l.attachments_per_case as usize) * 256
+                + l.message_bytes.div_ceil(3) * 4
+                + 16 * 1024
         }
     }
 }

@@ -172,6 +172,116 @@ pub struct Advisor {
     pub external: bool,
     /// Languages spoken.
     pub languages: Vec<String>,
+    /// Who appointed the advisor: the role of whoever made the invite the advisor registered
+    /// with (an organisation admin, or the operator = the branch organisation).
+    pub appointed_by: Appointer,
+    /// The day the advisor registered (appointed since).
+    pub appointed_on: Day,
+}
+
+/// Who appointed an advisor (an authority, not a label: only the operator appoints as the
+/// branch organisation, and only the operator may invite external or branch-wide advisors).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Appointer {
+    /// The organisation (its admin made the invite).
+    Organisation,
+    /// The branch organisation (the instance operator made the invite: HTTP or CLI).
+    Branch,
+}
+
+impl Appointer {
+    /// The stored and API name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Appointer::Organisation => "organisation",
+            Appointer::Branch => "branch",
+        }
+    }
+    /// Parses a stored name.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "organisation" => Some(Appointer::Organisation),
+            "branch" => Some(Appointer::Branch),
+            _ => None,
+        }
+    }
+}
+
+/// What happened to an advisor (advisor events, `GET /api/v1/advisor/events`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// Registered (redeemed an invite).
+    Joined,
+    /// Suspended by an administrator.
+    Suspended,
+    /// No longer suspended.
+    Unsuspended,
+    /// The organisation's advisors were put in a new order on its public page.
+    Reordered,
+}
+
+impl EventKind {
+    /// The stored and API name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Joined => "joined",
+            EventKind::Suspended => "suspended",
+            EventKind::Unsuspended => "unsuspended",
+            EventKind::Reordered => "reordered",
+        }
+    }
+    /// Parses a stored name.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "joined" => EventKind::Joined,
+            "suspended" => EventKind::Suspended,
+            "unsuspended" => EventKind::Unsuspended,
+            "reordered" => EventKind::Reordered,
+            _ => return None,
+        })
+    }
+}
+
+/// Most advisor events an advisor is shown.
+pub const MAX_EVENTS: u32 = 200;
+/// Days an advisor event is kept.
+pub const EVENT_RETENTION_DAYS: u32 = 365;
+
+/// An advisor event as stored: one row per event, shown to every other advisor of the
+/// organisation and to every branch-wide advisor (`org` `None`: the subject is branch-wide and
+/// the event is shown to every other advisor of the instance).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdvisorEvent {
+    /// What happened.
+    pub kind: EventKind,
+    /// The advisor it happened to (`None` for `reordered`).
+    pub advisor: Option<Id>,
+    /// The subject's display name at the time (for `reordered`: the advisor now shown first,
+    /// empty if the order is empty).
+    pub display_name: String,
+    /// The organisation's slug (`None`: a branch-wide advisor).
+    pub org: Option<String>,
+    /// Who appointed the subject (for `reordered`: the advisor now shown first), if known.
+    pub appointed_by: Option<Appointer>,
+    /// The day (never a time).
+    pub day: Day,
+}
+
+/// Outcome of removing an advisor from a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removal {
+    /// Removed; the statement was appended with this `seq`.
+    Removed(u32),
+    /// The advisor is not on the case (nothing written).
+    NotOnCase,
+    /// The advisor is the case's only advisor (nothing written).
+    LastAdvisor,
 }
 
 /// A published key bundle with the fields the server needs for lookups.
@@ -232,6 +342,8 @@ pub struct InviteScope {
     pub org_id: Option<i64>,
     /// External advisor.
     pub external: bool,
+    /// Who makes the invite (becomes the advisor's `appointed_by`).
+    pub appointed_by: Appointer,
 }
 
 /// A new advisor's profile.
@@ -358,6 +470,8 @@ pub struct Purged {
     pub attachments: u64,
     /// Detached stanzas of the deleted cases.
     pub stanzas: u64,
+    /// Advisor events past their retention.
+    pub events: u64,
 }
 
 /// What a [`Store::vacuum`] did.
@@ -481,16 +595,32 @@ pub trait Store: admin::AdminStore + Send + Sync + 'static {
     ) -> StoreResult<u32>;
     /// Sets the status.
     fn set_status(&self, case: &Id, status: Status, day: Day) -> StoreResult<()>;
-    /// Adds `advisor` to the case with one detached stanza per message and attachment,
-    /// atomically. `Conflict` if the stanzas do not cover exactly the current messages and
-    /// attachments.
+    /// Adds `advisor` to the case (no change if on it already), stores one detached stanza per
+    /// message and attachment and appends `statement` (the signed membership statement) as an
+    /// advisor message, atomically; returns the statement's `seq`. Stored stanzas are only
+    /// ever added: an identical one is ignored, none is removed or replaced. `Conflict` if the
+    /// stanzas do not cover exactly the current messages and attachments, `Limit` past
+    /// `max_messages`.
     fn share_case(
         &self,
         case: &Id,
         advisor: &Id,
         stanzas: &[DetachedStanza],
+        statement: &[u8],
         day: Day,
-    ) -> StoreResult<()>;
+        max_messages: u32,
+    ) -> StoreResult<u32>;
+    /// Removes `advisor` from the case and appends `statement` (the signed remove statement)
+    /// as an advisor message, atomically. Stored stanzas stay. Nothing is written unless the
+    /// advisor is on the case and not its only advisor.
+    fn remove_from_case(
+        &self,
+        case: &Id,
+        advisor: &Id,
+        statement: &[u8],
+        day: Day,
+        max_messages: u32,
+    ) -> StoreResult<Removal>;
     /// Detached stanzas of a case for one advisor.
     fn detached_stanzas(&self, case: &Id, advisor: &Id) -> StoreResult<Vec<DetachedStanza>>;
 
@@ -525,6 +655,16 @@ pub trait Store: admin::AdminStore + Send + Sync + 'static {
     fn attachment(&self, case: &Id, id: &Id) -> StoreResult<Option<AttachmentInfo>>;
     /// Chunk `seq` of a finished attachment.
     fn attachment_chunk(&self, case: &Id, id: &Id, seq: u32) -> StoreResult<Option<Vec<u8>>>;
+
+    // --- advisor events
+    /// The newest events `advisor` is shown (at most `limit`, newest first): those of the
+    /// other advisors of its organisation and of branch-wide advisors, and for a branch-wide
+    /// advisor those of every other advisor.
+    fn advisor_events(&self, advisor: &Id, limit: u32) -> StoreResult<Vec<AdvisorEvent>>;
+    /// Who is to be told of an event about `subject` (`None`: reordered) in `org`
+    /// (`None`: a branch-wide subject, told to everyone): every other advisor, not suspended,
+    /// of that organisation and every branch-wide advisor.
+    fn event_recipients(&self, org: Option<i64>, subject: Option<Id>) -> StoreResult<Vec<Id>>;
 
     // --- maintenance
     /// Deletes closed cases past retention, expired sessions and invites, and unfinished

@@ -20,8 +20,8 @@
 //! follows the load (1 when idle).
 
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -34,9 +34,10 @@ use super::oneshot::{self, Reply};
 mod admin;
 
 use super::{
-    Advisor, AdvisorKeys, AttachmentInfo, CaseInfo, Category, DetachedStanza, Id, InviteScope,
-    MessageRow, NewAdvisor, NewCase, OrgUpdate, Organisation, Purged, Sender, StanzaTarget, Status,
-    Store, StoreError, StoreResult, StoredBundle, StoredRevocation, Vacuumed,
+    Advisor, AdvisorEvent, AdvisorKeys, Appointer, AttachmentInfo, CaseInfo, Category,
+    DetachedStanza, EventKind, Id, InviteScope, MessageRow, NewAdvisor, NewCase, OrgUpdate,
+    Organisation, Purged, Removal, Sender, StanzaTarget, Status, Store, StoreError, StoreResult,
+    StoredBundle, StoredRevocation, Vacuumed,
 };
 use crate::day::Day;
 
@@ -216,6 +217,30 @@ CREATE TABLE IF NOT EXISTS advisor_notify (
     advisor_id BLOB PRIMARY KEY REFERENCES advisors(id) ON DELETE CASCADE,
     email      TEXT NOT NULL CHECK (length(email) BETWEEN 3 AND 254)
 );
+"#,
+    // 4: who appointed an advisor, and since when (issue 11); advisor events. An invite
+    // records the role of whoever made it; existing advisors and invites count as appointed
+    // by the branch organisation if branch-wide or external, else by their organisation, and
+    // existing advisors as appointed today (their registration day was never stored).
+    r#"
+ALTER TABLE invites ADD COLUMN appointed_by TEXT NOT NULL DEFAULT 'organisation'
+    CHECK (appointed_by IN ('organisation', 'branch'));
+UPDATE invites SET appointed_by = 'branch' WHERE org_id IS NULL OR external <> 0;
+ALTER TABLE advisors ADD COLUMN appointed_by TEXT NOT NULL DEFAULT 'organisation'
+    CHECK (appointed_by IN ('organisation', 'branch'));
+ALTER TABLE advisors ADD COLUMN appointed_on TEXT NOT NULL DEFAULT '';
+UPDATE advisors SET appointed_by = 'branch' WHERE org_id IS NULL OR external <> 0;
+UPDATE advisors SET appointed_on = date('now') WHERE appointed_on = '';
+CREATE TABLE advisor_events (
+    id           INTEGER PRIMARY KEY,
+    kind         TEXT NOT NULL CHECK (kind IN ('joined', 'suspended', 'unsuspended', 'reordered')),
+    subject      BLOB CHECK (subject IS NULL OR length(subject) = 16),
+    display_name TEXT NOT NULL,
+    org_id       INTEGER REFERENCES organisations(id) ON DELETE CASCADE,
+    appointed_by TEXT CHECK (appointed_by IS NULL OR appointed_by IN ('organisation', 'branch')),
+    day          TEXT NOT NULL
+);
+CREATE INDEX advisor_events_org ON advisor_events(org_id, id);
 "#,
 ];
 
@@ -494,8 +519,9 @@ fn org_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Organisation> {
     })
 }
 
-const ADVISOR_COLUMNS: &str =
-    "id, org_id, identity_pk, display_name, bio, photo, photo_type, external, languages";
+const ADVISOR_COLUMNS: &str = "id, org_id, identity_pk, display_name, bio, photo, photo_type, external, languages, appointed_by, appointed_on";
+/// Number of [`ADVISOR_COLUMNS`] (the next column index after them).
+const ADVISOR_NCOLS: usize = 11;
 
 fn advisor_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Advisor> {
     let photo: Option<Vec<u8>> = r.get(5)?;
@@ -509,7 +535,79 @@ fn advisor_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Advisor> {
         photo: photo.zip(photo_type),
         external: r.get(7)?,
         languages: json_list::<String>(&r.get::<_, String>(8)?)?,
+        appointed_by: Appointer::parse(&r.get::<_, String>(9)?).ok_or_else(|| {
+            rusqlite::Error::InvalidColumnType(
+                9,
+                "appointed_by".into(),
+                rusqlite::types::Type::Text,
+            )
+        })?,
+        appointed_on: day_from(&r.get::<_, String>(10)?)?,
     })
+}
+
+/// Records an advisor event (inside the caller's transaction).
+fn insert_event(
+    tx: &Connection,
+    kind: EventKind,
+    subject: Option<&Id>,
+    display_name: &str,
+    org_id: Option<i64>,
+    appointed_by: Option<Appointer>,
+) -> StoreResult<()> {
+    tx.prepare_cached(
+        "INSERT INTO advisor_events (kind, subject, display_name, org_id, appointed_by, day)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )
+    .and_then(|mut st| {
+        st.execute(params![
+            kind.as_str(),
+            subject.map(|s| s.to_vec()),
+            display_name,
+            org_id,
+            appointed_by.map(Appointer::as_str),
+            Day::today().to_string()
+        ])
+    })
+    .map_err(db)?;
+    Ok(())
+}
+
+/// Appends an advisor message (inside the caller's transaction); its `seq`.
+fn append_message(
+    tx: &Connection,
+    case: &Id,
+    sender: Sender,
+    envelope: &[u8],
+    day: &str,
+    max: u32,
+) -> StoreResult<u32> {
+    let next: u32 = tx
+        .query_row(
+            "SELECT coalesce(max(seq) + 1, 0) FROM messages WHERE case_id = ?1",
+            [&case[..]],
+            |r| r.get(0),
+        )
+        .map_err(db)?;
+    if next == 0 {
+        return Err(StoreError::NotFound);
+    }
+    if next >= max {
+        return Err(StoreError::Limit(format!(
+            "a case holds at most {max} messages"
+        )));
+    }
+    tx.execute(
+        "INSERT INTO messages (case_id, seq, sender, created_day, envelope) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![&case[..], next, sender.as_str(), day, envelope],
+    )
+    .map_err(db)?;
+    tx.execute(
+        "UPDATE cases SET updated_day = ?2 WHERE id = ?1",
+        params![&case[..], day],
+    )
+    .map_err(db)?;
+    Ok(next)
 }
 
 fn keys_of(conn: &Connection, advisor: Advisor) -> rusqlite::Result<AdvisorKeys> {
@@ -904,8 +1002,8 @@ impl Store for SqliteStore {
     ) -> StoreResult<()> {
         self.tx(move |tx| {
             tx.execute(
-                "INSERT INTO invites (code_hash, org_id, external, expires_at) VALUES (?1, ?2, ?3, ?4)",
-                params![&code_hash[..], scope.org_id, scope.external, expires_at],
+                "INSERT INTO invites (code_hash, org_id, external, expires_at, appointed_by) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![&code_hash[..], scope.org_id, scope.external, expires_at, scope.appointed_by.as_str()],
             )
             .map_err(db)?;
             Ok(())
@@ -921,15 +1019,18 @@ impl Store for SqliteStore {
     ) -> StoreResult<Advisor> {
         let (a, bundle) = (a.clone(), bundle.clone());
         self.tx(move |tx| {
-            let invite: Option<(Option<i64>, bool)> = tx
+            let invite: Option<(Option<i64>, bool, String)> = tx
                 .query_row(
-                    "SELECT org_id, external FROM invites WHERE code_hash = ?1 AND expires_at > ?2",
+                    "SELECT org_id, external, appointed_by FROM invites WHERE code_hash = ?1 AND expires_at > ?2",
                     params![&code_hash[..], now],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
                 )
                 .optional()
                 .map_err(db)?;
-            let (org_id, external) = invite.ok_or(StoreError::NotFound)?;
+            let (org_id, external, appointed_by) = invite.ok_or(StoreError::NotFound)?;
+            let appointed_by = Appointer::parse(&appointed_by)
+                .ok_or_else(|| StoreError::Db("bad appointed_by".into()))?;
+            let appointed_on = Day::today();
             tx.execute("DELETE FROM invites WHERE code_hash = ?1", [&code_hash[..]]).map_err(db)?;
             let (photo, photo_type) = match &a.photo {
                 Some((bytes, t)) => (Some(bytes.as_slice()), Some(t.as_str())),
@@ -937,11 +1038,11 @@ impl Store for SqliteStore {
             };
             let external = external || org_id.is_none();
             let r = tx.execute(
-                "INSERT INTO advisors (id, org_id, identity_pk, display_name, bio, photo, photo_type, external, languages)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "INSERT INTO advisors (id, org_id, identity_pk, display_name, bio, photo, photo_type, external, languages, appointed_by, appointed_on)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                 params![
                     &a.id[..], org_id, &a.identity_pk[..], a.display_name, a.bio, photo, photo_type,
-                    external, to_json(&a.languages)?
+                    external, to_json(&a.languages)?, appointed_by.as_str(), appointed_on.to_string()
                 ],
             );
             match r {
@@ -952,6 +1053,7 @@ impl Store for SqliteStore {
                 Err(e) => return Err(db(e)),
             }
             insert_bundle(tx, &a.id, &bundle)?;
+            insert_event(tx, EventKind::Joined, Some(&a.id), &a.display_name, org_id, Some(appointed_by))?;
             Ok(Advisor {
                 id: a.id,
                 org_id,
@@ -961,6 +1063,8 @@ impl Store for SqliteStore {
                 photo: a.photo.clone(),
                 external,
                 languages: a.languages.clone(),
+                appointed_by,
+                appointed_on,
             })
         })
     }
@@ -1172,22 +1276,7 @@ impl Store for SqliteStore {
         let day = day.to_string();
         let (case, envelope) = (*case, envelope.to_vec());
         self.tx_sized(envelope.len(), move |tx| {
-            let next: u32 = tx
-                .query_row("SELECT coalesce(max(seq) + 1, 0) FROM messages WHERE case_id = ?1", [&case[..]], |r| r.get(0))
-                .map_err(db)?;
-            if next == 0 {
-                return Err(StoreError::NotFound);
-            }
-            if next >= max {
-                return Err(StoreError::Limit(format!("a case holds at most {max} messages")));
-            }
-            tx.execute(
-                "INSERT INTO messages (case_id, seq, sender, created_day, envelope) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![&case[..], next, sender.as_str(), day, envelope],
-            )
-            .map_err(db)?;
-            tx.execute("UPDATE cases SET updated_day = ?2 WHERE id = ?1", params![&case[..], day]).map_err(db)?;
-            Ok(next)
+            append_message(tx, &case, sender, &envelope, &day, max)
         })
     }
 
@@ -1213,11 +1302,15 @@ impl Store for SqliteStore {
         case: &Id,
         advisor: &Id,
         stanzas: &[DetachedStanza],
+        statement: &[u8],
         day: Day,
-    ) -> StoreResult<()> {
+        max_messages: u32,
+    ) -> StoreResult<u32> {
         let day = day.to_string();
-        let (case, advisor, stanzas) = (*case, *advisor, stanzas.to_vec());
-        self.tx(move |tx| {
+        let (case, advisor, stanzas, statement) =
+            (*case, *advisor, stanzas.to_vec(), statement.to_vec());
+        let bytes = statement.len() + stanzas.len() * 96;
+        self.tx_sized(bytes, move |tx| {
             let messages: Vec<(i64, u32)> = tx
                 .prepare_cached("SELECT id, seq FROM messages WHERE case_id = ?1 ORDER BY seq")
                 .map_err(db)?
@@ -1225,6 +1318,9 @@ impl Store for SqliteStore {
                 .map_err(db)?
                 .collect::<rusqlite::Result<Vec<_>>>()
                 .map_err(db)?;
+            if messages.is_empty() {
+                return Err(StoreError::NotFound);
+            }
             let attachments: Vec<(i64, Vec<u8>)> = tx
                 .prepare_cached("SELECT id, public_id FROM attachments WHERE case_id = ?1 AND complete = 1")
                 .map_err(db)?
@@ -1269,22 +1365,117 @@ impl Store for SqliteStore {
                 params![&case[..], &advisor[..]],
             )
             .map_err(db)?;
-            tx.execute(
-                "DELETE FROM detached_stanzas WHERE case_id = ?1 AND advisor_id = ?2",
-                params![&case[..], &advisor[..]],
-            )
-            .map_err(db)?;
+            // Only ever added: a stanza already stored for this advisor and target (the same
+            // bytes) is not stored twice; none is removed or replaced.
             let mut ins = tx
                 .prepare_cached(
-                    "INSERT INTO detached_stanzas (case_id, advisor_id, message_id, attachment_id, stanza) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    "INSERT INTO detached_stanzas (case_id, advisor_id, message_id, attachment_id, stanza)
+                     SELECT ?1, ?2, ?3, ?4, ?5 WHERE NOT EXISTS (
+                         SELECT 1 FROM detached_stanzas WHERE case_id = ?1 AND advisor_id = ?2
+                         AND message_id IS ?3 AND attachment_id IS ?4 AND stanza = ?5)",
                 )
                 .map_err(db)?;
             for (m, a, stanza) in targets {
                 ins.execute(params![&case[..], &advisor[..], m, a, stanza]).map_err(db)?;
             }
-            tx.execute("UPDATE cases SET updated_day = ?2 WHERE id = ?1", params![&case[..], day]).map_err(db)?;
-            Ok(())
+            append_message(tx, &case, Sender::Advisor, &statement, &day, max_messages)
         })
+    }
+
+    fn remove_from_case(
+        &self,
+        case: &Id,
+        advisor: &Id,
+        statement: &[u8],
+        day: Day,
+        max_messages: u32,
+    ) -> StoreResult<Removal> {
+        let day = day.to_string();
+        let (case, advisor, statement) = (*case, *advisor, statement.to_vec());
+        self.tx_sized(statement.len(), move |tx| {
+            let on: Vec<Vec<u8>> = tx
+                .prepare_cached("SELECT advisor_id FROM case_advisors WHERE case_id = ?1")
+                .map_err(db)?
+                .query_map([&case[..]], |r| r.get(0))
+                .map_err(db)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(db)?;
+            if !on.iter().any(|a| a[..] == advisor[..]) {
+                return Ok(Removal::NotOnCase);
+            }
+            if on.len() <= 1 {
+                return Ok(Removal::LastAdvisor);
+            }
+            let seq = append_message(tx, &case, Sender::Advisor, &statement, &day, max_messages)?;
+            tx.execute(
+                "DELETE FROM case_advisors WHERE case_id = ?1 AND advisor_id = ?2",
+                params![&case[..], &advisor[..]],
+            )
+            .map_err(db)?;
+            Ok(Removal::Removed(seq))
+        })
+    }
+
+    fn advisor_events(&self, advisor: &Id, limit: u32) -> StoreResult<Vec<AdvisorEvent>> {
+        let conn = self.read()?;
+        let org: Option<Option<i64>> = conn
+            .prepare_cached("SELECT org_id FROM advisors WHERE id = ?1")
+            .map_err(db)?
+            .query_row([&advisor[..]], |r| r.get(0))
+            .optional()
+            .map_err(db)?;
+        let Some(org) = org else {
+            return Ok(Vec::new());
+        };
+        // An organisation's advisor: its organisation's events and those of branch-wide
+        // advisors. A branch-wide advisor: every event. Never the advisor's own.
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT e.kind, e.subject, e.display_name, o.slug, e.appointed_by, e.day
+                 FROM advisor_events e LEFT JOIN organisations o ON o.id = e.org_id
+                 WHERE (?1 IS NULL OR e.org_id IS NULL OR e.org_id = ?1)
+                   AND (e.subject IS NULL OR e.subject <> ?2)
+                 ORDER BY e.id DESC LIMIT ?3",
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map(params![org, &advisor[..], limit], |r| {
+                let kind: String = r.get(0)?;
+                let subject: Option<Vec<u8>> = r.get(1)?;
+                let appointed: Option<String> = r.get(4)?;
+                Ok(AdvisorEvent {
+                    kind: EventKind::parse(&kind).ok_or_else(|| {
+                        rusqlite::Error::InvalidColumnType(
+                            0,
+                            "kind".into(),
+                            rusqlite::types::Type::Text,
+                        )
+                    })?,
+                    advisor: subject.map(id_from).transpose()?,
+                    display_name: r.get(2)?,
+                    org: r.get(3)?,
+                    appointed_by: appointed.as_deref().and_then(Appointer::parse),
+                    day: day_from(&r.get::<_, String>(5)?)?,
+                })
+            })
+            .map_err(db)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)
+    }
+
+    fn event_recipients(&self, org: Option<i64>, subject: Option<Id>) -> StoreResult<Vec<Id>> {
+        let conn = self.read()?;
+        let subject = subject.map(|s| s.to_vec());
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT id FROM advisors WHERE suspended = 0
+                   AND (?1 IS NULL OR org_id IS NULL OR org_id = ?1)
+                   AND (?2 IS NULL OR id <> ?2)",
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map(params![org, subject], |r| id_from(r.get(0)?))
+            .map_err(db)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)
     }
 
     fn detached_stanzas(&self, case: &Id, advisor: &Id) -> StoreResult<Vec<DetachedStanza>> {
@@ -1473,6 +1664,12 @@ impl Store for SqliteStore {
                 .map_err(db)? as u64;
             purged.invites = tx
                 .execute("DELETE FROM invites WHERE expires_at <= ?1", [now])
+                .map_err(db)? as u64;
+            let oldest = today
+                .plus_days(-i64::from(super::EVENT_RETENTION_DAYS))
+                .to_string();
+            purged.events = tx
+                .execute("DELETE FROM advisor_events WHERE day < ?1", [oldest])
                 .map_err(db)? as u64;
             if all_uploads {
                 purged.uploads = tx

@@ -5,8 +5,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use zeroize::Zeroizing;
 
 use super::{
-    ADVISOR_COLUMNS, ORG_COLUMNS, SqliteStore, advisor_row, db, is_unique_violation, json_list,
-    keys_of, org_row, to_json,
+    ADVISOR_COLUMNS, ADVISOR_NCOLS, EventKind, ORG_COLUMNS, SqliteStore, advisor_row, db,
+    insert_event, is_unique_violation, json_list, keys_of, org_row, to_json,
 };
 use crate::api::b64;
 use crate::day::now_secs;
@@ -14,7 +14,9 @@ use crate::store::admin::{
     AdminAccount, AdminRole, AdminSessionRow, AdminStore, AdvisorStatus, AuditRow, AuditScope,
     NewAudit, OrgChange, OrgExtras, SecretBytes,
 };
-use crate::store::{Advisor, Category, Id, InviteScope, Organisation, StoreError, StoreResult};
+use crate::store::{
+    Advisor, Appointer, Category, Id, InviteScope, Organisation, StoreError, StoreResult,
+};
 
 fn insert_audit(tx: &Connection, a: &NewAudit) -> StoreResult<()> {
     tx.prepare_cached(
@@ -222,6 +224,29 @@ impl AdminStore for SqliteStore {
                 ],
             )
             .map_err(db)?;
+            if let Some(first) = c.advisor_order.as_ref().map(|o| o.first().copied()) {
+                // Told to the organisation's advisors: who is now shown first.
+                let shown: Option<(String, String)> = match first {
+                    Some(id) => tx
+                        .query_row(
+                            "SELECT display_name, appointed_by FROM advisors WHERE id = ?1",
+                            [&id[..]],
+                            |r| Ok((r.get(0)?, r.get(1)?)),
+                        )
+                        .optional()
+                        .map_err(db)?,
+                    None => None,
+                };
+                let (name, appointed) = shown.unwrap_or_default();
+                insert_event(
+                    tx,
+                    EventKind::Reordered,
+                    None,
+                    &name,
+                    Some(org_id),
+                    Appointer::parse(&appointed),
+                )?;
+            }
             for a in &audit {
                 insert_audit(tx, a)?;
             }
@@ -292,14 +317,23 @@ impl AdminStore for SqliteStore {
     fn set_advisor_suspended(&self, id: &Id, suspended: bool, audit: NewAudit) -> StoreResult<()> {
         let id = *id;
         self.tx(move |tx| {
-            let n = tx
-                .execute(
-                    "UPDATE advisors SET suspended = ?2 WHERE id = ?1",
-                    params![&id[..], suspended],
+            let before: Option<(bool, String, Option<i64>, String)> = tx
+                .query_row(
+                    "SELECT suspended, display_name, org_id, appointed_by FROM advisors WHERE id = ?1",
+                    [&id[..]],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
                 )
+                .optional()
                 .map_err(db)?;
-            if n == 0 {
-                return Err(StoreError::NotFound);
+            let (was, name, org_id, appointed_by) = before.ok_or(StoreError::NotFound)?;
+            tx.execute(
+                "UPDATE advisors SET suspended = ?2 WHERE id = ?1",
+                params![&id[..], suspended],
+            )
+            .map_err(db)?;
+            if was != suspended {
+                let kind = if suspended { EventKind::Suspended } else { EventKind::Unsuspended };
+                insert_event(tx, kind, Some(&id), &name, org_id, Appointer::parse(&appointed_by))?;
             }
             if suspended {
                 tx.execute("DELETE FROM sessions WHERE advisor_id = ?1", [&id[..]])
@@ -322,7 +356,7 @@ impl AdminStore for SqliteStore {
                  ORDER BY org_id IS NULL, display_name, id"
             ))
             .map_err(db)?
-            .query_map([org_id], |r| Ok((advisor_row(r)?, r.get(9)?)))
+            .query_map([org_id], |r| Ok((advisor_row(r)?, r.get(ADVISOR_NCOLS)?)))
             .map_err(db)?
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(db)?;
@@ -345,8 +379,8 @@ impl AdminStore for SqliteStore {
     ) -> StoreResult<()> {
         self.tx(move |tx| {
             tx.execute(
-                "INSERT INTO invites (code_hash, org_id, external, expires_at) VALUES (?1, ?2, ?3, ?4)",
-                params![&code_hash[..], scope.org_id, scope.external, expires_at],
+                "INSERT INTO invites (code_hash, org_id, external, expires_at, appointed_by) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![&code_hash[..], scope.org_id, scope.external, expires_at, scope.appointed_by.as_str()],
             )
             .map_err(db)?;
             insert_audit(tx, &audit)
@@ -702,8 +736,14 @@ mod tests {
             ..OrgChange::default()
         };
         store.change_org(1, &change, Vec::new()).unwrap();
-        assert_eq!(store.case_by_token(&[0u8; 32]).unwrap().unwrap().org_slug, "oud");
-        assert_eq!(store.org_by_former_slug("oud").unwrap().unwrap().slug, "nieuw");
+        assert_eq!(
+            store.case_by_token(&[0u8; 32]).unwrap().unwrap().org_slug,
+            "oud"
+        );
+        assert_eq!(
+            store.org_by_former_slug("oud").unwrap().unwrap().slug,
+            "nieuw"
+        );
         assert_eq!(store.org_extras(1).unwrap(), OrgExtras::default());
     }
 }
