@@ -407,6 +407,13 @@ async function loadCase() {
   S.opened = S.keyring.openCase(view, nowSecs());
   S.view = view;
   S.summary = S.opened.summary;
+  // What the server says about each message (who posted it, when): for the unread badge and the
+  // date only, never for trust.
+  S.summary.messages.forEach((m, i) => {
+    const v = view.messages[i] || {};
+    m.sender = String(v.sender || '');
+    m.created = String(v.created || '');
+  });
   // Unread: reporter messages after the newest advisor message, not seen before in this session.
   const seenBefore = S.seen.get(id) || 0;
   const msgs = S.summary.messages;
