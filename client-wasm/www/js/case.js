@@ -210,7 +210,7 @@ function renderCase() {
   const members = document.getElementById('case-members');
   members.replaceChildren(...transcript.members.map((p) => el('li', { class: 'person' },
     el('span', { class: 'person-name', text: personName(p) }),
-    el('span', { class: 'fingerprint' }, ` · ${t('advisor.fingerprint')}: `, el('code', { text: p.fingerprint })))));
+    el('span', { class: 'fingerprint' }, `${t('advisor.fingerprint')}: `, el('code', { text: p.fingerprint })))));
   document.getElementById('members-title').hidden = !transcript.members.length;
   document.getElementById('messages').replaceChildren(...transcript.messages.map(renderMessage));
   const closed = view.status === 'closed';
