@@ -19,7 +19,7 @@
 //! `not_keyring`, ...) that the pages translate; no error carries secret material.
 
 use js_sys::{Array, Object, Uint8Array};
-use meldpunt_client::advisors::{self, Listed, Pins};
+use meldpunt_client::advisors::{self, Pins};
 use meldpunt_client::body::MessageBody;
 use meldpunt_client::case::{self, CaseView, EnvelopeIn, OpenInput, Viewer};
 use meldpunt_client::colleagues::{ColleagueError, Colleagues, Confirmed};
@@ -30,12 +30,11 @@ use meldpunt_crypto::keys::{IdentityKey, IdentityPublicKey, KeyBundle};
 use meldpunt_crypto::message::MessageHash;
 use meldpunt_crypto::recipient::{DecryptionKey, KeyId};
 use meldpunt_crypto::rng::os_rng;
-use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::AttachmentDecryptor;
-use crate::view::{self, code, secs, set};
+use crate::view::{self, code, get_list, get_str, get_strings, get_u32, secs, set};
 
 fn unb64(s: &str) -> Result<Vec<u8>, JsError> {
     core_unb64(s).map_err(|_| code("bad_base64"))
@@ -51,14 +50,6 @@ fn keyring_problem(e: KeyringError) -> JsError {
         KeyringError::InvalidValidity => "invalid_validity",
         _ => "keyring_error",
     })
-}
-
-/// A JS value as JSON text, read by serde into the core's input types.
-fn from_js<T: for<'de> Deserialize<'de>>(value: &JsValue) -> Result<T, JsError> {
-    let text: String = js_sys::JSON::stringify(value)
-        .map(String::from)
-        .map_err(|_| code("bad_case"))?;
-    serde_json::from_str(&text).map_err(|_| code("bad_case"))
 }
 
 fn copy_key(key: &DecryptionKey) -> DecryptionKey {
@@ -292,28 +283,6 @@ pub fn fingerprint_of(identity: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 // A case as the server sends it (`GET /api/v1/advisor/cases/{id}`): only what the core reads.
 
-#[derive(Deserialize)]
-struct CaseIn {
-    #[serde(default)]
-    id: String,
-    #[serde(default)]
-    org: String,
-    #[serde(default)]
-    advisors: Vec<Listed>,
-    #[serde(default)]
-    messages: Vec<MessageIn>,
-}
-
-#[derive(Deserialize)]
-struct MessageIn {
-    #[serde(default)]
-    seq: Option<u32>,
-    #[serde(default)]
-    envelope: String,
-    #[serde(default)]
-    stanzas: Vec<String>,
-}
-
 #[derive(Debug)]
 struct Source {
     seq: u32,
@@ -442,22 +411,31 @@ impl AdvisorKeyring {
     /// `bad_case` if the object lacks an id or organisation.
     #[wasm_bindgen(js_name = openCase)]
     pub fn open_case(&self, view: JsValue, now: f64) -> Result<OpenedCase, JsError> {
-        let input: CaseIn = from_js(&view)?;
-        if input.id.is_empty() || input.org.is_empty() {
+        let id = get_str(&view, "id");
+        let org = get_str(&view, "org");
+        if id.is_empty() || org.is_empty() {
             return Err(code("bad_case"));
         }
         let me = self.keyring.identity().public();
-        let (listed, malformed) = advisors::verify_all(&input.advisors, secs(now));
-        let mut sources = Vec::with_capacity(input.messages.len());
-        let mut envelopes = Vec::with_capacity(input.messages.len());
-        for (i, m) in input.messages.iter().enumerate() {
-            let envelope = unb64(&m.envelope).unwrap_or_default();
-            let stanzas: Vec<Vec<u8>> = m.stanzas.iter().filter_map(|s| unb64(s).ok()).collect();
+        let listed: Vec<_> = get_list(&view, "advisors")
+            .iter()
+            .map(view::listed)
+            .collect();
+        let (listed, malformed) = advisors::verify_all(&listed, secs(now));
+        let messages = get_list(&view, "messages");
+        let mut sources = Vec::with_capacity(messages.len());
+        let mut envelopes = Vec::with_capacity(messages.len());
+        for (i, m) in messages.iter().enumerate() {
+            let envelope = unb64(&get_str(m, "envelope")).unwrap_or_default();
+            let stanzas: Vec<Vec<u8>> = get_strings(m, "stanzas")
+                .iter()
+                .filter_map(|s| unb64(s).ok())
+                .collect();
             envelopes.push(EnvelopeIn {
                 envelope: envelope.clone(),
                 detached: stanzas.clone(),
             });
-            let seq = m.seq.unwrap_or(u32::try_from(i).unwrap_or(u32::MAX));
+            let seq = get_u32(m, "seq").unwrap_or(u32::try_from(i).unwrap_or(u32::MAX));
             sources.push(Source {
                 seq,
                 envelope,
@@ -467,13 +445,13 @@ impl AdvisorKeyring {
         let sent: Vec<MessageHash> = self
             .sent
             .iter()
-            .filter(|(c, _)| *c == input.id)
+            .filter(|(c, _)| *c == id)
             .map(|(_, h)| *h)
             .collect();
         let keys = self.keyring.decryption_keys();
         let case = case::open(OpenInput {
             viewer: Viewer::Advisor(me),
-            org: &input.org,
+            org: &org,
             envelopes: &envelopes,
             keys: &keys,
             listed,
@@ -496,7 +474,7 @@ impl AdvisorKeyring {
             &JsValue::from_bool(case.is_member(&me)),
         );
         Ok(OpenedCase {
-            id: input.id,
+            id,
             case,
             sources,
             summary,
@@ -550,7 +528,7 @@ impl AdvisorKeyring {
         typed: Option<String>,
         now: f64,
     ) -> Result<Colleague, JsError> {
-        let listed: Listed = from_js(&listed).map_err(|_| code("bad_identity"))?;
+        let listed = view::listed(&listed);
         let verified =
             advisors::verify(&listed, &Pins::none(), secs(now)).map_err(|p| code(p.code()))?;
         let me = self.keyring.identity().public();

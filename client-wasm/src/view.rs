@@ -2,6 +2,7 @@
 //! advisor's bindings. Nothing here decides anything: it copies what `meldpunt_client` judged.
 
 use js_sys::{Array, Object, Reflect};
+use meldpunt_client::advisors::Listed;
 use meldpunt_client::case::{CaseView, Entry, EntryKind, Warning};
 use meldpunt_crypto::envelope::EnvelopeError;
 use meldpunt_crypto::keys::IdentityPublicKey;
@@ -22,6 +23,49 @@ pub(crate) fn set(obj: &Object, key: &str, value: impl Into<JsValue>) {
     let _ = Reflect::set(obj, &JsValue::from_str(key), &value.into());
 }
 
+fn get(obj: &JsValue, key: &str) -> JsValue {
+    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+pub(crate) fn get_str(obj: &JsValue, key: &str) -> String {
+    get(obj, key).as_string().unwrap_or_default()
+}
+
+pub(crate) fn get_list(obj: &JsValue, key: &str) -> Vec<JsValue> {
+    let v = get(obj, key);
+    if Array::is_array(&v) {
+        Array::from(&v).iter().collect()
+    } else {
+        Vec::new()
+    }
+}
+
+pub(crate) fn get_strings(obj: &JsValue, key: &str) -> Vec<String> {
+    get_list(obj, key)
+        .iter()
+        .filter_map(JsValue::as_string)
+        .collect()
+}
+
+pub(crate) fn get_u32(obj: &JsValue, key: &str) -> Option<u32> {
+    get(obj, key)
+        .as_f64()
+        .filter(|n| n.fract() == 0.0 && *n >= 0.0 && *n <= f64::from(u32::MAX))
+        .map(|n| n as u32)
+}
+
+/// An advisor as the server lists them (`AdvisorOut`), into the core's input type; fields of
+/// the wrong type are empty (the core then refuses the advisor).
+pub(crate) fn listed(obj: &JsValue) -> Listed {
+    Listed {
+        id: get_str(obj, "id"),
+        display_name: get_str(obj, "display_name"),
+        identity: get_str(obj, "identity"),
+        bundles: get_strings(obj, "bundles"),
+        revocations: get_strings(obj, "revocations"),
+    }
+}
+
 pub(crate) fn envelope_problem(e: &EnvelopeError) -> &'static str {
     match e {
         EnvelopeError::NoRecipients => "no_recipients",
@@ -34,7 +78,7 @@ pub(crate) fn envelope_problem(e: &EnvelopeError) -> &'static str {
 }
 
 /// The name and id the server gives a listed identity (informational; for display only).
-fn listed(case: &CaseView, identity: &IdentityPublicKey) -> (String, String) {
+fn listed_name(case: &CaseView, identity: &IdentityPublicKey) -> (String, String) {
     case.listed
         .iter()
         .find(|l| l.identity == *identity)
@@ -44,7 +88,7 @@ fn listed(case: &CaseView, identity: &IdentityPublicKey) -> (String, String) {
 
 fn person(case: &CaseView, identity: &IdentityPublicKey, me: &IdentityPublicKey) -> Object {
     let o = Object::new();
-    let (name, id) = listed(case, identity);
+    let (name, id) = listed_name(case, identity);
     set(&o, "fingerprint", identity.fingerprint().to_display());
     set(&o, "name", name);
     set(&o, "id", id);
@@ -81,7 +125,7 @@ fn entry(case: &CaseView, e: &Entry, me: &IdentityPublicKey) -> Object {
         set(&item, "author", author.fingerprint().to_display());
         // A name only for a signer the core trusts here: nobody else is named by the server.
         let (name, id) = if e.trusted {
-            listed(case, author)
+            listed_name(case, author)
         } else {
             Default::default()
         };
