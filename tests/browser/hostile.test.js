@@ -117,7 +117,8 @@ async function openMailbox(code, width = 360) {
   await p.page.goto(`${relay.base}/o/acme/case`);
   await p.page.locator('#code').fill(code);
   await p.page.locator('#code-form button[type="submit"]').click();
-  await p.page.locator('#view-case').waitFor({ state: 'visible', timeout: 60_000 });
+  await p.page.locator('#view-case:not([hidden]), #code-error:not([hidden])').first().waitFor({ timeout: 90_000 });
+  assert.ok(await p.page.locator('#view-case').isVisible(), `mailbox not opened: ${await p.page.locator('#code-error').innerText()} ${p.errors.join(' ')}`);
   return p;
 }
 
