@@ -18,55 +18,26 @@
 //! Errors are `Error` objects whose message is a short, stable code (`wrong_passphrase`,
 //! `not_keyring`, ...) that the pages translate; no error carries secret material.
 
-use base64ct::{Base64UrlUnpadded, Encoding};
-use js_sys::{Array, Object, Reflect, Uint8Array};
-use meldpunt_crypto::envelope::{self, Decryptor, EnvelopeError, Header, Purpose};
+use js_sys::{Array, Object, Uint8Array};
+use meldpunt_client::advisors::{self, Pins};
+use meldpunt_client::body::MessageBody;
+use meldpunt_client::case::{self, CaseView, EnvelopeIn, OpenInput, Viewer};
+use meldpunt_client::colleagues::{ColleagueError, Colleagues, Confirmed};
+use meldpunt_client::seal::{self, ShareTarget};
+use meldpunt_client::{b64, unb64 as core_unb64};
 use meldpunt_crypto::keyring::{Keyring, KeyringEntry, KeyringError};
-use meldpunt_crypto::keys::{IdentityKey, IdentityPublicKey, KeyBundle, KeyError, Revocation};
-use meldpunt_crypto::message::{self, Message, MessageHash, MessageKind, TranscriptError};
-use meldpunt_crypto::recipient::{DecryptionKey, KeyId, RecipientKey};
+use meldpunt_crypto::keys::{IdentityKey, IdentityPublicKey, KeyBundle};
+use meldpunt_crypto::message::MessageHash;
+use meldpunt_crypto::recipient::{DecryptionKey, KeyId};
 use meldpunt_crypto::rng::os_rng;
 use wasm_bindgen::prelude::*;
 use zeroize::{Zeroize, Zeroizing};
 
-// ---------------------------------------------------------------------------------------------
-// Small conversions (kept local so that this module depends on nothing private in lib.rs).
-
-fn code(c: &str) -> JsError {
-    JsError::new(c)
-}
+use crate::AttachmentDecryptor;
+use crate::view::{self, code, get_list, get_str, get_strings, get_u32, secs, set};
 
 fn unb64(s: &str) -> Result<Vec<u8>, JsError> {
-    Base64UrlUnpadded::decode_vec(s).map_err(|_| code("bad_base64"))
-}
-
-fn b64(bytes: &[u8]) -> String {
-    Base64UrlUnpadded::encode_string(bytes)
-}
-
-fn secs(now: f64) -> i64 {
-    now.floor() as i64
-}
-
-fn set(obj: &Object, key: &str, value: impl Into<JsValue>) {
-    let _ = Reflect::set(obj, &JsValue::from_str(key), &value.into());
-}
-
-fn get(obj: &JsValue, key: &str) -> JsValue {
-    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-}
-
-fn get_str(obj: &JsValue, key: &str) -> String {
-    get(obj, key).as_string().unwrap_or_default()
-}
-
-fn get_list(obj: &JsValue, key: &str) -> Vec<JsValue> {
-    let v = get(obj, key);
-    if Array::is_array(&v) { Array::from(&v).iter().collect() } else { Vec::new() }
-}
-
-fn get_strings(obj: &JsValue, key: &str) -> Vec<String> {
-    get_list(obj, key).iter().filter_map(JsValue::as_string).collect()
+    core_unb64(s).map_err(|_| code("bad_base64"))
 }
 
 fn keyring_problem(e: KeyringError) -> JsError {
@@ -79,31 +50,6 @@ fn keyring_problem(e: KeyringError) -> JsError {
         KeyringError::InvalidValidity => "invalid_validity",
         _ => "keyring_error",
     })
-}
-
-fn envelope_problem(e: &EnvelopeError) -> &'static str {
-    match e {
-        EnvelopeError::NoRecipients => "no_recipients",
-        EnvelopeError::TooManyRecipients => "too_many_recipients",
-        EnvelopeError::DuplicateRecipient => "duplicate_recipient",
-        EnvelopeError::Decrypt => "cannot_decrypt",
-        EnvelopeError::TooLarge => "too_large",
-        _ => "bad_envelope",
-    }
-}
-
-fn key_problem(e: KeyError) -> &'static str {
-    match e {
-        KeyError::BadSignature => "bad_signature",
-        KeyError::KeyIdMismatch => "key_id_mismatch",
-        KeyError::NotYetValid { .. } => "not_yet_valid",
-        KeyError::Expired { .. } => "expired",
-        KeyError::Revoked { .. } => "revoked",
-        KeyError::LowOrderKey => "bad_key",
-        KeyError::NotPinned => "not_pinned",
-        KeyError::InvalidIdentityKey => "bad_identity",
-        _ => "malformed",
-    }
 }
 
 fn copy_key(key: &DecryptionKey) -> DecryptionKey {
@@ -148,7 +94,10 @@ struct PartsReader<'a> {
 impl PartsReader<'_> {
     fn take<const N: usize>(&mut self) -> Result<[u8; N], JsError> {
         let end = self.at.checked_add(N).ok_or_else(|| code("bad_parts"))?;
-        let slice = self.bytes.get(self.at..end).ok_or_else(|| code("bad_parts"))?;
+        let slice = self
+            .bytes
+            .get(self.at..end)
+            .ok_or_else(|| code("bad_parts"))?;
         let mut out = [0u8; N];
         out.copy_from_slice(slice);
         self.at = end;
@@ -178,9 +127,16 @@ fn from_parts(bytes: &[u8]) -> Result<Keyring, JsError> {
         });
     }
     let meta_len = usize::try_from(u32::from_be_bytes(r.take()?)).map_err(|_| code("bad_parts"))?;
-    let meta = bytes.get(r.at..).filter(|m| m.len() == meta_len).ok_or_else(|| code("bad_parts"))?;
+    let meta = bytes
+        .get(r.at..)
+        .filter(|m| m.len() == meta_len)
+        .ok_or_else(|| code("bad_parts"))?;
     let meta = core::str::from_utf8(meta).map_err(|_| code("bad_parts"))?;
-    Ok(Keyring::from_parts(identity, keys, Zeroizing::new(meta.to_owned())))
+    Ok(Keyring::from_parts(
+        identity,
+        keys,
+        Zeroizing::new(meta.to_owned()),
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -223,12 +179,21 @@ pub fn unlock_keyring(file: &[u8], passphrase: &str) -> Result<Vec<u8>, JsError>
 /// # Errors
 /// The errors of [`unlock_keyring`], `invalid_validity`.
 #[wasm_bindgen(js_name = rotateKeyring)]
-pub fn rotate_keyring(file: &[u8], passphrase: &str, now: f64, validity_days: f64) -> Result<JsValue, JsError> {
+pub fn rotate_keyring(
+    file: &[u8],
+    passphrase: &str,
+    now: f64,
+    validity_days: f64,
+) -> Result<JsValue, JsError> {
     let params = Keyring::file_params(file).map_err(keyring_problem)?;
     let mut keyring = Keyring::from_file(file, passphrase).map_err(keyring_problem)?;
     let validity = (validity_days.floor() as i64).saturating_mul(86_400);
-    let bundle = keyring.rotate(&mut os_rng(), secs(now), validity).map_err(keyring_problem)?;
-    let new_file = keyring.to_file(&mut os_rng(), passphrase, params).map_err(keyring_problem)?;
+    let bundle = keyring
+        .rotate(&mut os_rng(), secs(now), validity)
+        .map_err(keyring_problem)?;
+    let new_file = keyring
+        .to_file(&mut os_rng(), passphrase, params)
+        .map_err(keyring_problem)?;
     let parts = to_parts(&keyring)?;
     let out = Object::new();
     set(&out, "file", Uint8Array::from(new_file.as_slice()));
@@ -238,82 +203,70 @@ pub fn rotate_keyring(file: &[u8], passphrase: &str, now: f64, validity_days: f6
     Ok(out.into())
 }
 
-// ---------------------------------------------------------------------------------------------
-// Colleagues: other advisors, verified from what the server lists.
-
-/// Verifies an advisor as the server lists them (identity, bundles, revocations). Returns the
-/// identity, the fingerprint computed here, and the newest bundle that passes every check of
-/// protocol §1.3 at `now`, if any.
-struct Verified {
-    identity: IdentityPublicKey,
-    recipient: Option<RecipientKey>,
-    /// Key ids of every bundle that is correctly signed by this identity (current or not).
-    signed_key_ids: Vec<KeyId>,
-    problem: &'static str,
-}
-
-fn verify_advisor(identity: &str, bundles: &[String], revocations: &[String], now: i64) -> Option<Verified> {
-    let identity = unb64(identity).ok().and_then(|b| IdentityPublicKey::from_bytes(&b).ok())?;
-    let revocations: Vec<Revocation> = revocations
-        .iter()
-        .filter_map(|r| unb64(r).ok().and_then(|b| Revocation::from_bytes(&b).ok()))
-        .collect();
-    let mut best: Option<(i64, RecipientKey)> = None;
-    let mut problem: Option<&'static str> = None;
-    let mut signed_key_ids = Vec::new();
-    for b in bundles {
-        let Some(bundle) = unb64(b).ok().and_then(|b| KeyBundle::from_bytes(&b).ok()) else {
-            problem.get_or_insert("malformed");
-            continue;
-        };
-        if bundle.identity() != identity {
-            problem.get_or_insert("wrong_identity");
-            continue;
-        }
-        if bundle.verify_signature().is_ok() {
-            signed_key_ids.push(bundle.key_id());
-        }
-        match bundle.verify_for_sealing(now, &revocations, None) {
-            Ok(r) => {
-                if best.as_ref().is_none_or(|(nb, _)| bundle.not_before() > *nb) {
-                    best = Some((bundle.not_before(), r));
-                }
-            }
-            Err(e) => {
-                problem.get_or_insert(key_problem(e));
-            }
-        }
+/// Writes the keyring file again with new application metadata (`meta`, UTF-8 JSON, e.g. with
+/// a colleague the core remembered): checks the passphrase by decrypting `file`, keeps its keys
+/// and Argon2id cost. Blocking: call it in the Web Worker. Returns the new file's bytes.
+///
+/// # Errors
+/// The errors of [`unlock_keyring`]; `wrong_identity` if `identity` (base64url) is not the
+/// file's.
+#[wasm_bindgen(js_name = rewriteKeyring)]
+pub fn rewrite_keyring(
+    file: &[u8],
+    passphrase: &str,
+    identity: &str,
+    meta: &str,
+) -> Result<Vec<u8>, JsError> {
+    let params = Keyring::file_params(file).map_err(keyring_problem)?;
+    let mut keyring = Keyring::from_file(file, passphrase).map_err(keyring_problem)?;
+    if b64(&keyring.identity().public().to_bytes()) != identity {
+        return Err(code("wrong_identity"));
     }
-    let recipient = best.map(|(_, r)| r);
-    let problem = if recipient.is_some() { "" } else { problem.unwrap_or("no_key") };
-    Some(Verified { identity, recipient, signed_key_ids, problem })
+    keyring.set_meta(Zeroizing::new(meta.to_owned()));
+    keyring
+        .to_file(&mut os_rng(), passphrase, params)
+        .map_err(keyring_problem)
 }
 
-/// Another advisor to share a case with: identity and current encryption key verified here.
+// ---------------------------------------------------------------------------------------------
+// Colleagues (confirmed by the core, remembered in the keyring's meta).
+
+fn colleague_problem(e: &ColleagueError) -> &'static str {
+    match e {
+        ColleagueError::NeedsFingerprint => "needs_fingerprint",
+        ColleagueError::BadFingerprint => "bad_fingerprint",
+        ColleagueError::Mismatch => "fingerprint_mismatch",
+        ColleagueError::IdentityChanged { .. } => "identity_changed",
+        ColleagueError::NoKey => "no_key",
+        ColleagueError::Yourself => "yourself",
+    }
+}
+
+/// A colleague the core confirmed (remembered in the keyring, or by the fingerprint typed).
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct Colleague {
-    identity: IdentityPublicKey,
-    recipient: RecipientKey,
+    inner: Confirmed,
 }
 
 #[wasm_bindgen]
 impl Colleague {
-    /// Verifies an advisor as `GET /api/v1/orgs/{slug}` lists them.
-    ///
-    /// # Errors
-    /// `bad_identity`, or why no key can be used (`no_key`, `expired`, `revoked`,
-    /// `bad_signature`, ...).
-    pub fn verify(identity: &str, bundles: Vec<String>, revocations: Vec<String>, now: f64) -> Result<Colleague, JsError> {
-        let v = verify_advisor(identity, &bundles, &revocations, secs(now)).ok_or_else(|| code("bad_identity"))?;
-        let recipient = v.recipient.ok_or_else(|| code(v.problem))?;
-        Ok(Colleague { identity: v.identity, recipient })
-    }
-
-    /// The identity fingerprint in display form, computed here.
+    /// The identity fingerprint in display form, computed by the core.
     #[wasm_bindgen(getter)]
     pub fn fingerprint(&self) -> String {
-        self.identity.fingerprint().to_display()
+        self.inner.verified().fingerprint()
+    }
+
+    /// The server's id of the colleague.
+    #[wasm_bindgen(getter)]
+    pub fn id(&self) -> String {
+        self.inner.verified().id.clone()
+    }
+
+    /// Whether the fingerprint was typed now (not yet remembered in the keyring).
+    #[wasm_bindgen(getter, js_name = isNew)]
+    pub fn is_new(&self) -> bool {
+        self.inner.is_new()
     }
 }
 
@@ -328,6 +281,15 @@ pub fn fingerprint_of(identity: &str) -> String {
 }
 
 // ---------------------------------------------------------------------------------------------
+// A case as the server sends it (`GET /api/v1/advisor/cases/{id}`): only what the core reads.
+
+#[derive(Debug)]
+struct Source {
+    seq: u32,
+    envelope: Vec<u8>,
+    stanzas: Vec<Vec<u8>>,
+}
+// ---------------------------------------------------------------------------------------------
 // The unlocked keyring.
 
 /// The advisor's unlocked keyring, in WASM memory only (zeroized on drop: call `free()` to
@@ -341,7 +303,9 @@ pub struct AdvisorKeyring {
 
 impl core::fmt::Debug for AdvisorKeyring {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("AdvisorKeyring").field("keyring", &self.keyring).finish_non_exhaustive()
+        f.debug_struct("AdvisorKeyring")
+            .field("keyring", &self.keyring)
+            .finish_non_exhaustive()
     }
 }
 
@@ -356,7 +320,10 @@ impl AdvisorKeyring {
     pub fn from_parts(parts: &mut [u8]) -> Result<AdvisorKeyring, JsError> {
         let result = from_parts(parts);
         parts.zeroize();
-        Ok(AdvisorKeyring { keyring: result?, sent: Vec::new() })
+        Ok(AdvisorKeyring {
+            keyring: result?,
+            sent: Vec::new(),
+        })
     }
 
     /// Replaces the keys with those of a rotated keyring ([`rotate_keyring`]), keeping what
@@ -436,9 +403,9 @@ impl AdvisorKeyring {
         Ok(b64(&self.keyring.identity().sign_login(&challenge)))
     }
 
-    /// Opens a case as `GET /api/v1/advisor/cases/{id}` returns it: every message with the
-    /// keyring (old keys and detached stanzas too), the transcript verified (§5.1) against
-    /// the identities of the advisors on the case and this advisor's own.
+    /// Opens a case as `GET /api/v1/advisor/cases/{id}` returns it, with the core
+    /// (`meldpunt_client::case::open` as this advisor; the organisation must be the one the
+    /// server names for the case, every envelope is checked against it).
     ///
     /// # Errors
     /// `bad_case` if the object lacks an id or organisation.
@@ -449,180 +416,163 @@ impl AdvisorKeyring {
         if id.is_empty() || org.is_empty() {
             return Err(code("bad_case"));
         }
-        let now = secs(now);
         let me = self.keyring.identity().public();
-
-        // Advisors on the case.
-        let mut advisors = Vec::new();
-        let advisor_list = Array::new();
-        for a in get_list(&view, "advisors") {
-            let aid = get_str(&a, "id");
-            let Some(v) = verify_advisor(&get_str(&a, "identity"), &get_strings(&a, "bundles"), &get_strings(&a, "revocations"), now) else {
-                continue;
-            };
-            advisors.push(CaseAdvisor { id: aid, identity: v.identity, recipient: v.recipient, signed_key_ids: v.signed_key_ids });
-            let _ = v.problem;
-        }
-
-        // Messages.
-        let keys = self.keyring.decryption_keys();
-        let out = Array::new();
-        let mut readable: Vec<(usize, Message)> = Vec::new();
-        let mut headers = Vec::new();
-        let mut report_key_ids: Vec<KeyId> = Vec::new();
+        let listed: Vec<_> = get_list(&view, "advisors")
+            .iter()
+            .map(view::listed)
+            .collect();
+        let (listed, malformed) = advisors::verify_all(&listed, secs(now));
         let messages = get_list(&view, "messages");
-        for (index, m) in messages.iter().enumerate() {
-            let item = Object::new();
-            let seq = get(m, "seq").as_f64().unwrap_or(index as f64);
-            set(&item, "index", index as f64);
-            set(&item, "seq", seq);
-            set(&item, "sender", get_str(m, "sender"));
-            set(&item, "created", get_str(m, "created"));
-            let env = unb64(&get_str(m, "envelope")).unwrap_or_default();
-            let stanzas: Vec<Vec<u8>> = get_strings(m, "stanzas").iter().filter_map(|s| unb64(s).ok()).collect();
-            let refs: Vec<&[u8]> = stanzas.iter().map(Vec::as_slice).collect();
-            if let Ok((header, len)) = Header::parse(&env) {
-                if index == 0 {
-                    report_key_ids = header.stanza_key_ids().collect();
-                }
-                headers.push(ShareSource { seq: seq as u32, header: env.get(..len).unwrap_or_default().to_vec(), stanzas: stanzas.clone() });
-            }
-            let want = if index == 0 { Purpose::Report } else { Purpose::Message };
-            let opened = envelope::open(&env, &keys, &refs)
-                .ok()
-                .filter(|o| o.purpose == want && o.org == org)
-                .and_then(|o| Message::from_bytes(&o.plaintext).ok());
-            let Some(message) = opened else {
-                set(&item, "kind", "unreadable");
-                out.push(&item);
-                continue;
-            };
-            let kind = match message.kind() {
-                MessageKind::Report => "report",
-                MessageKind::FollowUp => "follow_up",
-                MessageKind::Reply => "reply",
-                MessageKind::Membership => "membership",
-            };
-            set(&item, "kind", kind);
-            set(&item, "createdAt", message.created_at() as f64);
-            set(&item, "body", String::from_utf8_lossy(message.body()).into_owned());
-            let author = message.author_bytes();
-            let fingerprint = message.author().map(|a| a.fingerprint().to_display()).unwrap_or_default();
-            set(&item, "author", if message.kind() == MessageKind::Reply { fingerprint } else { String::new() });
-            let author_id = advisors.iter().find(|a| a.identity.to_bytes() == author).map(|a| a.id.clone()).unwrap_or_default();
-            set(&item, "authorId", author_id);
-            set(&item, "mine", author == me.to_bytes());
-            set(&item, "signatureOk", message.verify_signature());
-            let parent = message.parent();
-            let parent_known = if index == 0 { parent == [0u8; 32] } else { readable.iter().any(|(_, r)| r.hash() == parent) };
-            set(&item, "parentKnown", parent_known);
-            out.push(&item);
-            readable.push((index, message));
+        let mut sources = Vec::with_capacity(messages.len());
+        let mut envelopes = Vec::with_capacity(messages.len());
+        for (i, m) in messages.iter().enumerate() {
+            let envelope = unb64(&get_str(m, "envelope")).unwrap_or_default();
+            let stanzas: Vec<Vec<u8>> = get_strings(m, "stanzas")
+                .iter()
+                .filter_map(|s| unb64(s).ok())
+                .collect();
+            envelopes.push(EnvelopeIn {
+                envelope: envelope.clone(),
+                detached: stanzas.clone(),
+            });
+            let seq = get_u32(m, "seq").unwrap_or(u32::try_from(i).unwrap_or(u32::MAX));
+            sources.push(Source {
+                seq,
+                envelope,
+                stanzas,
+            });
         }
-
-        // The transcript.
-        let mut trusted: Vec<IdentityPublicKey> = advisors.iter().map(|a| a.identity).collect();
-        trusted.push(me);
-        let mut problem = "";
-        let mut problem_index: i64 = -1;
-        if let Some(first) = (0..messages.len()).find(|i| !readable.iter().any(|(j, _)| j == i)) {
-            problem = "unreadable";
-            problem_index = first as i64;
-        }
-        let list: Vec<Message> = readable.iter().map(|(_, m)| m.clone()).collect();
-        let sent: Vec<MessageHash> = self.sent.iter().filter(|(c, _)| *c == id).map(|(_, h)| *h).collect();
-        match message::verify_transcript(&list, &trusted) {
-            Ok(t) => {
-                if t.check_sent(&sent).is_err() && problem.is_empty() {
-                    problem = "missing_sent";
-                    problem_index = messages.len() as i64;
-                }
-            }
-            Err(e) => {
-                let (p, i) = match e {
-                    TranscriptError::Empty => ("unreadable", 0),
-                    TranscriptError::Malformed { index } => ("malformed", index),
-                    TranscriptError::Forged { index } => ("forged", index),
-                    TranscriptError::UnknownAuthor { index } => ("unknown_author", index),
-                    TranscriptError::Gap { index } => ("gap", index),
-                    TranscriptError::Reordered { index } => ("reordered", index),
-                    _ => ("malformed", 0),
-                };
-                problem = p;
-                problem_index = readable.get(i).map_or(i as i64, |(j, _)| *j as i64);
-            }
-        }
-
-        // The reporter's reply key, from a readable, correctly signed report.
-        let reply_key = readable
-            .first()
-            .filter(|(i, m)| *i == 0 && m.kind() == MessageKind::Report && m.verify_signature())
-            .and_then(|(_, m)| m.reply_key());
-        let head = readable.last().map(|(_, m)| m.hash());
-
-        for a in &advisors {
-            let item = Object::new();
-            set(&item, "id", a.id.clone());
-            set(&item, "fingerprint", a.identity.fingerprint().to_display());
-            set(&item, "usable", a.recipient.is_some());
-            set(&item, "addressed", a.signed_key_ids.iter().any(|k| report_key_ids.contains(k)));
-            set(&item, "me", a.identity == me);
-            advisor_list.push(&item);
-        }
-
-        let summary = Object::new();
-        set(&summary, "ok", problem.is_empty());
-        set(&summary, "problem", problem);
-        set(&summary, "problemIndex", problem_index as f64);
-        set(&summary, "messages", out);
-        set(&summary, "advisors", advisor_list);
-        set(&summary, "canReply", reply_key.is_some() && head.is_some());
-        Ok(OpenedCase { id, org, advisors, reply_key, head, sources: headers, summary: summary.into() })
+        let sent: Vec<MessageHash> = self
+            .sent
+            .iter()
+            .filter(|(c, _)| *c == id)
+            .map(|(_, h)| *h)
+            .collect();
+        let keys = self.keyring.decryption_keys();
+        let case = case::open(OpenInput {
+            viewer: Viewer::Advisor(me),
+            org: &org,
+            envelopes: &envelopes,
+            keys: &keys,
+            listed,
+            listed_malformed: malformed,
+            sent: &sent,
+        });
+        let seqs: Vec<u32> = sources.iter().map(|s| s.seq).collect();
+        let summary = view::summary(&case, &me, |i, item| {
+            set(item, "seq", f64::from(seqs.get(i).copied().unwrap_or(0)))
+        });
+        let can_reply = case.is_member(&me) && case.reporter.is_some() && case.head.is_some();
+        let _ = js_sys::Reflect::set(
+            &summary,
+            &JsValue::from_str("canReply"),
+            &JsValue::from_bool(can_reply),
+        );
+        let _ = js_sys::Reflect::set(
+            &summary,
+            &JsValue::from_str("amMember"),
+            &JsValue::from_bool(case.is_member(&me)),
+        );
+        Ok(OpenedCase {
+            id,
+            case,
+            sources,
+            summary,
+        })
     }
 
-    /// Seals a reply (§5 kind 3, signed with the identity key, parent = the newest readable
-    /// message) with the UTF-8 JSON `body` (§6) to the reporter's reply key, the current keys
-    /// of the advisors on the case and this advisor's current key. Returns the envelope,
-    /// base64url.
+    fn own(&self, now: f64) -> Option<meldpunt_crypto::recipient::RecipientKey> {
+        self.keyring
+            .current_key(secs(now))
+            .map(|e| e.key.recipient())
+    }
+
+    /// Seals a reply (`meldpunt_client::seal::seal_reply`) with the JSON `body` of §6 to the
+    /// reporter, the other members and this advisor. Returns `{envelope, unreachable}`.
     ///
     /// # Errors
-    /// `cannot_reply` (no readable report), `no_key` (this keyring has no current key),
-    /// `too_large`, `too_many_recipients`.
+    /// `bad_body`, `cannot_reply`, `not_member`, `too_large`, ...
     #[wasm_bindgen(js_name = sealReply)]
-    pub fn seal_reply(&mut self, case: &OpenedCase, body: &str, now: f64) -> Result<String, JsError> {
-        let (Some(reply_key), Some(head)) = (case.reply_key, case.head) else {
-            return Err(code("cannot_reply"));
-        };
-        let now = secs(now);
-        let mine = self.keyring.current_key(now).ok_or_else(|| code("no_key"))?.key.recipient();
-        let mut recipients: Vec<RecipientKey> = vec![reply_key, mine];
-        for a in &case.advisors {
-            if let Some(r) = a.recipient
-                && !recipients.iter().any(|x| x.key_id() == r.key_id())
-            {
-                recipients.push(r);
-            }
-        }
-        let message = Message::sign_reply(self.keyring.identity(), &head, now, body.as_bytes()).map_err(|_| code("too_large"))?;
-        let sealed = envelope::seal(&mut os_rng(), Purpose::Message, &case.org, &recipients, message.as_bytes())
-            .map_err(|e| code(envelope_problem(&e)))?;
-        self.sent.push((case.id.clone(), message.hash()));
-        Ok(b64(&sealed))
+    pub fn seal_reply(
+        &mut self,
+        case: &OpenedCase,
+        body: &str,
+        now: f64,
+    ) -> Result<JsValue, JsError> {
+        let body = MessageBody::from_json(body).map_err(|_| code("bad_body"))?;
+        let own = self.own(now);
+        let sealed = seal::seal_reply(
+            &mut os_rng(),
+            self.keyring.identity(),
+            own,
+            &case.case,
+            &body,
+            secs(now),
+        )
+        .map_err(|e| code(e.code()))?;
+        self.sent.push((case.id.clone(), sealed.message.hash()));
+        Ok(crate::sealed_out(&sealed))
     }
 
-    /// Detached stanzas (§3.6) that give `colleague` every message of the case:
-    /// `[{message: seq, stanza}]` (base64url stanzas), ready for `POST …/share`.
+    /// Confirms a colleague (`meldpunt_client::colleagues::Colleagues::confirm`) as the
+    /// organisation page lists them (`{id, display_name, identity, bundles, revocations}`):
+    /// remembered in this keyring, or by `typed` (the fingerprint they read out to you).
     ///
     /// # Errors
-    /// `cannot_decrypt` if a message cannot be opened with this keyring.
+    /// `bad_identity`, `needs_fingerprint`, `bad_fingerprint`, `fingerprint_mismatch`,
+    /// `identity_changed`, `no_key`, `yourself`.
+    #[wasm_bindgen(js_name = confirmColleague)]
+    pub fn confirm_colleague(
+        &self,
+        listed: JsValue,
+        typed: Option<String>,
+        now: f64,
+    ) -> Result<Colleague, JsError> {
+        let listed = view::listed(&listed);
+        let verified =
+            advisors::verify(&listed, &Pins::none(), secs(now)).map_err(|p| code(p.code()))?;
+        let me = self.keyring.identity().public();
+        Colleagues::from_meta(self.keyring.meta())
+            .confirm(&me, &verified, typed.as_deref())
+            .map(|inner| Colleague { inner })
+            .map_err(|e| code(colleague_problem(&e)))
+    }
+
+    /// Remembers a confirmed colleague in this keyring's meta (in memory: offer the file for
+    /// download with [`rewrite_keyring`]). `day` is `YYYY-MM-DD`. Returns the new meta.
+    pub fn remember(&mut self, colleague: &Colleague, day: &str) -> String {
+        let mut colleagues = Colleagues::from_meta(self.keyring.meta());
+        colleagues.remember(&colleague.inner, day);
+        let meta = colleagues.to_meta(self.keyring.meta());
+        self.keyring.set_meta(Zeroizing::new(meta.clone()));
+        meta
+    }
+
+    /// Detached stanzas (`meldpunt_client::seal::share_stanza`) that give `colleague` every
+    /// message of the case: `[{message: seq, stanza}]`.
+    ///
+    /// # Errors
+    /// `cannot_decrypt`, `bad_envelope`.
     #[wasm_bindgen(js_name = shareMessages)]
-    pub fn share_messages(&self, case: &OpenedCase, colleague: &Colleague) -> Result<Array, JsError> {
+    pub fn share_messages(
+        &self,
+        case: &OpenedCase,
+        colleague: &Colleague,
+    ) -> Result<Array, JsError> {
         let keys = self.keyring.decryption_keys();
         let out = Array::new();
         for s in &case.sources {
             let refs: Vec<&[u8]> = s.stanzas.iter().map(Vec::as_slice).collect();
-            let stanza = envelope::rewrap(&s.header, &keys, &refs, &colleague.recipient, &mut os_rng())
-                .map_err(|e| code(envelope_problem(&e)))?;
+            let stanza = seal::share_stanza(
+                &mut os_rng(),
+                &keys,
+                &case.case,
+                &s.envelope,
+                &refs,
+                ShareTarget::Message,
+                &colleague.inner,
+            )
+            .map_err(|e| code(e.code()))?;
             let item = Object::new();
             set(&item, "message", f64::from(s.seq));
             set(&item, "stanza", b64(&stanza));
@@ -631,77 +581,138 @@ impl AdvisorKeyring {
         Ok(out)
     }
 
-    /// A detached stanza that gives `colleague` an attachment: `header` is the start of the
-    /// attachment's envelope (at least its header; at most 3192 bytes are read), `stanzas`
-    /// this advisor's detached stanzas for it. Returns the stanza, base64url.
+    /// A detached stanza that gives `colleague` an attachment (`header`: the start of its
+    /// envelope; `stanzas`: this advisor's detached stanzas for it). Base64url.
     ///
     /// # Errors
-    /// `cannot_decrypt`, `bad_envelope` (too short or not an attachment of this case).
+    /// `cannot_decrypt`, `bad_envelope` (not an attachment of this case).
     #[wasm_bindgen(js_name = shareAttachment)]
-    pub fn share_attachment(&self, case: &OpenedCase, header: &[u8], stanzas: Vec<String>, colleague: &Colleague) -> Result<String, JsError> {
-        let (h, _) = Header::parse(header).map_err(|e| code(envelope_problem(&e)))?;
-        if h.purpose() != Purpose::Attachment || h.org() != case.org {
-            return Err(code("bad_envelope"));
-        }
+    pub fn share_attachment(
+        &self,
+        case: &OpenedCase,
+        header: &[u8],
+        stanzas: Vec<String>,
+        colleague: &Colleague,
+    ) -> Result<String, JsError> {
         let stanzas: Vec<Vec<u8>> = stanzas.iter().filter_map(|s| unb64(s).ok()).collect();
         let refs: Vec<&[u8]> = stanzas.iter().map(Vec::as_slice).collect();
-        let stanza = envelope::rewrap(header, &self.keyring.decryption_keys(), &refs, &colleague.recipient, &mut os_rng())
-            .map_err(|e| code(envelope_problem(&e)))?;
+        let keys = self.keyring.decryption_keys();
+        let stanza = seal::share_stanza(
+            &mut os_rng(),
+            &keys,
+            &case.case,
+            header,
+            &refs,
+            ShareTarget::Attachment,
+            &colleague.inner,
+        )
+        .map_err(|e| code(e.code()))?;
         Ok(b64(&stanza))
     }
 
-    /// A streaming opener for one attachment of `case`, with this advisor's detached stanzas
-    /// for it (base64url).
-    #[wasm_bindgen(js_name = attachmentDecryptor)]
-    pub fn attachment_decryptor(&self, case: &OpenedCase, stanzas: Vec<String>) -> AdvisorAttachmentDecryptor {
-        AdvisorAttachmentDecryptor {
-            keys: self.keyring.keys().iter().map(|e| copy_key(&e.key)).collect(),
-            stanzas: stanzas.iter().filter_map(|s| unb64(s).ok()).collect(),
-            org: case.org.clone(),
-            pending: Zeroizing::new(Vec::new()),
-            inner: None,
+    /// The signed statement that adds `colleague` (`meldpunt_client::seal::seal_add`), base64url.
+    ///
+    /// # Errors
+    /// `cannot_reply`, `not_member`, `already_member`, ...
+    #[wasm_bindgen(js_name = sealAdd)]
+    pub fn seal_add(
+        &mut self,
+        case: &OpenedCase,
+        colleague: &Colleague,
+        now: f64,
+    ) -> Result<String, JsError> {
+        let own = self.own(now);
+        let sealed = seal::seal_add(
+            &mut os_rng(),
+            self.keyring.identity(),
+            own,
+            &case.case,
+            &colleague.inner,
+            secs(now),
+        )
+        .map_err(|e| code(e.code()))?;
+        self.sent.push((case.id.clone(), sealed.message.hash()));
+        Ok(b64(&sealed.envelope))
+    }
+
+    /// The signed statement that removes the member with this fingerprint (possibly this
+    /// advisor) (`meldpunt_client::seal::seal_remove`). Returns `{envelope, advisor}`, where
+    /// `advisor` is the server's id of that member.
+    ///
+    /// # Errors
+    /// `not_a_member`, `last_member`, `not_member`, `cannot_reply`, ...
+    #[wasm_bindgen(js_name = sealRemove)]
+    pub fn seal_remove(
+        &mut self,
+        case: &OpenedCase,
+        fingerprint: &str,
+        now: f64,
+    ) -> Result<JsValue, JsError> {
+        let advisor = case
+            .case
+            .members
+            .iter()
+            .find(|m| m.fingerprint().to_display() == fingerprint)
+            .copied()
+            .ok_or_else(|| code("not_a_member"))?;
+        let me = self.keyring.identity().public();
+        let own = self.own(now);
+        let sealed = seal::seal_remove(
+            &mut os_rng(),
+            self.keyring.identity(),
+            own,
+            &case.case,
+            &advisor,
+            secs(now),
+        )
+        .map_err(|e| code(e.code()))?;
+        if advisor != me {
+            self.sent.push((case.id.clone(), sealed.message.hash()));
         }
+        let out = Object::new();
+        set(&out, "envelope", b64(&sealed.envelope));
+        set(
+            &out,
+            "advisor",
+            case.case.member_id(&advisor).unwrap_or_default().to_owned(),
+        );
+        Ok(out.into())
+    }
+
+    /// A streaming opener for one attachment of `case`, with this advisor's detached stanzas.
+    #[wasm_bindgen(js_name = attachmentDecryptor)]
+    pub fn attachment_decryptor(
+        &self,
+        case: &OpenedCase,
+        stanzas: Vec<String>,
+    ) -> AttachmentDecryptor {
+        AttachmentDecryptor::new(
+            self.keyring
+                .keys()
+                .iter()
+                .map(|e| copy_key(&e.key))
+                .collect(),
+            stanzas.iter().filter_map(|s| unb64(s).ok()).collect(),
+            case.case.org.clone(),
+        )
     }
 }
 
-#[derive(Debug)]
-struct CaseAdvisor {
-    id: String,
-    identity: IdentityPublicKey,
-    recipient: Option<RecipientKey>,
-    signed_key_ids: Vec<KeyId>,
-}
-
-#[derive(Debug)]
-struct ShareSource {
-    seq: u32,
-    header: Vec<u8>,
-    stanzas: Vec<Vec<u8>>,
-}
-
-/// A case opened with [`AdvisorKeyring::open_case`]: what the page shows (`summary`) and what
-/// replying and sharing need (the reporter's reply key, the transcript head, the advisors'
-/// verified keys, the message headers). Holds no secret key.
+/// A case opened with [`AdvisorKeyring::open_case`]: the core's judgement and the message
+/// envelopes for sharing. Holds no secret key.
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct OpenedCase {
     id: String,
-    org: String,
-    advisors: Vec<CaseAdvisor>,
-    reply_key: Option<RecipientKey>,
-    head: Option<MessageHash>,
-    sources: Vec<ShareSource>,
+    case: CaseView,
+    sources: Vec<Source>,
     summary: JsValue,
 }
 
 #[wasm_bindgen]
 impl OpenedCase {
-    /// `{ok, problem, problemIndex, canReply, messages: [{index, seq, sender, created, kind,
-    /// createdAt, body, author, authorId, mine, signatureOk, parentKnown}], advisors: [{id,
-    /// fingerprint, usable, addressed, me}]}`. `problem` is `""`, `unreadable`, `forged`,
-    /// `unknown_author`, `gap`, `reordered`, `malformed` or `missing_sent`; `kind` is
-    /// `report`, `follow_up`, `reply` or `unreadable`; `author` is the fingerprint of a reply's
-    /// signer; `addressed` means the reporter sealed the report to one of that advisor's keys.
+    /// What the page shows: the summary of the core's case view (see `view.rs`), plus `seq` per
+    /// message, `canReply` and `amMember`.
     #[wasm_bindgen(getter)]
     pub fn summary(&self) -> JsValue {
         self.summary.clone()
@@ -711,67 +722,6 @@ impl OpenedCase {
     #[wasm_bindgen(getter)]
     pub fn id(&self) -> String {
         self.id.clone()
-    }
-}
-
-/// Opens one attachment envelope in pieces (the crypto crate's `envelope::Decryptor`) with
-/// every key of the keyring and the advisor's detached stanzas. The plaintext is authentic
-/// only once `finish` succeeds: discard the pieces on any error.
-#[wasm_bindgen]
-pub struct AdvisorAttachmentDecryptor {
-    keys: Vec<DecryptionKey>,
-    stanzas: Vec<Vec<u8>>,
-    org: String,
-    pending: Zeroizing<Vec<u8>>,
-    inner: Option<Decryptor>,
-}
-
-impl core::fmt::Debug for AdvisorAttachmentDecryptor {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("AdvisorAttachmentDecryptor").field("org", &self.org).finish_non_exhaustive()
-    }
-}
-
-#[wasm_bindgen]
-impl AdvisorAttachmentDecryptor {
-    /// Feeds envelope bytes; returns plaintext released so far.
-    ///
-    /// # Errors
-    /// `cannot_decrypt`, `bad_envelope` (also: not an attachment of this case).
-    pub fn push(&mut self, data: &[u8]) -> Result<Vec<u8>, JsError> {
-        let mut out = Vec::new();
-        if let Some(dec) = self.inner.as_mut() {
-            dec.push(data, &mut out).map_err(|e| code(envelope_problem(&e)))?;
-            return Ok(out);
-        }
-        self.pending.extend_from_slice(data);
-        let keys: Vec<&DecryptionKey> = self.keys.iter().collect();
-        let refs: Vec<&[u8]> = self.stanzas.iter().map(Vec::as_slice).collect();
-        match Decryptor::new(&self.pending, &keys, &refs) {
-            Ok((mut dec, header_len)) => {
-                if dec.header().purpose() != Purpose::Attachment || dec.header().org() != self.org {
-                    return Err(code("bad_envelope"));
-                }
-                let rest = self.pending.get(header_len..).unwrap_or_default();
-                dec.push(rest, &mut out).map_err(|e| code(envelope_problem(&e)))?;
-                self.pending.zeroize();
-                self.inner = Some(dec);
-                Ok(out)
-            }
-            Err(EnvelopeError::Truncated) => Ok(out),
-            Err(e) => Err(code(envelope_problem(&e))),
-        }
-    }
-
-    /// Ends the envelope; returns the last plaintext.
-    ///
-    /// # Errors
-    /// `cannot_decrypt` if the envelope is incomplete or damaged.
-    pub fn finish(&mut self) -> Result<Vec<u8>, JsError> {
-        let dec = self.inner.take().ok_or_else(|| code("cannot_decrypt"))?;
-        let mut out = Vec::new();
-        dec.finish(&mut out).map_err(|e| code(envelope_problem(&e)))?;
-        Ok(out)
     }
 }
 
@@ -785,7 +735,8 @@ impl AdvisorAttachmentDecryptor {
 /// `too_long` if the text does not fit in a QR code.
 #[wasm_bindgen(js_name = qrSvg)]
 pub fn qr_svg(text: &str, size: u32) -> Result<String, JsError> {
-    let qr = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M).map_err(|_| code("too_long"))?;
+    let qr = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|_| code("too_long"))?;
     Ok(qr
         .render::<qrcode::render::svg::Color<'_>>()
         .min_dimensions(size, size)

@@ -162,17 +162,46 @@ test('unlock, inbox, read, download, reply, follow-up, share, close; nothing sec
   assert.equal(await messages.nth(0).locator('.badge-unread').count(), 0, 'report before the reply is not new');
   assert.equal(await page.locator('#case-transcript').innerText(), NL['advisor.ui.transcript_ok']);
 
-  // Share with Carla: every message's and the attachment's key re-wrapped for her.
+  // Share with Carla: not remembered in the keyring, so the page asks for her fingerprint
+  // (read out by Carla herself; the page does not offer the server's one to copy).
   const carla = page.locator('#share-choices label').filter({ hasText: 'Carla Jansen' });
-  assert.ok((await carla.innerText()).includes(adv.carla.fingerprint));
+  assert.ok((await carla.innerText()).includes(NL['advisor.ui.colleague_unconfirmed']));
+  assert.ok(!(await carla.innerText()).includes(adv.carla.fingerprint), 'no fingerprint to copy from the server');
   await carla.locator('input').check();
   await page.locator('#share-send').click();
+  await page.locator('#share-confirm').waitFor({ state: 'visible' });
+  assert.equal(await page.locator('#share-status').innerText(), NL['advisor.ui.share_needs_fp'].replace('{name}', 'Carla Jansen'));
+  assert.equal(await page.locator('#share-fp-label').innerText(), NL['advisor.ui.share_fp_label'].replace('{name}', 'Carla Jansen'));
+  await page.locator('#share-fingerprint').fill('ABCD');
+  await page.locator('#share-send').click();
+  await page.locator('#share-fp-error').filter({ hasText: NL['advisor.ui.colleague_bad_fingerprint'] }).waitFor();
+  await page.locator('#share-fingerprint').fill(adv.bram.fingerprint);
+  await page.locator('#share-send').click();
+  await page.locator('#share-fp-error').filter({ hasText: NL['advisor.ui.colleague_fingerprint_mismatch'] }).waitFor();
+  await axe(page, 'share dialog');
+  await shots(page, 'advisor-share-dialog');
+  await page.locator('#share-fingerprint').fill(adv.carla.fingerprint);
+  await page.locator('#share-send').click();
   await page.locator('#share-status').filter({ hasText: 'Carla Jansen' }).waitFor({ timeout: 30_000 });
+  // The signed statement is in the transcript; Carla is a member for the page as well.
+  assert.ok((await page.locator('#case-messages').innerText()).includes(
+    NL['advisor.ui.member_added'].replace('{name}', NL['advisor.ui.from_you']).replace('{other}', 'Carla Jansen')));
+  assert.ok((await page.locator('#case-advisors').innerText()).includes(adv.carla.fingerprint));
+  assert.equal(await page.locator('#case-transcript').innerText(), NL['advisor.ui.transcript_ok']);
   out = inst.testkit('read', '--keyring', adv.carla.keyring, '--attachments', inst.dir);
   assert.equal(out.cases.length, 1);
   assert.equal(out.cases[0].transcript, 'ok');
-  assert.equal(out.cases[0].messages.length, 3);
+  assert.equal(out.cases[0].messages.length, 4, 'report, reply, follow-up, membership statement');
   assert.ok(readFileSync(out.cases[0].attachments[0].file).equals(state.attachment), 'Carla opens the attachment');
+  // The keyring remembers Carla: a new file, written in the worker, offered for download.
+  await page.locator('#share-save-form').waitFor({ state: 'visible' });
+  await page.locator('#share-save-passphrase').fill(PASSPHRASE);
+  await page.locator('#share-save-button').click();
+  await page.locator('#share-save-download').waitFor({ state: 'visible', timeout: 60_000 });
+  const [remembered] = await Promise.all([page.waitForEvent('download'), page.locator('#share-save-download').click()]);
+  const rememberedFile = join(inst.dir, 'anna-colleagues.keyring');
+  await remembered.saveAs(rememberedFile);
+  assert.equal(inst.testkit('read', '--keyring', rememberedFile).cases.length, 1, 'the new file opens');
 
   // Close the case.
   await page.locator('#status-select').selectOption('closed');

@@ -491,6 +491,11 @@ test('a reply signed by an advisor the reporter did not choose is flagged, never
   assert.equal(await reply.locator('.verified').count(), 0);
   assert.ok(await page.locator('#transcript-warning').isVisible());
   assert.equal(await page.locator('#transcript-warning').innerText(), NL['transcript.unknown_author']);
+  // The core names the listed advisor who is no member of the case, by the server's name and
+  // the fingerprint computed here, and never seals to them.
+  const named = NL['warning.listed_not_member'].split('{name}').join('Bram Bakker').replace('{fp}', advisors.branch.fingerprint);
+  assert.equal(await page.locator('#case-warnings').innerText(), named);
+  assert.ok(!(await page.locator('#case-members').innerText()).includes(advisors.branch.fingerprint));
   assert.ok(lied > 0, 'the lie was served');
   await checkPage(page, 'case-not-chosen');
   assert.deepEqual(errors, []);

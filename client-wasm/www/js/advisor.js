@@ -73,9 +73,9 @@ function showError(id, text) {
   node.hidden = !text;
 }
 
+/** Control, bidi and path characters removed by the core. */
 function safeFileName(name) {
-  const clean = String(name || '').replace(/[\u0000-\u001f\u007f/\\:*?"<>|]+/g, '_').replace(/^\.+/, '').slice(0, 120);
-  return clean || 'bijlage.bin';
+  return wasm.safeFileName(String(name || ''));
 }
 
 function shortId(id) {
@@ -407,6 +407,13 @@ async function loadCase() {
   S.opened = S.keyring.openCase(view, nowSecs());
   S.view = view;
   S.summary = S.opened.summary;
+  // What the server says about each message (who posted it, when): for the unread badge and the
+  // date only, never for trust.
+  S.summary.messages.forEach((m, i) => {
+    const v = view.messages[i] || {};
+    m.sender = String(v.sender || '');
+    m.created = String(v.created || '');
+  });
   // Unread: reporter messages after the newest advisor message, not seen before in this session.
   const seenBefore = S.seen.get(id) || 0;
   const msgs = S.summary.messages;
@@ -426,9 +433,13 @@ function parseBody(m) {
   }
 }
 
-function advisorName(id) {
-  const a = S.view.advisors.find((x) => x.id === id);
-  return a ? a.display_name : '';
+/** A person the core named: their name as the server lists them, else the fingerprint. */
+function personName(p) {
+  return (p && (p.name || p.fingerprint)) || t('advisor.ui.from_advisor');
+}
+
+function warningText(w) {
+  return t(`advisor.ui.warning_${w.code}`, { name: w.name || w.fingerprint || w.id, fp: w.fingerprint || '—' });
 }
 
 function categoryName(slug, id) {
@@ -444,7 +455,7 @@ function attachmentNames() {
     if (m.kind === 'unreadable') continue;
     const b = parseBody(m);
     for (const a of Array.isArray(b.attachments) ? b.attachments : []) {
-      if (a && typeof a.id === 'string') names.set(a.id, { name: String(a.name || ''), size: Number(a.size) || 0, type: String(a.type || '') });
+      if (a && typeof a.id === 'string') names.set(a.id, { name: safeFileName(a.name), size: Number(a.size) || 0, type: String(a.type || '') });
     }
   }
   return names;
@@ -453,8 +464,12 @@ function attachmentNames() {
 function verification(m) {
   if (m.kind === 'unreadable') return el('p', { class: 'check check-bad', text: t('advisor.ui.msg_unreadable') });
   if (!m.signatureOk) return el('p', { class: 'check check-bad', text: t('advisor.ui.msg_forged') });
+  if (m.problem === 'wrong_org' || m.problem === 'wrong_purpose') return el('p', { class: 'check check-bad', text: t(`advisor.ui.msg_${m.problem}`) });
+  if (!m.trusted && (m.kind === 'reply' || m.kind === 'member_added' || m.kind === 'member_removed')) {
+    return el('p', { class: 'check check-bad', text: t('advisor.ui.msg_not_member', { fp: m.author }) });
+  }
   if (!m.parentKnown) return el('p', { class: 'check check-warn', text: t('advisor.ui.msg_gap') });
-  if (m.kind === 'reply') return el('p', { class: 'check check-ok', text: t('advisor.ui.msg_verified_signed', { fp: m.author }) });
+  if (m.kind === 'reply' || m.kind === 'member_added' || m.kind === 'member_removed') return el('p', { class: 'check check-ok', text: t('advisor.ui.msg_verified_signed', { fp: m.author }) });
   return el('p', { class: 'check check-ok', text: t('advisor.ui.msg_verified') });
 }
 
@@ -478,13 +493,20 @@ function messageItem(m, i) {
   let who;
   if (m.kind === 'report') who = t('advisor.ui.from_report');
   else if (m.kind === 'follow_up') who = t('advisor.ui.from_reporter');
-  else if (m.kind === 'reply') who = m.mine ? t('advisor.ui.from_you') : (advisorName(m.authorId) || t('advisor.ui.from_advisor'));
+  else if (m.kind === 'reply' || m.kind === 'member_added' || m.kind === 'member_removed') {
+    who = m.mine ? t('advisor.ui.from_you') : (m.trusted ? (m.authorName || m.author) : t('advisor.ui.from_unknown'));
+  }
   else who = m.sender === 'advisor' ? t('advisor.ui.from_advisor') : t('advisor.ui.from_reporter');
   const when = m.createdAt ? formatMoment(m.createdAt) : formatServerDay(m.created);
   const meta = el('p', { class: 'message-meta' }, el('strong', { text: who }), ` · ${when}`);
   if (m.sender === 'reporter' && i >= S.unreadFrom && m.kind !== 'unreadable') meta.append(' ', badge(['unread', t('advisor.ui.badge_new')]));
   li.append(meta, verification(m));
   if (m.kind === 'unreadable') return li;
+  if (m.kind === 'member_added' || m.kind === 'member_removed') {
+    const vars = { name: m.mine ? t('advisor.ui.from_you') : (m.trusted ? (m.authorName || m.author) : m.author), other: personName(m.subject) };
+    li.append(el('p', { class: 'membership', text: t(`advisor.ui.${m.kind}`, vars) }));
+    return li;
+  }
   const b = parseBody(m);
   if (m.kind === 'report') li.append(reportBody(b, S.view.org));
   else li.append(paragraphs(b.text));
@@ -493,7 +515,7 @@ function messageItem(m, i) {
   }
   const atts = Array.isArray(b.attachments) ? b.attachments : [];
   if (atts.length) {
-    li.append(el('p', { class: 'hint', text: t('advisor.ui.msg_attachments', { names: atts.map((a) => a && a.name).filter(Boolean).join(', ') }) }));
+    li.append(el('p', { class: 'hint', text: t('advisor.ui.msg_attachments', { names: atts.map((a) => a && safeFileName(a.name)).filter(Boolean).join(', ') }) }));
   }
   return li;
 }
@@ -536,46 +558,75 @@ function renderCase() {
       button);
   }));
 
-  // Reply.
-  const recipients = sum.advisors.filter((a) => a.usable && !a.me).map((a) => advisorName(a.id) || a.fingerprint);
+  // Reply: to the members the core found (never anyone else the server lists).
+  const recipients = sum.members.filter((a) => a.usable && !a.me).map(personName);
   setText('reply-recipients', recipients.length
     ? t('advisor.ui.reply_recipients_more', { names: recipients.join(', ') })
     : t('advisor.ui.reply_recipients'));
   $('reply-send').disabled = !sum.canReply;
-  if (!sum.canReply) showError('reply-error', t('advisor.ui.error_cannot_reply'));
+  if (!sum.canReply) showError('reply-error', t(sum.amMember ? 'advisor.ui.error_cannot_reply' : 'advisor.ui.error_not_member'));
   $('status-select').value = v.status;
 
-  // Advisors on the case.
-  $('case-advisors').replaceChildren(...sum.advisors.map((a) => el('li', { class: 'person' },
-    el('span', { class: 'person-name', text: a.me ? t('advisor.ui.you_named', { name: advisorName(a.id) }) : advisorName(a.id) }),
-    el('span', { class: 'tag-text', text: a.addressed ? t('advisor.ui.addressed') : t('advisor.ui.added_later') }),
-    el('span', { class: 'fingerprint' }, `${t('advisor.ui.fingerprint')}: `, el('code', { text: a.fingerprint })))));
+  // Who reads this case: members by signed statements; what the server claims besides.
+  const warnings = $('case-warnings');
+  warnings.hidden = !sum.warnings.length;
+  warnings.replaceChildren(...sum.warnings.map((w) => el('li', { class: `warning warning-${w.code}`, text: warningText(w) })));
+  const canRemove = sum.amMember && sum.members.length > 1;
+  $('case-advisors').replaceChildren(...sum.members.map((a) => el('li', { class: 'person' },
+    el('span', { class: 'person-name', text: a.me ? t('advisor.ui.you_named', { name: personName(a) }) : personName(a) }),
+    el('span', { class: 'tag-text', text: a.usable ? t('advisor.ui.member') : t('advisor.ui.member_no_key') }),
+    el('span', { class: 'fingerprint' }, `${t('advisor.ui.fingerprint')}: `, el('code', { text: a.fingerprint })),
+    canRemove ? el('button', {
+      type: 'button', class: 'link-button remove-member',
+      'aria-label': t(a.me ? 'advisor.ui.leave_case' : 'advisor.ui.remove_named', { name: personName(a) }),
+      onclick: () => removeMember(a),
+    }, t(a.me ? 'advisor.ui.leave_case' : 'advisor.ui.remove')) : null)));
   renderShareChoices();
+}
+
+function colleagueCheck(a) {
+  // The core decides: remembered in the keyring, or a fingerprint must be typed, or refused.
+  try {
+    const c = S.keyring.confirmColleague(a, null, nowSecs());
+    const fp = c.fingerprint;
+    c.free();
+    return { fp, remembered: true, problem: '' };
+  } catch (err) {
+    const code = (err && err.message) || '';
+    const fp = wasm.fingerprintOf(String(a.identity || ''));
+    if (code === 'needs_fingerprint') return { fp, remembered: false, problem: '' };
+    return { fp, remembered: false, problem: tOr(`advisor.ui.colleague_${code}`, t('advisor.ui.colleague_no_key')) };
+  }
 }
 
 function renderShareChoices() {
   const page = S.orgs.get(S.view.org);
-  const onCase = new Set(S.view.advisors.map((a) => a.id));
-  const others = ((page && page.advisors) || []).filter((a) => !onCase.has(a.id));
+  const members = new Set(S.summary.members.map((a) => a.fingerprint));
+  const others = ((page && page.advisors) || []).filter((a) => !members.has(wasm.fingerprintOf(String(a.identity || ''))));
+  const selected = document.querySelector('input[name="share-to"]:checked');
+  const keep = selected ? selected.value : '';
   $('share-none').hidden = others.length > 0;
-  $('share-send').disabled = others.length === 0;
+  $('share-send').disabled = others.length === 0 || !S.summary.amMember;
   $('share-choices').replaceChildren(...others.map((a) => {
-    let problem = '';
-    let fp = wasm.fingerprintOf(a.identity);
-    try {
-      const c = wasm.Colleague.verify(a.identity, a.bundles || [], a.revocations || [], nowSecs());
-      fp = c.fingerprint;
-      c.free();
-    } catch (err) {
-      problem = tOr(`advisor.ui.colleague_${err.message}`, t('advisor.ui.colleague_no_key'));
-    }
-    const input = el('input', { type: 'radio', name: 'share-to', value: a.id, disabled: Boolean(problem) });
+    const c = colleagueCheck(a);
+    const input = el('input', { type: 'radio', name: 'share-to', value: a.id, disabled: Boolean(c.problem) });
+    if (a.id === keep && !c.problem) input.checked = true;
+    input.addEventListener('change', () => showSharePrompt(null));
     return el('label', { class: 'choice' }, input,
       el('span', {},
         el('strong', { text: a.display_name }),
-        el('span', { class: 'fingerprint' }, ` · ${t('advisor.ui.fingerprint')}: `, el('code', { text: fp })),
-        problem ? el('span', { class: 'refused', text: ` ${problem}` }) : null));
+        el('span', { class: 'tag-text', text: ` · ${c.remembered ? t('advisor.ui.colleague_remembered') : t('advisor.ui.colleague_unconfirmed')}` }),
+        c.problem ? el('span', { class: 'refused', text: ` ${c.problem}` }) : null));
   }));
+}
+
+/** Shows (for `a`) or hides the fingerprint prompt of the share form. */
+function showSharePrompt(a) {
+  const box = $('share-confirm');
+  box.hidden = !a;
+  if (!a) { $('share-fingerprint').value = ''; showError('share-fp-error', ''); return; }
+  setText('share-fp-label', t('advisor.ui.share_fp_label', { name: a.display_name }));
+  $('share-fingerprint').focus();
 }
 
 async function readHeader(res) {
@@ -638,7 +689,7 @@ async function sendReply(e) {
   $('reply-send').disabled = true;
   setText('reply-status', t('advisor.ui.sending'));
   try {
-    const envelope = S.keyring.sealReply(S.opened, JSON.stringify({ text, attachments: [] }), nowSecs());
+    const { envelope } = S.keyring.sealReply(S.opened, JSON.stringify({ text, attachments: [] }), nowSecs());
     await call(`/api/v1/advisor/cases/${encodeURIComponent(S.view.id)}/messages`, { method: 'POST', json: { envelope } });
     $('reply-text').value = '';
     await loadCase();
@@ -666,29 +717,100 @@ async function saveStatus(e) {
 
 async function share(e) {
   e.preventDefault();
+  showError('share-fp-error', '');
   const chosen = document.querySelector('input[name="share-to"]:checked');
   if (!chosen) { setText('share-status', t('advisor.ui.error_share_choose')); return; }
   const page = S.orgs.get(S.view.org);
   const a = page.advisors.find((x) => x.id === chosen.value);
-  $('share-send').disabled = true;
-  setText('share-status', t('advisor.ui.sharing'));
+  const typed = $('share-fingerprint').value.trim();
   let colleague = null;
   try {
-    colleague = wasm.Colleague.verify(a.identity, a.bundles || [], a.revocations || [], nowSecs());
+    colleague = S.keyring.confirmColleague(a, typed || null, nowSecs());
+  } catch (err) {
+    const code = (err && err.message) || '';
+    if (code === 'needs_fingerprint') {
+      showSharePrompt(a);
+      setText('share-status', t('advisor.ui.share_needs_fp', { name: a.display_name }));
+      return;
+    }
+    if (code === 'bad_fingerprint' || code === 'fingerprint_mismatch') {
+      showError('share-fp-error', t(`advisor.ui.colleague_${code}`));
+      $('share-fingerprint').focus();
+      setText('share-status', '');
+      return;
+    }
+    setText('share-status', tOr(`advisor.ui.colleague_${code}`, errorText(err)));
+    return;
+  }
+  $('share-send').disabled = true;
+  setText('share-status', t('advisor.ui.sharing'));
+  try {
     const stanzas = [...S.keyring.shareMessages(S.opened, colleague)];
     for (const att of S.view.attachments) {
       const res = await call(`/api/v1/advisor/cases/${encodeURIComponent(S.view.id)}/attachments/${encodeURIComponent(att.id)}`);
       const header = await readHeader(res);
       stanzas.push({ attachment: att.id, stanza: S.keyring.shareAttachment(S.opened, header, att.stanzas || [], colleague) });
     }
-    await call(`/api/v1/advisor/cases/${encodeURIComponent(S.view.id)}/share`, { method: 'POST', json: { advisor: a.id, stanzas } });
+    // The signed statement that makes the colleague a member, for everyone on the case.
+    const envelope = S.keyring.sealAdd(S.opened, colleague, nowSecs());
+    await call(`/api/v1/advisor/cases/${encodeURIComponent(S.view.id)}/share`, { method: 'POST', json: { advisor: a.id, stanzas, envelope } });
+    if (colleague.isNew) {
+      S.keyring.remember(colleague, new Date().toISOString().slice(0, 10));
+      S.unsaved = true;
+      $('share-save-form').hidden = false;
+    }
+    showSharePrompt(null);
     await loadCase();
     setText('share-status', t('advisor.ui.shared', { name: a.display_name }));
   } catch (err) {
     setText('share-status', errorText(err));
   } finally {
-    if (colleague) colleague.free();
-    $('share-send').disabled = false;
+    colleague.free();
+    $('share-send').disabled = !(S && S.summary && S.summary.amMember);
+  }
+}
+
+/** Writes the keyring file with the remembered colleagues (Argon2id in the worker) for download. */
+async function saveKeyring(e) {
+  e.preventDefault();
+  showError('share-save-error', '');
+  const pass = $('share-save-passphrase');
+  if (!pass.value) { showError('share-save-error', t('advisor.ui.error_no_passphrase')); pass.focus(); return; }
+  $('share-save-button').disabled = true;
+  setText('share-save-status', t('advisor.ui.saving_keyring'));
+  try {
+    const out = await runWorker({ op: 'rewrite', file: S.file.slice(), passphrase: pass.value, identity: S.keyring.identity, meta: S.keyring.meta }, [],
+      () => {}, 2000);
+    pass.value = '';
+    S.file = out.file;
+    const link = $('share-save-download');
+    link.href = blobUrl([out.file], 'application/octet-stream');
+    link.download = safeFileName(S.fileName || 'meldpunt.keyring');
+    link.hidden = false;
+    setText('share-save-status', t('advisor.ui.keyring_ready'));
+    link.focus();
+  } catch (err) {
+    setText('share-save-status', '');
+    showError('share-save-error', errorText(err));
+  } finally {
+    $('share-save-button').disabled = false;
+  }
+}
+
+async function removeMember(a) {
+  setText('remove-status', t('advisor.ui.removing', { name: personName(a) }));
+  try {
+    const out = S.keyring.sealRemove(S.opened, a.fingerprint, nowSecs());
+    await call(`/api/v1/advisor/cases/${encodeURIComponent(S.view.id)}/remove`, { method: 'POST', json: { advisor: out.advisor, envelope: out.envelope } });
+    await loadCase();
+    setText('remove-status', t('advisor.ui.removed', { name: personName(a) }));
+  } catch (err) {
+    const code = (err && (err.code || err.message)) || '';
+    if (code === 'not_on_case' || code === 'last_advisor' || code === 'not_a_member' || code === 'last_member') {
+      setText('remove-status', t(`advisor.ui.remove_${code}`, { name: personName(a) }));
+    } else {
+      setText('remove-status', errorText(err));
+    }
   }
 }
 
@@ -826,6 +948,7 @@ async function start() {
   $('reply-form').addEventListener('submit', sendReply);
   $('status-form').addEventListener('submit', saveStatus);
   $('share-form').addEventListener('submit', share);
+  $('share-save-form').addEventListener('submit', saveKeyring);
   $('rotate-form').addEventListener('submit', rotate);
   $('rotate-download').addEventListener('click', () => { if (S) S.unsaved = false; });
   $('open-poster').addEventListener('click', goPoster);

@@ -6,13 +6,13 @@ import {
 } from '/js/common.js';
 import { FilePicker, sendAttachments } from '/js/files.js';
 
-let pins = null;
 let reporter = null; // wasm.Reporter while the mailbox is open
 let advisors = null;
 let view = null; // the server's case view
 let transcript = null;
 let orgInfo = null;
 let picker = null;
+let linkOrg = ''; // the organisation of the reporting link, if the page has one
 let codeErrorText = null; // () => text of the shown code error, redrawn on a language change
 let sendStatus = null; // () => text of the send status
 
@@ -81,15 +81,27 @@ async function loadCase() {
   if (advisors) advisors.free();
   advisors = new wasm.Advisors();
   const now = Date.now() / 1000;
-  view.checks = new Map();
-  for (const a of view.advisors) view.checks.set(a.id, advisors.add(a.id, a.identity, a.bundles, a.revocations, pins, now));
-  transcript = reporter.openCase(view.messages.map((m) => m.envelope), advisors);
+  const none = wasm.Pins.none();
+  for (const a of Array.isArray(view.advisors) ? view.advisors : []) {
+    advisors.add(String(a.id || ''), String(a.identity || ''), a.bundles || [], a.revocations || [], none, now);
+    advisors.named(String(a.id || ''), String(a.display_name || ''));
+  }
+  none.free();
+  // The organisation of the reporting link (/o/{slug}/case); on /case the one the server names.
+  const org = linkOrg || String(view.org || '');
+  const envelopes = (Array.isArray(view.messages) ? view.messages : []).map((m) => String(m.envelope || ''));
+  transcript = reporter.openCase(org, envelopes, advisors);
   renderCase();
 }
 
-function advisorName(id) {
-  const a = view.advisors.find((x) => x.id === id);
-  return a ? a.display_name : t('case.unknown_advisor');
+/** A person the core named: their name as the server lists them, else their fingerprint. */
+function personName(p) {
+  return (p && (p.name || p.fingerprint)) || t('case.unknown_advisor');
+}
+
+function warningText(w) {
+  const vars = { name: w.name || w.fingerprint || w.id, fp: w.fingerprint || '—' };
+  return t(`warning.${w.code}`, vars);
 }
 
 function categoryLabel(id) {
@@ -101,7 +113,7 @@ function attachmentList(list) {
   if (!Array.isArray(list) || !list.length) return null;
   return el('ul', { class: 'attachments' }, ...list.map((a) => el('li', {},
     el('button', {
-      type: 'button', class: 'link-button', text: t('case.download', { name: a.name, size: formatBytes(a.size || 0) }),
+      type: 'button', class: 'link-button', text: t('case.download', { name: wasm.safeFileName(String(a.name || '')), size: formatBytes(Number(a.size) || 0) }),
       onclick: () => download(a),
     }))));
 }
@@ -115,7 +127,7 @@ async function download(a) {
     const parts = [dec.push(bytes), dec.finish()];
     dec.free();
     const url = URL.createObjectURL(new Blob(parts, { type: 'application/octet-stream' }));
-    const link = el('a', { href: url, download: a.name || 'bijlage' });
+    const link = el('a', { href: url, download: wasm.safeFileName(String(a.name || '')) });
     document.body.append(link);
     link.click();
     link.remove();
@@ -143,15 +155,23 @@ function reportBody(b) {
 function renderMessage(m) {
   const item = el('li', { class: `message message-${m.kind}` });
   if (m.kind === 'unreadable') {
-    item.append(el('p', { class: 'warning', text: t('case.unreadable') }));
+    item.append(el('p', { class: 'warning', text: t(m.problem === 'wrong_org' || m.problem === 'wrong_purpose' ? `transcript.${m.problem}` : 'case.unreadable') }));
+    return item;
+  }
+  if (m.kind === 'member_added' || m.kind === 'member_removed') {
+    const vars = { name: m.trusted ? (m.authorName || m.author) : m.author, other: personName(m.subject) };
+    item.classList.add(m.trusted ? 'message-verified' : 'message-untrusted');
+    item.append(el('p', { class: 'message-meta' }, el('span', { text: formatDay(m.createdAt) })));
+    item.append(el('p', { class: m.trusted ? 'membership' : 'warning not-chosen', text: m.trusted ? t(`case.${m.kind}`, vars) : t('case.membership_untrusted', vars) }));
     return item;
   }
   let body = {};
   try { body = JSON.parse(m.body); } catch { body = { text: m.body }; }
+  if (!body || typeof body !== 'object') body = { text: String(m.body) };
   const mine = m.kind !== 'reply';
-  // A reply's name comes from the server's list only for an advisor the report named (or the
-  // link pinned): anyone else is shown by fingerprint, never by a name the server gives.
-  const who = mine ? t('case.you') : (m.trusted ? advisorName(m.authorId) : t('case.unknown_advisor'));
+  // A name only for a signer the core trusts (a member at that point); anyone else is shown
+  // by fingerprint, never by a name the server gives.
+  const who = mine ? t('case.you') : (m.trusted ? (m.authorName || m.author) : t('case.unknown_advisor'));
   const title = m.kind === 'report' ? t('case.your_report') : who;
   item.append(el('p', { class: 'message-meta' },
     el('strong', { text: title }), ' · ', el('span', { text: formatDay(m.createdAt) })));
@@ -163,12 +183,12 @@ function renderMessage(m) {
     const ok = !note;
     if (ok) item.classList.add('message-verified'); else item.classList.add('message-untrusted');
     item.append(el('p', { class: ok ? 'verified' : 'warning not-chosen' }, ok ? t('case.verified', { name: who, fp: m.author }) : note));
-  } else if (!m.signatureOk || !m.parentKnown) {
-    item.append(el('p', { class: 'warning', text: m.signatureOk ? t('case.gap_here') : t('case.not_verified', { fp: m.author }) }));
+  } else if (!m.signatureOk || !m.parentKnown || m.problem) {
+    item.append(el('p', { class: 'warning', text: !m.signatureOk ? t('case.not_verified', { fp: m.author }) : (m.problem === 'not_mine' ? t('transcript.not_mine') : t('case.gap_here')) }));
   }
   if (m.kind === 'report') item.append(...reportBody(body));
   else {
-    item.append(el('div', { class: 'prose' }, paragraphs(body.text || '')));
+    item.append(el('div', { class: 'prose' }, paragraphs(String(body.text || ''))));
     if (body.contact) item.append(el('p', { class: 'contact-shared', text: `${t('review.contact')}: ${body.contact}` }));
   }
   const files = attachmentList(body.attachments);
@@ -184,6 +204,14 @@ function renderCase() {
   const warn = document.getElementById('transcript-warning');
   warn.hidden = transcript.ok;
   warn.textContent = transcript.ok ? '' : t(`transcript.${transcript.problem}`);
+  const warnings = document.getElementById('case-warnings');
+  warnings.hidden = !transcript.warnings.length;
+  warnings.replaceChildren(...transcript.warnings.map((w) => el('li', { class: `warning warning-${w.code}`, text: warningText(w) })));
+  const members = document.getElementById('case-members');
+  members.replaceChildren(...transcript.members.map((p) => el('li', { class: 'person' },
+    el('span', { class: 'person-name', text: personName(p) }),
+    el('span', { class: 'fingerprint' }, `${t('advisor.fingerprint')}: `, el('code', { text: p.fingerprint })))));
+  document.getElementById('members-title').hidden = !transcript.members.length;
   document.getElementById('messages').replaceChildren(...transcript.messages.map(renderMessage));
   const closed = view.status === 'closed';
   document.getElementById('reply-form').hidden = closed;
@@ -197,11 +225,35 @@ function setSendStatus(render) {
   document.getElementById('send-status').textContent = render();
 }
 
+/** Seals the files and the follow-up to the members of the case as last opened, and sends. */
+async function sendOnce(text, bar) {
+  const files = picker.entries;
+  const ids = [];
+  if (files.length) {
+    // New ids on every try: a retry seals to the members as re-read, under fresh ids.
+    for (const f of files) f.id = wasm.makeId();
+    await sendAttachments(files, reporter, () => reporter.followUpAttachmentEncryptor(), (i, phase, f) => {
+      bar.value = (i + (phase === 'upload' ? 0.5 + f / 2 : f / 2)) / (files.length + 1);
+      setSendStatus(() => t('case.sending_file', { n: i + 1, total: files.length }));
+    });
+    for (const f of files) ids.push(f.id);
+  }
+  setSendStatus(() => t('case.sending_pow'));
+  const pow = await proofOfWork((f) => { bar.value = (files.length + f * 0.9) / (files.length + 1); });
+  const contact = document.getElementById('reply-contact').value.trim();
+  const body = { text, attachments: picker.describe() };
+  if (contact) body.contact = contact;
+  const sealed = reporter.sealFollowUp(JSON.stringify(body), Date.now() / 1000);
+  const req = { envelope: sealed.envelope };
+  if (pow) req.pow = pow;
+  await api('/api/v1/case/messages', { method: 'POST', json: req, headers: { Authorization: `CaseToken ${reporter.caseToken}` } });
+  return sealed;
+}
+
 async function sendReply(e) {
   e.preventDefault();
   const text = document.getElementById('reply-text').value.trim();
   const err = document.getElementById('reply-error');
-  const status = document.getElementById('send-status');
   if (!text && !picker.entries.length) {
     err.hidden = false;
     err.textContent = t('case.error_empty');
@@ -209,39 +261,44 @@ async function sendReply(e) {
     return;
   }
   err.hidden = true;
-  // Only the advisors the report named (§6), never someone the server added later.
-  const chosen = reporter.chosenAdvisors(advisors);
-  if (!chosen.length) { setSendStatus(() => t('case.no_advisor')); return; }
   const button = document.getElementById('reply-send');
   const box = document.getElementById('send-progress');
   const bar = box.querySelector('progress');
   button.disabled = true;
   box.hidden = false;
   try {
-    const files = picker.entries;
-    if (files.length) {
-      await sendAttachments(files, reporter, view.org, advisors, chosen, (i, phase, f) => {
-        bar.value = (i + (phase === 'upload' ? 0.5 + f / 2 : f / 2)) / (files.length + 1);
-        setSendStatus(() => t('case.sending_file', { n: i + 1, total: files.length }));
-      });
+    let sealed;
+    try {
+      sealed = await sendOnce(text, bar);
+    } catch (first) {
+      // The server wants stanzas for someone: re-read the case once (a share adds a member by
+      // a signed statement) and seal again to the members the core finds. Never wider.
+      if (!(first instanceof ApiError && first.status === 409)) throw first;
+      await loadCase();
+      try {
+        sealed = await sendOnce(text, bar);
+      } catch (second) {
+        if (second instanceof ApiError && second.status === 409) {
+          throw new Error('not_member_listed');
+        }
+        throw second;
+      }
     }
-    setSendStatus(() => t('case.sending_pow'));
-    const pow = await proofOfWork((f) => { bar.value = (files.length + f * 0.9) / (files.length + 1); });
-    const contact = document.getElementById('reply-contact').value.trim();
-    const body = { text, attachments: picker.describe() };
-    if (contact) body.contact = contact;
-    const envelope = reporter.sealFollowUp(view.org, advisors, chosen, JSON.stringify(body), Date.now() / 1000);
-    const req = { envelope };
-    if (pow) req.pow = pow;
-    await api('/api/v1/case/messages', { method: 'POST', json: req, headers: { Authorization: `CaseToken ${reporter.caseToken}` } });
     bar.value = 1;
     document.getElementById('reply-text').value = '';
     document.getElementById('reply-contact').value = '';
     picker.clear();
     await loadCase();
-    setSendStatus(() => t('case.sent'));
+    const missing = sealed.unreachable || [];
+    setSendStatus(() => (missing.length ? `${t('case.sent')} ${t('case.sent_unreachable', { fps: missing.join(', ') })}` : t('case.sent')));
   } catch (e2) {
-    setSendStatus(() => e2 instanceof ApiError && e2.status === 409 ? t('error.stale_keys') : t('case.send_failed'));
+    const code = e2 && e2.message;
+    setSendStatus(() => {
+      if (code === 'not_member_listed') return t('case.error_not_member_listed');
+      if (code === 'nobody_reachable') return t('case.no_advisor');
+      if (code === 'cannot_reply') return t('case.error_cannot_send');
+      return t('case.send_failed');
+    });
   } finally {
     button.disabled = false;
     box.hidden = true;
@@ -258,11 +315,8 @@ function closeMailbox() {
 
 async function main() {
   if (!(await boot())) return; // no WASM: the page says so; no code can be opened
-  try {
-    pins = wasm.Pins.fromFragment(fragmentParams().has('pin') ? `#pin=${fragmentParams().get('pin')}` : '');
-  } catch {
-    pins = wasm.Pins.fromFragment('#pin=');
-  }
+  const m = /^\/o\/([^/]+)\/case/.exec(location.pathname);
+  if (m) linkOrg = decodeURIComponent(m[1]);
   picker = new FilePicker(document.getElementById('reply-files'), document.getElementById('reply-file-list'));
   document.getElementById('code-form').addEventListener('submit', openWithCode);
   document.getElementById('code').addEventListener('input', () => setCodeError(null));

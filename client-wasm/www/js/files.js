@@ -43,11 +43,11 @@ export class FilePicker {
       const note = e.supported ? t('files.cleaned') : t('files.not_cleaned');
       const remove = el('button', {
         type: 'button', class: 'link-button', text: t('files.remove'),
-        'aria-label': t('files.remove_named', { name: e.name }),
+        'aria-label': t('files.remove_named', { name: wasm.safeFileName(e.name) }),
         onclick: () => { this.entries = this.entries.filter((x) => x !== e); this.render(); },
       });
       return el('li', { class: `file ${e.supported ? 'cleaned' : 'plain'}` },
-        el('span', { class: 'file-name', text: `${e.name} (${formatBytes(e.bytes.length)})` }),
+        el('span', { class: 'file-name', text: `${wasm.safeFileName(e.name)} (${formatBytes(e.bytes.length)})` }),
         el('span', { class: 'file-note', text: note }), remove);
     }));
   }
@@ -73,13 +73,17 @@ function tick() {
   return new Promise((r) => setTimeout(r, 0));
 }
 
-/** Encrypts and uploads every entry. `onProgress(index, phase, fraction)`; phase is pow|encrypt|upload. */
-export async function sendAttachments(entries, reporter, org, advisors, chosen, onProgress) {
+/**
+ * Encrypts and uploads every entry. `makeEncryptor()` gives the core's sealer (to the chosen
+ * advisors for a report, to the case's members for a follow-up). `onProgress(index, phase,
+ * fraction)`; phase is pow|encrypt|upload.
+ */
+export async function sendAttachments(entries, reporter, makeEncryptor, onProgress) {
   for (const [i, entry] of entries.entries()) {
     let t0 = performance.now();
     const pow = await proofOfWork((f) => onProgress(i, 'pow', f));
     t0 = timed(`file${i}-pow`, t0);
-    const enc = reporter.attachmentEncryptor(org, advisors, chosen);
+    const enc = makeEncryptor();
     const parts = [enc.header()];
     for (let at = 0; at < entry.bytes.length; at += PIECE) {
       parts.push(enc.push(entry.bytes.subarray(at, at + PIECE)));

@@ -1,7 +1,7 @@
 // The organisation page (/o/{slug}): landing, the guided report, sending, the pickup code.
 import {
   wasm, boot, t, api, el, show, paragraphs, navigate, linkTo, fragmentParams, currentLang,
-  onLanguageChange, proofOfWork, deriveSeed, ApiError, CRYPTO_UNAVAILABLE,
+  onLanguageChange, proofOfWork, deriveSeed, formatDay, ApiError, CRYPTO_UNAVAILABLE,
 } from '/js/common.js';
 import { FilePicker, sendAttachments } from '/js/files.js';
 
@@ -44,6 +44,14 @@ function languageNames(list) {
   return list.map((l) => t(`language.${l}`) .startsWith('⟦') ? l : t(`language.${l}`)).join(', ');
 }
 
+/** Who appointed the advisor and since when (`appointed_by`, `appointed_since` of the org page). */
+function appointedText(a) {
+  const by = a.appointed_by === 'organisation' || a.appointed_by === 'branch' ? a.appointed_by : null;
+  if (!by) return '';
+  const since = typeof a.appointed_since === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(a.appointed_since) ? a.appointed_since : '';
+  return since ? t(`advisor.appointed_${by}_since`, { date: formatDay(Date.parse(`${since}T00:00:00Z`) / 1000) }) : t(`advisor.appointed_${by}`);
+}
+
 function advisorDetails(a, check, headingTag) {
   const photo = a.photo && /^data:image\/(jpeg|png|webp);base64,/.test(a.photo)
     ? el('img', { class: 'avatar', src: a.photo, alt: '', width: 72, height: 72 })
@@ -56,6 +64,7 @@ function advisorDetails(a, check, headingTag) {
       a.languages && a.languages.length ? el('span', { class: 'tag-text', text: `${t('advisor.languages')}: ${languageNames(a.languages)}` }) : null),
     a.bio ? el('p', { class: 'bio', text: a.bio }) : null,
     a.branch_wide ? el('p', { class: 'branch-note', text: t('advisor.branch_note') }) : null,
+    appointedText(a) ? el('p', { class: 'appointed', text: appointedText(a) }) : null,
     el('p', { class: 'fingerprint' },
       el('span', { text: `${t('advisor.fingerprint')}: ` }),
       el('code', { text: check.fingerprint || '—' })),
@@ -398,7 +407,7 @@ async function submit() {
     if (files.length) {
       const share = 1 / files.length;
       // Each file: its own proof of work, encryption, upload (sendAttachments measures each).
-      await sendAttachments(files, reporter, slug, advisors, chosen, (i, phase, f) => {
+      await sendAttachments(files, reporter, () => reporter.attachmentEncryptor(slug, advisors, chosen), (i, phase, f) => {
         if (phase === 'encrypt') progress('ps-encrypt', 0.5 + 0.5 * share * (i + f));
         if (phase === 'upload') progress('ps-upload', share * (i + f));
         announce('submit.live_file', { n: i + 1, total: files.length });
