@@ -473,11 +473,23 @@ test('advisors: invite, key status, suspend and resume, order on the reporting p
   await page.waitForFunction((old) => document.getElementById('advisor-invite-out-code').value !== old, first);
   const second = await page.locator('#advisor-invite-out-code').inputValue();
   adv.carla = inst.testkit('register', '--invite', second, '--name', 'Carla Jansen', '--keyring', join(inst.dir, 'carla.keyring'));
-  // A third invite, for an external advisor.
-  await page.locator('#advisor-invite-external').check();
-  await page.locator('#advisor-invite').click();
-  await page.waitForFunction((old) => document.getElementById('advisor-invite-out-code').value !== old, second);
-  const third = await page.locator('#advisor-invite-out-code').inputValue();
+  // An external advisor is appointed by the branch organisation (the operator), never by the
+  // employer: the page offers no such invite, the API refuses it, the operator makes it.
+  assert.equal(await page.locator('#advisor-invite-external').count(), 0, 'no external option for the org admin');
+  assert.equal(await text(page, '#advisor-invite-internal-only'), NL['admin.advisor_invite_external']);
+  // The same module instance as the page's, so with the admin's session.
+  const refused = await page.evaluate(async () => {
+    const { api } = await import('/js/admin-common.js');
+    try {
+      await api('/api/v1/admin/org/advisor-invites', { method: 'POST', json: { external: true } });
+      return { status: 200 };
+    } catch (err) {
+      return { status: err.status, body: err.body };
+    }
+  });
+  assert.equal(refused.status, 403, JSON.stringify(refused));
+  assert.equal(refused.body?.error, 'operator_only', JSON.stringify(refused));
+  const third = inst.admin('advisor', 'invite', '--org', 'acme', '--external');
   adv.dirk = inst.testkit('register', '--invite', third, '--name', 'Dirk Extern', '--keyring', join(inst.dir, 'dirk.keyring'));
   await nav(page, 'view-settings');
   await nav(page, 'view-advisors');

@@ -431,8 +431,9 @@ async function setSuspended(a, suspended) {
 async function makeAdvisorInvite() {
   msg('advisor-invite-error', null);
   try {
-    const external = $('advisor-invite-external').checked;
-    advisorInvite = await api('/api/v1/admin/org/advisor-invites', { method: 'POST', json: { external } });
+    // An organisation admin invites internal advisors only: who appoints an external
+    // advisor is the branch organisation (the operator), never the employer (issue 11).
+    advisorInvite = await api('/api/v1/admin/org/advisor-invites', { method: 'POST', json: { external: false } });
     advisorInviteOut($('advisor-invite-out'), advisorInvite);
     $('advisor-invite-out-code').focus();
   } catch (err) {
