@@ -83,11 +83,13 @@ pub fn run(data_dir: &Path, listen: std::net::SocketAddr, www: Option<PathBuf>) 
         .with_context(|| format!("cannot create the demo folder {}", data_dir.display()))?;
     let www = www.or_else(default_www);
 
-    let mut settings = Settings::default();
-    settings.listen = listen;
-    settings.database = data_dir.join("meldpunt.db");
-    settings.static_dir = www.clone();
-    settings.log = "warn".into();
+    let settings = Settings {
+        listen,
+        database: data_dir.join("meldpunt.db"),
+        static_dir: www.clone(),
+        log: "warn".into(),
+        ..Settings::default()
+    };
 
     std::fs::write(
         data_dir.join("meldpunt.toml"),
@@ -240,11 +242,12 @@ fn print_welcome(
             .send()
             .and_then(|r| r.json())
             .context("reading the demo organisation page")?;
-        let pins: Vec<String> = page["advisors"]
-            .as_array()
+        let pins: Vec<String> = page
+            .get("advisors")
+            .and_then(serde_json::Value::as_array)
             .map(|a| {
                 a.iter()
-                    .filter_map(|v| v["fingerprint"].as_str())
+                    .filter_map(|v| v.get("fingerprint").and_then(serde_json::Value::as_str))
                     .map(|f| f.replace(' ', ""))
                     .collect()
             })

@@ -672,13 +672,16 @@ impl AppState {
 
     /// An advisor's reply (sealed to the reporter's key, opaque to the server).
     pub async fn reply(&self, case: CaseInfo, req: api::PostReply) -> ApiResult<u32> {
-        let envelope = unb64(
-            "envelope",
-            &req.envelope,
-            self.settings.limits.message_bytes,
-        )?;
-        verify::envelope(&envelope, Purpose::Message, &case.org_slug)?;
+        let envelope = self.advisor_envelope(&case, &req.envelope)?;
         self.add_message(case.id, Sender::Advisor, envelope).await
+    }
+
+    /// An advisor's envelope (reply or membership statement): decoded, within the message
+    /// size limit, a message for the case's organisation.
+    fn advisor_envelope(&self, case: &CaseInfo, b64: &str) -> ApiResult<Vec<u8>> {
+        let envelope = unb64("envelope", b64, self.settings.limits.message_bytes)?;
+        verify::envelope(&envelope, Purpose::Message, &case.org_slug)?;
+        Ok(envelope)
     }
 
     /// Sets the status.
@@ -693,12 +696,7 @@ impl AppState {
     /// one transaction; returns the statement's `seq`.
     pub async fn share(&self, case: CaseInfo, req: api::Share) -> ApiResult<u32> {
         let target: Id = unb64_exact("advisor", &req.advisor)?;
-        let envelope = unb64(
-            "envelope",
-            &req.envelope,
-            self.settings.limits.message_bytes,
-        )?;
-        verify::envelope(&envelope, Purpose::Message, &case.org_slug)?;
+        let envelope = self.advisor_envelope(&case, &req.envelope)?;
         let limit = self.settings.limits.messages_per_case as usize
             + self.settings.limits.attachments_per_case as usize;
         if req.stanzas.len() > limit {
@@ -761,12 +759,7 @@ impl AppState {
     /// stanzas stay.
     pub async fn remove(&self, case: CaseInfo, req: api::Remove) -> ApiResult<u32> {
         let target: Id = unb64_exact("advisor", &req.advisor)?;
-        let envelope = unb64(
-            "envelope",
-            &req.envelope,
-            self.settings.limits.message_bytes,
-        )?;
-        verify::envelope(&envelope, Purpose::Message, &case.org_slug)?;
+        let envelope = self.advisor_envelope(&case, &req.envelope)?;
         let (id, max) = (case.id, self.settings.limits.messages_per_case);
         let outcome = self
             .db(move |s| s.remove_from_case(&id, &target, &envelope, Day::today(), max))

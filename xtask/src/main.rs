@@ -159,18 +159,14 @@ fn test(_args: &[String]) -> Result {
     }
     setup::ensure_cargo_nextest()?;
 
-    // The testkit (the browser tests' advisor and hostile relay) is a plain binary: built
-    // before the tests so that the browser tests can start as soon as the native tests end.
-    ran.step("testkit build", || {
-        run(cargo().args(["build", "--package", "meldpunt-tests", "--bin", "meldpunt-testkit"]))
-    })?;
-
     // Every native test in the workspace: crypto (vectors, differential, proptest), client core,
     // server (real process, real SQLite file, crash safety, resource exhaustion), end-to-end
     // tests. cargo-nextest runs tests of different binaries at the same time (one process per
     // test); `.config/nextest.toml` keeps the load tests one at a time. The crash-safety test
     // kills this debug build of the server (dependencies at opt-level 3); `cargo xtask crash`
-    // runs it for longer against a release build.
+    // runs it for longer against a release build. The same build makes the `meldpunt` and
+    // `meldpunt-testkit` binaries that the browser tests run (their packages' integration
+    // tests need them), with the same features, so nothing is compiled twice.
     ran.step("native tests (cargo nextest, every workspace target)", || {
         run(cargo()
             .args(["nextest", "run", "--workspace", "--all-targets", "--no-fail-fast", "--profile", "xtask"])
@@ -193,7 +189,7 @@ fn test(_args: &[String]) -> Result {
     let bin = target_dir().join("debug");
     for exe in ["meldpunt", "meldpunt-testkit"] {
         if !bin.join(exe).exists() {
-            return Err(format!("{} was not built", bin.join(exe).display()));
+            return Err(format!("{} was not built by the native tests", bin.join(exe).display()));
         }
     }
     let files = browser_test_files(&browser)?;
