@@ -106,6 +106,16 @@ test('unlock, inbox, read, download, reply, follow-up, share, close; nothing sec
   assert.ok(card.includes(NL['advisor.ui.badge_new_report']), 'new report badge');
   assert.ok(await cards.first().locator('.badge-due, .badge-soon, .badge-overdue').count() > 0, 'a deadline badge');
   assert.ok((await page.locator('#whoami').innerText()).includes('Anna de Vries'));
+  // Who joined after Anna is in her inbox (issue 11): Carla (the organisation's invite, made
+  // by the operator here) and Bram (branch-wide); never Anna herself.
+  const events = page.locator('#event-list > li');
+  await events.first().waitFor();
+  const eventText = await page.locator('#event-list').innerText();
+  const joined = (name, org) => NL['advisor.ui.event_joined'].replace('{name}', name).replace('{org}', org);
+  assert.ok(eventText.includes(joined('Carla Jansen', 'Acme Schoonmaak BV')), eventText);
+  assert.ok(eventText.includes(joined('Bram Bakker', NL['advisor.ui.event_branch_wide'])), eventText);
+  assert.ok(eventText.includes(NL['advisor.appointed_branch']), eventText);
+  assert.ok(!eventText.includes('Anna de Vries'), eventText);
   await axe(page, 'inbox');
   await shots(page, 'advisor-inbox');
 

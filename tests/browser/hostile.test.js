@@ -14,7 +14,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { Instance, launch, newPage, shots, NL, PASSPHRASE, TESTKIT } from './helpers-advisor.js';
+import { Instance, launch, newPage, shots, NL, PASSPHRASE, TESTKIT, BIN, WWW } from './helpers-advisor.js';
 
 const inst = new Instance();
 const adv = {};
@@ -177,6 +177,40 @@ test('add_advisor: both pages name the added advisor as no member; nothing is se
   }
 });
 
+test('the local app (`meldpunt advisor app`) through the relay: the added advisor is named, the reply is not sealed to it', async () => {
+  await mode({ mode: 'add_advisor' });
+  const app = spawn(BIN, ['advisor', '--keyring', adv.bram.keyring, 'app', '--server', relay.base, '--www', WWW, '--no-open'],
+    { env: { ...inst.env(), MELDPUNT_LOG: 'warn' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const url = await new Promise((res, rej) => {
+      let out = '';
+      app.stdout.on('data', (d) => { out += d; if (out.includes('\n')) res(out.split('\n')[0].trim()); });
+      app.once('exit', (c) => rej(new Error(`advisor app exited with ${c}`)));
+      setTimeout(() => rej(new Error('advisor app printed no address')), 30_000);
+    });
+    const { context, page, errors } = await newPage(browser, 1280, 900);
+    await page.goto(url);
+    await page.locator('#keyring-file').setInputFiles(adv.bram.keyring);
+    await page.locator('#passphrase').fill(PASSPHRASE);
+    await page.locator('#unlock-button').click();
+    await page.locator('#view-inbox').waitFor({ state: 'visible', timeout: 60_000 });
+    await page.locator('#case-list .case-open').first().click();
+    await page.locator('#view-case').waitFor({ state: 'visible' });
+    await page.locator('#case-messages > li').first().waitFor();
+    const shown = await page.locator('#case-warnings').innerText();
+    assert.ok(shown.includes(state.fake.fingerprint), shown);
+    await page.locator('#reply-text').fill('Antwoord via de app, terwijl de server iemand toevoegt.');
+    await page.locator('#reply-send').click();
+    await page.locator('#reply-status').filter({ hasText: NL['advisor.ui.reply_sent'] }).waitFor({ timeout: 30_000 });
+    assert.deepEqual(errors, []);
+    await context.close();
+  } finally {
+    app.kill();
+  }
+  const log = await relayJson('/__relay/log');
+  assert.equal(log.opened, 0, JSON.stringify(log));
+});
+
 test('swap_keys: keys that do not verify are named, and the follow-up is refused', async () => {
   await mode({ mode: 'swap_keys' });
   const { context, page } = await openMailbox(state.code);
@@ -265,6 +299,41 @@ test('share, then three follow-ups from the reporter page, each read by both adv
     }
   }
   await mailbox.context.close();
+  const log = await relayJson('/__relay/log');
+  assert.equal(log.opened, 0, JSON.stringify(log));
+});
+
+test('removal: Anna removes Carla after confirming; the reporter sees it and Carla is no longer sealed to', async () => {
+  await mode({ mode: 'none' });
+  const { context, page, errors } = await openAdvisor('anna', 1280);
+  const carla = page.locator('#case-advisors > li').filter({ hasText: 'Carla Jansen' });
+  // The first answer to the confirmation is "no": nothing happens.
+  page.once('dialog', (d) => d.dismiss());
+  await carla.locator('.remove-member').click();
+  assert.ok((await page.locator('#case-advisors').innerText()).includes('Carla Jansen'), 'still a member after "no"');
+  page.once('dialog', (d) => d.accept());
+  await carla.locator('.remove-member').click();
+  await page.locator('#remove-status').filter({ hasText: fill(NL['advisor.ui.removed'], { name: 'Carla Jansen' }) }).waitFor({ timeout: 60_000 });
+  assert.deepEqual(errors, []);
+  await context.close();
+
+  const mailbox = await openMailbox(state.code);
+  // Carla is no longer on the server's list, so she is named by fingerprint, not by a name the
+  // server gives: the statement reads "Anna de Vries heeft <Carla> van deze melding verwijderd".
+  const said = await mailbox.page.locator('#messages').innerText();
+  const [head, tail] = fill(NL['case.member_removed'], { name: 'Anna de Vries' }).split('{other}');
+  assert.ok(said.includes(head) && said.includes(tail.trim()), said);
+  assert.ok(!(await mailbox.page.locator('#case-members').innerText()).includes(adv.carla.fingerprint), 'Carla is no longer a member');
+  const text = 'Aanvulling na het verwijderen.';
+  const status = await followUp(mailbox.page, text);
+  assert.ok(status.startsWith(NL['case.sent']), status);
+  await mailbox.context.close();
+  for (const who of ['anna', 'bram']) {
+    const c = inst.testkit('read', '--keyring', adv[who].keyring).cases.find((x) => x.id === state.caseId);
+    assert.ok(c.messages.some((m) => m.body && m.body.text === text), `${who} reads the follow-up`);
+  }
+  const gone = inst.testkit('read', '--keyring', adv.carla.keyring).cases.find((x) => x.id === state.caseId);
+  assert.equal(gone, undefined, 'the server no longer gives Carla the case');
   const log = await relayJson('/__relay/log');
   assert.equal(log.opened, 0, JSON.stringify(log));
 });

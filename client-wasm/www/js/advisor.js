@@ -338,6 +338,7 @@ async function goInbox() {
 
 async function loadInbox() {
   setText('inbox-summary', t('advisor.ui.loading'));
+  loadEvents();
   try {
     const { cases } = await callJson('/api/v1/advisor/cases');
     S.cases = cases;
@@ -349,6 +350,38 @@ async function loadInbox() {
   renderInbox();
 }
 
+// Who may receive reports: changes among the advisors of the organisations this advisor
+// serves (joined, suspended, reinstated, reordered), so that a planted advisor is seen by the
+// people who can object. Day granularity only; the server never says more.
+async function loadEvents() {
+  showError('events-error', null);
+  try {
+    const { events } = await callJson('/api/v1/advisor/events');
+    S.events = Array.isArray(events) ? events : [];
+  } catch (err) {
+    S.events = [];
+    showError('events-error', errorText(err));
+  }
+  renderEvents();
+}
+
+function renderEvents() {
+  if (!S || !S.events) return;
+  $('events-empty').hidden = S.events.length > 0;
+  $('event-list').replaceChildren(...S.events.map((e) => {
+    const kind = ['joined', 'suspended', 'unsuspended', 'reordered'].includes(e.kind) ? e.kind : 'other';
+    const by = e.appointed_by === 'branch' || e.appointed_by === 'organisation' ? t(`advisor.appointed_${e.appointed_by}`) : '';
+    const what = t(`advisor.ui.event_${kind}`, {
+      name: String(e.display_name || ''),
+      org: e.org ? orgName(String(e.org)) : t('advisor.ui.event_branch_wide'),
+    });
+    const text = kind === 'joined' && by ? `${what} ${by}.` : what;
+    return el('li', { class: `event event-${kind}` },
+      el('span', { class: 'event-day', text: formatServerDay(String(e.day || '')) }), ' ',
+      el('span', { class: 'event-text', text }));
+  }));
+}
+
 function orgName(slug) {
   const page = S.orgs.get(slug);
   return (page && page.name) || slug;
@@ -356,6 +389,7 @@ function orgName(slug) {
 
 function renderInbox() {
   if (!S) return;
+  renderEvents();
   const cases = [...S.cases].sort((a, b) => urgency(a) - urgency(b) || (a.updated < b.updated ? 1 : -1));
   const unread = cases.filter(isUnread).length;
   const overdue = cases.filter((c) => c.deadlines && (c.deadlines.ack_overdue || c.deadlines.feedback_overdue)).length;
@@ -798,6 +832,8 @@ async function saveKeyring(e) {
 }
 
 async function removeMember(a) {
+  // Removing someone (or leaving) cannot be undone by this advisor alone: ask first.
+  if (!window.confirm(t(a.me ? 'advisor.ui.leave_confirm' : 'advisor.ui.remove_confirm', { name: personName(a) }))) return;
   setText('remove-status', t('advisor.ui.removing', { name: personName(a) }));
   try {
     const out = S.keyring.sealRemove(S.opened, a.fingerprint, nowSecs());
