@@ -3,7 +3,12 @@
 //! forwarding anything) when its upstream server is down. Building this test also makes cargo
 //! build the `meldpunt-testkit` binary with the workspace's test features, so that
 //! `cargo xtask test` needs no separate build of it.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -25,7 +30,11 @@ impl Drop for Relay {
 
 /// A port nothing listens on: bound, then released.
 fn closed_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn start(upstream: &str) -> Relay {
@@ -39,7 +48,11 @@ fn start(upstream: &str) -> Relay {
         .read_line(&mut line)
         .unwrap();
     let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line:?}: {e}"));
-    let url = v["listening"].as_str().unwrap().trim_end_matches('/').to_owned();
+    let url = v["listening"]
+        .as_str()
+        .unwrap()
+        .trim_end_matches('/')
+        .to_owned();
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
     Relay { child, url }
 }
@@ -49,7 +62,12 @@ fn relay_answers_its_control_endpoints_and_forwards_nothing_without_upstream() {
     let relay = start(&format!("http://127.0.0.1:{}", closed_port()));
     let http = reqwest::blocking::Client::new();
 
-    let id: Value = http.get(format!("{}/__relay/identity", relay.url)).send().unwrap().json().unwrap();
+    let id: Value = http
+        .get(format!("{}/__relay/identity", relay.url))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
     let identity = id["identity"].as_str().unwrap();
     assert_eq!(identity.len(), 43, "a 32-byte key in base64url: {id}");
     assert!(!id["fingerprint"].as_str().unwrap().is_empty(), "{id}");
@@ -71,10 +89,18 @@ fn relay_answers_its_control_endpoints_and_forwards_nothing_without_upstream() {
     }
 
     // The upstream is down: an answer from the relay itself, never a hang.
-    let down = http.get(format!("{}/api/v1/orgs/acme", relay.url)).send().unwrap();
+    let down = http
+        .get(format!("{}/api/v1/orgs/acme", relay.url))
+        .send()
+        .unwrap();
     assert_eq!(down.status().as_u16(), 502);
 
-    let log: Value = http.get(format!("{}/__relay/log", relay.url)).send().unwrap().json().unwrap();
+    let log: Value = http
+        .get(format!("{}/__relay/log", relay.url))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
     assert_eq!(log["opened"], 0, "{log}");
     assert_eq!(log["envelopes_seen"], 0, "{log}");
 }
