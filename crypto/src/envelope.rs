@@ -423,6 +423,27 @@ pub fn sealed_len(plaintext_len: u64, org_len: usize, recipients: usize) -> Opti
         .checked_add(chunks.checked_mul(TAG_LEN as u64)?)
 }
 
+/// Whether `len` is the payload length (§3.4, without the header) of some envelope: the
+/// payload of a canonically padded plaintext (§3.3) of some length. Each padded length `P`
+/// (`P >= 1024` and `padme(P) = P`) gives exactly one payload length
+/// `P + 16 * ceil(P / 65536)`; every other length belongs to no envelope that any conforming
+/// writer makes, and a reader would refuse it (bad padding or a cut-off stream).
+#[must_use]
+pub fn is_payload_len(len: u64) -> bool {
+    const WIRE: u64 = ENCRYPTED_CHUNK_LEN as u64;
+    // The last chunk carries 1..=65536 bytes plus its tag, so `len` gives the chunk count.
+    let chunks = len.div_ceil(WIRE);
+    let Some(padded) = chunks
+        .checked_mul(TAG_LEN as u64)
+        .and_then(|tags| len.checked_sub(tags))
+    else {
+        return false;
+    };
+    padded >= padding::MIN_PADDED_LEN
+        && padded.div_ceil(CHUNK_LEN as u64) == chunks
+        && padme(padded) == Some(padded)
+}
+
 /// Seals `plaintext` to `recipients` (1..=32 distinct keys) in memory.
 ///
 /// The caller must only pass recipient keys it has verified (§1.3: signed bundle, validity,

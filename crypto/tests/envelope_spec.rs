@@ -356,3 +356,40 @@ fn membership_statement_we_sign_reads_as_the_spec_says() {
     .unwrap();
     assert_eq!(reference_msg_hash(&m), msg.hash());
 }
+
+/// §3.3/§3.4 from the text: the payload of an `L`-byte plaintext is `P + 16 * ceil(P / C)`
+/// with `P = max(1024, padme(L + 1))`, and no other length is the payload of any envelope.
+/// Every length up to a little over three chunks is checked against that set.
+#[test]
+fn payload_lengths_are_exactly_those_of_padded_plaintexts() {
+    let limit = 3 * (C as u64 + 16) + 5000;
+    let mut possible = std::collections::BTreeSet::new();
+    for l in 0..limit {
+        let p = padme(l + 1).max(1024);
+        let payload = p + 16 * p.div_ceil(C as u64);
+        if payload > limit {
+            break;
+        }
+        possible.insert(payload);
+    }
+    assert!(
+        possible.contains(&1040),
+        "the smallest payload is 1024 + 16"
+    );
+    for len in 0..=limit {
+        assert_eq!(
+            envelope::is_payload_len(len),
+            possible.contains(&len),
+            "payload length {len}"
+        );
+    }
+    // Far out, where a sealed length is computed rather than enumerated.
+    for l in [1u64 << 20, (1 << 30) + 7, 100 << 20] {
+        let p = padme(l + 1).max(1024);
+        let payload = p + 16 * p.div_ceil(C as u64);
+        assert!(envelope::is_payload_len(payload), "{l}");
+        assert!(!envelope::is_payload_len(payload - 1), "{l} - 1");
+        assert!(!envelope::is_payload_len(payload + 1), "{l} + 1");
+    }
+    assert!(!envelope::is_payload_len(u64::MAX));
+}

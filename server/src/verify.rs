@@ -24,8 +24,6 @@ pub struct EnvelopeInfo {
 }
 
 pub use meldpunt_crypto::envelope::{MAX_HEADER_LEN, STANZA_LEN};
-/// Size of a payload chunk on the wire (§3.4).
-const CHUNK_WIRE: u64 = meldpunt_crypto::envelope::ENCRYPTED_CHUNK_LEN as u64;
 
 fn bad_envelope(msg: impl Into<String>) -> ApiError {
     ApiError::bad_request("bad_envelope", msg)
@@ -43,11 +41,12 @@ pub fn envelope_header(bytes: &[u8]) -> Result<EnvelopeInfo, ApiError> {
     })
 }
 
-/// Checks that a payload of `len` bytes can be a STREAM (§3.4): every chunk but the last is
-/// exactly `65536 + 16` bytes, the last `17..=65552`.
+/// Checks that a payload of `len` bytes is one a conforming writer makes (§3.3, §3.4): the
+/// STREAM of a canonically padded plaintext. Only the length is checked (the server cannot
+/// open the chunks); a wrong length would be refused by every reader anyway, so storing it
+/// would only waste space and let a client probe what the server accepts.
 pub fn check_payload_len(len: u64) -> Result<(), ApiError> {
-    let rest = len % CHUNK_WIRE;
-    if len >= 17 && (rest == 0 || rest >= 17) {
+    if meldpunt_crypto::envelope::is_payload_len(len) {
         Ok(())
     } else {
         Err(bad_envelope("envelope payload has an impossible length"))

@@ -1329,3 +1329,41 @@ fn events_list_who_joined_and_who_appointed_them() {
     );
     assert!(out.contains("confirm their fingerprint in person"), "{out}");
 }
+
+/// A server that lists odd case ids (non-ASCII, cut at byte 8, terminal escapes in the
+/// organisation) makes the CLI neither panic, nor print the escapes, nor put such an id into a
+/// request: the inbox warns and hides those cases, and naming one is a clear error.
+#[test]
+fn odd_case_ids_from_the_server_are_refused_not_sliced() {
+    let (_server, relay, a1, _a2, _reporter, case) = through_relay("VERHAAL-ODD");
+    relay.set_mode(&json!({"mode": "odd_ids"})).unwrap();
+
+    let out = cli_with(&a1.keyring, PASS, "", &["inbox"]);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stderr.contains("with an id that is no case id"), "{stderr}");
+    assert!(
+        !stdout.contains('\u{1b}') && !stderr.contains('\u{1b}'),
+        "{stdout:?}\n{stderr:?}"
+    );
+    assert!(!stdout.contains(meldpunt_tests::relay::ODD_ID), "{stdout}");
+
+    // The odd id's first characters name no case; a status change through it is refused
+    // (before: the CLI found it, the relay let it through, and `&id[..8]` panicked).
+    for args in [
+        ["status", "abcd", "acknowledged"],
+        ["status", meldpunt_tests::relay::ODD_ID, "acknowledged"],
+    ] {
+        let out = cli_with(&a1.keyring, PASS, "", &args);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+    // With honest answers again, the case is found as before.
+    relay.set_mode(&json!({"mode": "none"})).unwrap();
+    let text = cli(&a1.keyring, &["status", &case, "acknowledged"]);
+    assert!(text.contains("is now acknowledged"), "{text}");
+}

@@ -180,6 +180,28 @@ fn malformed_requests_get_json_4xx() {
         400,
         "bad_envelope",
     );
+    // A payload must be the STREAM of a canonically padded plaintext (§3.3, §3.4): one byte
+    // short of the smallest padded length, or one byte past it, is no envelope any reader opens.
+    t.check(
+        "payload one byte short of the padding minimum",
+        case(
+            Value::Null,
+            &report_env[..report_env.len() - 1],
+            ok_advisors.clone(),
+        ),
+        400,
+        "bad_envelope",
+    );
+    t.check(
+        "payload one byte past a padded length",
+        case(
+            Value::Null,
+            &[report_env.as_slice(), &[0]].concat(),
+            ok_advisors.clone(),
+        ),
+        400,
+        "bad_envelope",
+    );
     t.check("unknown organisation", server.post("/api/v1/cases").json(&json!({"org": "nope", "advisors": [a.id], "token_hash": fresh_hash(), "envelope": b64(&nope_env)})).send().unwrap(), 404, "not_found");
     t.check(
         "envelope for other org",
@@ -474,6 +496,22 @@ fn malformed_requests_get_json_4xx() {
         put(&att_id)
             .header("Content-Type", "application/octet-stream")
             .body(att_msg_env.clone())
+            .send()
+            .unwrap(),
+        400,
+        "bad_envelope",
+    );
+    let att_env = seal(Purpose::Attachment, "acme", &to_all, b"attachment");
+    let pow = server.pow();
+    t.check(
+        "attachment payload one byte short",
+        put(&att_id)
+            .header("Content-Type", "application/octet-stream")
+            .header(
+                "Meldpunt-Pow",
+                format!("{}.{}", pow["challenge"].as_str().unwrap(), pow["nonce"]),
+            )
+            .body(att_env[..att_env.len() - 1].to_vec())
             .send()
             .unwrap(),
         400,

@@ -70,6 +70,43 @@ fn security_headers_on_api_answers() {
 }
 
 #[test]
+fn pages_and_assets_are_never_stored_in_the_browser_cache() {
+    // The design: nothing outlives the tab. A page or asset left in the disk cache shows later
+    // that this device visited the reporting service, so every answer is `no-store`.
+    let site = tempfile::tempdir().unwrap();
+    std::fs::create_dir(site.path().join("o")).unwrap();
+    for (name, body) in [
+        ("index.html", "<!doctype html><title>home</title>"),
+        ("o/index.html", "<!doctype html><title>report</title>"),
+        ("app.js", "export {};"),
+        ("style.css", "body{}"),
+        ("client_bg.wasm", "\0asm"),
+    ] {
+        std::fs::write(site.path().join(name), body).unwrap();
+    }
+    let top = format!("static_dir = \"{}\"\n", site.path().display());
+    let mut server = Server::start_with(&top, DEFAULT_EXTRA);
+    for path in [
+        "/",
+        "/o/acme",
+        "/app.js",
+        "/style.css",
+        "/client_bg.wasm",
+        "/healthz",
+        "/nope.js",
+    ] {
+        let r = server.get(path).send().unwrap();
+        let cache = r
+            .headers()
+            .get("cache-control")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        assert_eq!(cache, "no-store", "{path} ({})", r.status());
+    }
+    server.assert_no_leaks(&[]);
+}
+
+#[test]
 fn hsts_when_the_trusted_proxy_says_https() {
     let mut server = Server::start_with("trusted_proxy = \"127.0.0.1\"\n", DEFAULT_EXTRA);
     let hsts = |proto: Option<&str>| {

@@ -14,7 +14,10 @@
 //! - `drop_advisor` (`advisor`: an id): remove that advisor from every list;
 //! - `drop_message` (`index`): remove that message from case views;
 //! - `reorder` (`a`, `b`; default the last two): swap two messages of case views;
-//! - `replay` (`index`; default the last): append a copy of that message to case views.
+//! - `replay` (`index`; default the last): append a copy of that message to case views;
+//! - `odd_ids`: in the advisor's inbox, give every case an id that is no case id (non-ASCII,
+//!   with a character cut at byte 8: [`ODD_ID`] followed by a number) and put terminal escape
+//!   sequences into its organisation; requests naming an odd id are forwarded with the real one.
 //!
 //! `GET /__relay/identity` → `{id, identity, fingerprint}` of the relay's advisor;
 //! `GET /__relay/log` → `{forwarded, envelopes_seen, opened}`.
@@ -66,7 +69,12 @@ enum Mode {
     DropMessage(usize),
     Reorder(Option<(usize, usize)>),
     Replay(Option<usize>),
+    OddIds,
 }
+
+/// The start of the ids that mode `odd_ids` puts into the inbox: seven ASCII letters, then
+/// two-byte characters, so that byte 8 falls inside a character.
+pub const ODD_ID: &str = "abcdefgéééé";
 
 #[derive(Debug, Default)]
 struct Log {
@@ -83,6 +91,8 @@ pub struct Relay {
     http: reqwest::blocking::Client,
     mode: Mutex<Mode>,
     log: Mutex<Log>,
+    /// `odd_ids`: (odd id, real id) pairs handed out.
+    odd: Mutex<Vec<(String, String)>>,
     identity: IdentityKey,
     key: DecryptionKey,
     id: String,
@@ -169,6 +179,7 @@ impl Relay {
                 .build()
                 .context("http client")?,
             mode: Mutex::new(Mode::None),
+            odd: Mutex::new(Vec::new()),
             log: Mutex::new(Log::default()),
             identity,
             key,
@@ -229,6 +240,7 @@ impl Relay {
             ),
             "reorder" => Mode::Reorder(index("a").zip(index("b"))),
             "replay" => Mode::Replay(index("index")),
+            "odd_ids" => Mode::OddIds,
             other => return Err(anyhow!("unknown mode {other:?}")),
         };
         *self
@@ -433,6 +445,7 @@ impl Relay {
         }
         let content_type = header(&req, "content-type");
         self.scan_body(&content_type, &body);
+        let url = self.real_ids(&url);
         let answer = self.forward(&req, &method, &url, body);
         let response = match answer {
             Ok((status, headers, mut bytes)) => {
@@ -448,6 +461,14 @@ impl Relay {
                     && let Ok(mut v) = serde_json::from_slice::<Value>(&bytes)
                 {
                     self.manipulate(page, &mut v);
+                    bytes = v.to_string().into_bytes();
+                }
+                if method == "GET"
+                    && url.split('?').next() == Some("/api/v1/advisor/cases")
+                    && (200..300).contains(&status)
+                    && let Ok(mut v) = serde_json::from_slice::<Value>(&bytes)
+                    && self.odd_inbox(&mut v)
+                {
                     bytes = v.to_string().into_bytes();
                 }
                 let mut r = tiny_http::Response::from_data(bytes).with_status_code(status);
@@ -467,6 +488,69 @@ impl Relay {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .forwarded += 1;
         let _ = req.respond(response);
+    }
+
+    /// Mode `odd_ids`: replaces the inbox's case ids by odd ones. Whether it did.
+    fn odd_inbox(&self, v: &mut Value) -> bool {
+        let on = matches!(
+            *self
+                .mode
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+            Mode::OddIds
+        );
+        let Some(list) = v
+            .get_mut("cases")
+            .and_then(Value::as_array_mut)
+            .filter(|_| on)
+        else {
+            return false;
+        };
+        let mut odd = self
+            .odd
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for c in list.iter_mut() {
+            let real = c["id"].as_str().unwrap_or("").to_owned();
+            let fake = match odd.iter().find(|(_, r)| *r == real) {
+                Some((f, _)) => f.clone(),
+                None => {
+                    let f = format!("{ODD_ID}{}", odd.len());
+                    odd.push((f.clone(), real));
+                    f
+                }
+            };
+            c["id"] = json!(fake);
+            c["org"] = json!(format!(
+                "\u{1b}]0;pwned\u{7}\u{1b}[2J{}",
+                c["org"].as_str().unwrap_or("")
+            ));
+        }
+        true
+    }
+
+    /// A request URL with every odd id handed out (raw or percent-encoded) put back.
+    fn real_ids(&self, url: &str) -> String {
+        let mut url = url.to_owned();
+        for (fake, real) in self
+            .odd
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+        {
+            let encoded: String = fake
+                .bytes()
+                .map(|b| {
+                    if b.is_ascii_alphanumeric() {
+                        char::from(b).to_string()
+                    } else {
+                        format!("%{b:02X}")
+                    }
+                })
+                .collect();
+            url = url.replace(&encoded, real).replace(fake.as_str(), real);
+        }
+        url
     }
 
     fn forward(

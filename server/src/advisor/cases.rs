@@ -23,7 +23,7 @@ use meldpunt_server::day::{Day, now_secs};
 use serde_json::{Value, json};
 
 use super::client::{Api, b64};
-use super::judge::{self, Judged, at, clean, detached, problem_text, s};
+use super::judge::{self, Judged, at, clean, detached, is_case_id, problem_text, s, short_id};
 use super::keyfile::{PassSource, Unlocked};
 use super::keys::session;
 use super::{Format, OverviewLang};
@@ -35,19 +35,28 @@ use super::{Format, OverviewLang};
 /// The full id of a case from an id or its first characters (as `inbox` shows them).
 pub fn resolve_case(api: &Api, given: &str) -> anyhow::Result<String> {
     let given = given.trim();
-    if given.len() == 22 {
+    if !given
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        bail!(
+            "a case is named by the letters, digits, - and _ of its id (see `meldpunt advisor inbox`)"
+        );
+    }
+    if is_case_id(given) {
         return Ok(given.to_owned());
     }
     if given.len() < 4 {
         bail!("give at least the first 4 characters of the case (see `meldpunt advisor inbox`)");
     }
     let inbox = api.get("/api/v1/advisor/cases")?;
+    // Only ids that are case ids: a hostile server's odd id is never put into a request path.
     let matches: Vec<String> = at(&inbox, "cases")
         .as_array()
         .into_iter()
         .flatten()
         .map(|c| s(c, "id").to_owned())
-        .filter(|id| id.starts_with(given))
+        .filter(|id| is_case_id(id) && id.starts_with(given))
         .collect();
     match matches.as_slice() {
         [one] => Ok(one.clone()),
@@ -135,7 +144,16 @@ fn indent(text: &str) -> String {
 pub fn inbox(path: &Path, source: PassSource) -> anyhow::Result<()> {
     let (_u, api) = session(path, source)?;
     let v = api.get("/api/v1/advisor/cases")?;
-    let cases = at(&v, "cases").as_array().cloned().unwrap_or_default();
+    let mut cases = at(&v, "cases").as_array().cloned().unwrap_or_default();
+    let listed = cases.len();
+    cases.retain(|c| is_case_id(s(c, "id")));
+    if cases.len() < listed {
+        eprintln!(
+            "Warning: the server listed {} case(s) with an id that is no case id; they are not shown. \
+             The server may be misconfigured or manipulated: tell your administrator.",
+            listed - cases.len()
+        );
+    }
     if cases.is_empty() {
         println!("No cases.");
         return Ok(());
@@ -146,21 +164,21 @@ pub fn inbox(path: &Path, source: PassSource) -> anyhow::Result<()> {
             let d = &at(c, "deadlines");
             let status = s(c, "status");
             [
-                s(c, "id").chars().take(8).collect(),
-                s(c, "org").to_owned(),
-                status_label(status).to_owned(),
-                s(c, "created").to_owned(),
-                s(c, "updated").to_owned(),
+                short_id(s(c, "id")),
+                clean(s(c, "org")),
+                clean(status_label(status)),
+                clean(s(c, "created")),
+                clean(s(c, "updated")),
                 at(c, "messages").as_u64().unwrap_or(0).to_string(),
                 if status == "new" {
-                    s(d, "ack_due").to_owned()
+                    clean(s(d, "ack_due"))
                 } else {
                     "done".to_owned()
                 },
                 if status == "closed" {
                     "done".to_owned()
                 } else {
-                    s(d, "feedback_due").to_owned()
+                    clean(s(d, "feedback_due"))
                 },
                 deadline_note(d, status),
             ]
@@ -436,7 +454,7 @@ pub fn read(path: &Path, source: PassSource, case: &str) -> anyhow::Result<()> {
         println!();
         println!(
             "{atts} attachment(s): save them with `meldpunt advisor attachments {} --out FOLDER`.",
-            &id[..8.min(id.len())]
+            short_id(&id)
         );
     }
     Ok(())
@@ -769,7 +787,7 @@ pub fn reply(
     if s(&case.raw, "status") == "new" {
         println!(
             "Tip: mark the case as acknowledged with `meldpunt advisor status {} acknowledged`.",
-            &id[..8.min(id.len())]
+            short_id(&id)
         );
     }
     Ok(())
@@ -782,11 +800,7 @@ pub fn status(path: &Path, source: PassSource, case: &str, state: &str) -> anyho
         &format!("/api/v1/advisor/cases/{id}/status"),
         &json!({"status": state}),
     )?;
-    println!(
-        "Case {} is now {}.",
-        &id[..8.min(id.len())],
-        status_label(state)
-    );
+    println!("Case {} is now {}.", short_id(&id), status_label(state));
     Ok(())
 }
 

@@ -39,6 +39,20 @@ pub fn clean(text: &str) -> String {
         .collect()
 }
 
+/// Whether a server-sent string is a case id: 22 base64url characters (16 bytes, protocol
+/// §4.2). Anything else is refused before it is printed, sliced or put into a request path.
+pub fn is_case_id(id: &str) -> bool {
+    id.len() == 22
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The first eight characters of an id, for messages (never cuts a character in two).
+pub fn short_id(id: &str) -> String {
+    clean(id).chars().take(8).collect()
+}
+
 /// The detached stanzas the server lists for one message or attachment.
 pub fn detached(v: &Value) -> anyhow::Result<Vec<Vec<u8>>> {
     at(v, "stanzas")

@@ -22,8 +22,8 @@ use super::judge::{self, Judged, at, clean, detached, listed_in, s};
 use super::keyfile::{Meta, PassSource, Unlocked};
 use super::keys::session;
 
-fn short(id: &str) -> &str {
-    id.get(..8).unwrap_or(id)
+fn short(id: &str) -> String {
+    judge::short_id(id)
 }
 
 /// Asks for the colleague's fingerprint on the terminal.

@@ -110,16 +110,14 @@ impl Headers {
     }
 }
 
-/// Adds the security headers to every response; API answers are never cached.
+/// Adds the security headers to every response; nothing is ever cached.
 pub async fn security_headers(
     cfg: Headers,
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let path = req.path().to_owned();
     let https = cfg.https(&req);
     let mut res = next.call(req).await?;
-    let is_error = res.status().is_client_error() || res.status().is_server_error();
     let h = res.headers_mut();
     let set = |h: &mut header::HeaderMap, name: HeaderName, value: &'static str| {
         h.insert(name, HeaderValue::from_static(value));
@@ -150,14 +148,9 @@ pub async fn security_headers(
             "max-age=63072000; includeSubDomains",
         );
     }
-    let api = is_error || path.starts_with("/api/") || path == "/healthz" || path == "/metrics";
-    if api || !h.contains_key(header::CACHE_CONTROL) {
-        set(
-            h,
-            header::CACHE_CONTROL,
-            if api { "no-store" } else { "no-cache" },
-        );
-    }
+    // Nothing outlives the tab (design): no answer, page or asset may be kept in the disk
+    // cache, where it would show later that this device visited the reporting service.
+    set(h, header::CACHE_CONTROL, "no-store");
     Ok(res)
 }
 
