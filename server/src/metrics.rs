@@ -1,7 +1,7 @@
 //! Instance-wide health counters for `/metrics` (Prometheus text format), served only on the
 //! metrics listener. Nothing per organisation, per advisor or per client, and no counter that
 //! moves because one report was filed, answered, read or deleted (cases, messages, attachments,
-//! successful logins, notification mails sent and retention purges are not exported): an
+//! successful logins, proof-of-work challenges issued (one per write), notification mails sent and retention purges are not exported): an
 //! operator learns health, not activity.
 
 use std::fmt::Write;
@@ -78,16 +78,11 @@ impl Metrics {
                 get(c)
             );
         }
-        let simple: [(&str, &str, &AtomicU64); 5] = [
+        let simple: [(&str, &str, &AtomicU64); 4] = [
             (
                 "meldpunt_advisor_login_failures_total",
                 "Failed advisor logins.",
                 &self.advisor_login_failures,
-            ),
-            (
-                "meldpunt_pow_challenges_issued_total",
-                "Proof-of-work challenges issued.",
-                &self.pow_issued,
             ),
             (
                 "meldpunt_pow_rejected_total",

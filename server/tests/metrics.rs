@@ -34,7 +34,8 @@ fn samples(text: &str) -> BTreeMap<String, u64> {
 }
 
 /// Counters that would move because one report was filed, answered or deleted.
-const DROPPED: [&str; 13] = [
+const DROPPED: [&str; 14] = [
+    "meldpunt_pow_challenges_issued_total",
     "meldpunt_cases_created_total",
     "meldpunt_messages_posted_total",
     "meldpunt_attachments_stored_total",

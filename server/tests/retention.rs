@@ -339,7 +339,7 @@ fn closed_cases_are_deleted_after_retention_from_file_and_wal() {
         let conn = rusqlite::Connection::open(&server.db).unwrap();
         let n = conn
             .execute(
-                "UPDATE cases SET closed_day = '1990-01-01' WHERE id = ?1",
+                "UPDATE cases SET closed_day = '1990-01-01', delete_day = '1990-01-31' WHERE id = ?1",
                 [unb64(&p.id)],
             )
             .unwrap();
