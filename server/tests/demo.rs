@@ -140,7 +140,7 @@ fn demo_takes_the_configuration_and_the_terminal_tour_works() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|a| a["name"] == "Anna de Jong")
+        .find(|a| a["display_name"] == "Anna de Jong")
         .unwrap()["id"]
         .as_str()
         .unwrap()
