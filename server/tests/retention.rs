@@ -412,3 +412,37 @@ fn closed_cases_are_deleted_after_retention_from_file_and_wal() {
     assert_eq!(ids, vec![Value::String(k.id.clone())]);
     server.assert_no_leaks(&[]);
 }
+
+/// A shorter retention set after a case was closed does not shorten that case's life: its
+/// deletion day was fixed when it was closed. (It used to be deleted by the next purge.)
+#[test]
+fn deletion_day_is_fixed_when_a_case_is_closed() {
+    let mut server = Server::start_with("", &sections());
+    server.create_org("acme");
+    server.admin(&["org", "set", "--slug", "acme", "--retention-days", "90"]);
+    let a1 = Advisor::register(&server, &server.invite(Some("acme")), "Anna");
+    let old = file_case(&server, &a1, b"{\"story\":\"OLD\"}");
+    set_status(&server, &a1, &old.id, "closed");
+    // The operator (below the org-admin floor) shortens retention to 1 day afterwards.
+    server.admin(&["org", "set", "--slug", "acme", "--retention-days", "1"]);
+    let new = file_case(&server, &a1, b"{\"story\":\"NEW\"}");
+    set_status(&server, &a1, &new.id, "closed");
+    server.stop();
+    let purge = |days: i64| {
+        let day = Day::today().plus_days(days).to_string();
+        let out = Command::new(env!("CARGO_BIN_EXE_meldpunt"))
+            .arg("--config")
+            .arg(&server.config)
+            .args(["purge", "--today", &day])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    // Ten days on: the case closed under the 1-day retention is gone, the old one is not.
+    purge(10);
+    assert_absent(&server.db, &new.markers, "NEW after 10 days");
+    assert_present(&server.db, &old.markers, "OLD after 10 days");
+    // Past its own 90 days it goes too.
+    purge(92);
+    assert_absent(&server.db, &old.markers, "OLD after 92 days");
+}
