@@ -67,8 +67,8 @@ pub struct Settings {
     pub trusted_proxy: Option<IpAddr>,
     /// Send `Strict-Transport-Security` (set when clients reach the server over TLS).
     pub hsts: bool,
-    /// Serve `/metrics`.
-    pub metrics: bool,
+    /// The `/metrics` endpoint: its own listener, never the public one.
+    pub metrics: MetricsSettings,
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `meldpunt_server=debug`.
     pub log: String,
     /// Number of actix worker threads; 0 = one per core.
@@ -102,7 +102,7 @@ impl Default for Settings {
             static_dir: None,
             trusted_proxy: None,
             hsts: false,
-            metrics: true,
+            metrics: MetricsSettings::default(),
             log: "info".to_owned(),
             workers: 0,
             pow: PowSettings::default(),
@@ -115,6 +115,86 @@ impl Default for Settings {
             public_url: None,
             admin: AdminSettings::default(),
         }
+    }
+}
+
+/// A bearer token for `/metrics`: zeroized on drop, never printed.
+#[derive(Clone)]
+pub struct MetricsToken(zeroize::Zeroizing<String>);
+
+impl MetricsToken {
+    /// Whether an `Authorization` header value carries this token (constant time).
+    #[must_use]
+    pub fn matches(&self, header: Option<&[u8]>) -> bool {
+        use subtle::ConstantTimeEq;
+        let expected = format!("Bearer {}", self.0.as_str());
+        let expected = zeroize::Zeroizing::new(expected);
+        header.is_some_and(|h| bool::from(h.ct_eq(expected.as_bytes())))
+    }
+}
+
+impl std::fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MetricsToken(redacted)")
+    }
+}
+
+impl<'de> Deserialize<'de> for MetricsToken {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(|s| MetricsToken(zeroize::Zeroizing::new(s)))
+    }
+}
+
+/// `[metrics]`: the Prometheus endpoint, served only on its own listener (never on `listen`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsSettings {
+    /// Serve `/metrics` at all.
+    pub enabled: bool,
+    /// Address of the metrics listener (loopback by default).
+    pub listen: SocketAddr,
+    /// Optional bearer token (`Authorization: Bearer …`); required when `listen` is not a
+    /// loopback address. `MELDPUNT_METRICS__TOKEN` keeps it out of the file.
+    pub token: Option<MetricsToken>,
+}
+
+impl Default for MetricsSettings {
+    fn default() -> Self {
+        MetricsSettings {
+            enabled: true,
+            listen: SocketAddr::from(([127, 0, 0, 1], 9464)),
+            token: None,
+        }
+    }
+}
+
+impl MetricsSettings {
+    fn validate(&self, public: SocketAddr) -> Result<(), ConfigError> {
+        if !self.enabled {
+            return Ok(());
+        }
+        if self.listen == public || (self.listen.port() == public.port() && self.listen.port() != 0)
+        {
+            return Err(setting(
+                "metrics.listen",
+                "must differ from `listen` (metrics are never served on the public listener)",
+            ));
+        }
+        if let Some(t) = &self.token
+            && (t.0.len() < 16 || t.0.chars().any(|c| c.is_control() || c == ' '))
+        {
+            return Err(setting(
+                "metrics.token",
+                "must be at least 16 characters, without spaces or control characters",
+            ));
+        }
+        if !self.listen.ip().is_loopback() && self.token.is_none() {
+            return Err(setting(
+                "metrics.token",
+                "required when metrics.listen is not a loopback address",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -277,9 +357,11 @@ impl RateClass {
     }
 }
 
-/// Rate limits per route class.
+/// Rate limits per route class. Merged field by field: a file or environment variable that
+/// sets one field of a class (`MELDPUNT_RATE_LIMIT__CASE_GUESS__PER_MINUTE`) keeps that class's
+/// defaults for the others.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(from = "RateLimitsPatch")]
 pub struct RateLimits {
     /// Organisation pages, PoW challenges, static files.
     pub public: RateClass,
@@ -304,6 +386,51 @@ impl Default for RateLimits {
             case_guess: RateClass::new(5, 5, 300),
             login: RateClass::new(20, 10, 600),
             advisor: RateClass::new(600, 200, 30_000),
+        }
+    }
+}
+
+/// One class as written in a file or the environment: any field may be left out.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RateClassPatch {
+    per_minute: Option<u32>,
+    burst: Option<u32>,
+    global_per_minute: Option<u32>,
+}
+
+impl RateClassPatch {
+    fn over(self, d: RateClass) -> RateClass {
+        RateClass {
+            per_minute: self.per_minute.unwrap_or(d.per_minute),
+            burst: self.burst.unwrap_or(d.burst),
+            global_per_minute: self.global_per_minute.unwrap_or(d.global_per_minute),
+        }
+    }
+}
+
+/// `[rate_limit]` as written: classes and their fields may be left out.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RateLimitsPatch {
+    public: RateClassPatch,
+    create: RateClassPatch,
+    case: RateClassPatch,
+    case_guess: RateClassPatch,
+    login: RateClassPatch,
+    advisor: RateClassPatch,
+}
+
+impl From<RateLimitsPatch> for RateLimits {
+    fn from(p: RateLimitsPatch) -> Self {
+        let d = RateLimits::default();
+        RateLimits {
+            public: p.public.over(d.public),
+            create: p.create.over(d.create),
+            case: p.case.over(d.case),
+            case_guess: p.case_guess.over(d.case_guess),
+            login: p.login.over(d.login),
+            advisor: p.advisor.over(d.advisor),
         }
     }
 }
@@ -440,6 +567,7 @@ impl Settings {
             }
         }
         self.admin.validate(self.public_url.as_deref())?;
+        self.metrics.validate(self.listen)?;
         if self.log.trim().is_empty() {
             return Err(setting("log", "must not be empty"));
         }
@@ -561,6 +689,71 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("pow.t"), "{e}");
+    }
+
+    /// One field of a rate-limit class, alone in the environment or the file, keeps the
+    /// class's other defaults (it used to fail with "missing field `burst`").
+    #[test]
+    fn one_rate_limit_field_merges_with_the_defaults() {
+        let d = RateLimits::default();
+        let s = Settings::load_from(
+            None,
+            env(&[("MELDPUNT_RATE_LIMIT__CASE_GUESS__PER_MINUTE", "3")]),
+        )
+        .unwrap();
+        assert_eq!(s.rate_limit.case_guess.per_minute, 3);
+        assert_eq!(s.rate_limit.case_guess.burst, d.case_guess.burst);
+        assert_eq!(
+            s.rate_limit.case_guess.global_per_minute,
+            d.case_guess.global_per_minute
+        );
+        assert_eq!(s.rate_limit.login.burst, d.login.burst);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "[rate_limit.login]
+burst = 50
+").unwrap();
+        let s = Settings::load_from(
+            Some(&path),
+            env(&[("MELDPUNT_RATE_LIMIT__LOGIN__PER_MINUTE", "40")]),
+        )
+        .unwrap();
+        assert_eq!(s.rate_limit.login.burst, 50);
+        assert_eq!(s.rate_limit.login.per_minute, 40);
+        assert_eq!(s.rate_limit.login.global_per_minute, d.login.global_per_minute);
+        let e = Settings::load_from(
+            None,
+            env(&[("MELDPUNT_RATE_LIMIT__LOGIN__BURTS", "4")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("rate_limit.login") && e.contains("burts"), "{e}");
+    }
+
+    #[test]
+    fn metrics_settings_are_checked() {
+        let e = Settings::load_from(None, env(&[("MELDPUNT_METRICS__LISTEN", "127.0.0.1:8080")]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("metrics.listen"), "{e}");
+        let e = Settings::load_from(None, env(&[("MELDPUNT_METRICS__LISTEN", "0.0.0.0:9464")]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("metrics.token"), "{e}");
+        let e = Settings::load_from(None, env(&[("MELDPUNT_METRICS__TOKEN", "short")]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("metrics.token"), "{e}");
+        let s = Settings::load_from(
+            None,
+            env(&[
+                ("MELDPUNT_METRICS__LISTEN", "0.0.0.0:9464"),
+                ("MELDPUNT_METRICS__TOKEN", "a-long-scrape-token-123"),
+            ]),
+        )
+        .unwrap();
+        assert!(!format!("{s:?}").contains("a-long-scrape-token-123"));
+        assert!(s.metrics.token.unwrap().matches(Some(b"Bearer a-long-scrape-token-123")));
     }
 }
 

@@ -74,7 +74,14 @@ fn categories() -> Vec<Category> {
 }
 
 /// Seeds a fresh demo instance in `data_dir` and serves it on `listen` until stopped.
-pub fn run(data_dir: &Path, listen: std::net::SocketAddr, www: Option<PathBuf>) -> anyhow::Result<()> {
+/// `loaded` is the configuration (`--config`, `MELDPUNT_*`): everything but the listen address,
+/// database, pages and log filter comes from it.
+pub fn run(
+    loaded: Settings,
+    data_dir: &Path,
+    listen: std::net::SocketAddr,
+    www: Option<PathBuf>,
+) -> anyhow::Result<()> {
     if data_dir.exists() {
         std::fs::remove_dir_all(data_dir)
             .with_context(|| format!("cannot clear the demo folder {}", data_dir.display()))?;
@@ -88,8 +95,9 @@ pub fn run(data_dir: &Path, listen: std::net::SocketAddr, www: Option<PathBuf>) 
         database: data_dir.join("meldpunt.db"),
         static_dir: www.clone(),
         log: "warn".into(),
-        ..Settings::default()
+        ..loaded
     };
+    settings.validate().context("configuration")?;
 
     std::fs::write(
         data_dir.join("meldpunt.toml"),
@@ -155,12 +163,9 @@ pub fn run(data_dir: &Path, listen: std::net::SocketAddr, www: Option<PathBuf>) 
     drop(store);
 
     // Serve in the background while the advisors register through the real API.
-    let server_settings = settings.clone();
-    let server = std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(serve::serve(server_settings))
-    });
+    let (setup, setup_handle) = start(&settings);
     let base = format!("http://{listen}");
-    wait_until_up(&base, &server)?;
+    wait_until_up(&base, &setup)?;
 
     let mut keyrings = Vec::new();
     let people = ORGS
@@ -192,6 +197,18 @@ pub fn run(data_dir: &Path, listen: std::net::SocketAddr, www: Option<PathBuf>) 
         .with_context(|| format!("registering the demo advisor {name}"))?;
         keyrings.push((name, file, passphrase));
     }
+    // The registrations spent login requests from this address; restart, so that the visitor
+    // starts with the full configured burst (the README's tour logs in twice in a row).
+    let handle = setup_handle
+        .recv_timeout(Duration::from_secs(30))
+        .context("the demo server gave no handle")?;
+    actix_web::rt::System::new().block_on(handle.stop(true));
+    match setup.join() {
+        Ok(result) => result.map_err(|e| anyhow!("the setup server failed: {e}"))?,
+        Err(_) => return Err(anyhow!("the setup server thread failed")),
+    }
+    let (server, _handle) = start(&settings);
+    wait_until_up(&base, &server)?;
 
     print_welcome(&base, data_dir, &keyrings, www.is_some())?;
     match server.join() {
@@ -200,15 +217,23 @@ pub fn run(data_dir: &Path, listen: std::net::SocketAddr, www: Option<PathBuf>) 
     }
 }
 
+type Running = std::thread::JoinHandle<Result<(), serve::ServeError>>;
+
+/// Serves `settings` on a thread of its own.
+fn start(settings: &Settings) -> (Running, std::sync::mpsc::Receiver<actix_web::dev::ServerHandle>) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let s = settings.clone();
+    let thread =
+        std::thread::spawn(move || actix_web::rt::System::new().block_on(serve::serve_with(s, Some(tx))));
+    (thread, rx)
+}
+
 fn default_www() -> Option<PathBuf> {
     let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("../client-wasm/www");
     built.join("pkg").exists().then_some(built)
 }
 
-fn wait_until_up(
-    base: &str,
-    server: &std::thread::JoinHandle<Result<(), serve::ServeError>>,
-) -> anyhow::Result<()> {
+fn wait_until_up(base: &str, server: &Running) -> anyhow::Result<()> {
     let client = reqwest::blocking::Client::new();
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {

@@ -93,7 +93,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     // The advisor commands run on the advisor's device and need no server configuration.
     let command = match cli.command {
         Command::Advisor(args) => return advisor::run(args),
-        Command::Demo(d) => return demo::run(&d.data_dir, d.listen, d.www),
+        Command::Demo(d) => {
+            // `--config` and `MELDPUNT_*` apply to the demo too (e.g. `[pow]`, `[rate_limit]`);
+            // the demo sets only its listen address, database and pages.
+            let settings = Settings::load(cli.config.as_deref()).context("configuration")?;
+            return demo::run(settings, &d.data_dir, d.listen, d.www);
+        }
         other => other,
     };
     let mut settings = Settings::load(cli.config.as_deref()).context("configuration")?;

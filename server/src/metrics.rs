@@ -1,5 +1,8 @@
-//! Instance-wide counters for `/metrics` (Prometheus text format). Nothing per organisation,
-//! per advisor or per client: an operator learns health, not who reports where.
+//! Instance-wide health counters for `/metrics` (Prometheus text format), served only on the
+//! metrics listener. Nothing per organisation, per advisor or per client, and no counter that
+//! moves because one report was filed, answered, read or deleted (cases, messages, attachments,
+//! successful logins, proof-of-work challenges issued (one per write), notification mails sent and retention purges are not exported): an
+//! operator learns health, not activity.
 
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,16 +18,6 @@ pub struct Metrics {
     pub http_4xx: AtomicU64,
     /// Responses 5xx.
     pub http_5xx: AtomicU64,
-    /// Cases created.
-    pub cases_created: AtomicU64,
-    /// Messages posted (follow-ups and replies).
-    pub messages_posted: AtomicU64,
-    /// Attachments stored.
-    pub attachments_stored: AtomicU64,
-    /// Attachment bytes stored.
-    pub attachment_bytes: AtomicU64,
-    /// Successful advisor logins.
-    pub advisor_logins: AtomicU64,
     /// Failed advisor logins.
     pub advisor_login_failures: AtomicU64,
     /// PoW challenges issued.
@@ -35,7 +28,7 @@ pub struct Metrics {
     pub rate_limited: AtomicU64,
     /// Failed case-token lookups.
     pub case_token_failures: AtomicU64,
-    /// Retention purges and vacuums.
+    /// Retention purges and vacuums (only vacuum runs are exported).
     pub retention: crate::retention::RetentionMetrics,
     /// Advisor notifications (shared with the notification thread).
     pub notify: std::sync::Arc<crate::notify::NotifyMetrics>,
@@ -85,41 +78,11 @@ impl Metrics {
                 get(c)
             );
         }
-        let simple: [(&str, &str, &AtomicU64); 10] = [
-            (
-                "meldpunt_cases_created_total",
-                "Cases created.",
-                &self.cases_created,
-            ),
-            (
-                "meldpunt_messages_posted_total",
-                "Follow-ups and replies posted.",
-                &self.messages_posted,
-            ),
-            (
-                "meldpunt_attachments_stored_total",
-                "Attachments stored.",
-                &self.attachments_stored,
-            ),
-            (
-                "meldpunt_attachment_bytes_total",
-                "Attachment bytes stored.",
-                &self.attachment_bytes,
-            ),
-            (
-                "meldpunt_advisor_logins_total",
-                "Successful advisor logins.",
-                &self.advisor_logins,
-            ),
+        let simple: [(&str, &str, &AtomicU64); 4] = [
             (
                 "meldpunt_advisor_login_failures_total",
                 "Failed advisor logins.",
                 &self.advisor_login_failures,
-            ),
-            (
-                "meldpunt_pow_challenges_issued_total",
-                "Proof-of-work challenges issued.",
-                &self.pow_issued,
             ),
             (
                 "meldpunt_pow_rejected_total",

@@ -344,15 +344,10 @@ pub struct NotifyMetrics {
 }
 
 impl NotifyMetrics {
-    /// Appends the counters to a `/metrics` answer.
+    /// Appends the health counters to a `/metrics` answer (mails sent are not exported: that
+    /// number moves with each report and reply).
     pub fn render(&self, out: &mut String) {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        crate::retention::counter(
-            out,
-            "meldpunt_notify_mails_sent_total",
-            "Advisor notification mails handed to the SMTP server.",
-            get(&self.sent),
-        );
         crate::retention::counter(
             out,
             "meldpunt_notify_mail_failures_total",

@@ -27,6 +27,9 @@ pub struct RetentionSettings {
     /// Pages (4 KiB each) given back per vacuum step; the writer serves other writes between
     /// two steps.
     pub vacuum_step_pages: u32,
+    /// The shortest `retention_days` an organisation admin may set; below it only the operator
+    /// (`meldpunt admin org set --retention-days`) can go.
+    pub org_admin_min_days: u32,
 }
 
 impl Default for RetentionSettings {
@@ -35,6 +38,7 @@ impl Default for RetentionSettings {
             purge_interval_minutes: 60,
             vacuum_interval_hours: 24,
             vacuum_step_pages: 1024,
+            org_admin_min_days: 30,
         }
     }
 }
@@ -64,6 +68,12 @@ pub fn validate(s: &RetentionSettings) -> Result<(), ConfigError> {
         return Err(setting(
             "retention.vacuum_step_pages",
             "must be between 16 and 1000000",
+        ));
+    }
+    if !crate::admin::RETENTION_DAYS.contains(&s.org_admin_min_days) {
+        return Err(setting(
+            "retention.org_admin_min_days",
+            "must be between 1 and 3650",
         ));
     }
     Ok(())
@@ -115,45 +125,12 @@ impl RetentionMetrics {
             .fetch_add(v.pages_freed, Ordering::Relaxed);
     }
 
-    /// Appends the counters to a `/metrics` answer.
+    /// Appends the health counters to a `/metrics` answer. What a purge deleted (cases,
+    /// messages, shares, sessions, invites) and the pages a vacuum freed are not exported: they
+    /// would tell how many cases an organisation had and when one reached its deletion date.
     pub fn render(&self, out: &mut String) {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         for (name, help, c) in [
-            (
-                "meldpunt_retention_deleted_cases_total",
-                "Closed cases deleted after their retention period.",
-                &self.cases,
-            ),
-            (
-                "meldpunt_retention_deleted_messages_total",
-                "Messages deleted with those cases.",
-                &self.messages,
-            ),
-            (
-                "meldpunt_retention_deleted_attachments_total",
-                "Attachments (with their chunks) deleted with those cases.",
-                &self.attachments,
-            ),
-            (
-                "meldpunt_retention_deleted_stanzas_total",
-                "Detached stanzas deleted with those cases.",
-                &self.stanzas,
-            ),
-            (
-                "meldpunt_retention_deleted_sessions_total",
-                "Expired advisor sessions deleted.",
-                &self.sessions,
-            ),
-            (
-                "meldpunt_retention_deleted_invites_total",
-                "Expired invites deleted.",
-                &self.invites,
-            ),
-            (
-                "meldpunt_retention_deleted_uploads_total",
-                "Unfinished uploads deleted.",
-                &self.uploads,
-            ),
             (
                 "meldpunt_retention_purge_failures_total",
                 "Purges that failed (see the log).",
@@ -163,11 +140,6 @@ impl RetentionMetrics {
                 "meldpunt_vacuum_runs_total",
                 "Database vacuum runs (free pages given back, write-ahead log truncated).",
                 &self.vacuum_runs,
-            ),
-            (
-                "meldpunt_vacuum_pages_freed_total",
-                "Database pages given back to the file system.",
-                &self.vacuum_pages,
             ),
             (
                 "meldpunt_vacuum_failures_total",

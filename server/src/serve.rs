@@ -46,6 +46,16 @@ pub fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, ServeError> {
 
 /// Runs the server until it is stopped (SIGINT/SIGTERM).
 pub async fn serve(settings: Settings) -> Result<(), ServeError> {
+    serve_with(settings, None).await
+}
+
+/// Like [`serve`]; the public listener's handle is sent to `handle` once it is bound, so that
+/// the caller (`meldpunt demo`) can stop this run and start a fresh one (a restart forgets
+/// every in-memory rate-limit bucket, as any restart does).
+pub async fn serve_with(
+    settings: Settings,
+    handle: Option<std::sync::mpsc::Sender<actix_web::dev::ServerHandle>>,
+) -> Result<(), ServeError> {
     // Held while the server runs, so that `meldpunt restore` and `purge` refuse meanwhile.
     let _lock = crate::dblock::try_lock(&settings.database)
         .map_err(|e| ServeError::Setup(e.to_string()))?;
@@ -101,10 +111,41 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
         .first()
         .map_or(addr.port(), std::net::SocketAddr::port);
     tracing::info!(port, tls = settings.tls.is_some(), "meldpunt listening");
-    let result = server
-        .run()
-        .await
-        .map_err(|source| ServeError::Io { addr, source });
+    // `/metrics` on its own listener (loopback by default), never on the public one.
+    let metrics_server = if settings.metrics.enabled {
+        let maddr = settings.metrics.listen;
+        let mstate = Arc::clone(&state);
+        let m = HttpServer::new(move || crate::http::metrics_app(Arc::clone(&mstate)))
+            .workers(1)
+            .client_request_timeout(Duration::from_secs(10))
+            .shutdown_timeout(2)
+            .bind(maddr)
+            .map_err(|source| ServeError::Io {
+                addr: maddr,
+                source,
+            })?;
+        let mport = m.addrs().first().map_or(maddr.port(), std::net::SocketAddr::port);
+        tracing::info!(port = mport, "metrics listening");
+        Some(m.run())
+    } else {
+        None
+    };
+    let running = server.run();
+    if let Some(tx) = handle {
+        let _ = tx.send(running.handle());
+    }
+    let result = match metrics_server {
+        Some(m) => {
+            let metrics_handle = m.handle();
+            let metrics_task = actix_web::rt::spawn(m);
+            let r = running.await;
+            metrics_handle.stop(true).await;
+            let _ = metrics_task.await;
+            r
+        }
+        None => running.await,
+    }
+    .map_err(|source| ServeError::Io { addr, source });
     // Stopped (SIGTERM, SIGINT): every acknowledged write is committed; fold the write-ahead
     // log into the database file, so the file alone is complete and old page versions do not
     // linger in `-wal` until the next start.

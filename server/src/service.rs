@@ -331,7 +331,6 @@ impl AppState {
             .create_case_queued(case)
             .await
             .map_err(store_error)?;
-        self.metrics.inc(&self.metrics.cases_created);
         self.notify.activity(&advisor_ids);
         Ok(day)
     }
@@ -432,7 +431,6 @@ impl AppState {
         let seq = self
             .db(move |s| s.add_message(&case, sender, &envelope, Day::today(), max))
             .await?;
-        self.metrics.inc(&self.metrics.messages_posted);
         Ok(seq)
     }
 
@@ -575,7 +573,6 @@ impl AppState {
         let id = advisor.id;
         self.db(move |s| s.create_session(hash, &id, expires))
             .await?;
-        self.metrics.inc(&self.metrics.advisor_logins);
         Ok((b64(&token), expires, id))
     }
 
@@ -749,7 +746,6 @@ impl AppState {
         let seq = self
             .db(move |s| s.share_case(&id, &target, &stanzas, &envelope, Day::today(), max))
             .await?;
-        self.metrics.inc(&self.metrics.messages_posted);
         self.notify.activity(&[target]);
         Ok(seq)
     }
@@ -765,10 +761,7 @@ impl AppState {
             .db(move |s| s.remove_from_case(&id, &target, &envelope, Day::today(), max))
             .await?;
         match outcome {
-            Removal::Removed(seq) => {
-                self.metrics.inc(&self.metrics.messages_posted);
-                Ok(seq)
-            }
+            Removal::Removed(seq) => Ok(seq),
             Removal::NotOnCase => Err(ApiError::conflict(
                 "not_on_case",
                 "that advisor is not on this case",

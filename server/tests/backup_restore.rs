@@ -130,7 +130,7 @@ fn server_on(dir: tempfile::TempDir, db: PathBuf) -> Server {
     std::fs::write(
         &config,
         format!(
-            "listen = \"127.0.0.1:{port}\"\ndatabase = \"{}\"\nworkers = 2\n{}\n",
+            "listen = \"127.0.0.1:{port}\"\ndatabase = \"{}\"\nworkers = 2\nmetrics = {{ enabled = false }}\n{}\n",
             db.display(),
             sections()
         ),
@@ -140,6 +140,7 @@ fn server_on(dir: tempfile::TempDir, db: PathBuf) -> Server {
         dir,
         child: None,
         port,
+        metrics_port: 0,
         db,
         log,
         config,

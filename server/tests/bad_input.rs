@@ -921,7 +921,7 @@ fn case_token_guessing_is_rate_limited() {
         429,
         Some("rate_limited"),
     );
-    let metrics = server.get("/metrics").send().unwrap().text().unwrap();
+    let metrics = server.metrics();
     assert!(metrics.contains("meldpunt_case_token_failures_total"));
     server.assert_no_leaks(&[]);
 }

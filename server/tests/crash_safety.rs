@@ -100,7 +100,7 @@ fn prepare(db: PathBuf) -> Server {
     std::fs::write(
         &config,
         format!(
-            "listen = \"127.0.0.1:{port}\"\ndatabase = \"{}\"\nworkers = 2\n{}\n",
+            "listen = \"127.0.0.1:{port}\"\ndatabase = \"{}\"\nworkers = 2\nmetrics = {{ enabled = false }}\n{}\n",
             db.display(),
             config_sections()
         ),
@@ -115,6 +115,7 @@ fn prepare(db: PathBuf) -> Server {
         dir,
         child: None,
         port,
+        metrics_port: 0,
         db,
         log,
         config,

@@ -49,7 +49,7 @@ fn healthz_over_https_with_a_self_signed_certificate() {
     std::fs::write(
         &config,
         format!(
-            "listen = \"127.0.0.1:{port}\"\ndatabase = \"{}\"\nworkers = 1\n\
+            "listen = \"127.0.0.1:{port}\"\ndatabase = \"{}\"\nworkers = 1\nmetrics = {{ enabled = false }}\n\
              [tls]\ncert = \"{}\"\nkey = \"{}\"\n",
             db.display(),
             cert_path.display(),
@@ -132,7 +132,7 @@ fn broken_tls_files_stop_the_start_naming_the_setting() {
         std::fs::write(
             &config,
             format!(
-                "listen = \"127.0.0.1:{}\"\ndatabase = \"{}\"\n[tls]\n{tls}\n",
+                "listen = \"127.0.0.1:{}\"\ndatabase = \"{}\"\nmetrics = {{ enabled = false }}\n[tls]\n{tls}\n",
                 free_port(),
                 db.display()
             ),

@@ -48,6 +48,7 @@ export class Instance {
     return {
       ...clean,
       MELDPUNT_DATABASE: join(this.dir, 'meldpunt.db'),
+      MELDPUNT_METRICS__ENABLED: 'false',
       MELDPUNT_STATIC_DIR: WWW,
       MELDPUNT_POW__M_KIB: '64',
       MELDPUNT_POW__DIFFICULTY: '2',

@@ -46,6 +46,7 @@ export class AuditServer {
     return {
       ...clean,
       MELDPUNT_DATABASE: this.db,
+      MELDPUNT_METRICS__ENABLED: 'false',
       MELDPUNT_STATIC_DIR: WWW,
       MELDPUNT_POW__M_KIB: '64',
       MELDPUNT_POW__DIFFICULTY: '2',

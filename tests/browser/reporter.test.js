@@ -50,6 +50,7 @@ function env() {
   return {
     ...clean,
     MELDPUNT_DATABASE: join(dir, 'meldpunt.db'),
+    MELDPUNT_METRICS__ENABLED: 'false',
     MELDPUNT_STATIC_DIR: WWW,
     MELDPUNT_POW__M_KIB: '64',
     MELDPUNT_POW__DIFFICULTY: '2',

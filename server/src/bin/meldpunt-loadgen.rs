@@ -685,7 +685,7 @@ fn spawn(bin: &Path, dir: &Path, pow: bool) -> Result<(Spawned, String, String)>
     let sub = dir.join(if pow { "pow" } else { "nopow" });
     std::fs::create_dir_all(&sub)?;
     let mut cfg = format!(
-        "listen = \"127.0.0.1:{port}\"\ndatabase = \"{}\"\nlog = \"warn\"\n[pow]\nenabled = {pow}\n",
+        "listen = \"127.0.0.1:{port}\"\ndatabase = \"{}\"\nlog = \"warn\"\nmetrics = {{ enabled = false }}\n[pow]\nenabled = {pow}\n",
         sub.join("m.db").display()
     );
     // Room for the attachment phase (the defaults are 25 MiB per attachment, 100 per case).

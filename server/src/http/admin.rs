@@ -879,6 +879,16 @@ async fn change_org(
     let s = session(&req, &state, false).await?;
     let org_id = s.org_admin()?;
     let b: OrgSettingsIn = object(body)?;
+    let floor = state.settings.retention.org_admin_min_days;
+    if b.retention_days.is_some_and(|d| d < floor) {
+        return Err(ApiError::bad_request(
+            "retention_below_floor",
+            format!(
+                "`retention_days` below {floor} can only be set by the operator \
+                 (a case's deletion date is fixed when it is closed)"
+            ),
+        ));
+    }
     let advisor_order = match b.advisor_order {
         Some(list) => {
             let mut ids = Vec::with_capacity(list.len());

@@ -245,8 +245,6 @@ async fn upload(
         .db(move |s| s.finish_attachment(&case_id, &id, total, seq, case_max))
         .await?;
     guard.armed = false;
-    state.metrics.inc(&state.metrics.attachments_stored);
-    state.metrics.add(&state.metrics.attachment_bytes, total);
     Ok(HttpResponse::Created().json(json!({"id": api::b64(&id), "size": total})))
 }
 

@@ -42,9 +42,24 @@ pub(super) async fn healthz(state: State) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(json!({"status": "ok"})))
 }
 
-pub(super) async fn metrics(state: State) -> ApiResult<HttpResponse> {
-    if !state.settings.metrics {
+/// `GET /metrics` on the metrics listener only (never routed on the public one). With
+/// `metrics.token` set, the request needs `Authorization: Bearer <token>` (compared in constant
+/// time; the header is never logged).
+pub(super) async fn metrics(state: State, req: HttpRequest) -> ApiResult<HttpResponse> {
+    if !state.settings.metrics.enabled {
         return Err(ApiError::not_found("no such resource"));
+    }
+    if let Some(token) = &state.settings.metrics.token {
+        let header = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .map(actix_web::http::header::HeaderValue::as_bytes);
+        if !token.matches(header) {
+            return Err(ApiError::unauthorized(
+                "metrics_token",
+                "a valid metrics bearer token is required",
+            ));
+        }
     }
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")

@@ -71,7 +71,6 @@ pub fn routes() -> Vec<RouteDef> {
     use handlers as h;
     let mut routes = vec![
         def(Method::GET, "/healthz", Small, web::get().to(h::healthz)),
-        def(Method::GET, "/metrics", Small, web::get().to(h::metrics)),
         def(
             Method::GET,
             "/api/v1/openapi.json",
@@ -352,6 +351,33 @@ pub fn app(
         .wrap(actix_web::middleware::from_fn(move |req, next| {
             let state = for_log.clone();
             async move { middleware::log_requests(state, req, next).await }
+        }))
+}
+
+/// The metrics listener's application: `GET /metrics` and nothing else (every other path a
+/// JSON 404). Never mounted on the public listener.
+pub fn metrics_app(
+    state: Arc<AppState>,
+) -> App<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let headers = middleware::Headers::new(&state.settings);
+    App::new()
+        .app_data(web::Data::from(state))
+        .service(web::resource("/metrics").route(web::get().to(handlers::metrics)))
+        .default_service(web::to(|| async {
+            Err::<actix_web::HttpResponse, _>(ApiError::not_found("not found"))
+        }))
+        .wrap(actix_web::middleware::from_fn(middleware::json_errors))
+        .wrap(actix_web::middleware::from_fn(move |req, next| {
+            let headers = headers.clone();
+            async move { middleware::security_headers(headers, req, next).await }
         }))
 }
 

@@ -242,6 +242,15 @@ CREATE TABLE advisor_events (
 );
 CREATE INDEX advisor_events_org ON advisor_events(org_id, id);
 "#,
+    // A closed case's deletion day, fixed when it is closed (closed day + the retention in
+    // force then): a later, shorter retention applies only to cases closed after it. Cases
+    // closed before this migration get the retention in force now.
+    r#"
+ALTER TABLE cases ADD COLUMN delete_day TEXT;
+UPDATE cases SET delete_day = date(closed_day, '+' || (
+        SELECT o.retention_days FROM organisations o WHERE o.id = cases.org_id) || ' days')
+    WHERE status = 'closed' AND closed_day IS NOT NULL;
+"#,
 ];
 
 /// Number of reader connections.
@@ -1288,7 +1297,10 @@ impl Store for SqliteStore {
                 .execute(
                     "UPDATE cases SET status = ?2, updated_day = ?3,
                         acknowledged_day = CASE WHEN ?2 <> 'new' THEN coalesce(acknowledged_day, ?3) ELSE acknowledged_day END,
-                        closed_day = CASE WHEN ?2 = 'closed' THEN ?3 ELSE NULL END
+                        closed_day = CASE WHEN ?2 = 'closed' THEN ?3 ELSE NULL END,
+                        delete_day = CASE WHEN ?2 = 'closed' THEN date(?3, '+' || (
+                            SELECT o.retention_days FROM organisations o WHERE o.id = cases.org_id
+                        ) || ' days') ELSE NULL END
                      WHERE id = ?1",
                     params![&case[..], status.as_str(), day],
                 )

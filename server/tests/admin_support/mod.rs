@@ -42,7 +42,7 @@ pub fn start_with(env: &[(&str, &str)], top: &str) -> Server {
     std::fs::write(
         &config,
         format!(
-            "listen = \"127.0.0.1:{port}\"\ndatabase = \"{}\"\nworkers = 2\n{top}\n{DEFAULT_EXTRA}\n",
+            "listen = \"127.0.0.1:{port}\"\ndatabase = \"{}\"\nworkers = 2\nmetrics = {{ enabled = false }}\n{top}\n{DEFAULT_EXTRA}\n",
             db.display()
         ),
     )
@@ -56,6 +56,7 @@ pub fn start_with(env: &[(&str, &str)], top: &str) -> Server {
         dir,
         child: None,
         port,
+        metrics_port: 0,
         db,
         log,
         config,

@@ -45,6 +45,8 @@ pub struct Server {
     pub dir: tempfile::TempDir,
     pub child: Option<Child>,
     pub port: u16,
+    /// Port of the separate metrics listener (`[metrics] listen`).
+    pub metrics_port: u16,
     pub db: PathBuf,
     pub log: PathBuf,
     pub config: PathBuf,
@@ -92,6 +94,7 @@ impl Server {
     pub fn start_with(top: &str, sections: &str) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
+        let metrics_port = free_port();
         let db = dir.path().join("meldpunt.db");
         let log = dir.path().join("server.log");
         let config = dir.path().join("meldpunt.toml");
@@ -99,6 +102,13 @@ impl Server {
             "listen = \"127.0.0.1:{port}\"\ndatabase = \"{}\"\nworkers = 2\n{top}\n{sections}\n",
             db.display()
         );
+        // Every server gets its own metrics port; a test's own `[metrics]` section keeps it.
+        let metrics_listen = format!("listen = \"127.0.0.1:{metrics_port}\"");
+        let text = if text.contains("[metrics]\n") {
+            text.replace("[metrics]\n", &format!("[metrics]\n{metrics_listen}\n"))
+        } else {
+            format!("{text}\n[metrics]\n{metrics_listen}\n")
+        };
         std::fs::write(&config, text).unwrap();
         let client = Client::builder()
             .user_agent(UA)
@@ -109,6 +119,7 @@ impl Server {
             dir,
             child: None,
             port,
+            metrics_port,
             db,
             log,
             config,
@@ -126,6 +137,11 @@ impl Server {
 
     /// Starts the server process (again, e.g. after [`Server::stop`]) and waits until it answers.
     pub fn spawn(&mut self) {
+        self.spawn_with_env(&[]);
+    }
+
+    /// Like [`Server::spawn`] with extra environment variables for the server process.
+    pub fn spawn_with_env(&mut self, env: &[(&str, &str)]) {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -136,6 +152,7 @@ impl Server {
             .arg(&self.config)
             .arg("serve")
             .env_remove("RUST_LOG")
+            .envs(env.iter().copied())
             .stdout(Stdio::from(log.try_clone().unwrap()))
             .stderr(Stdio::from(log))
             .spawn()
@@ -159,6 +176,18 @@ impl Server {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// A URL on the metrics listener.
+    pub fn metrics_url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.metrics_port)
+    }
+
+    /// `GET /metrics` on the metrics listener (no token).
+    pub fn metrics(&self) -> String {
+        let r = self.client.get(self.metrics_url("/metrics")).send().unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        r.text().unwrap()
     }
 
     pub fn admin(&self, args: &[&str]) -> String {

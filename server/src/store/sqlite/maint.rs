@@ -134,31 +134,34 @@ fn delete_case(tx: &Connection, id: &[u8], closed_day: &str) -> StoreResult<Opti
     }))
 }
 
-/// Deletes every case closed longer ago than its organisation's retention (closed day +
-/// `retention_days` < `today`) with its messages, attachments, chunks and detached stanzas,
-/// [`CASES_PER_OP`] cases per write operation. With `secure_delete=ON` the freed bytes are
-/// overwritten with zeros.
+/// Deletes every closed case whose deletion day (fixed when it was closed: closed day +
+/// the retention in force then) is before `today`, with its messages, attachments, chunks and
+/// detached stanzas, [`CASES_PER_OP`] cases per write operation. A case without a deletion day
+/// (none should remain after the migration that added it) falls back to its organisation's current retention.
+/// With `secure_delete=ON` the freed bytes are overwritten with zeros.
 pub(super) fn purge_cases(store: &SqliteStore, today: Day) -> StoreResult<Purged> {
     // Dates are ISO strings, so the comparison is done here rather than in SQL.
-    let closed: Vec<(Vec<u8>, String, u32)> = {
+    type Row = (Vec<u8>, String, Option<String>, u32);
+    let closed: Vec<Row> = {
         let conn = store.read()?;
         let mut stmt = conn
             .prepare_cached(
-                "SELECT c.id, c.closed_day, o.retention_days FROM cases c
+                "SELECT c.id, c.closed_day, c.delete_day, o.retention_days FROM cases c
                  JOIN organisations o ON o.id = c.org_id WHERE c.status = 'closed'",
             )
             .map_err(db)?;
         let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
             .map_err(db)?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)?
     };
     let expired: Vec<(Vec<u8>, String)> = closed
         .into_iter()
-        .filter(|(_, day, retention)| {
-            Day::parse(day).is_some_and(|d| d.plus_days(i64::from(*retention)) < today)
+        .filter(|(_, day, delete, retention)| match delete.as_deref().and_then(Day::parse) {
+            Some(d) => d < today,
+            None => Day::parse(day).is_some_and(|d| d.plus_days(i64::from(*retention)) < today),
         })
-        .map(|(id, day, _)| (id, day))
+        .map(|(id, day, _, _)| (id, day))
         .collect();
     let mut total = Purged::default();
     for chunk in expired.chunks(CASES_PER_OP) {
