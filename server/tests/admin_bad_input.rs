@@ -132,6 +132,10 @@ fn bad_input_changes_nothing() {
         ),
         (r#"{"retention_days": 0}"#, 400, "bad_retention_days"),
         (r#"{"retention_days": 3651}"#, 400, "bad_retention_days"),
+        // Below the floor (30 days by default) only the operator may go: an org admin cannot
+        // have closed cases deleted early by shortening retention.
+        (r#"{"retention_days": 1}"#, 400, "retention_below_floor"),
+        (r#"{"retention_days": 29}"#, 400, "retention_below_floor"),
         (r#"{"retention_days": -1}"#, 400, "invalid_request"),
         (r#"{"retention_days": "365"}"#, 400, "invalid_request"),
         (r#"{"retention_days": 1.5}"#, 400, "invalid_request"),

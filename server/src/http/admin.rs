@@ -880,7 +880,8 @@ async fn change_org(
     let org_id = s.org_admin()?;
     let b: OrgSettingsIn = object(body)?;
     let floor = state.settings.retention.org_admin_min_days;
-    if b.retention_days.is_some_and(|d| d < floor) {
+    // Out-of-range values (0, over 3650) get the usual `bad_retention_days` below.
+    if b.retention_days.is_some_and(|d| (1..floor).contains(&d)) {
         return Err(ApiError::bad_request(
             "retention_below_floor",
             format!(
