@@ -2,12 +2,20 @@
 //! segments or chunks. Nothing is decoded or re-encoded, so the picture itself is bit-for-bit
 //! the same.
 //!
-//! - JPEG: every `APPn` segment (Exif and GPS live in `APP1`, XMP in `APP1`, ICC profiles in
-//!   `APP2`, Photoshop/IPTC in `APP13`, maker data elsewhere) and every `COM` comment is
-//!   dropped, except `APP0` "JFIF" and `APP14` "Adobe", which carry only decoding flags.
-//!   Bytes after the end-of-image marker (trailers, appended preview images) are dropped.
-//! - PNG: the text chunks `tEXt`, `zTXt`, `iTXt`, the Exif chunk `eXIf` and the timestamp
-//!   `tIME` are dropped; bytes after `IEND` are dropped. Chunk CRCs are kept as they are.
+//! Both are allow-lists: what is not needed to show the picture is dropped, known or not.
+//!
+//! - JPEG: kept are the frame and scan structure only: `SOF0`–`SOF15` (`0xC0`–`0xCF` without
+//!   `0xC8`, so including `DHT` and `DAC`), `DQT`, `DRI`, `DNL`, `SOS` with its entropy-coded
+//!   data and restart markers, `EOI`; `APP0` "JFIF" cut to its 14 fixed bytes (no thumbnail)
+//!   and `APP14` "Adobe" cut to its 12 bytes (the colour transform). Dropped is everything
+//!   else: `APP1`–`APP15` (Exif/GPS and XMP in `APP1`, ICC profiles in `APP2`, C2PA/JUMBF in
+//!   `APP11`, Photoshop/IPTC in `APP13`, maker data), `COM`, `JFXX` thumbnails, reserved and
+//!   extension markers, and bytes after the end-of-image marker (trailers, appended previews).
+//! - PNG: kept are `IHDR`, `PLTE`, `IDAT`, `IEND` and the ancillary chunks needed to show
+//!   the colours right: `tRNS`, `gAMA`, `cHRM`, `sRGB`. Dropped is every other chunk: text
+//!   (`tEXt`, `zTXt`, `iTXt`), `eXIf`, `tIME`, `iCCP` (an ICC profile can name the device),
+//!   C2PA `caBX`, `pHYs`, animation and private chunks, and bytes after `IEND`. Chunk CRCs
+//!   are kept as they are.
 //!
 //! Other formats are returned unchanged with [`Stripped::Unsupported`]; the page tells the
 //! reporter that their metadata is not removed.
@@ -59,16 +67,25 @@ fn be32(bytes: &[u8], at: usize) -> Option<usize> {
     usize::try_from(v).ok()
 }
 
-/// Whether a JPEG marker segment is metadata to drop. `payload` is the segment's data after
-/// the length field.
-fn jpeg_segment_is_metadata(marker: u8, payload: &[u8]) -> bool {
+/// What to keep of a JPEG marker segment (`payload`: its data after the length field): `None`
+/// drops it; `Some(n)` keeps its first `n` payload bytes (the whole segment when `n` is its
+/// length). An allow-list: unknown markers are dropped.
+fn jpeg_segment_keep(marker: u8, payload: &[u8]) -> Option<usize> {
     match marker {
-        0xE0 => !payload.starts_with(b"JFIF\0"),
-        0xEE => !payload.starts_with(b"Adobe"),
-        0xE1..=0xEF | 0xFE => true,
-        _ => false,
+        // Frames (SOF0–SOF15, which include DHT 0xC4 and DAC 0xCC), DQT, DNL, DRI, SOS.
+        0xC0..=0xC7 | 0xC9..=0xCF | 0xDA..=0xDD => Some(payload.len()),
+        // JFIF: identifier, version, units, densities; the thumbnail bytes are dropped.
+        0xE0 if payload.starts_with(b"JFIF\0") && payload.len() >= JFIF_LEN => Some(JFIF_LEN),
+        // Adobe: version, flags and the colour transform only.
+        0xEE if payload.starts_with(b"Adobe") && payload.len() >= ADOBE_LEN => Some(ADOBE_LEN),
+        _ => None,
     }
 }
+
+/// `JFIF\0`, version (2), units (1), densities (2 + 2), thumbnail size (1 + 1).
+const JFIF_LEN: usize = 14;
+/// `Adobe`, version (2), flags (2 + 2), colour transform (1).
+const ADOBE_LEN: usize = 12;
 
 fn strip_jpeg(bytes: &[u8]) -> Result<Stripped, Malformed> {
     let mut out = Vec::with_capacity(bytes.len());
@@ -102,11 +119,28 @@ fn strip_jpeg(bytes: &[u8]) -> Result<Stripped, Malformed> {
                 let end = at.checked_add(len).ok_or(Malformed)?;
                 let segment = bytes.get(at..end).ok_or(Malformed)?;
                 let payload = segment.get(2..).ok_or(Malformed)?;
-                if jpeg_segment_is_metadata(marker, payload) {
-                    removed += 1;
-                } else {
-                    out.extend_from_slice(&[0xFF, marker]);
-                    out.extend_from_slice(segment);
+                match jpeg_segment_keep(marker, payload) {
+                    None => removed += 1,
+                    Some(n) if n == payload.len() && marker != 0xE0 => {
+                        out.extend_from_slice(&[0xFF, marker]);
+                        out.extend_from_slice(segment);
+                    }
+                    Some(n) => {
+                        let kept = payload.get(..n).ok_or(Malformed)?;
+                        let mut kept = kept.to_vec();
+                        if marker == 0xE0 {
+                            // No thumbnail: width and height 0.
+                            kept.truncate(JFIF_LEN - 2);
+                            kept.extend_from_slice(&[0, 0]);
+                        }
+                        if kept.as_slice() != payload {
+                            removed += 1;
+                        }
+                        out.extend_from_slice(&[0xFF, marker]);
+                        let len = u16::try_from(kept.len() + 2).map_err(|_| Malformed)?;
+                        out.extend_from_slice(&len.to_be_bytes());
+                        out.extend_from_slice(&kept);
+                    }
                 }
                 at = end;
                 if marker == 0xDA {
@@ -136,8 +170,11 @@ fn strip_jpeg(bytes: &[u8]) -> Result<Stripped, Malformed> {
     }
 }
 
-/// PNG chunk types that carry metadata (text, Exif, modification time).
-const PNG_METADATA: [&[u8; 4]; 5] = [b"tEXt", b"zTXt", b"iTXt", b"eXIf", b"tIME"];
+/// The PNG chunk types kept: the critical ones, and those needed for the right colours and
+/// transparency. Every other chunk is dropped.
+const PNG_KEEP: [&[u8; 4]; 8] = [
+    b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"gAMA", b"cHRM", b"sRGB",
+];
 
 fn strip_png(bytes: &[u8]) -> Result<Stripped, Malformed> {
     let mut out = Vec::with_capacity(bytes.len());
@@ -153,10 +190,10 @@ fn strip_png(bytes: &[u8]) -> Result<Stripped, Malformed> {
         if !kind.iter().all(u8::is_ascii_alphabetic) {
             return Err(Malformed);
         }
-        if PNG_METADATA.iter().any(|m| m.as_slice() == kind) {
-            removed += 1;
-        } else {
+        if PNG_KEEP.iter().any(|m| m.as_slice() == kind) {
             out.extend_from_slice(chunk);
+        } else {
+            removed += 1;
         }
         at = end;
         if kind == b"IEND" {
@@ -279,7 +316,7 @@ mod tests {
 
     #[test]
     fn png_drops_text_exif_and_time_chunks() {
-        let keep = chunk(b"pHYs", &[0, 0, 11, 19, 0, 0, 11, 19, 1]);
+        let keep = chunk(b"gAMA", &[0, 0, 0xB1, 0x8F]);
         let input = png(
             &[
                 chunk(b"tEXt", b"Author\0J. Jansen"),
@@ -308,10 +345,130 @@ mod tests {
         assert_eq!(strip(&huge), Err(Malformed));
     }
 
+    /// Every kind of PNG metadata named in the issue, and a chunk nobody knows: none survive,
+    /// and what is left is a PNG of the allowed chunks in their order.
+    #[test]
+    fn png_keeps_only_the_allow_list() {
+        let keep = [
+            chunk(b"gAMA", &[0, 0, 0xB1, 0x8F]),
+            chunk(b"cHRM", &[0u8; 32]),
+            chunk(b"sRGB", &[0]),
+            chunk(b"PLTE", &[1, 2, 3]),
+            chunk(b"tRNS", &[0]),
+        ];
+        let metadata = [
+            chunk(b"tEXt", b"Author\0LEAK-text"),
+            chunk(b"zTXt", b"Comment\0\0LEAK-ztxt"),
+            chunk(b"iTXt", b"XML:com.adobe.xmp\0\0\0\0\0LEAK-itxt"),
+            chunk(b"eXIf", b"MM\0*LEAK-exif"),
+            chunk(b"iCCP", b"LEAK-icc\0\0profile"),
+            chunk(b"caBX", b"jumbLEAK-c2pa"),
+            chunk(b"prVt", b"LEAK-private"),
+            chunk(b"tIME", b"LEAK-t"),
+            chunk(b"pHYs", b"LEAK-phys"),
+            chunk(b"sPLT", b"LEAK-splt\0"),
+        ];
+        let mut chunks = Vec::new();
+        for (i, m) in metadata.iter().enumerate() {
+            chunks.push(m.clone());
+            if let Some(k) = keep.get(i) {
+                chunks.push(k.clone());
+            }
+        }
+        let input = png(&chunks, b"LEAK-trailer");
+        let Stripped::Cleaned { bytes, removed } = strip(&input).unwrap() else { panic!() };
+        assert_eq!(removed, metadata.len());
+        assert_eq!(bytes, png(&keep, b""));
+        assert!(!bytes.windows(4).any(|w| w == b"LEAK"));
+    }
+
+    /// Every kind of JPEG metadata named in the issue, a JFIF thumbnail and unknown markers:
+    /// none survive; the frame and scan are copied as they are.
+    #[test]
+    fn jpeg_keeps_only_the_allow_list() {
+        let mut jfif_thumb = JFIF.to_vec();
+        jfif_thumb[12] = 1; // a 1×1 thumbnail
+        jfif_thumb[13] = 1;
+        jfif_thumb.extend_from_slice(b"LEAK-thumbnail");
+        let mut adobe_long = b"Adobe\0d\0\0\0\0\x01".to_vec();
+        adobe_long.extend_from_slice(b"LEAK-adobe");
+        let metadata = [
+            segment(0xE1, b"Exif\0\0MM\0*LEAK-exif"),
+            segment(0xE1, b"http://ns.adobe.com/xap/1.0/\0LEAK-xmp"),
+            segment(0xE2, b"ICC_PROFILE\0\x01\x01LEAK-icc"),
+            segment(0xEB, b"JP\0\0\0\x01jumbLEAK-c2pa"),
+            segment(0xED, b"Photoshop 3.0\08BIMLEAK-iptc"),
+            segment(0xFE, b"LEAK-comment"),
+            segment(0xE0, b"JFXX\0\x10LEAK-jfxx"),
+            segment(0xEF, b"LEAK-app15"),
+            segment(0xF1, b"LEAK-jpg-extension"),
+            segment(0xC8, b"LEAK-reserved"),
+            segment(0xDE, b"LEAK-dhp"),
+        ];
+        let mut before = vec![segment(0xE0, &jfif_thumb), segment(0xEE, &adobe_long)];
+        before.extend(metadata.iter().cloned());
+        before.push(segment(0xDD, &[0, 4])); // DRI
+        let input = jpeg(&before, b"LEAK-trailer");
+        let Stripped::Cleaned { bytes, removed } = strip(&input).unwrap() else { panic!() };
+        assert_eq!(removed, metadata.len() + 2);
+        let expected = jpeg(
+            &[
+                segment(0xE0, JFIF),
+                segment(0xEE, b"Adobe\0d\0\0\0\0\x01"),
+                segment(0xDD, &[0, 4]),
+            ],
+            b"",
+        );
+        assert_eq!(bytes, expected);
+        assert!(!bytes.windows(4).any(|w| w == b"LEAK"));
+        // What is left is stable: stripping again removes nothing.
+        assert_eq!(strip(&bytes).unwrap(), Stripped::Cleaned { bytes: bytes.clone(), removed: 0 });
+    }
+
     #[test]
     fn other_files_are_left_alone() {
         assert_eq!(strip(b"%PDF-1.7 ..."), Ok(Stripped::Unsupported));
         assert_eq!(strip(b""), Ok(Stripped::Unsupported));
         assert_eq!(strip(&[0xFF, 0xD8]), Ok(Stripped::Unsupported));
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A JPEG or PNG prefix followed by arbitrary bytes, to get past the signature check.
+    fn image_like() -> impl Strategy<Value = Vec<u8>> {
+        (0usize..3, proptest::collection::vec(any::<u8>(), 0..300)).prop_map(|(kind, rest)| {
+            let mut v = match kind {
+                0 => vec![0xFF, 0xD8, 0xFF],
+                1 => PNG_SIGNATURE.to_vec(),
+                _ => Vec::new(),
+            };
+            v.extend(rest);
+            v
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4096))]
+
+        /// Untrusted bytes never panic; a cleaned result is never larger than the input, and
+        /// stripping it again removes nothing (no metadata is left behind to find).
+        #[test]
+        fn any_bytes_never_panic(bytes in image_like()) {
+            if let Ok(Stripped::Cleaned { bytes: out, .. }) = strip(&bytes) {
+                prop_assert!(out.len() <= bytes.len());
+                match strip(&out) {
+                    Ok(Stripped::Cleaned { bytes: again, removed }) => {
+                        prop_assert_eq!(removed, 0);
+                        prop_assert_eq!(again, out);
+                    }
+                    other => prop_assert!(false, "cleaned output not clean: {:?}", other),
+                }
+            }
+        }
     }
 }

@@ -77,6 +77,17 @@ pub struct LoginIn {
     pub totp: Option<Passphrase>,
 }
 
+/// `POST /api/v1/admin/totp/setup`: a session alone cannot (re-)key the second factor.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TotpSetupIn {
+    /// The account's passphrase.
+    pub passphrase: Passphrase,
+    /// The current code of the key in use, when TOTP is already enabled.
+    #[serde(default)]
+    pub code: Option<Passphrase>,
+}
+
 /// `POST /api/v1/admin/totp/confirm`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -32,6 +32,7 @@ pub mod markdown;
 pub mod metrics;
 pub mod notify;
 pub mod pow;
+pub mod private_file;
 pub mod restore;
 pub mod retention;
 pub mod serve;

@@ -198,6 +198,14 @@ pub fn check_address(email: &str) -> Result<String, &'static str> {
     Ok(e.to_owned())
 }
 
+/// Whether an SMTP host names this machine: `localhost`, or a loopback IP address (IPv6 with
+/// or without brackets). A name that merely resolves to loopback does not count.
+fn is_loopback(host: &str) -> bool {
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    h.eq_ignore_ascii_case("localhost")
+        || h.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 /// The SMTP transport and the fixed message parts.
 struct Mailer {
     transport: SmtpTransport,
@@ -222,6 +230,16 @@ impl Mailer {
         }
         if s.smtp_port == 0 {
             return Err(setting("smtp_port", "must be between 1 and 65535"));
+        }
+        if s.tls == SmtpTls::None && !is_loopback(host) {
+            return Err(setting(
+                "tls",
+                format!(
+                    "tls = \"none\" is only allowed for a relay on this machine \
+                     (smtp_host = \"127.0.0.1\", \"::1\" or \"localhost\"), not {host:?}: \
+                     use \"tls\" or \"starttls\""
+                ),
+            ));
         }
         let from: Mailbox = s.from.parse().map_err(|_| {
             setting(
@@ -572,6 +590,21 @@ mod tests {
         );
         s.base_url = "https://meldpunt.example.nl".into();
         s.tls = SmtpTls::None;
+        assert!(
+            validate(&s)
+                .unwrap_err()
+                .to_string()
+                .contains("notify.tls")
+        );
+        for host in ["127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost", "LOCALHOST"] {
+            s.smtp_host = host.into();
+            validate(&s).unwrap();
+        }
+        for host in ["10.0.0.1", "localhost.example.nl", "0.0.0.0", "smtp.example.nl"] {
+            s.smtp_host = host.into();
+            assert!(validate(&s).is_err(), "{host}");
+        }
+        s.smtp_host = "127.0.0.1".into();
         s.username = Some("u".into());
         s.password = Some(Password(Zeroizing::new("hunter2".into())));
         assert!(

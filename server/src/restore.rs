@@ -191,6 +191,9 @@ pub fn restore(from: &Path, database: &Path, force: bool) -> Result<Restored, Re
             from.display(),
             tmp.display()
         )))?;
+        // `copy` takes the backup's mode; the database is owner-only.
+        crate::private_file::restrict(&tmp)
+            .map_err(io(format!("cannot set the mode of {}", tmp.display())))?;
         let restored = verify(&tmp, from)?;
         // The check may have left side files if the backup was in WAL mode.
         for suffix in ["-wal", "-shm", "-journal"] {

@@ -923,3 +923,112 @@ fn regex_free_event_handler(html: &str) -> bool {
     }
     false
 }
+
+/// An admin route refuses a body naming a key twice (at the top or nested), like the typed
+/// routes do, instead of silently taking the last value; nothing changes.
+#[test]
+fn duplicate_json_keys_are_refused() {
+    let server = with_orgs(&[]);
+    let op = Admin::login(&server, "beheer", OPERATOR_PASS);
+    let ha = Admin::login(&server, "hr-alfa", ALFA_PASS);
+    let before = state(&server, &op, &ha);
+    let mut n = 0;
+    use reqwest::Method as M;
+    for (admin, method, path, body) in [
+        (&ha, M::PUT, "/api/v1/admin/org", r#"{"name":"Alfa","name":"Phish"}"#),
+        (
+            &ha,
+            M::PUT,
+            "/api/v1/admin/org",
+            r#"{"intro":{"nl":"a","nl":"b"}}"#,
+        ),
+        (&op, M::PUT, "/api/v1/admin/instance", r#"{"require_totp":false,"require_totp":true}"#),
+        (&op, M::POST, "/api/v1/admin/orgs", r#"{"slug":"gamma","slug":"delta","name":"G"}"#),
+        (
+            &op,
+            M::POST,
+            "/api/v1/admin/orgs/alfa/advisor-invites",
+            r#"{"external":false,"external":true}"#,
+        ),
+    ] {
+        refused(&mut n, path, raw(admin, method, path, body), 400, "invalid_request");
+    }
+    let r = server
+        .post("/api/v1/admin/login")
+        .header("Content-Type", "application/json")
+        .body(format!(
+            r#"{{"username":"nobody","username":"beheer","passphrase":"{OPERATOR_PASS}"}}"#
+        ))
+        .send()
+        .unwrap();
+    refused(&mut n, "login", r, 400, "invalid_request");
+    assert_eq!(n, 6);
+    assert_eq!(before, state(&server, &op, &ha));
+}
+
+/// `GET /admin/org/link` of `admin` with extra request headers.
+fn link_with(admin: &Admin<'_>, headers: &[(&str, &str)]) -> Response {
+    let mut rb = admin.auth(admin.server.get("/api/v1/admin/org/link"));
+    for (k, v) in headers {
+        rb = rb.header(*k, *v);
+    }
+    rb.send().unwrap()
+}
+
+/// Without `public_url`, the reporting link's scheme and host come from the request itself:
+/// `Forwarded` / `X-Forwarded-*` from a client that is not `trusted_proxy` are ignored, and a
+/// scheme other than http(s) or a host that is not `host[:port]` is refused with 400.
+#[test]
+fn link_ignores_forwarded_headers_from_untrusted_clients() {
+    let server = with_orgs(&[]);
+    let ha = Admin::login(&server, "hr-alfa", ALFA_PASS);
+    let own = format!("http://127.0.0.1:{}/o/alfa", server.port);
+    for headers in [
+        vec![("X-Forwarded-Proto", "javascript"), ("X-Forwarded-Host", "phish.example")],
+        vec![("Forwarded", "proto=javascript;host=phish.example")],
+        vec![("Forwarded", "proto=https;host=phish.example"), ("X-Forwarded-Host", "x.example")],
+    ] {
+        let v = expect(link_with(&ha, &headers), 200, None);
+        let url = v["url"].as_str().unwrap();
+        assert!(url.starts_with(&own), "{headers:?}: {url}");
+    }
+    let mut n = 0;
+    for host in ["phish.example/evil", "a b", "phish.example:0", "phish.example:99999", "-x.example"] {
+        let r = link_with(&ha, &[("Host", host)]);
+        refused(&mut n, host, r, 400, "bad_host");
+    }
+    assert_eq!(n, 5);
+}
+
+/// From `trusted_proxy` the forwarded scheme and host are believed, but only http(s) and a
+/// plain `host[:port]`.
+#[test]
+fn link_believes_only_sane_headers_from_the_trusted_proxy() {
+    let server = start_with(&[], "trusted_proxy = \"127.0.0.1\"\n[pow]\nenabled = false\n");
+    server.create_org("alfa");
+    let invite = cli_admin_invite(&server, "alfa");
+    expect(accept(&server, &invite, "hr-alfa", ALFA_PASS), 201, None);
+    let ha = Admin::login(&server, "hr-alfa", ALFA_PASS);
+    let v = expect(
+        link_with(
+            &ha,
+            &[("X-Forwarded-Proto", "https"), ("X-Forwarded-Host", "meldpunt.example.nl:8443")],
+        ),
+        200,
+        None,
+    );
+    assert!(
+        v["url"].as_str().unwrap().starts_with("https://meldpunt.example.nl:8443/o/alfa"),
+        "{v}"
+    );
+    let mut n = 0;
+    for headers in [
+        vec![("X-Forwarded-Proto", "javascript"), ("X-Forwarded-Host", "phish.example")],
+        vec![("Forwarded", "proto=javascript;host=phish.example")],
+        vec![("X-Forwarded-Proto", "https"), ("X-Forwarded-Host", "phish.example/x?")],
+        vec![("X-Forwarded-Proto", "https"), ("X-Forwarded-Host", "a@phish.example")],
+    ] {
+        refused(&mut n, &format!("{headers:?}"), link_with(&ha, &headers), 400, "bad_host");
+    }
+    assert_eq!(n, 4);
+}

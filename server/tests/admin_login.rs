@@ -139,7 +139,14 @@ fn totp_setup_login_replay_and_require_totp() {
         409,
         Some("no_totp_setup"),
     );
-    let setup = expect(op.post_empty("/api/v1/admin/totp/setup"), 200, None);
+    let setup = expect(
+        op.post(
+            "/api/v1/admin/totp/setup",
+            json!({"passphrase": OPERATOR_PASS}),
+        ),
+        200,
+        None,
+    );
     let secret = setup["secret"].as_str().unwrap().to_owned();
     assert_eq!(base32_decode(&secret).len(), 20);
     let uri = setup["otpauth_uri"].as_str().unwrap();
@@ -268,7 +275,11 @@ fn totp_setup_login_replay_and_require_totp() {
     let me = hr.get_ok("/api/v1/admin/me");
     assert_eq!(me["must_enable_totp"], true);
     assert_eq!(me["require_totp"], true);
-    let setup = expect(hr.post_empty("/api/v1/admin/totp/setup"), 200, None);
+    let setup = expect(
+        hr.post("/api/v1/admin/totp/setup", json!({"passphrase": ALFA_PASS})),
+        200,
+        None,
+    );
     let secret2 = setup["secret"].as_str().unwrap().to_owned();
     assert_ne!(secret2, secret);
     let t1 = now();
@@ -455,4 +466,67 @@ fn failed_logins_lock_out_one_account() {
         401,
         Some("bad_login"),
     );
+}
+
+/// A session token alone cannot (re-)key TOTP: setup needs the passphrase, and once TOTP is on
+/// also a current code of the key in use; a refusal leaves the old key working.
+#[test]
+fn totp_rekey_needs_passphrase_and_current_code() {
+    let server = with_orgs(&[]);
+    let op = Admin::login(&server, "beheer", OPERATOR_PASS);
+    let setup = "/api/v1/admin/totp/setup";
+    expect(op.post(setup, json!({})), 400, Some("invalid_request"));
+    expect(
+        op.post(setup, json!({"passphrase": ALFA_PASS})),
+        403,
+        Some("bad_passphrase"),
+    );
+    let v = expect(
+        op.post(setup, json!({"passphrase": OPERATOR_PASS})),
+        200,
+        None,
+    );
+    let secret = v["secret"].as_str().unwrap().to_owned();
+    let t0 = now();
+    expect(
+        op.post(
+            "/api/v1/admin/totp/confirm",
+            json!({"code": totp_at(&secret, t0)}),
+        ),
+        204,
+        None,
+    );
+
+    // TOTP is on: the passphrase alone, or with a wrong code, does not start a new key.
+    expect(
+        op.post(setup, json!({"passphrase": OPERATOR_PASS})),
+        401,
+        Some("totp_required"),
+    );
+    let now_code = totp_at(&secret, t0 + 30);
+    let wrong = if now_code == "000000" { "111111" } else { "000000" };
+    expect(
+        op.post(setup, json!({"passphrase": OPERATOR_PASS, "code": wrong})),
+        401,
+        Some("totp_required"),
+    );
+    // The code already used for the confirmation is not taken again.
+    expect(
+        op.post(
+            setup,
+            json!({"passphrase": OPERATOR_PASS, "code": totp_at(&secret, t0)}),
+        ),
+        401,
+        Some("totp_required"),
+    );
+    let me = op.get_ok("/api/v1/admin/me");
+    assert_eq!(me["totp_enabled"], true);
+
+    // Passphrase and a current code: a new key is offered.
+    let v = expect(
+        op.post(setup, json!({"passphrase": OPERATOR_PASS, "code": now_code})),
+        200,
+        None,
+    );
+    assert_ne!(v["secret"].as_str().unwrap(), secret);
 }

@@ -129,6 +129,29 @@ fn app_serves_pages_and_relays_the_api() {
         .unwrap();
     assert_eq!(direct, relayed);
 
+    // The app's own headers on relayed answers; another Host (DNS rebinding) is refused; only
+    // instance API paths are relayed.
+    let r = client.get(format!("{base}/api/v1/orgs/acme")).send().unwrap();
+    for (name, want) in [
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("cache-control", "no-store"),
+    ] {
+        assert_eq!(r.headers()[name].to_str().unwrap(), want, "{name}");
+    }
+    assert!(r.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    let port = base.rsplit(':').next().unwrap().to_owned();
+    for host in [format!("rebind.example:{port}"), "127.0.0.1:1".to_owned()] {
+        let r = client.get(&url).header("Host", &host).send().unwrap();
+        assert_eq!(r.status(), 421, "{host}");
+    }
+    let r = client.get(&url).header("Host", format!("localhost:{port}")).send().unwrap();
+    assert_eq!(r.status(), 200);
+    for bad in ["/api/healthz", "/api/v1/%2e%2e/healthz", "/api/v1//orgs/acme"] {
+        let r = client.get(format!("{base}{bad}")).send().unwrap();
+        assert_eq!(r.status(), 404, "{bad}");
+    }
+
     // Login through the relay; the cookie the page might carry is not passed on (the server
     // would not care, but nothing identifying leaves this computer).
     let identity = b64(&a1.keyring.identity().public().to_bytes());

@@ -355,3 +355,52 @@ fn advisor_cli(keyring: &std::path::Path, args: &[&str]) -> String {
     );
     text
 }
+
+/// `tls = "none"` sends mail in clear text: the server refuses to start with it for any host
+/// but this machine, and says which setting is wrong. (Loopback with `tls = "none"` starts: the
+/// mail test above runs that way.)
+#[test]
+fn plain_smtp_to_another_host_is_refused_at_startup() {
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("meldpunt.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:0\"\ndatabase = \"{}\"\nworkers = 1\n\
+             [notify]\nenabled = true\nsmtp_host = \"smtp.example.nl\"\nsmtp_port = 25\n\
+             tls = \"none\"\nfrom = \"Meldpunt <meldpunt@meldpunt.test>\"\n\
+             base_url = \"https://meldpunt.test/\"\n",
+            dir.path().join("meldpunt.db").display()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_meldpunt"))
+        .arg("--config")
+        .arg(&config)
+        .arg("serve")
+        .env_remove("RUST_LOG")
+        .env_remove("MELDPUNT_CONFIG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the server started with tls = \"none\" to smtp.example.nl");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("notify.tls"), "{text}");
+    assert!(text.contains("smtp.example.nl"), "{text}");
+    assert!(!dir.path().join("meldpunt.db").exists(), "{text}");
+}

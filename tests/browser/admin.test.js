@@ -57,6 +57,13 @@ async function openAdmin(width = 360) {
   return p;
 }
 
+/** The TOTP page first asks for the passphrase (a session alone cannot set a new key). */
+async function unlockTotp(page, passphrase) {
+  await page.locator('#totp-unlock').waitFor({ state: 'visible' });
+  await page.locator('#totp-passphrase').fill(passphrase);
+  await page.locator('#totp-start').click();
+}
+
 async function login(page, { username, passphrase }, totp = null) {
   await page.locator('#login-username').fill(username);
   await page.locator('#login-passphrase').fill(passphrase);
@@ -139,6 +146,14 @@ test('the operator sets up TOTP, logs in with it, and manages organisations, adv
   await nav(page, 'view-account');
   assert.equal(await text(page, '#acct-totp'), NL['admin.totp_off']);
   await page.locator('#acct-totp-setup').click();
+  // A new key needs the passphrase, not only the session: a wrong one is refused.
+  await page.locator('#totp-unlock').waitFor({ state: 'visible' });
+  assert.ok(await page.locator('#totp-current-group').isHidden(), 'no current code while TOTP is off');
+  await page.locator('#totp-passphrase').fill('not the passphrase at all 1');
+  await page.locator('#totp-start').click();
+  await page.locator('#totp-unlock-error').filter({ hasText: NL['admin.error.bad_old_passphrase'] }).waitFor();
+  assert.ok(await page.locator('#totp-setup').isHidden());
+  await unlockTotp(page, OPERATOR.passphrase);
   await page.locator('#totp-setup').waitFor({ state: 'visible' });
   const secret = (await text(page, '#totp-secret')).replace(/\s+/g, '');
   assert.match(secret, /^[A-Z2-7]{16,}$/);
@@ -289,6 +304,7 @@ test('the organisation admin accepts the invite, must set up TOTP, and logs in w
   await page.locator('#login-passphrase').fill(ADMIN.passphrase);
   await page.locator('#login-button').click();
   await page.locator('#view-totp').waitFor({ state: 'visible' });
+  await unlockTotp(page, ADMIN.passphrase);
   await page.locator('#totp-setup').waitFor({ state: 'visible' });
   assert.ok(await page.locator('#totp-forced').isVisible());
   assert.ok(await page.locator('#admin-nav').isHidden(), 'no navigation before the second factor');
@@ -694,6 +710,7 @@ test('idle logout after 30 minutes without activity', async () => {
   await page.locator('#view-login').waitFor({ state: 'visible' });
   await login(page, RESERVE);
   // TOTP is compulsory now: the reserve operator lands on its setup, with a live session.
+  await unlockTotp(page, RESERVE.passphrase);
   await page.locator('#totp-setup').waitFor({ state: 'visible' });
   const token = bearerOf(requests);
   assert.equal((await api('/api/v1/admin/me', token)).status, 200);

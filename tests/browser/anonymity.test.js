@@ -183,6 +183,9 @@ test('operator: created by the CLI, logs in on /admin/, sets up TOTP, creates th
   // TOTP on the account page, then log out and in again with a code.
   await nav(page, 'view-account');
   await page.locator('#acct-totp-setup').click();
+  await page.locator('#totp-unlock').waitFor({ state: 'visible' });
+  await page.locator('#totp-passphrase').fill(OPERATOR.passphrase);
+  await page.locator('#totp-start').click();
   await page.locator('#totp-setup').waitFor({ state: 'visible' });
   const app = new Authenticator((await page.locator('#totp-secret').innerText()).replace(/\s+/g, ''));
   await page.locator('#totp-code').fill(await app.code());

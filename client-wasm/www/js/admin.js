@@ -280,23 +280,64 @@ async function openTotp(forced) {
   totpForced = forced;
   $('totp-forced').hidden = !forced;
   $('totp-cancel').hidden = forced;
+  $('totp-unlock-cancel').hidden = forced;
   if (forced) {
     $('admin-nav').hidden = true;
     $('logout').hidden = false;
   }
   $('totp-setup').hidden = true;
+  $('totp-form').hidden = true;
+  $('totp-unlock').hidden = false;
+  $('totp-passphrase').value = '';
+  $('totp-current').value = '';
+  $('totp-current-group').hidden = !(me && me.totp_enabled);
   $('totp-code').value = '';
   msg('totp-error', null);
+  msg('totp-unlock-error', null);
   msg('totp-load-error', null);
   show('view-totp');
+  $('totp-passphrase').focus();
+}
+
+// A new key needs the passphrase (and the current code when TOTP is on), not just the session.
+async function startTotp(e) {
+  e.preventDefault();
+  const passphrase = $('totp-passphrase').value;
+  const code = $('totp-current').value.replace(/\s+/g, '');
+  if (!passphrase) {
+    msg('totp-unlock-error', 'admin.error.passphrase_empty');
+    $('totp-passphrase').focus();
+    return;
+  }
+  msg('totp-unlock-error', null);
+  $('totp-start').disabled = true;
   try {
-    const s = await api('/api/v1/admin/totp/setup', { method: 'POST', json: {} });
+    const json = me && me.totp_enabled ? { passphrase, code } : { passphrase };
+    const s = await api('/api/v1/admin/totp/setup', { method: 'POST', json, keep401: true });
+    $('totp-passphrase').value = '';
+    $('totp-current').value = '';
+    $('totp-unlock').hidden = true;
     $('totp-qr').src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(s.qr_svg || '')}`;
     $('totp-secret').textContent = String(s.secret || '').replace(/(.{4})(?=.)/g, '$1 ');
     $('totp-uri').href = s.otpauth_uri || '#';
     $('totp-setup').hidden = false;
+    $('totp-form').hidden = false;
+    $('totp-code').focus();
   } catch (err) {
-    showError('totp-load-error', err);
+    if (err instanceof ApiError && err.code === 'bad_passphrase') {
+      msg('totp-unlock-error', 'admin.error.bad_old_passphrase');
+      $('totp-passphrase').focus();
+    } else if (err instanceof ApiError && err.code === 'totp_required') {
+      msg('totp-unlock-error', 'admin.error.bad_totp');
+      $('totp-current').value = '';
+      $('totp-current').focus();
+    } else if (err instanceof ApiError && err.status === 401) {
+      logout('expired');
+    } else {
+      showError('totp-unlock-error', err);
+    }
+  } finally {
+    $('totp-start').disabled = false;
   }
 }
 
@@ -436,8 +477,10 @@ function wire() {
   $('invite-to-login').addEventListener('click', () => { setFragment({ invite: null }); showLogin(); });
   $('invite-passphrase').addEventListener('input', () => showStrength($('invite-strength'), $('invite-passphrase').value));
   $('pass-new').addEventListener('input', () => showStrength($('pass-strength'), $('pass-new').value));
+  $('totp-unlock').addEventListener('submit', startTotp);
   $('totp-form').addEventListener('submit', confirmTotp);
   $('totp-cancel').addEventListener('click', () => open('view-account'));
+  $('totp-unlock-cancel').addEventListener('click', () => open('view-account'));
   $('acct-totp-setup').addEventListener('click', () => openTotp(false));
   $('pass-form').addEventListener('submit', changePassphrase);
   $('audit-refresh').addEventListener('click', openAudit);

@@ -98,21 +98,50 @@ async fn serve(instance: String, www: PathBuf, no_open: bool) -> anyhow::Result<
         www,
         client,
     });
+    // Bound first, so that every request can be checked against the app's own address.
+    let listener =
+        std::net::TcpListener::bind(("127.0.0.1", 0)).context("cannot listen on 127.0.0.1")?;
+    let port = listener
+        .local_addr()
+        .map(|a| a.port())
+        .context("cannot listen on 127.0.0.1")?;
     let server = HttpServer::new(move || {
         App::new()
+            .wrap_fn(move |req, srv| {
+                use actix_web::dev::Service;
+                // DNS rebinding: a page of another site that points its name at 127.0.0.1 sends
+                // its own Host; only the app's own address is answered.
+                let host_ok = req
+                    .headers()
+                    .get(header::HOST)
+                    .and_then(|h| h.to_str().ok())
+                    .is_some_and(|h| own_host(h, port));
+                let fut = if host_ok { Some(srv.call(req)) } else { None };
+                async move {
+                    let Some(fut) = fut else {
+                        return Err(actix_web::error::InternalError::from_response(
+                            "host",
+                            with_security_headers(json_error(
+                                StatusCode::MISDIRECTED_REQUEST,
+                                "bad_host",
+                                "this app answers only on its own address (127.0.0.1 or localhost)",
+                            )),
+                        )
+                        .into());
+                    };
+                    let mut res = fut.await?;
+                    set_security_headers(res.headers_mut());
+                    Ok(res)
+                }
+            })
             .app_data(data.clone())
             .app_data(web::PayloadConfig::new(usize::MAX))
             .service(web::resource("/api/{tail:.*}").to(relay))
             .default_service(web::to(static_file))
     })
     .workers(1)
-    .bind(("127.0.0.1", 0))
+    .listen(listener)
     .context("cannot listen on 127.0.0.1")?;
-    let port = server
-        .addrs()
-        .first()
-        .map(std::net::SocketAddr::port)
-        .ok_or_else(|| anyhow!("cannot listen on 127.0.0.1"))?;
     let url = format!("http://127.0.0.1:{port}{start}");
     {
         use std::io::Write;
@@ -136,6 +165,46 @@ async fn serve(instance: String, www: PathBuf, no_open: bool) -> anyhow::Result<
     server.run().await.context("the local server stopped")
 }
 
+/// Whether a `Host` header names this app: `127.0.0.1:PORT` or `localhost:PORT`.
+fn own_host(host: &str, port: u16) -> bool {
+    let Some((name, p)) = host.rsplit_once(':') else {
+        return false;
+    };
+    p.parse::<u16>().is_ok_and(|p| p == port)
+        && (name == "127.0.0.1" || name.eq_ignore_ascii_case("localhost"))
+}
+
+/// The app's own headers on every answer, whatever the instance sent: its CSP, no sniffing,
+/// no framing, no referrer; nothing is cached.
+fn set_security_headers(h: &mut header::HeaderMap) {
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+}
+
+fn with_security_headers(mut r: HttpResponse) -> HttpResponse {
+    set_security_headers(r.headers_mut());
+    r
+}
+
+/// Whether an API path may be relayed: `/api/v1/` and plain path segments only (no `..`,
+/// no empty or encoded segments), so the relay is not a general proxy to the instance.
+fn relayable(path: &str) -> bool {
+    path.strip_prefix("/api/v1/").is_some_and(|rest| {
+        !rest.is_empty()
+            && rest.split('/').all(|seg| {
+                !seg.is_empty()
+                    && seg != "."
+                    && seg != ".."
+                    && seg
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~'))
+            })
+    })
+}
+
 fn json_error(status: StatusCode, code: &str, message: &str) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -143,6 +212,11 @@ fn json_error(status: StatusCode, code: &str, message: &str) -> HttpResponse {
 }
 
 async fn relay(req: HttpRequest, mut body: web::Payload, st: web::Data<Relay>) -> HttpResponse {
+    // Only the path (and query) of the request, to the configured instance: an absolute URL
+    // in the request line does not choose the host.
+    if !relayable(req.uri().path()) {
+        return json_error(StatusCode::NOT_FOUND, "not_found", "not an instance API path");
+    }
     let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
     let url = format!("{}{path}", st.instance);
     let Ok(method) = reqwest::Method::from_bytes(req.method().as_str().as_bytes()) else {

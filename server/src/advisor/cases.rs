@@ -20,6 +20,7 @@ use meldpunt_crypto::message::MessageKind;
 use meldpunt_crypto::overview::{self, CaseRecord, Lang, Organisation, Overview};
 use meldpunt_crypto::rng::os_rng;
 use meldpunt_server::day::{Day, now_secs};
+use meldpunt_server::private_file::owner_only;
 use serde_json::{Value, json};
 
 use super::client::{Api, b64};
@@ -588,9 +589,7 @@ pub fn attachments(path: &Path, source: PassSource, case: &str, out: &Path) -> a
         }
         pb.set_message(name.clone());
         let tmp = out.join(format!(".meldpunt-{}-{i}.part", std::process::id()));
-        let file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
+        let file = owner_only(OpenOptions::new().write(true).create_new(true))
             .open(&tmp)
             .with_context(|| format!("cannot write in {}", out.display()))?;
         let writer = std::io::BufWriter::new(file);
@@ -639,9 +638,7 @@ pub fn decrypt(path: &Path, source: PassSource, input: &Path, out: &Path) -> any
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let tmp = dir.join(format!(".meldpunt-{}-decrypt.part", std::process::id()));
-    let part = OpenOptions::new()
-        .write(true)
-        .create_new(true)
+    let part = owner_only(OpenOptions::new().write(true).create_new(true))
         .open(&tmp)
         .with_context(|| format!("cannot write in {}", dir.display()))?;
     let pb = indicatif::ProgressBar::new(size);
@@ -926,9 +923,7 @@ pub fn overview(
     };
     match out {
         Some(out) => {
-            let mut f = OpenOptions::new()
-                .write(true)
-                .create_new(true)
+            let mut f = owner_only(OpenOptions::new().write(true).create_new(true))
                 .open(out)
                 .with_context(|| format!("cannot create {}", out.display()))?;
             f.write_all(text.as_bytes())

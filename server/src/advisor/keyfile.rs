@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
+use meldpunt_server::private_file::owner_only;
 use meldpunt_crypto::keyring::{Keyring, KeyringError, KeyringParams};
 use meldpunt_crypto::rng::os_rng;
 use serde::{Deserialize, Serialize};
@@ -250,9 +251,7 @@ impl Unlocked {
     /// Writes a new file; refuses to replace an existing one.
     pub fn create(&mut self) -> anyhow::Result<()> {
         let bytes = self.encrypt()?;
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
+        let mut f = owner_only(OpenOptions::new().write(true).create_new(true))
             .open(&self.path)
             .map_err(|e| match e.kind() {
                 std::io::ErrorKind::AlreadyExists => anyhow!(
@@ -285,10 +284,7 @@ impl Unlocked {
         let mut tmp = None;
         for i in 0..100u32 {
             let candidate = dir.join(format!(".{name}.tmp{}-{i}", std::process::id()));
-            match OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&candidate)
+            match owner_only(OpenOptions::new().write(true).create_new(true)).open(&candidate)
             {
                 Ok(f) => {
                     tmp = Some((candidate, f));

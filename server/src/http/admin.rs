@@ -18,6 +18,7 @@ use crate::adminapi::{
     AcceptInviteIn, AcceptOut, AdvisorInviteIn, AdvisorStatusOut, AuditOut, AuditQuery,
     CreateOrgIn, InstanceIn, InstanceOut, InviteOut, LinkAdvisor, LinkOut, LoginIn, LoginOut,
     MeOut, OrgListItem, OrgSettingsIn, OrgSettingsOut, PassphraseIn, SuspendedIn, TotpConfirmIn,
+    TotpSetupIn,
     TotpSetupOut, fingerprint, org_suspended,
 };
 use crate::adminauth;
@@ -226,8 +227,70 @@ async fn argon<T: Send + 'static>(
 /// A JSON request body as `T`: it must be an object (serde would also take an array for a
 /// struct), with no unknown fields (`T` denies them). The value's strings move into `T`, so a
 /// passphrase is not left behind in the value.
-fn object<T: serde::de::DeserializeOwned>(body: web::Json<Value>) -> ApiResult<T> {
-    object_value(body.into_inner())
+fn object<T: serde::de::DeserializeOwned>(body: web::Json<Strict>) -> ApiResult<T> {
+    object_value(body.into_inner().0)
+}
+
+/// A JSON value read with the rule the typed routes get from serde: an object may not name
+/// a key twice (at any depth). `serde_json::Value` alone would keep the last one silently.
+pub(crate) struct Strict(pub Value);
+
+impl<'de> serde::Deserialize<'de> for Strict {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrictVisitor).map(Strict)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(Strict(v)) = seq.next_element()? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let Strict(v) = map.next_value()?;
+            if out.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!("duplicate field `{key}`")));
+            }
+            out.insert(key, v);
+        }
+        Ok(Value::Object(out))
+    }
 }
 
 fn object_value<T: serde::de::DeserializeOwned>(v: Value) -> ApiResult<T> {
@@ -344,7 +407,7 @@ async fn org_slug(state: &State, org_id: Option<i64>) -> ApiResult<Option<String
     }
 }
 
-async fn login(req: HttpRequest, state: State, body: web::Json<Value>) -> ApiResult<HttpResponse> {
+async fn login(req: HttpRequest, state: State, body: web::Json<Strict>) -> ApiResult<HttpResponse> {
     state.limits.check(Class::Login, &req, &state.metrics)?;
     let LoginIn {
         username,
@@ -458,8 +521,57 @@ async fn me(req: HttpRequest, state: State) -> ApiResult<HttpResponse> {
     }))
 }
 
-async fn totp_setup(req: HttpRequest, state: State) -> ApiResult<HttpResponse> {
+async fn totp_setup(
+    req: HttpRequest,
+    state: State,
+    body: web::Json<Strict>,
+) -> ApiResult<HttpResponse> {
     let s = session(&req, &state, true).await?;
+    let TotpSetupIn { passphrase, code } = object(body)?;
+    // The passphrase, and the current code if TOTP is on: a stolen session token alone must not
+    // replace the second factor. Failures count towards the account's lockout.
+    let username = s.account.username.clone();
+    state.admin.lockout.check(&username).map_err(too_many)?;
+    let hash = s.account.passphrase_hash.clone();
+    let ok = argon(&state, move || {
+        adminauth::verify_passphrase(passphrase.expose(), &hash)
+    })
+    .await?;
+    if !ok {
+        state.admin.lockout.failure(&username);
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "bad_passphrase",
+            "the current passphrase is wrong",
+        ));
+    }
+    if let Some(current) = &s.account.totp_secret {
+        let Some(code) = code.filter(|c| !c.expose().trim().is_empty()) else {
+            return Err(ApiError::unauthorized(
+                "totp_required",
+                "enter the current code of your authenticator app",
+            ));
+        };
+        let used = match adminauth::totp_check(
+            current,
+            code.expose(),
+            now_secs(),
+            s.account.totp_last_step,
+        ) {
+            Some(step) => {
+                let id = s.account.id;
+                run(&state, move |st| Ok(st.use_totp_step(id, step)?)).await?
+            }
+            None => false,
+        };
+        if !used {
+            state.admin.lockout.failure(&username);
+            return Err(ApiError::unauthorized(
+                "totp_required",
+                "wrong or already used code; wait for the next code of your authenticator app",
+            ));
+        }
+    }
     let key = adminauth::new_totp_key();
     let setup = adminauth::totp_setup(&key, &s.account.username).map_err(|e| {
         tracing::error!(error = %e, "TOTP setup failed");
@@ -477,7 +589,7 @@ async fn totp_setup(req: HttpRequest, state: State) -> ApiResult<HttpResponse> {
 async fn totp_confirm(
     req: HttpRequest,
     state: State,
-    body: web::Json<Value>,
+    body: web::Json<Strict>,
 ) -> ApiResult<HttpResponse> {
     let s = session(&req, &state, true).await?;
     let body: TotpConfirmIn = object(body)?;
@@ -525,7 +637,7 @@ async fn totp_confirm(
 async fn change_passphrase(
     req: HttpRequest,
     state: State,
-    body: web::Json<Value>,
+    body: web::Json<Strict>,
 ) -> ApiResult<HttpResponse> {
     let s = session(&req, &state, false).await?;
     let PassphraseIn { old, new } = object(body)?;
@@ -580,7 +692,7 @@ async fn change_passphrase(
 async fn accept_invite(
     req: HttpRequest,
     state: State,
-    body: web::Json<Value>,
+    body: web::Json<Strict>,
 ) -> ApiResult<HttpResponse> {
     state.limits.check(Class::Login, &req, &state.metrics)?;
     let AcceptInviteIn {
@@ -659,7 +771,7 @@ async fn list_orgs(req: HttpRequest, state: State) -> ApiResult<HttpResponse> {
 async fn create_org(
     req: HttpRequest,
     state: State,
-    body: web::Json<Value>,
+    body: web::Json<Strict>,
 ) -> ApiResult<HttpResponse> {
     let s = session(&req, &state, false).await?;
     s.operator()?;
@@ -678,7 +790,7 @@ async fn suspend_org(
     req: HttpRequest,
     state: State,
     slug: web::Path<String>,
-    body: web::Json<Value>,
+    body: web::Json<Strict>,
 ) -> ApiResult<HttpResponse> {
     let s = session(&req, &state, false).await?;
     s.operator()?;
@@ -734,11 +846,14 @@ fn invite_options(body: &web::Bytes) -> ApiResult<AdvisorInviteIn> {
     if body.iter().all(u8::is_ascii_whitespace) {
         Ok(AdvisorInviteIn::default())
     } else {
-        object_value(
-            serde_json::from_slice::<Value>(body).map_err(|_| {
+        let v = serde_json::from_slice::<Strict>(body).map_err(|e| {
+            if e.is_data() {
+                ApiError::bad_request("invalid_request", e.to_string())
+            } else {
                 ApiError::bad_request("invalid_json", "request body is not valid JSON")
-            })?,
-        )
+            }
+        })?;
+        object_value(v.0)
     }
 }
 
@@ -824,7 +939,7 @@ async fn suspend_branch_advisor(
     req: HttpRequest,
     state: State,
     id: web::Path<String>,
-    body: web::Json<Value>,
+    body: web::Json<Strict>,
 ) -> ApiResult<HttpResponse> {
     let s = session(&req, &state, false).await?;
     s.operator()?;
@@ -843,7 +958,7 @@ async fn instance(req: HttpRequest, state: State) -> ApiResult<HttpResponse> {
 async fn set_instance(
     req: HttpRequest,
     state: State,
-    body: web::Json<Value>,
+    body: web::Json<Strict>,
 ) -> ApiResult<HttpResponse> {
     let s = session(&req, &state, false).await?;
     s.operator()?;
@@ -874,7 +989,7 @@ async fn org_settings(req: HttpRequest, state: State) -> ApiResult<HttpResponse>
 async fn change_org(
     req: HttpRequest,
     state: State,
-    body: web::Json<Value>,
+    body: web::Json<Strict>,
 ) -> ApiResult<HttpResponse> {
     let s = session(&req, &state, false).await?;
     let org_id = s.org_admin()?;
@@ -1041,7 +1156,7 @@ async fn suspend_org_advisor(
     req: HttpRequest,
     state: State,
     id: web::Path<String>,
-    body: web::Json<Value>,
+    body: web::Json<Strict>,
 ) -> ApiResult<HttpResponse> {
     let s = session(&req, &state, false).await?;
     let org = s.org_admin()?;
@@ -1051,15 +1166,85 @@ async fn suspend_org_advisor(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// The instance's base URL: `public_url`, else the scheme and host of the request.
-fn base_url(req: &HttpRequest, state: &State) -> String {
-    match &state.settings.public_url {
-        Some(url) => url.trim_end_matches('/').to_owned(),
-        None => {
-            let info = req.connection_info();
-            format!("{}://{}", info.scheme(), info.host())
-        }
+/// The instance's base URL for links: `public_url`; else the scheme and `Host` of the request
+/// itself. `Forwarded` / `X-Forwarded-Proto` / `X-Forwarded-Host` are believed only from
+/// `trusted_proxy` (any client can send them). Either way the scheme must be http or https and
+/// the host a plain `host[:port]`, else 400 `bad_host` (set `public_url`).
+fn base_url(req: &HttpRequest, state: &State) -> ApiResult<String> {
+    if let Some(url) = &state.settings.public_url {
+        return Ok(url.trim_end_matches('/').to_owned());
     }
+    let proxy = state.settings.trusted_proxy;
+    let from_proxy = proxy.is_some() && req.peer_addr().map(|a| a.ip()) == proxy;
+    let (scheme, host) = if from_proxy {
+        let info = req.connection_info();
+        (info.scheme().to_ascii_lowercase(), info.host().to_owned())
+    } else {
+        let scheme = if state.settings.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        let host = req
+            .headers()
+            .get(actix_web::http::header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        (scheme.to_owned(), host)
+    };
+    if !matches!(scheme.as_str(), "http" | "https") || !valid_host_port(&host) {
+        return Err(ApiError::bad_request(
+            "bad_host",
+            "cannot make the link from this request's scheme and host; set public_url",
+        ));
+    }
+    Ok(format!("{scheme}://{}", host.to_ascii_lowercase()))
+}
+
+/// Whether `s` is `host` or `host:port`: a DNS name (letters, digits, `-`, dots), an IPv4
+/// address or a bracketed IPv6 address; the port 1–65535 in digits.
+fn valid_host_port(s: &str) -> bool {
+    let (host, port) = if let Some(rest) = s.strip_prefix('[') {
+        let Some((v6, after)) = rest.split_once(']') else {
+            return false;
+        };
+        if v6.parse::<std::net::Ipv6Addr>().is_err() {
+            return false;
+        }
+        match after {
+            "" => return true,
+            p => match p.strip_prefix(':') {
+                Some(p) => ("", Some(p)),
+                None => return false,
+            },
+        }
+    } else {
+        match s.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (s, None),
+        }
+    };
+    if let Some(p) = port
+        && !(p.len() <= 5
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && p.parse::<u16>().is_ok_and(|n| n > 0))
+    {
+        return false;
+    }
+    if s.starts_with('[') {
+        return true;
+    }
+    let name = host.strip_suffix('.').unwrap_or(host);
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
 }
 
 async fn org_link(req: HttpRequest, state: State) -> ApiResult<HttpResponse> {
@@ -1091,7 +1276,7 @@ async fn org_link(req: HttpRequest, state: State) -> ApiResult<HttpResponse> {
     } else {
         format!("pin={}", pins.join(","))
     };
-    let mut url = format!("{}{path}", base_url(&req, &state));
+    let mut url = format!("{}{path}", base_url(&req, &state)?);
     if !fragment.is_empty() {
         url.push('#');
         url.push_str(&fragment);

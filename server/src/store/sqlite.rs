@@ -728,6 +728,13 @@ impl SqliteStore {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        // SQLite would create the file 0644 under the usual umask; `-wal` and `-shm` take the
+        // database file's mode, so creating it owner-only covers them too.
+        if path != Path::new(":memory:") {
+            crate::private_file::create_if_missing(path).map_err(|e| {
+                StoreError::Db(format!("cannot create {}: {e}", path.display()))
+            })?;
+        }
         let mut writer = Connection::open_with_flags(path, flags).map_err(db)?;
         let mode: String = writer
             .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
@@ -1697,7 +1704,14 @@ impl Store for SqliteStore {
         let target = path
             .to_str()
             .ok_or_else(|| StoreError::Db("backup path is not UTF-8".into()))?;
-        conn.execute("VACUUM INTO ?1", [target]).map_err(db)?;
+        // An empty owner-only file first (VACUUM INTO fills an empty file), so that the
+        // backup is not readable by others.
+        crate::private_file::create_new(path)
+            .map_err(|e| StoreError::Db(format!("cannot create {}: {e}", path.display())))?;
+        if let Err(e) = conn.execute("VACUUM INTO ?1", [target]) {
+            let _ = std::fs::remove_file(path);
+            return Err(db(e));
+        }
         Ok(())
     }
 
