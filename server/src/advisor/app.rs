@@ -327,7 +327,7 @@ async fn static_file(req: HttpRequest, st: web::Data<Relay>) -> HttpResponse {
             .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
             .insert_header((header::REFERRER_POLICY, "no-referrer"))
             .insert_header((header::X_FRAME_OPTIONS, "DENY"))
-            .insert_header((header::CACHE_CONTROL, "no-cache"))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
             .body(bytes),
         _ => json_error(StatusCode::NOT_FOUND, "not_found", "not found"),
     }
