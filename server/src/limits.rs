@@ -3,8 +3,8 @@
 //! when their quota has refilled.
 //!
 //! The client address is the TCP peer, except when the peer is the one configured
-//! `trusted_proxy`: then it is the right-most entry of `X-Forwarded-For` (the address that
-//! proxy saw). IPv6 clients are keyed by their /64, since one host usually holds a whole /64.
+//! `trusted_proxy`: then it is the right-most entry of `X-Forwarded-For`, all header lines
+//! read as one list (the address that proxy saw). IPv6 clients are keyed by their /64, since one host usually holds a whole /64.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
@@ -63,6 +63,10 @@ impl Limiter {
     fn check(&self, ip: &IpAddr) -> bool {
         self.per_ip.check_key(ip).is_ok() && self.global.check().is_ok()
     }
+
+    fn check_ip(&self, ip: &IpAddr) -> bool {
+        self.per_ip.check_key(ip).is_ok()
+    }
 }
 
 /// All limiters, shared by all workers.
@@ -108,11 +112,23 @@ impl Limiters {
             .map(|a| a.ip())
             .unwrap_or(IpAddr::from([0, 0, 0, 0]));
         let ip = if Some(peer) == self.trusted_proxy {
-            req.headers()
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.rsplit(',').next())
-                .and_then(|v| v.trim().parse::<IpAddr>().ok())
+            // All header lines form one list (RFC 9110 §5.3): a proxy that appends its own
+            // line instead of extending the client's must still be the one believed. A line
+            // that is not text makes the list unreadable, and then the peer is the key.
+            let mut last = None;
+            let mut readable = true;
+            for line in req.headers().get_all("x-forwarded-for") {
+                match line.to_str() {
+                    Ok(v) => {
+                        if let Some(entry) = v.rsplit(',').next() {
+                            last = Some(entry.trim().to_owned());
+                        }
+                    }
+                    Err(_) => readable = false,
+                }
+            }
+            last.filter(|_| readable)
+                .and_then(|v| v.parse::<IpAddr>().ok())
                 .unwrap_or(peer)
         } else {
             peer
@@ -135,12 +151,40 @@ impl Limiters {
             Class::Login => &self.login,
             Class::Advisor => &self.advisor,
         };
-        if class == Class::Case && self.is_shut_out(&ip) {
+        // Case creation with an existing token is a guess too (see `create_conflict`), so a
+        // shut-out address is refused there as well.
+        if matches!(class, Class::Case | Class::Create) && self.is_shut_out(&ip) {
             metrics.inc(&metrics.rate_limited);
             return Err(ApiError::rate_limited());
         }
         if limiter.check(&ip) {
             Ok(ip)
+        } else {
+            metrics.inc(&metrics.rate_limited);
+            Err(ApiError::rate_limited())
+        }
+    }
+
+    /// Case routes: the address's own quota (and shut-out) only. The global case quota is
+    /// taken by [`Limiters::charge_case_global`] once the token is known to be valid, so that
+    /// wrong tokens (from however many addresses) cannot use up the quota of correct ones.
+    pub fn check_case_address(
+        &self,
+        req: &HttpRequest,
+        metrics: &Metrics,
+    ) -> Result<IpAddr, ApiError> {
+        let ip = self.client(req);
+        if self.is_shut_out(&ip) || !self.case.check_ip(&ip) {
+            metrics.inc(&metrics.rate_limited);
+            return Err(ApiError::rate_limited());
+        }
+        Ok(ip)
+    }
+
+    /// Takes one request of a valid case token from the global case quota, or answers 429.
+    pub fn charge_case_global(&self, metrics: &Metrics) -> Result<(), ApiError> {
+        if self.case.global.check().is_ok() {
+            Ok(())
         } else {
             metrics.inc(&metrics.rate_limited);
             Err(ApiError::rate_limited())
@@ -164,9 +208,28 @@ impl Limiters {
     /// Records a failed case-token lookup. Returns the error to answer: 401 while the address
     /// has failures left, 429 (and a shut-out from all case routes) after.
     pub fn token_failure(&self, ip: IpAddr, metrics: &Metrics) -> ApiError {
+        self.guess_failure(
+            ip,
+            metrics,
+            ApiError::unauthorized("bad_case_token", "unknown case token"),
+        )
+    }
+
+    /// Records a case creation whose `token_hash` is already taken: it tells that a token
+    /// exists, so it is counted and shut out like a failed lookup. Returns 409 while the
+    /// address has failures left, 429 (and a shut-out from case routes and creation) after.
+    pub fn create_conflict(&self, ip: IpAddr, metrics: &Metrics) -> ApiError {
+        self.guess_failure(
+            ip,
+            metrics,
+            ApiError::conflict("conflict", "a case with this token exists"),
+        )
+    }
+
+    fn guess_failure(&self, ip: IpAddr, metrics: &Metrics, answer: ApiError) -> ApiError {
         metrics.inc(&metrics.case_token_failures);
         if self.guess.check(&ip) {
-            ApiError::unauthorized("bad_case_token", "unknown case token")
+            answer
         } else {
             if let Ok(mut map) = self.shut_out.lock() {
                 map.insert(ip, Instant::now() + self.shut_out_for);

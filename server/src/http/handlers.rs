@@ -27,8 +27,10 @@ pub(super) fn credential<'a>(req: &'a HttpRequest, scheme: &str) -> Option<&'a s
 
 /// The case of the request's `Authorization: CaseToken …`, after the rate limits.
 pub(super) async fn reporter_auth(req: &HttpRequest, state: &State) -> ApiResult<CaseInfo> {
-    let ip = state.limits.check(Class::Case, req, &state.metrics)?;
-    state.case_by_token(credential(req, "CaseToken"), ip).await
+    let ip = state.limits.check_case_address(req, &state.metrics)?;
+    let case = state.case_by_token(credential(req, "CaseToken"), ip).await?;
+    state.limits.charge_case_global(&state.metrics)?;
+    Ok(case)
 }
 
 /// The advisor of the request's `Authorization: Bearer …`, after the rate limits.
@@ -77,8 +79,8 @@ pub(super) async fn create_case(
     state: State,
     body: web::Json<api::CreateCase>,
 ) -> ApiResult<HttpResponse> {
-    state.limits.check(Class::Create, &req, &state.metrics)?;
-    let day = arc(&state).create_case(body.into_inner()).await?;
+    let ip = state.limits.check(Class::Create, &req, &state.metrics)?;
+    let day = arc(&state).create_case(body.into_inner(), ip).await?;
     Ok(HttpResponse::Created().json(json!({"status": "new", "created": day.to_string()})))
 }
 

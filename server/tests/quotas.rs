@@ -1,0 +1,181 @@
+//! Quotas nobody can burn: proof-of-work challenges are used up by any attempt and do not
+//! survive a restart.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use common::*;
+use meldpunt_crypto::envelope::Purpose;
+use serde_json::{Value, json};
+
+/// `sections()` with three failed token guesses per minute per address.
+fn guess_limited() -> String {
+    let generous = "[rate_limit.case_guess]\nper_minute = 100000\nburst = 10000\n";
+    let s = sections();
+    assert!(s.contains(generous));
+    s.replace(generous, "[rate_limit.case_guess]\nper_minute = 3\nburst = 3\n")
+}
+
+fn sections() -> String {
+    format!("[pow]\ndifficulty = 1\nm_kib = 64\nt = 1\n{DEFAULT_EXTRA}")
+}
+
+/// A server with one organisation and one advisor; returns the advisor's id.
+fn setup() -> (Server, String) {
+    setup_with(&sections())
+}
+
+fn setup_with(sections: &str) -> (Server, String) {
+    let server = Server::start_with("", sections);
+    server.create_org("acme");
+    let a = Advisor::register(&server, &server.invite(Some("acme")), "Anna de Vries");
+    (server, a.id)
+}
+
+/// Creates a case for a new reporter with the given proof of work; the answer.
+fn create(server: &Server, advisor: &str, pow: &Value) -> reqwest::blocking::Response {
+    create_for(server, advisor, &Reporter::new(), pow)
+}
+
+/// Creates a case with `r`'s token; the answer.
+fn create_for(
+    server: &Server,
+    advisor: &str,
+    r: &Reporter,
+    pow: &Value,
+) -> reqwest::blocking::Response {
+    let page = server.org_page("acme");
+    let ids = [advisor.to_owned()];
+    let mut to = recipients(page["advisors"].as_array().unwrap(), Some(&ids));
+    to.push(r.keys.reply_key().recipient());
+    let msg = meldpunt_crypto::message::Message::sign_report(
+        r.keys.signing_key(),
+        &r.keys.reply_key().recipient(),
+        now(),
+        b"{\"a\":1}",
+    )
+    .unwrap();
+    let env = seal(Purpose::Report, "acme", &to, &msg.to_bytes());
+    let req = json!({
+        "org": "acme",
+        "advisors": ids,
+        "token_hash": b64(&r.keys.case_token().hash()),
+        "envelope": b64(&env),
+        "pow": pow,
+    });
+    server.post("/api/v1/cases").json(&req).send().unwrap()
+}
+
+/// A fresh challenge and a nonce that does not solve it.
+fn wrong_nonce(server: &Server) -> (Value, Value) {
+    let right = server.pow();
+    let challenge = unb64(right["challenge"].as_str().unwrap());
+    let wrong = (0u64..)
+        .find(|n| !meldpunt_crypto::pow::verify_solution(&challenge, *n))
+        .unwrap();
+    let wrong = json!({"challenge": right["challenge"], "nonce": wrong});
+    (wrong, right)
+}
+
+#[test]
+fn challenges_do_not_survive_a_restart() {
+    let (mut server, advisor) = setup();
+    let used = server.pow();
+    let unused = server.pow();
+    expect(create(&server, &advisor, &used), 201, None);
+    expect(create(&server, &advisor, &used), 400, Some("pow_replayed"));
+    server.stop();
+    server.spawn();
+    // The used-challenge memory is gone with the process; the challenge must be refused anyway.
+    expect(create(&server, &advisor, &used), 400, Some("bad_pow"));
+    // So is a challenge issued (and solved) before the restart but never used.
+    expect(create(&server, &advisor, &unused), 400, Some("bad_pow"));
+    // A challenge of the new process works.
+    expect(create(&server, &advisor, &server.pow()), 201, None);
+}
+
+#[test]
+fn a_wrong_nonce_uses_the_challenge_up() {
+    let (server, advisor) = setup();
+    let (wrong, right) = wrong_nonce(&server);
+    expect(create(&server, &advisor, &wrong), 400, Some("bad_pow"));
+    // Retrying the same challenge (even with the right nonce) costs the server no Argon2id.
+    expect(create(&server, &advisor, &wrong), 400, Some("pow_replayed"));
+    expect(create(&server, &advisor, &right), 400, Some("pow_replayed"));
+    expect(create(&server, &advisor, &server.pow()), 201, None);
+}
+
+#[test]
+fn creating_with_an_existing_token_is_a_guess() {
+    let (server, advisor) = setup_with(&guess_limited());
+    let victim = Reporter::new();
+    expect(create_for(&server, &advisor, &victim, &server.pow()), 201, None);
+    // Creating again with the same token tells that the token exists: a guessing oracle,
+    // counted against the address like a failed lookup, and shut out after the quota.
+    let statuses: Vec<u16> = (0..6)
+        .map(|_| {
+            create_for(&server, &advisor, &victim, &server.pow())
+                .status()
+                .as_u16()
+        })
+        .collect();
+    assert_eq!(statuses[0], 409, "{statuses:?}");
+    assert!(
+        statuses.contains(&429),
+        "creates with an existing token were never limited: {statuses:?}"
+    );
+    // The shut-out covers the case routes and creation for that address.
+    expect(
+        server
+            .get("/api/v1/case")
+            .header("Authorization", format!("CaseToken {}", b64(&[0x5a; 32])))
+            .send()
+            .unwrap(),
+        429,
+        Some("rate_limited"),
+    );
+    expect(create(&server, &advisor, &server.pow()), 429, Some("rate_limited"));
+}
+
+#[test]
+fn wrong_tokens_from_many_addresses_do_not_shut_out_a_correct_one() {
+    // A small global case quota (burst 5): wrong tokens from ten addresses, one each, must not
+    // use it up for a correct token from yet another address.
+    let generous = "[rate_limit.case]\nper_minute = 100000\nburst = 10000\nglobal_per_minute = 1000000\n";
+    let s = sections();
+    assert!(s.contains(generous));
+    let s = s.replace(
+        generous,
+        "[rate_limit.case]\nper_minute = 5\nburst = 5\nglobal_per_minute = 20\n",
+    );
+    let mut server = Server::start_with("trusted_proxy = \"127.0.0.1\"\n", &s);
+    server.create_org("acme");
+    let a = Advisor::register(&server, &server.invite(Some("acme")), "Anna de Vries");
+    let r = Reporter::new();
+    expect(create_for(&server, &a.id, &r, &server.pow()), 201, None);
+    for i in 0..10u8 {
+        let status = server
+            .get("/api/v1/case")
+            .header("X-Forwarded-For", format!("198.51.100.{i}"))
+            .header("Authorization", format!("CaseToken {}", b64(&[0x5a; 32])))
+            .send()
+            .unwrap()
+            .status()
+            .as_u16();
+        assert_eq!(status, 401, "wrong token {i}");
+    }
+    expect(
+        r.auth(server.get("/api/v1/case"))
+            .header("X-Forwarded-For", "203.0.113.50")
+            .send()
+            .unwrap(),
+        200,
+        None,
+    );
+    server.assert_no_leaks(&[b"198.51.100.3", b"203.0.113.50"]);
+}
