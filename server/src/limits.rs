@@ -144,13 +144,7 @@ impl Limiters {
         metrics: &Metrics,
     ) -> Result<IpAddr, ApiError> {
         let ip = self.client(req);
-        let limiter = match class {
-            Class::Public => &self.public,
-            Class::Create => &self.create,
-            Class::Case => &self.case,
-            Class::Login => &self.login,
-            Class::Advisor => &self.advisor,
-        };
+        let limiter = self.limiter(class);
         // Case creation with an existing token is a guess too (see `create_conflict`), so a
         // shut-out address is refused there as well.
         if matches!(class, Class::Case | Class::Create) && self.is_shut_out(&ip) {
@@ -165,25 +159,38 @@ impl Limiters {
         }
     }
 
-    /// Case routes: the address's own quota (and shut-out) only. The global case quota is
-    /// taken by [`Limiters::charge_case_global`] once the token is known to be valid, so that
-    /// wrong tokens (from however many addresses) cannot use up the quota of correct ones.
-    pub fn check_case_address(
+    fn limiter(&self, class: Class) -> &Limiter {
+        match class {
+            Class::Public => &self.public,
+            Class::Create => &self.create,
+            Class::Case => &self.case,
+            Class::Login => &self.login,
+            Class::Advisor => &self.advisor,
+        }
+    }
+
+    /// The address's own quota of the class only (and, for case routes and creation, its
+    /// shut-out); the global quota is taken by [`Limiters::charge_global`] once the request
+    /// has proved itself (a valid case token, a valid login signature), so that failing
+    /// requests from however many addresses cannot use up the global quota of good ones.
+    pub fn check_address(
         &self,
+        class: Class,
         req: &HttpRequest,
         metrics: &Metrics,
     ) -> Result<IpAddr, ApiError> {
         let ip = self.client(req);
-        if self.is_shut_out(&ip) || !self.case.check_ip(&ip) {
+        let shut_out = matches!(class, Class::Case | Class::Create) && self.is_shut_out(&ip);
+        if shut_out || !self.limiter(class).check_ip(&ip) {
             metrics.inc(&metrics.rate_limited);
             return Err(ApiError::rate_limited());
         }
         Ok(ip)
     }
 
-    /// Takes one request of a valid case token from the global case quota, or answers 429.
-    pub fn charge_case_global(&self, metrics: &Metrics) -> Result<(), ApiError> {
-        if self.case.global.check().is_ok() {
+    /// Takes one request that has proved itself from the class's global quota, or answers 429.
+    pub fn charge_global(&self, class: Class, metrics: &Metrics) -> Result<(), ApiError> {
+        if self.limiter(class).global.check().is_ok() {
             Ok(())
         } else {
             metrics.inc(&metrics.rate_limited);

@@ -179,3 +179,32 @@ fn wrong_tokens_from_many_addresses_do_not_shut_out_a_correct_one() {
     );
     server.assert_no_leaks(&[b"198.51.100.3", b"203.0.113.50"]);
 }
+
+#[test]
+fn login_challenges_from_many_addresses_do_not_lock_out_a_login() {
+    // A small global login quota (burst 5): challenge requests from ten addresses, one each,
+    // must not lock an advisor out of logging in.
+    let generous = "[rate_limit.login]\nper_minute = 100000\nburst = 10000\nglobal_per_minute = 1000000\n";
+    let s = sections();
+    assert!(s.contains(generous));
+    let s = s.replace(
+        generous,
+        "[rate_limit.login]\nper_minute = 5\nburst = 5\nglobal_per_minute = 20\n",
+    );
+    let mut server = Server::start_with("trusted_proxy = \"127.0.0.1\"\n", &s);
+    server.create_org("acme");
+    let mut a = Advisor::register(&server, &server.invite(Some("acme")), "Anna de Vries");
+    let identity = b64(&a.keyring.identity().public().to_bytes());
+    for i in 0..10u8 {
+        let r = server
+            .post("/api/v1/advisor/login/challenge")
+            .header("X-Forwarded-For", format!("198.51.100.{i}"))
+            .json(&json!({"identity": identity}))
+            .send()
+            .unwrap();
+        expect(r, 200, None);
+    }
+    // From the advisor's own address (the proxy's, no X-Forwarded-For): challenge and login.
+    a.login(&server);
+    server.assert_no_leaks(&[b"198.51.100.3"]);
+}

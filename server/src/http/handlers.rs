@@ -27,9 +27,9 @@ pub(super) fn credential<'a>(req: &'a HttpRequest, scheme: &str) -> Option<&'a s
 
 /// The case of the request's `Authorization: CaseToken …`, after the rate limits.
 pub(super) async fn reporter_auth(req: &HttpRequest, state: &State) -> ApiResult<CaseInfo> {
-    let ip = state.limits.check_case_address(req, &state.metrics)?;
+    let ip = state.limits.check_address(Class::Case, req, &state.metrics)?;
     let case = state.case_by_token(credential(req, "CaseToken"), ip).await?;
-    state.limits.charge_case_global(&state.metrics)?;
+    state.limits.charge_global(Class::Case, &state.metrics)?;
     Ok(case)
 }
 
@@ -113,7 +113,9 @@ pub(super) async fn login_challenge(
     state: State,
     body: web::Json<api::LoginChallengeRequest>,
 ) -> ApiResult<HttpResponse> {
-    state.limits.check(Class::Login, &req, &state.metrics)?;
+    // Per address only: anonymous challenge requests (cheap, bounded in memory) must not use
+    // up the global login quota, which would lock advisors out of `POST /login`.
+    state.limits.check_address(Class::Login, &req, &state.metrics)?;
     let (challenge, expires_at) = state.login_challenge(&body)?;
     Ok(HttpResponse::Ok()
         .json(json!({"challenge": api::b64(&challenge), "expires_at": expires_at})))
