@@ -77,6 +77,8 @@ pub struct Settings {
     pub pow: PowSettings,
     /// Size and count limits.
     pub limits: Limits,
+    /// Storage quota per case and per organisation.
+    pub quota: QuotaSettings,
     /// Advisor sessions and login.
     pub advisor: AdvisorSettings,
     /// Rate limits per client address (memory only) and per route class.
@@ -107,6 +109,7 @@ impl Default for Settings {
             workers: 0,
             pow: PowSettings::default(),
             limits: Limits::default(),
+            quota: QuotaSettings::default(),
             advisor: AdvisorSettings::default(),
             rate_limit: RateLimits::default(),
             retention: crate::retention::RetentionSettings::default(),
@@ -229,6 +232,27 @@ impl Default for Limits {
             case_attachment_bytes: 100 << 20,
             attachments_per_case: 50,
             messages_per_case: 1000,
+        }
+    }
+}
+
+/// Storage quota: bytes of message envelopes plus finished attachments that one case and
+/// all cases of one organisation may hold. A write past it is refused with 413 `case_full`
+/// or `org_storage_full`, checked in the write's own transaction.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct QuotaSettings {
+    /// Bytes per case.
+    pub case_bytes: u64,
+    /// Bytes per organisation, over all its cases.
+    pub org_bytes: u64,
+}
+
+impl Default for QuotaSettings {
+    fn default() -> Self {
+        QuotaSettings {
+            case_bytes: 64 << 20,
+            org_bytes: 2 << 30,
         }
     }
 }
@@ -372,6 +396,16 @@ impl Settings {
         }
         if !(10..=86_400).contains(&p.ttl_secs) {
             return Err(setting("pow.ttl_secs", "must be between 10 and 86400"));
+        }
+        let q = &self.quota;
+        if q.case_bytes < 4096 {
+            return Err(setting("quota.case_bytes", "must be at least 4096"));
+        }
+        if q.org_bytes < q.case_bytes {
+            return Err(setting(
+                "quota.org_bytes",
+                "must be at least quota.case_bytes",
+            ));
         }
         let l = &self.limits;
         if !(4096..=(16 << 20) + 65_536).contains(&l.message_bytes) {
@@ -577,6 +611,8 @@ mod example_tests {
         assert_eq!(s.listen, d.listen);
         assert_eq!(s.pow.difficulty, d.pow.difficulty);
         assert_eq!(s.limits.attachment_bytes, d.limits.attachment_bytes);
+        assert_eq!(s.quota.case_bytes, d.quota.case_bytes);
+        assert_eq!(s.quota.org_bytes, d.quota.org_bytes);
         assert_eq!(
             s.rate_limit.case_guess.per_minute,
             d.rate_limit.case_guess.per_minute

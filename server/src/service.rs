@@ -120,6 +120,7 @@ impl AppState {
     /// State over an opened store.
     pub fn new(settings: Settings, store: Arc<dyn Store>) -> StoreResult<Self> {
         let metrics = Metrics::default();
+        store.set_quota(settings.quota.case_bytes, settings.quota.org_bytes);
         let notify = crate::notify::Notifier::start(
             &settings.notify,
             Arc::clone(&store),

@@ -208,3 +208,85 @@ fn login_challenges_from_many_addresses_do_not_lock_out_a_login() {
     a.login(&server);
     server.assert_no_leaks(&[b"198.51.100.3"]);
 }
+
+/// Posts a follow-up of `len` random-ish bytes for `r` in `org`; the answer.
+fn follow_up(server: &Server, org: &str, r: &Reporter, len: usize) -> reqwest::blocking::Response {
+    let view = r.case(server);
+    let to = recipients(view["advisors"].as_array().unwrap(), None);
+    let env = seal(Purpose::Message, org, &to, &vec![0x42; len]);
+    r.auth(server.post("/api/v1/case/messages"))
+        .json(&json!({"envelope": b64(&env), "pow": server.pow()}))
+        .send()
+        .unwrap()
+}
+
+#[test]
+fn storage_quota_per_case_and_per_organisation() {
+    let quota = "[quota]\ncase_bytes = 16384\norg_bytes = 24576\n";
+    let server = Server::start_with("", &format!("{quota}{}", sections()));
+    server.create_org("acme");
+    server.create_org("beta");
+    let a = Advisor::register(&server, &server.invite(Some("acme")), "Anna de Vries");
+    let b = Advisor::register(&server, &server.invite(Some("beta")), "Bert Jansen");
+
+    // The case fills up: 413 case_full, and nothing of the refused write is stored.
+    let r1 = Reporter::new();
+    expect(create_for(&server, &a.id, &r1, &server.pow()), 201, None);
+    let mut posted = 0;
+    let refused = loop {
+        let resp = follow_up(&server, "acme", &r1, 3000);
+        if resp.status() != 201 {
+            break resp;
+        }
+        posted += 1;
+        assert!(posted < 10, "the case never filled up");
+    };
+    assert!(posted >= 2, "only {posted} follow-ups fitted");
+    let before = r1.case(&server);
+    expect(refused, 413, Some("case_full"));
+    let after = r1.case(&server);
+    assert_eq!(after["messages"].as_array().unwrap().len(), posted + 1);
+    assert_eq!(after["messages"], before["messages"]);
+    // An attachment does not fit either; the listing stays empty.
+    let to = recipients(after["advisors"].as_array().unwrap(), None);
+    let sealed = seal(Purpose::Attachment, "acme", &to, &[7u8; 6000]);
+    let pow = server.pow();
+    let resp = r1
+        .auth(server.put(&format!("/api/v1/case/attachments/{}", b64(&[9u8; 16]))))
+        .header("Content-Type", "application/octet-stream")
+        .header(
+            "Meldpunt-Pow",
+            format!("{}.{}", pow["challenge"].as_str().unwrap(), pow["nonce"]),
+        )
+        .body(sealed)
+        .send()
+        .unwrap();
+    expect(resp, 413, Some("case_full"));
+    assert_eq!(r1.case(&server)["attachments"], json!([]));
+    assert_eq!(r1.case(&server)["messages"], before["messages"]);
+
+    // A second case of the same organisation fills the organisation's quota.
+    let r2 = Reporter::new();
+    expect(create_for(&server, &a.id, &r2, &server.pow()), 201, None);
+    let mut posted2 = 0;
+    let refused = loop {
+        let resp = follow_up(&server, "acme", &r2, 3000);
+        if resp.status() != 201 {
+            break resp;
+        }
+        posted2 += 1;
+        assert!(posted2 < 10, "the organisation never filled up");
+    };
+    let before = r2.case(&server);
+    expect(refused, 413, Some("org_storage_full"));
+    assert_eq!(r2.case(&server)["messages"], before["messages"]);
+    assert!(
+        before["messages"].as_array().unwrap().len() < after["messages"].as_array().unwrap().len(),
+        "the second case hit its own quota, not the organisation's"
+    );
+
+    // Another organisation is not affected.
+    let r3 = Reporter::new();
+    expect(r3.create_case(&server, "beta", std::slice::from_ref(&b.id), b"{\"b\":1}"), 201, None);
+    expect(follow_up(&server, "beta", &r3, 3000), 201, None);
+}
