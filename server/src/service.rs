@@ -252,9 +252,10 @@ impl AppState {
     // ---------- reporter
 
     /// Creates a case. Checks run cheapest first; the PoW (expensive) runs after the
-    /// structural checks and before the write.
-    /// Creates a case. `ip` is the client's rate-limit key: a `token_hash` that is already
-    /// taken counts as a failed token guess against it.
+    /// structural checks, then the global `create` quota is taken (so that requests without
+    /// a valid PoW, from however many addresses, cannot use it up), then the write. `ip` is
+    /// the client's rate-limit key (its own quota was taken by the handler): a `token_hash`
+    /// that is already taken counts as a failed token guess against it.
     pub async fn create_case(
         self: &Arc<Self>,
         req: api::CreateCase,
@@ -322,6 +323,8 @@ impl AppState {
         check_stanzas(&info.key_ids, &addressed, now)?;
 
         self.check_pow(req.pow).await?;
+        self.limits
+            .charge_global(crate::limits::Class::Create, &self.metrics)?;
         let day = Day::today();
         let case = NewCase {
             id: random_id(),

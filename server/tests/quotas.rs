@@ -290,3 +290,78 @@ fn storage_quota_per_case_and_per_organisation() {
     expect(r3.create_case(&server, "beta", std::slice::from_ref(&b.id), b"{\"b\":1}"), 201, None);
     expect(follow_up(&server, "beta", &r3, 3000), 201, None);
 }
+
+#[test]
+fn creates_without_pow_from_many_addresses_do_not_use_up_creation() {
+    // A small global creation quota (burst 5): creates without a proof of work from twenty
+    // addresses, one each, must not use it up for a valid create from yet another address.
+    let generous = "[rate_limit.create]\nper_minute = 100000\nburst = 10000\nglobal_per_minute = 1000000\n";
+    let s = sections();
+    assert!(s.contains(generous));
+    let s = s.replace(
+        generous,
+        "[rate_limit.create]\nper_minute = 5\nburst = 5\nglobal_per_minute = 20\n",
+    );
+    let server = Server::start_with("trusted_proxy = \"127.0.0.1\"\n", &s);
+    server.create_org("acme");
+    let a = Advisor::register(&server, &server.invite(Some("acme")), "Anna de Vries");
+    for i in 0..20u8 {
+        let status = server
+            .post("/api/v1/cases")
+            .header("X-Forwarded-For", format!("198.51.100.{i}"))
+            .json(&json!({
+                "org": "acme",
+                "advisors": [a.id],
+                "token_hash": b64(&[i; 32]),
+                "envelope": b64(b"junk"),
+            }))
+            .send()
+            .unwrap()
+            .status()
+            .as_u16();
+        assert_eq!(status, 400, "junk create {i}");
+    }
+    let page = server.org_page("acme");
+    let r = Reporter::new();
+    let ids = [a.id.clone()];
+    let mut to = recipients(page["advisors"].as_array().unwrap(), Some(&ids));
+    to.push(r.keys.reply_key().recipient());
+    let msg = meldpunt_crypto::message::Message::sign_report(
+        r.keys.signing_key(),
+        &r.keys.reply_key().recipient(),
+        now(),
+        b"{\"a\":1}",
+    )
+    .unwrap();
+    let env = seal(Purpose::Report, "acme", &to, &msg.to_bytes());
+    // Creates that pass the checks but carry no valid PoW do not take the global quota either.
+    for i in 20..30u8 {
+        let status = server
+            .post("/api/v1/cases")
+            .header("X-Forwarded-For", format!("198.51.100.{i}"))
+            .json(&json!({
+                "org": "acme",
+                "advisors": ids,
+                "token_hash": b64(&[i; 32]),
+                "envelope": b64(&env),
+            }))
+            .send()
+            .unwrap()
+            .status()
+            .as_u16();
+        assert_eq!(status, 400, "create without pow {i}");
+    }
+    let resp = server
+        .post("/api/v1/cases")
+        .header("X-Forwarded-For", "203.0.113.50")
+        .json(&json!({
+            "org": "acme",
+            "advisors": ids,
+            "token_hash": b64(&r.keys.case_token().hash()),
+            "envelope": b64(&env),
+            "pow": server.pow(),
+        }))
+        .send()
+        .unwrap();
+    expect(resp, 201, None);
+}

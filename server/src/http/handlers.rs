@@ -79,7 +79,9 @@ pub(super) async fn create_case(
     state: State,
     body: web::Json<api::CreateCase>,
 ) -> ApiResult<HttpResponse> {
-    let ip = state.limits.check(Class::Create, &req, &state.metrics)?;
+    // The address's quota (and shut-out) only: the global creation quota is taken once the
+    // request has passed its checks and its proof of work (`AppState::create_case`).
+    let ip = state.limits.check_address(Class::Create, &req, &state.metrics)?;
     let day = arc(&state).create_case(body.into_inner(), ip).await?;
     Ok(HttpResponse::Created().json(json!({"status": "new", "created": day.to_string()})))
 }
