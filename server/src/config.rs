@@ -317,6 +317,11 @@ pub struct RateLimits {
     pub login: RateClass,
     /// Authenticated advisor requests.
     pub advisor: RateClass,
+    /// Client addresses that stand for many clients (an onion service's local proxy, where
+    /// every Tor visitor arrives from one address). Requests keyed by one of these take only
+    /// the global quotas: no per-address quota and no shut-out after failed token guesses,
+    /// which would shut every visitor out at once. Empty by default.
+    pub shared_addresses: Vec<IpAddr>,
 }
 
 impl Default for RateLimits {
@@ -328,6 +333,7 @@ impl Default for RateLimits {
             case_guess: RateClass::new(5, 5, 300),
             login: RateClass::new(20, 10, 600),
             advisor: RateClass::new(600, 200, 30_000),
+            shared_addresses: Vec::new(),
         }
     }
 }

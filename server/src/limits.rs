@@ -82,6 +82,8 @@ pub struct Limiters {
     /// Addresses shut out of case routes after too many failed token lookups, until when.
     shut_out: Mutex<HashMap<IpAddr, Instant>>,
     shut_out_for: Duration,
+    /// `rate_limit.shared_addresses` as keys: global quotas only (see `RateLimits`).
+    shared: Vec<IpAddr>,
 }
 
 impl Limiters {
@@ -101,6 +103,7 @@ impl Limiters {
             guess: Limiter::new(cfg.case_guess),
             shut_out: Mutex::new(HashMap::new()),
             shut_out_for: Duration::from_secs(secs.max(1)),
+            shared: cfg.shared_addresses.iter().copied().map(key_of).collect(),
         }
     }
 
@@ -145,6 +148,9 @@ impl Limiters {
     ) -> Result<IpAddr, ApiError> {
         let ip = self.client(req);
         let limiter = self.limiter(class);
+        if self.is_shared(&ip) {
+            return self.charge_global(class, metrics).map(|()| ip);
+        }
         // Case creation with an existing token is a guess too (see `create_conflict`), so a
         // shut-out address is refused there as well.
         if matches!(class, Class::Case | Class::Create) && self.is_shut_out(&ip) {
@@ -180,6 +186,9 @@ impl Limiters {
         metrics: &Metrics,
     ) -> Result<IpAddr, ApiError> {
         let ip = self.client(req);
+        if self.is_shared(&ip) {
+            return Ok(ip);
+        }
         let shut_out = matches!(class, Class::Case | Class::Create) && self.is_shut_out(&ip);
         if shut_out || !self.limiter(class).check_ip(&ip) {
             metrics.inc(&metrics.rate_limited);
@@ -196,6 +205,11 @@ impl Limiters {
             metrics.inc(&metrics.rate_limited);
             Err(ApiError::rate_limited())
         }
+    }
+
+    /// Whether the key stands for many clients (`rate_limit.shared_addresses`).
+    fn is_shared(&self, ip: &IpAddr) -> bool {
+        self.shared.contains(ip)
     }
 
     fn is_shut_out(&self, ip: &IpAddr) -> bool {
@@ -235,6 +249,16 @@ impl Limiters {
 
     fn guess_failure(&self, ip: IpAddr, metrics: &Metrics, answer: ApiError) -> ApiError {
         metrics.inc(&metrics.case_token_failures);
+        if self.is_shared(&ip) {
+            // Many clients behind one address: no shut-out (it would shut them all out); the
+            // global guess quota still bounds the guessing of all clients together.
+            return if self.guess.global.check().is_ok() {
+                answer
+            } else {
+                metrics.inc(&metrics.rate_limited);
+                ApiError::rate_limited()
+            };
+        }
         if self.guess.check(&ip) {
             answer
         } else {

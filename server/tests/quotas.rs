@@ -365,3 +365,42 @@ fn creates_without_pow_from_many_addresses_do_not_use_up_creation() {
         .unwrap();
     expect(resp, 201, None);
 }
+
+#[test]
+fn wrong_guesses_from_a_shared_address_do_not_shut_out_its_clients() {
+    // An onion service: every visitor arrives from 127.0.0.1 (the proxy drops
+    // X-Forwarded-For), which is declared shared. Three failed guesses per address allowed.
+    let s = format!("[rate_limit]\nshared_addresses = [\"127.0.0.1\"]\n{}", guess_limited());
+    let server = Server::start_with("trusted_proxy = \"127.0.0.1\"\n", &s);
+    server.create_org("acme");
+    let a = Advisor::register(&server, &server.invite(Some("acme")), "Anna de Vries");
+    let r = Reporter::new();
+    expect(create_for(&server, &a.id, &r, &server.pow()), 201, None);
+    let guess = |xff: Option<&str>| {
+        let mut rb = server
+            .get("/api/v1/case")
+            .header("Authorization", format!("CaseToken {}", b64(&[0x5a; 32])));
+        if let Some(x) = xff {
+            rb = rb.header("X-Forwarded-For", x);
+        }
+        rb.send().unwrap().status().as_u16()
+    };
+    for i in 0..5 {
+        assert_eq!(guess(None), 401, "wrong guess {i} from the shared address");
+    }
+    // Another visitor of the onion service still gets in with a correct token.
+    expect(r.auth(server.get("/api/v1/case")).send().unwrap(), 200, None);
+    expect(create(&server, &a.id, &server.pow()), 201, None);
+    // An address that is not shared is still shut out after its guesses.
+    let statuses: Vec<u16> = (0..5).map(|_| guess(Some("198.51.100.7"))).collect();
+    assert_eq!(statuses[..3], [401, 401, 401], "{statuses:?}");
+    assert_eq!(statuses[4], 429, "{statuses:?}");
+    expect(
+        r.auth(server.get("/api/v1/case"))
+            .header("X-Forwarded-For", "198.51.100.7")
+            .send()
+            .unwrap(),
+        429,
+        Some("rate_limited"),
+    );
+}
