@@ -194,6 +194,10 @@ pub struct PowSettings {
     pub difficulty: u8,
     /// Seconds a challenge stays valid.
     pub ttl_secs: u32,
+    /// Extra leading zero bits of the challenges handed out while case creation is under
+    /// pressure (more than half of the global `create` quota used within the last minute):
+    /// the cost of creating rises instead of creation being refused. 0: never raised.
+    pub pressure_difficulty: u8,
 }
 
 impl Default for PowSettings {
@@ -204,6 +208,7 @@ impl Default for PowSettings {
             t: 1,
             difficulty: 5,
             ttl_secs: 600,
+            pressure_difficulty: 2,
         }
     }
 }
@@ -398,6 +403,12 @@ impl Settings {
             return Err(setting(
                 "pow.difficulty",
                 format!("must be at most {MAX_DIFFICULTY}"),
+            ));
+        }
+        if u32::from(p.difficulty) + u32::from(p.pressure_difficulty) > u32::from(MAX_DIFFICULTY) {
+            return Err(setting(
+                "pow.pressure_difficulty",
+                format!("pow.difficulty + pow.pressure_difficulty must be at most {MAX_DIFFICULTY}"),
             ));
         }
         if !(10..=86_400).contains(&p.ttl_secs) {

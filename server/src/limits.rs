@@ -84,7 +84,14 @@ pub struct Limiters {
     shut_out_for: Duration,
     /// `rate_limit.shared_addresses` as keys: global quotas only (see `RateLimits`).
     shared: Vec<IpAddr>,
+    /// Half the global `create` quota: when a create finds it empty, creation is under
+    /// pressure until `pressure_until` (PoW challenges get harder, see `create_pressure`).
+    create_half: DefaultDirectRateLimiter,
+    pressure_until: Mutex<Option<Instant>>,
 }
+
+/// How long creation counts as under pressure after the half quota ran empty.
+const PRESSURE_FOR: Duration = Duration::from_secs(60);
 
 impl Limiters {
     /// Limiters with the configured quotas.
@@ -104,6 +111,11 @@ impl Limiters {
             shut_out: Mutex::new(HashMap::new()),
             shut_out_for: Duration::from_secs(secs.max(1)),
             shared: cfg.shared_addresses.iter().copied().map(key_of).collect(),
+            create_half: RateLimiter::direct(quota(
+                (cfg.create.global_per_minute / 2).max(1),
+                ((cfg.create.global_per_minute / 10).max(cfg.create.burst) / 2).max(1),
+            )),
+            pressure_until: Mutex::new(None),
         }
     }
 
@@ -199,12 +211,28 @@ impl Limiters {
 
     /// Takes one request that has proved itself from the class's global quota, or answers 429.
     pub fn charge_global(&self, class: Class, metrics: &Metrics) -> Result<(), ApiError> {
-        if self.limiter(class).global.check().is_ok() {
+        let ok = self.limiter(class).global.check().is_ok();
+        if class == Class::Create
+            && (!ok || self.create_half.check().is_err())
+            && let Ok(mut until) = self.pressure_until.lock()
+        {
+            *until = Some(Instant::now() + PRESSURE_FOR);
+        }
+        if ok {
             Ok(())
         } else {
             metrics.inc(&metrics.rate_limited);
             Err(ApiError::rate_limited())
         }
+    }
+
+    /// Whether case creation is under pressure: within the last minute, more than half of the
+    /// global `create` quota was used (the half quota ran empty).
+    #[must_use]
+    pub fn create_pressure(&self) -> bool {
+        self.pressure_until
+            .lock()
+            .map_or(true, |u| u.is_some_and(|t| t > Instant::now()))
     }
 
     /// Whether the key stands for many clients (`rate_limit.shared_addresses`).

@@ -107,10 +107,20 @@ impl PowGate {
     /// A fresh challenge.
     #[must_use]
     pub fn issue(&self) -> IssuedChallenge {
+        self.issue_with(0)
+    }
+
+    /// A fresh challenge `extra` bits harder than configured (case creation under pressure).
+    #[must_use]
+    pub fn issue_with(&self, extra: u8) -> IssuedChallenge {
         let params = PowParams {
             m_kib: self.settings.m_kib,
             t: self.settings.t,
-            difficulty: self.settings.difficulty,
+            difficulty: self
+                .settings
+                .difficulty
+                .saturating_add(extra)
+                .min(meldpunt_crypto::pow::MAX_DIFFICULTY),
         };
         let expires_at = now_secs() + i64::from(self.settings.ttl_secs);
         let c = Challenge::make(

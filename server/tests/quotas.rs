@@ -404,3 +404,59 @@ fn wrong_guesses_from_a_shared_address_do_not_shut_out_its_clients() {
         Some("rate_limited"),
     );
 }
+
+#[test]
+fn challenges_get_harder_while_creation_is_under_pressure() {
+    // Global creation quota burst 5: past half of it, challenges are 2 bits harder.
+    let generous = "[rate_limit.create]\nper_minute = 100000\nburst = 10000\nglobal_per_minute = 1000000\n";
+    let s = sections();
+    assert!(s.contains(generous));
+    let s = s
+        .replace(
+            generous,
+            "[rate_limit.create]\nper_minute = 5\nburst = 5\nglobal_per_minute = 20\n",
+        )
+        .replace("[pow]\ndifficulty = 1\n", "[pow]\ndifficulty = 1\npressure_difficulty = 2\n");
+    let server = Server::start_with("trusted_proxy = \"127.0.0.1\"\n", &s);
+    server.create_org("acme");
+    let a = Advisor::register(&server, &server.invite(Some("acme")), "Anna de Vries");
+    let difficulty = || {
+        let c: Value = server.post("/api/v1/pow").send().unwrap().json().unwrap();
+        c["difficulty"].as_u64().unwrap()
+    };
+    assert_eq!(difficulty(), 1);
+    let create_from = |i: u8| {
+        let r = Reporter::new();
+        let page = server.org_page("acme");
+        let ids = [a.id.clone()];
+        let mut to = recipients(page["advisors"].as_array().unwrap(), Some(&ids));
+        to.push(r.keys.reply_key().recipient());
+        let msg = meldpunt_crypto::message::Message::sign_report(
+            r.keys.signing_key(),
+            &r.keys.reply_key().recipient(),
+            now(),
+            b"{\"a\":1}",
+        )
+        .unwrap();
+        let env = seal(Purpose::Report, "acme", &to, &msg.to_bytes());
+        server
+            .post("/api/v1/cases")
+            .header("X-Forwarded-For", format!("198.51.100.{i}"))
+            .json(&json!({
+                "org": "acme",
+                "advisors": ids,
+                "token_hash": b64(&r.keys.case_token().hash()),
+                "envelope": b64(&env),
+                "pow": server.pow(),
+            }))
+            .send()
+            .unwrap()
+    };
+    expect(create_from(1), 201, None);
+    assert_eq!(difficulty(), 1, "one create is no pressure");
+    expect(create_from(2), 201, None);
+    expect(create_from(3), 201, None);
+    assert_eq!(difficulty(), 3, "past half the global quota");
+    // The harder challenge is solved and accepted like any other.
+    expect(create_from(4), 201, None);
+}

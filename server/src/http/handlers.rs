@@ -71,7 +71,14 @@ pub(super) async fn org_page(
 pub(super) async fn pow_challenge(req: HttpRequest, state: State) -> ApiResult<HttpResponse> {
     state.limits.check(Class::Public, &req, &state.metrics)?;
     state.metrics.inc(&state.metrics.pow_issued);
-    Ok(HttpResponse::Ok().json(state.pow.issue()))
+    // Under creation pressure the challenge costs more instead of creation being refused
+    // (protocol §8); clients do whatever difficulty the challenge says.
+    let extra = if state.limits.create_pressure() {
+        state.settings.pow.pressure_difficulty
+    } else {
+        0
+    };
+    Ok(HttpResponse::Ok().json(state.pow.issue_with(extra)))
 }
 
 pub(super) async fn create_case(
