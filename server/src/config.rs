@@ -77,6 +77,8 @@ pub struct Settings {
     pub pow: PowSettings,
     /// Size and count limits.
     pub limits: Limits,
+    /// Storage quota per case and per organisation.
+    pub quota: QuotaSettings,
     /// Advisor sessions and login.
     pub advisor: AdvisorSettings,
     /// Rate limits per client address (memory only) and per route class.
@@ -107,6 +109,7 @@ impl Default for Settings {
             workers: 0,
             pow: PowSettings::default(),
             limits: Limits::default(),
+            quota: QuotaSettings::default(),
             advisor: AdvisorSettings::default(),
             rate_limit: RateLimits::default(),
             retention: crate::retention::RetentionSettings::default(),
@@ -271,6 +274,10 @@ pub struct PowSettings {
     pub difficulty: u8,
     /// Seconds a challenge stays valid.
     pub ttl_secs: u32,
+    /// Extra leading zero bits of the challenges handed out while case creation is under
+    /// pressure (more than half of the global `create` quota used within the last minute):
+    /// the cost of creating rises instead of creation being refused. 0: never raised.
+    pub pressure_difficulty: u8,
 }
 
 impl Default for PowSettings {
@@ -281,6 +288,7 @@ impl Default for PowSettings {
             t: 1,
             difficulty: 5,
             ttl_secs: 600,
+            pressure_difficulty: 2,
         }
     }
 }
@@ -309,6 +317,27 @@ impl Default for Limits {
             case_attachment_bytes: 100 << 20,
             attachments_per_case: 50,
             messages_per_case: 1000,
+        }
+    }
+}
+
+/// Storage quota: bytes of message envelopes plus finished attachments that one case and
+/// all cases of one organisation may hold. A write past it is refused with 413 `case_full`
+/// or `org_storage_full`, checked in the write's own transaction.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct QuotaSettings {
+    /// Bytes per case.
+    pub case_bytes: u64,
+    /// Bytes per organisation, over all its cases.
+    pub org_bytes: u64,
+}
+
+impl Default for QuotaSettings {
+    fn default() -> Self {
+        QuotaSettings {
+            case_bytes: 64 << 20,
+            org_bytes: 2 << 30,
         }
     }
 }
@@ -375,6 +404,11 @@ pub struct RateLimits {
     pub login: RateClass,
     /// Authenticated advisor requests.
     pub advisor: RateClass,
+    /// Client addresses that stand for many clients (an onion service's local proxy, where
+    /// every Tor visitor arrives from one address). Requests keyed by one of these take only
+    /// the global quotas: no per-address quota and no shut-out after failed token guesses,
+    /// which would shut every visitor out at once. Empty by default.
+    pub shared_addresses: Vec<IpAddr>,
 }
 
 impl Default for RateLimits {
@@ -386,6 +420,7 @@ impl Default for RateLimits {
             case_guess: RateClass::new(5, 5, 300),
             login: RateClass::new(20, 10, 600),
             advisor: RateClass::new(600, 200, 30_000),
+            shared_addresses: Vec::new(),
         }
     }
 }
@@ -419,6 +454,7 @@ struct RateLimitsPatch {
     case_guess: RateClassPatch,
     login: RateClassPatch,
     advisor: RateClassPatch,
+    shared_addresses: Option<Vec<IpAddr>>,
 }
 
 impl From<RateLimitsPatch> for RateLimits {
@@ -431,6 +467,7 @@ impl From<RateLimitsPatch> for RateLimits {
             case_guess: p.case_guess.over(d.case_guess),
             login: p.login.over(d.login),
             advisor: p.advisor.over(d.advisor),
+            shared_addresses: p.shared_addresses.unwrap_or(d.shared_addresses),
         }
     }
 }
@@ -497,8 +534,24 @@ impl Settings {
                 format!("must be at most {MAX_DIFFICULTY}"),
             ));
         }
+        if u32::from(p.difficulty) + u32::from(p.pressure_difficulty) > u32::from(MAX_DIFFICULTY) {
+            return Err(setting(
+                "pow.pressure_difficulty",
+                format!("pow.difficulty + pow.pressure_difficulty must be at most {MAX_DIFFICULTY}"),
+            ));
+        }
         if !(10..=86_400).contains(&p.ttl_secs) {
             return Err(setting("pow.ttl_secs", "must be between 10 and 86400"));
+        }
+        let q = &self.quota;
+        if q.case_bytes < 4096 {
+            return Err(setting("quota.case_bytes", "must be at least 4096"));
+        }
+        if q.org_bytes < q.case_bytes {
+            return Err(setting(
+                "quota.org_bytes",
+                "must be at least quota.case_bytes",
+            ));
         }
         let l = &self.limits;
         if !(4096..=(16 << 20) + 65_536).contains(&l.message_bytes) {
@@ -770,6 +823,8 @@ mod example_tests {
         assert_eq!(s.listen, d.listen);
         assert_eq!(s.pow.difficulty, d.pow.difficulty);
         assert_eq!(s.limits.attachment_bytes, d.limits.attachment_bytes);
+        assert_eq!(s.quota.case_bytes, d.quota.case_bytes);
+        assert_eq!(s.quota.org_bytes, d.quota.org_bytes);
         assert_eq!(
             s.rate_limit.case_guess.per_minute,
             d.rate_limit.case_guess.per_minute

@@ -133,6 +133,9 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => ApiError::not_found("not found"),
             StoreError::Conflict(what) => ApiError::conflict("conflict", what),
             StoreError::Limit(what) => ApiError::too_large(what),
+            StoreError::Quota { code, message } => {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, code, message)
+            }
             StoreError::Busy => ApiError::unavailable(),
             StoreError::Db(msg) => {
                 tracing::error!(error = %msg, "storage error");

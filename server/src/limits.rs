@@ -3,8 +3,8 @@
 //! when their quota has refilled.
 //!
 //! The client address is the TCP peer, except when the peer is the one configured
-//! `trusted_proxy`: then it is the right-most entry of `X-Forwarded-For` (the address that
-//! proxy saw). IPv6 clients are keyed by their /64, since one host usually holds a whole /64.
+//! `trusted_proxy`: then it is the right-most entry of `X-Forwarded-For`, all header lines
+//! read as one list (the address that proxy saw). IPv6 clients are keyed by their /64, since one host usually holds a whole /64.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
@@ -63,6 +63,10 @@ impl Limiter {
     fn check(&self, ip: &IpAddr) -> bool {
         self.per_ip.check_key(ip).is_ok() && self.global.check().is_ok()
     }
+
+    fn check_ip(&self, ip: &IpAddr) -> bool {
+        self.per_ip.check_key(ip).is_ok()
+    }
 }
 
 /// All limiters, shared by all workers.
@@ -78,7 +82,16 @@ pub struct Limiters {
     /// Addresses shut out of case routes after too many failed token lookups, until when.
     shut_out: Mutex<HashMap<IpAddr, Instant>>,
     shut_out_for: Duration,
+    /// `rate_limit.shared_addresses` as keys: global quotas only (see `RateLimits`).
+    shared: Vec<IpAddr>,
+    /// Half the global `create` quota: when a create finds it empty, creation is under
+    /// pressure until `pressure_until` (PoW challenges get harder, see `create_pressure`).
+    create_half: DefaultDirectRateLimiter,
+    pressure_until: Mutex<Option<Instant>>,
 }
+
+/// How long creation counts as under pressure after the half quota ran empty.
+const PRESSURE_FOR: Duration = Duration::from_secs(60);
 
 impl Limiters {
     /// Limiters with the configured quotas.
@@ -97,6 +110,12 @@ impl Limiters {
             guess: Limiter::new(cfg.case_guess),
             shut_out: Mutex::new(HashMap::new()),
             shut_out_for: Duration::from_secs(secs.max(1)),
+            shared: cfg.shared_addresses.iter().copied().map(key_of).collect(),
+            create_half: RateLimiter::direct(quota(
+                (cfg.create.global_per_minute / 2).max(1),
+                ((cfg.create.global_per_minute / 10).max(cfg.create.burst) / 2).max(1),
+            )),
+            pressure_until: Mutex::new(None),
         }
     }
 
@@ -108,11 +127,23 @@ impl Limiters {
             .map(|a| a.ip())
             .unwrap_or(IpAddr::from([0, 0, 0, 0]));
         let ip = if Some(peer) == self.trusted_proxy {
-            req.headers()
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.rsplit(',').next())
-                .and_then(|v| v.trim().parse::<IpAddr>().ok())
+            // All header lines form one list (RFC 9110 §5.3): a proxy that appends its own
+            // line instead of extending the client's must still be the one believed. A line
+            // that is not text makes the list unreadable, and then the peer is the key.
+            let mut last = None;
+            let mut readable = true;
+            for line in req.headers().get_all("x-forwarded-for") {
+                match line.to_str() {
+                    Ok(v) => {
+                        if let Some(entry) = v.rsplit(',').next() {
+                            last = Some(entry.trim().to_owned());
+                        }
+                    }
+                    Err(_) => readable = false,
+                }
+            }
+            last.filter(|_| readable)
+                .and_then(|v| v.parse::<IpAddr>().ok())
                 .unwrap_or(peer)
         } else {
             peer
@@ -128,14 +159,13 @@ impl Limiters {
         metrics: &Metrics,
     ) -> Result<IpAddr, ApiError> {
         let ip = self.client(req);
-        let limiter = match class {
-            Class::Public => &self.public,
-            Class::Create => &self.create,
-            Class::Case => &self.case,
-            Class::Login => &self.login,
-            Class::Advisor => &self.advisor,
-        };
-        if class == Class::Case && self.is_shut_out(&ip) {
+        let limiter = self.limiter(class);
+        if self.is_shared(&ip) {
+            return self.charge_global(class, metrics).map(|()| ip);
+        }
+        // Case creation with an existing token is a guess too (see `create_conflict`), so a
+        // shut-out address is refused there as well.
+        if matches!(class, Class::Case | Class::Create) && self.is_shut_out(&ip) {
             metrics.inc(&metrics.rate_limited);
             return Err(ApiError::rate_limited());
         }
@@ -145,6 +175,69 @@ impl Limiters {
             metrics.inc(&metrics.rate_limited);
             Err(ApiError::rate_limited())
         }
+    }
+
+    fn limiter(&self, class: Class) -> &Limiter {
+        match class {
+            Class::Public => &self.public,
+            Class::Create => &self.create,
+            Class::Case => &self.case,
+            Class::Login => &self.login,
+            Class::Advisor => &self.advisor,
+        }
+    }
+
+    /// The address's own quota of the class only (and, for case routes and creation, its
+    /// shut-out); the global quota is taken by [`Limiters::charge_global`] once the request
+    /// has proved itself (a valid case token, a valid login signature), so that failing
+    /// requests from however many addresses cannot use up the global quota of good ones.
+    pub fn check_address(
+        &self,
+        class: Class,
+        req: &HttpRequest,
+        metrics: &Metrics,
+    ) -> Result<IpAddr, ApiError> {
+        let ip = self.client(req);
+        if self.is_shared(&ip) {
+            return Ok(ip);
+        }
+        let shut_out = matches!(class, Class::Case | Class::Create) && self.is_shut_out(&ip);
+        if shut_out || !self.limiter(class).check_ip(&ip) {
+            metrics.inc(&metrics.rate_limited);
+            return Err(ApiError::rate_limited());
+        }
+        Ok(ip)
+    }
+
+    /// Takes one request that has proved itself from the class's global quota, or answers 429.
+    pub fn charge_global(&self, class: Class, metrics: &Metrics) -> Result<(), ApiError> {
+        let ok = self.limiter(class).global.check().is_ok();
+        if class == Class::Create
+            && (!ok || self.create_half.check().is_err())
+            && let Ok(mut until) = self.pressure_until.lock()
+        {
+            *until = Some(Instant::now() + PRESSURE_FOR);
+        }
+        if ok {
+            Ok(())
+        } else {
+            metrics.inc(&metrics.rate_limited);
+            Err(ApiError::rate_limited())
+        }
+    }
+
+    /// Whether case creation is under pressure: within the last minute, more than half of the
+    /// global `create` quota was used (the half quota ran empty).
+    #[must_use]
+    pub fn create_pressure(&self) -> bool {
+        self.pressure_until
+            .lock()
+            .map_or(true, |u| u.is_some_and(|t| t > Instant::now()))
+    }
+
+    /// Whether the key stands for many clients (`rate_limit.shared_addresses`).
+    fn is_shared(&self, ip: &IpAddr) -> bool {
+        self.shared.contains(ip)
     }
 
     fn is_shut_out(&self, ip: &IpAddr) -> bool {
@@ -164,9 +257,38 @@ impl Limiters {
     /// Records a failed case-token lookup. Returns the error to answer: 401 while the address
     /// has failures left, 429 (and a shut-out from all case routes) after.
     pub fn token_failure(&self, ip: IpAddr, metrics: &Metrics) -> ApiError {
+        self.guess_failure(
+            ip,
+            metrics,
+            ApiError::unauthorized("bad_case_token", "unknown case token"),
+        )
+    }
+
+    /// Records a case creation whose `token_hash` is already taken: it tells that a token
+    /// exists, so it is counted and shut out like a failed lookup. Returns 409 while the
+    /// address has failures left, 429 (and a shut-out from case routes and creation) after.
+    pub fn create_conflict(&self, ip: IpAddr, metrics: &Metrics) -> ApiError {
+        self.guess_failure(
+            ip,
+            metrics,
+            ApiError::conflict("conflict", "a case with this token exists"),
+        )
+    }
+
+    fn guess_failure(&self, ip: IpAddr, metrics: &Metrics, answer: ApiError) -> ApiError {
         metrics.inc(&metrics.case_token_failures);
+        if self.is_shared(&ip) {
+            // Many clients behind one address: no shut-out (it would shut them all out); the
+            // global guess quota still bounds the guessing of all clients together.
+            return if self.guess.global.check().is_ok() {
+                answer
+            } else {
+                metrics.inc(&metrics.rate_limited);
+                ApiError::rate_limited()
+            };
+        }
         if self.guess.check(&ip) {
-            ApiError::unauthorized("bad_case_token", "unknown case token")
+            answer
         } else {
             if let Ok(mut map) = self.shut_out.lock() {
                 map.insert(ip, Instant::now() + self.shut_out_for);

@@ -1,6 +1,8 @@
-//! Proof of work on anonymous writes (protocol §8). Challenges are stateless (HMAC-ed with the
-//! instance key from the database) and expire; a used challenge id is remembered in memory
-//! until its expiry so that each challenge buys exactly one write.
+//! Proof of work on anonymous writes (protocol §8). Challenges are stateless (HMAC-ed with a
+//! random key drawn when the process starts, never stored, zeroized on drop) and expire; a
+//! challenge id is remembered in memory from its first attempt until its expiry, so that each
+//! challenge buys at most one Argon2id check and one write. A restart draws a new key, so every
+//! challenge issued before it (used or not) is refused after it.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -9,6 +11,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use meldpunt_crypto::pow::{Challenge, PowParams};
 use serde::{Deserialize, Serialize};
+
+use zeroize::Zeroizing;
 
 use crate::config::PowSettings;
 use crate::day::now_secs;
@@ -51,7 +55,7 @@ const SCRATCH_POOL: usize = 16;
 
 /// Issues and checks challenges.
 pub struct PowGate {
-    key: [u8; 32],
+    key: Zeroizing<[u8; 32]>,
     settings: PowSettings,
     used: Mutex<HashMap<[u8; 16], i64>>,
     scratch: Mutex<Vec<meldpunt_crypto::pow::Scratch>>,
@@ -71,9 +75,21 @@ fn pow_error(code: &'static str, msg: &str) -> ApiError {
 }
 
 impl PowGate {
-    /// A gate with the instance's key.
+    /// A gate with a fresh random key for this process (see the module docs).
+    #[must_use]
+    pub fn random(settings: PowSettings) -> Self {
+        let mut key = Zeroizing::new([0u8; 32]);
+        meldpunt_crypto::rng::Rng::fill_bytes(&mut meldpunt_crypto::rng::os_rng(), &mut *key);
+        PowGate::with_key(key, settings)
+    }
+
+    /// A gate with the given key.
     #[must_use]
     pub fn new(key: [u8; 32], settings: PowSettings) -> Self {
+        PowGate::with_key(Zeroizing::new(key), settings)
+    }
+
+    fn with_key(key: Zeroizing<[u8; 32]>, settings: PowSettings) -> Self {
         PowGate {
             key,
             settings,
@@ -91,10 +107,20 @@ impl PowGate {
     /// A fresh challenge.
     #[must_use]
     pub fn issue(&self) -> IssuedChallenge {
+        self.issue_with(0)
+    }
+
+    /// A fresh challenge `extra` bits harder than configured (case creation under pressure).
+    #[must_use]
+    pub fn issue_with(&self, extra: u8) -> IssuedChallenge {
         let params = PowParams {
             m_kib: self.settings.m_kib,
             t: self.settings.t,
-            difficulty: self.settings.difficulty,
+            difficulty: self
+                .settings
+                .difficulty
+                .saturating_add(extra)
+                .min(meldpunt_crypto::pow::MAX_DIFFICULTY),
         };
         let expires_at = now_secs() + i64::from(self.settings.ttl_secs);
         let c = Challenge::make(
@@ -113,7 +139,8 @@ impl PowGate {
         }
     }
 
-    /// Checks a solution and marks its challenge used. Blocking (one Argon2id evaluation):
+    /// Checks a solution; any attempt on a genuine, unexpired challenge uses it up, right or
+    /// wrong, before Argon2id runs. Blocking (one Argon2id evaluation):
     /// call from a blocking thread. With PoW disabled every request passes, with or without
     /// a solution.
     pub fn check(&self, solution: Option<&PowSolution>) -> Result<(), ApiError> {
@@ -137,10 +164,11 @@ impl PowGate {
             return Err(pow_error("pow_expired", "challenge has expired"));
         }
         // Parameters are whatever the server put in (the MAC covers them); a challenge issued
-        // before a difficulty change stays valid until it expires.
-        if self.is_used(&c.id())? {
-            return Err(pow_error("pow_replayed", "challenge was already used"));
-        }
+        // before a difficulty change stays valid until it expires. Used up before the costly
+        // hash: a wrong nonce costs the client a new challenge, so each challenge costs the
+        // server at most one Argon2id evaluation. Two requests racing with the same challenge:
+        // only the first insert wins.
+        self.mark_used(c.id(), c.expires_at(), now)?;
         let mut scratch = self
             .scratch
             .lock()
@@ -154,14 +182,12 @@ impl PowGate {
             pool.push(scratch);
         }
         if !solved {
-            return Err(pow_error("bad_pow", "nonce does not solve the challenge"));
+            return Err(pow_error(
+                "bad_pow",
+                "nonce does not solve the challenge (the challenge is used up; fetch a new one)",
+            ));
         }
-        self.mark_used(c.id(), c.expires_at(), now)
-    }
-
-    fn is_used(&self, id: &[u8; 16]) -> Result<bool, ApiError> {
-        let used = self.used.lock().map_err(|_| ApiError::internal())?;
-        Ok(used.contains_key(id))
+        Ok(())
     }
 
     fn mark_used(&self, id: [u8; 16], expires_at: i64, now: i64) -> Result<(), ApiError> {
@@ -172,7 +198,6 @@ impl PowGate {
                 return Err(ApiError::unavailable());
             }
         }
-        // Two requests racing with the same solution: only the first insert wins.
         if used.insert(id, expires_at).is_some() {
             return Err(pow_error("pow_replayed", "challenge was already used"));
         }
@@ -185,5 +210,68 @@ impl PowGate {
         if let Ok(mut used) = self.used.lock() {
             used.retain(|_, exp| *exp > now);
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    fn gate(key: [u8; 32]) -> PowGate {
+        PowGate::new(
+            key,
+            PowSettings {
+                enabled: true,
+                difficulty: 1,
+                ..PowSettings::default()
+            },
+        )
+    }
+
+    fn code(r: Result<(), ApiError>) -> &'static str {
+        r.unwrap_err().code
+    }
+
+    #[test]
+    fn expired_challenges_are_refused() {
+        let key = [7u8; 32];
+        let c = Challenge::make(
+            &mut meldpunt_crypto::rng::os_rng(),
+            &key,
+            now_secs() - 5,
+            PowParams {
+                m_kib: 4096,
+                t: 1,
+                difficulty: 1,
+            },
+        );
+        let nonce = meldpunt_crypto::pow::solve(c.as_bytes(), |_| {}).unwrap();
+        let s = PowSolution {
+            challenge: URL_SAFE_NO_PAD.encode(c.as_bytes()),
+            nonce,
+        };
+        assert_eq!(code(gate(key).check(Some(&s))), "pow_expired");
+    }
+
+    #[test]
+    fn random_gates_refuse_each_others_challenges() {
+        let settings = PowSettings {
+            enabled: true,
+            difficulty: 1,
+            ..PowSettings::default()
+        };
+        let a = PowGate::random(settings.clone());
+        let b = PowGate::random(settings);
+        let issued = a.issue();
+        let nonce =
+            meldpunt_crypto::pow::solve(&URL_SAFE_NO_PAD.decode(&issued.challenge).unwrap(), |_| {})
+                .unwrap();
+        let s = PowSolution {
+            challenge: issued.challenge,
+            nonce,
+        };
+        assert_eq!(code(b.check(Some(&s))), "bad_pow");
+        a.check(Some(&s)).unwrap();
     }
 }

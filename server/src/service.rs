@@ -119,8 +119,8 @@ fn check_languages(langs: &[String]) -> ApiResult<()> {
 impl AppState {
     /// State over an opened store.
     pub fn new(settings: Settings, store: Arc<dyn Store>) -> StoreResult<Self> {
-        let key = store.pow_key()?;
         let metrics = Metrics::default();
+        store.set_quota(settings.quota.case_bytes, settings.quota.org_bytes);
         let notify = crate::notify::Notifier::start(
             &settings.notify,
             Arc::clone(&store),
@@ -128,7 +128,7 @@ impl AppState {
         )
         .map_err(|e| StoreError::Db(e.to_string()))?;
         Ok(AppState {
-            pow: PowGate::new(key, settings.pow.clone()),
+            pow: PowGate::random(settings.pow.clone()),
             pow_slots: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get() * 2),
             ),
@@ -252,8 +252,15 @@ impl AppState {
     // ---------- reporter
 
     /// Creates a case. Checks run cheapest first; the PoW (expensive) runs after the
-    /// structural checks and before the write.
-    pub async fn create_case(self: &Arc<Self>, req: api::CreateCase) -> ApiResult<Day> {
+    /// structural checks, then the global `create` quota is taken (so that requests without
+    /// a valid PoW, from however many addresses, cannot use it up), then the write. `ip` is
+    /// the client's rate-limit key (its own quota was taken by the handler): a `token_hash`
+    /// that is already taken counts as a failed token guess against it.
+    pub async fn create_case(
+        self: &Arc<Self>,
+        req: api::CreateCase,
+        ip: std::net::IpAddr,
+    ) -> ApiResult<Day> {
         if req.org.is_empty() || req.org.len() > 64 {
             return Err(ApiError::bad_request(
                 "bad_org",
@@ -316,6 +323,8 @@ impl AppState {
         check_stanzas(&info.key_ids, &addressed, now)?;
 
         self.check_pow(req.pow).await?;
+        self.limits
+            .charge_global(crate::limits::Class::Create, &self.metrics)?;
         let day = Day::today();
         let case = NewCase {
             id: random_id(),
@@ -327,10 +336,13 @@ impl AppState {
         };
         // Queued for the writer's next group commit and awaited here: no thread waits for
         // the fsync. Answered only once the case is committed.
-        self.store
-            .create_case_queued(case)
-            .await
-            .map_err(store_error)?;
+        match self.store.create_case_queued(case).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict(_)) => {
+                return Err(self.limits.create_conflict(ip, &self.metrics));
+            }
+            Err(e) => return Err(store_error(e)),
+        }
         self.notify.activity(&advisor_ids);
         Ok(day)
     }

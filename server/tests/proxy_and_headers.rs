@@ -35,6 +35,26 @@ fn forwarded_for_is_believed_only_from_the_trusted_proxy() {
 }
 
 #[test]
+fn forwarded_for_header_lines_are_one_list() {
+    // A proxy that appends its own `X-Forwarded-For` line (instead of extending the client's)
+    // must still be believed: the client's own line cannot pick the rate-limit key.
+    let mut server = Server::start_with("trusted_proxy = \"127.0.0.1\"\n", GUESS_LIMIT);
+    let first: Vec<u16> = (0..6).map(|_| guess(&server, "198.51.100.7")).collect();
+    assert!(first.contains(&429), "the first client was never limited: {first:?}");
+    let status = server
+        .get("/api/v1/case")
+        .header("X-Forwarded-For", "203.0.113.99")
+        .header("X-Forwarded-For", "198.51.100.7")
+        .header("Authorization", format!("CaseToken {}", b64(&[0x5a; 32])))
+        .send()
+        .unwrap()
+        .status()
+        .as_u16();
+    assert_eq!(status, 429, "the client's own header line chose the rate-limit key");
+    server.assert_no_leaks(&[b"198.51.100.7", b"203.0.113.99"]);
+}
+
+#[test]
 fn forwarded_for_is_ignored_without_a_trusted_proxy() {
     let mut server = Server::start_with("", GUESS_LIMIT);
     // Every request claims a new address; all count against the real peer, 127.0.0.1.

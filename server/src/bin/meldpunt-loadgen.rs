@@ -689,7 +689,7 @@ fn spawn(bin: &Path, dir: &Path, pow: bool) -> Result<(Spawned, String, String)>
         sub.join("m.db").display()
     );
     // Room for the attachment phase (the defaults are 25 MiB per attachment, 100 per case).
-    cfg.push_str("[limits]\nattachment_bytes = 1073741824\ncase_attachment_bytes = 1073741824\n");
+    cfg.push_str("[limits]\nattachment_bytes = 1073741824\ncase_attachment_bytes = 1073741824\n[quota]\ncase_bytes = 4294967296\norg_bytes = 1099511627776\n");
     for class in ["public", "create", "case", "case_guess", "login", "advisor"] {
         cfg.push_str(&format!("[rate_limit.{class}]\nper_minute = 10000000\nburst = 1000000\nglobal_per_minute = 10000000\n"));
     }

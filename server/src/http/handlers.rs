@@ -27,8 +27,10 @@ pub(super) fn credential<'a>(req: &'a HttpRequest, scheme: &str) -> Option<&'a s
 
 /// The case of the request's `Authorization: CaseToken …`, after the rate limits.
 pub(super) async fn reporter_auth(req: &HttpRequest, state: &State) -> ApiResult<CaseInfo> {
-    let ip = state.limits.check(Class::Case, req, &state.metrics)?;
-    state.case_by_token(credential(req, "CaseToken"), ip).await
+    let ip = state.limits.check_address(Class::Case, req, &state.metrics)?;
+    let case = state.case_by_token(credential(req, "CaseToken"), ip).await?;
+    state.limits.charge_global(Class::Case, &state.metrics)?;
+    Ok(case)
 }
 
 /// The advisor of the request's `Authorization: Bearer …`, after the rate limits.
@@ -84,7 +86,14 @@ pub(super) async fn org_page(
 pub(super) async fn pow_challenge(req: HttpRequest, state: State) -> ApiResult<HttpResponse> {
     state.limits.check(Class::Public, &req, &state.metrics)?;
     state.metrics.inc(&state.metrics.pow_issued);
-    Ok(HttpResponse::Ok().json(state.pow.issue()))
+    // Under creation pressure the challenge costs more instead of creation being refused
+    // (protocol §8); clients do whatever difficulty the challenge says.
+    let extra = if state.limits.create_pressure() {
+        state.settings.pow.pressure_difficulty
+    } else {
+        0
+    };
+    Ok(HttpResponse::Ok().json(state.pow.issue_with(extra)))
 }
 
 pub(super) async fn create_case(
@@ -92,8 +101,10 @@ pub(super) async fn create_case(
     state: State,
     body: web::Json<api::CreateCase>,
 ) -> ApiResult<HttpResponse> {
-    state.limits.check(Class::Create, &req, &state.metrics)?;
-    let day = arc(&state).create_case(body.into_inner()).await?;
+    // The address's quota (and shut-out) only: the global creation quota is taken once the
+    // request has passed its checks and its proof of work (`AppState::create_case`).
+    let ip = state.limits.check_address(Class::Create, &req, &state.metrics)?;
+    let day = arc(&state).create_case(body.into_inner(), ip).await?;
     Ok(HttpResponse::Created().json(json!({"status": "new", "created": day.to_string()})))
 }
 
@@ -126,7 +137,9 @@ pub(super) async fn login_challenge(
     state: State,
     body: web::Json<api::LoginChallengeRequest>,
 ) -> ApiResult<HttpResponse> {
-    state.limits.check(Class::Login, &req, &state.metrics)?;
+    // Per address only: anonymous challenge requests (cheap, bounded in memory) must not use
+    // up the global login quota, which would lock advisors out of `POST /login`.
+    state.limits.check_address(Class::Login, &req, &state.metrics)?;
     let (challenge, expires_at) = state.login_challenge(&body)?;
     Ok(HttpResponse::Ok()
         .json(json!({"challenge": api::b64(&challenge), "expires_at": expires_at})))

@@ -33,6 +33,15 @@ pub enum StoreError {
     /// A size or count limit would be exceeded.
     #[error("limit: {0}")]
     Limit(String),
+    /// A storage quota (`[quota]`) would be exceeded: `code` is `case_full` or
+    /// `org_storage_full` (413).
+    #[error("quota: {message}")]
+    Quota {
+        /// The API error code.
+        code: &'static str,
+        /// What is full.
+        message: String,
+    },
     /// The database is busy, the write queue is full, or a write could not be committed
     /// (disk full, I/O error): the change may not have been saved; try again later (503).
     #[error("database busy or unavailable")]
@@ -566,6 +575,11 @@ pub trait Store: admin::AdminStore + Send + Sync + 'static {
     fn session(&self, token_hash: &[u8; 32], now: i64) -> StoreResult<Option<Id>>;
     /// Ends a session.
     fn delete_session(&self, token_hash: &[u8; 32]) -> StoreResult<()>;
+
+    /// Sets the storage quota (`[quota]`) checked by every later message and attachment
+    /// write, in the write's own transaction: bytes of message envelopes plus finished
+    /// attachments per case and per organisation (`u64::MAX`: no cap). The default ignores it.
+    fn set_quota(&self, _case_bytes: u64, _org_bytes: u64) {}
 
     // --- cases
     /// Creates a case with its first message, atomically.

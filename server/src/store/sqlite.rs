@@ -336,6 +336,8 @@ pub struct SqliteStore {
     stats: Arc<WriterStats>,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
+    /// `[quota]`: bytes per case and per organisation (`u64::MAX`: no cap).
+    quota: (AtomicU64, AtomicU64),
 }
 
 impl std::fmt::Debug for dyn Op {
@@ -770,6 +772,7 @@ impl SqliteStore {
             stats,
             readers,
             next_reader: AtomicUsize::new(0),
+            quota: (AtomicU64::new(u64::MAX), AtomicU64::new(u64::MAX)),
         })
     }
 
@@ -926,7 +929,94 @@ fn attachment_row_id(tx: &Connection, case: &Id, id: &Id, complete: bool) -> Sto
     .ok_or(StoreError::NotFound)
 }
 
+impl SqliteStore {
+    fn caps(&self) -> Caps {
+        Caps {
+            case: self.quota.0.load(Ordering::Relaxed),
+            org: self.quota.1.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// The storage quota of one write (`[quota]`).
+#[derive(Debug, Clone, Copy)]
+struct Caps {
+    case: u64,
+    org: u64,
+}
+
+fn sql_bytes(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+/// Bytes an organisation holds: its cases' message envelopes and finished attachments.
+fn org_used(tx: &Connection, org: i64) -> StoreResult<u64> {
+    let used: i64 = tx
+        .query_row(
+            "SELECT (SELECT coalesce(sum(length(m.envelope)), 0) FROM messages m
+                     JOIN cases c ON c.id = m.case_id WHERE c.org_id = ?1)
+                  + (SELECT coalesce(sum(a.size), 0) FROM attachments a
+                     JOIN cases c ON c.id = a.case_id WHERE c.org_id = ?1 AND a.complete = 1)",
+            [org],
+            |r| r.get(0),
+        )
+        .map_err(db)?;
+    Ok(sql_bytes(used))
+}
+
+fn org_full(max: u64) -> StoreError {
+    StoreError::Quota {
+        code: "org_storage_full",
+        message: format!(
+            "this organisation's cases hold the most they may ({max} bytes); nothing was stored"
+        ),
+    }
+}
+
+fn case_full(max: u64) -> StoreError {
+    StoreError::Quota {
+        code: "case_full",
+        message: format!(
+            "this case holds the most it may ({max} bytes of messages and attachments); nothing was stored"
+        ),
+    }
+}
+
+/// Refuses a write of `extra` more bytes to `case` past the case's or its organisation's
+/// quota. Runs in the write's own transaction (one writer), so no two writes both pass.
+fn check_quota(tx: &Connection, case: &Id, extra: u64, caps: Caps) -> StoreResult<()> {
+    if caps.case == u64::MAX && caps.org == u64::MAX {
+        return Ok(());
+    }
+    let row: Option<(i64, i64)> = tx
+        .query_row(
+            "SELECT org_id,
+                    (SELECT coalesce(sum(length(envelope)), 0) FROM messages WHERE case_id = ?1)
+                  + (SELECT coalesce(sum(size), 0) FROM attachments WHERE case_id = ?1 AND complete = 1)
+             FROM cases WHERE id = ?1",
+            [&case[..]],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(db)?;
+    let Some((org, used)) = row else {
+        return Err(StoreError::NotFound);
+    };
+    if sql_bytes(used).saturating_add(extra) > caps.case {
+        return Err(case_full(caps.case));
+    }
+    if caps.org != u64::MAX && org_used(tx, org)?.saturating_add(extra) > caps.org {
+        return Err(org_full(caps.org));
+    }
+    Ok(())
+}
+
 impl Store for SqliteStore {
+    fn set_quota(&self, case_bytes: u64, org_bytes: u64) {
+        self.quota.0.store(case_bytes, Ordering::Relaxed);
+        self.quota.1.store(org_bytes, Ordering::Relaxed);
+    }
+
     fn pow_key(&self) -> StoreResult<[u8; 32]> {
         let key: Vec<u8> = self
             .read()?
@@ -1204,11 +1294,13 @@ impl Store for SqliteStore {
 
     fn create_case(&self, c: &NewCase) -> StoreResult<()> {
         let c = c.clone();
-        self.tx_sized(c.envelope.len(), move |tx| insert_case(tx, &c))
+        let caps = self.caps();
+        self.tx_sized(c.envelope.len(), move |tx| insert_case(tx, &c, caps))
     }
 
     fn create_case_queued(&self, c: NewCase) -> Pending<()> {
-        self.submit(c.envelope.len(), false, move |tx| insert_case(tx, &c))
+        let caps = self.caps();
+        self.submit(c.envelope.len(), false, move |tx| insert_case(tx, &c, caps))
     }
 
     fn case_by_token(&self, token_hash: &[u8; 32]) -> StoreResult<Option<CaseInfo>> {
@@ -1291,7 +1383,9 @@ impl Store for SqliteStore {
     ) -> StoreResult<u32> {
         let day = day.to_string();
         let (case, envelope) = (*case, envelope.to_vec());
+        let caps = self.caps();
         self.tx_sized(envelope.len(), move |tx| {
+            check_quota(tx, &case, envelope.len() as u64, caps)?;
             append_message(tx, &case, sender, &envelope, &day, max)
         })
     }
@@ -1540,7 +1634,10 @@ impl Store for SqliteStore {
         max_count: u32,
     ) -> StoreResult<()> {
         let (case, id) = (*case, *id);
+        let caps = self.caps();
         self.tx(move |tx| {
+            // A full case takes no upload at all (the size is checked again at the end).
+            check_quota(tx, &case, 1, caps)?;
             let count: u32 = tx
                 .query_row("SELECT count(*) FROM attachments WHERE case_id = ?1", [&case[..]], |r| r.get(0))
                 .map_err(db)?;
@@ -1586,8 +1683,10 @@ impl Store for SqliteStore {
         max_case_bytes: u64,
     ) -> StoreResult<()> {
         let (case, id) = (*case, *id);
+        let caps = self.caps();
         self.tx(move |tx| {
             let row = attachment_row_id(tx, &case, &id, false)?;
+            check_quota(tx, &case, size, caps)?;
             let stored: u32 = tx
                 .query_row("SELECT count(*) FROM attachment_chunks WHERE attachment_id = ?1", [row], |r| r.get(0))
                 .map_err(db)?;
@@ -1746,8 +1845,15 @@ fn attachment_info_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AttachmentInfo
 }
 
 /// A new case, its advisors and its first message (inside the caller's transaction).
-fn insert_case(tx: &Connection, c: &NewCase) -> StoreResult<()> {
+fn insert_case(tx: &Connection, c: &NewCase, caps: Caps) -> StoreResult<()> {
     let day = c.day.to_string();
+    let size = c.envelope.len() as u64;
+    if size > caps.case {
+        return Err(case_full(caps.case));
+    }
+    if caps.org != u64::MAX && org_used(tx, c.org_id)?.saturating_add(size) > caps.org {
+        return Err(org_full(caps.org));
+    }
     match tx
         .prepare_cached(
             "INSERT INTO cases (id, org_id, token_hash, status, created_day, updated_day)
