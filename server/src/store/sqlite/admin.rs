@@ -774,7 +774,7 @@ mod tests {
             .unwrap();
         }
         let store = SqliteStore::open(&path).unwrap();
-        assert_eq!(store.schema_version().unwrap(), 4);
+        assert!(store.schema_version().unwrap() >= 4);
         let today = crate::day::Day::today();
         for (id, want) in [
             ([1u8; 16], Appointer::Organisation),
