@@ -36,7 +36,7 @@ fn app_serves_pages_and_relays_the_api() {
     // A keyring made by the CLI holds the instance address.
     let keyring = server.dir.path().join("anna.mpk");
     let pass = "app passphrase for the test";
-    let mut init = Command::new(env!("CARGO_BIN_EXE_meldpunt"))
+    let mut init = Command::new(meldpunt_tests::meldpunt_bin())
         .args(["advisor", "--keyring"])
         .arg(&keyring)
         .args([
@@ -70,7 +70,7 @@ fn app_serves_pages_and_relays_the_api() {
     std::fs::write(www.path().join(".secret"), "hidden").unwrap();
     std::fs::write(server.dir.path().join("outside.txt"), "outside").unwrap();
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_meldpunt"))
+    let mut child = Command::new(meldpunt_tests::meldpunt_bin())
         .args(["advisor", "--keyring"])
         .arg(&keyring)
         .args(["--passphrase-fd", "0", "app", "--no-open", "--www"])

@@ -29,7 +29,7 @@ const PASS: &str = "correct horse battery staple 42";
 /// Runs `meldpunt advisor --keyring K --passphrase-fd 0 ARGS…` with `pass` (and `stdin_extra`
 /// after it) on standard input.
 fn cli_with(keyring: &Path, pass: &str, stdin_extra: &str, args: &[&str]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_meldpunt"))
+    let mut child = Command::new(meldpunt_tests::meldpunt_bin())
         .arg("advisor")
         .arg("--keyring")
         .arg(keyring)

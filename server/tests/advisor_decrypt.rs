@@ -21,7 +21,7 @@ use zeroize::Zeroizing;
 const PASS: &str = "correct horse battery staple 42";
 
 fn decrypt(keyring: &Path, input: &Path, out: &Path) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_meldpunt"))
+    let mut child = Command::new(meldpunt_tests::meldpunt_bin())
         .arg("advisor")
         .arg("--keyring")
         .arg(keyring)

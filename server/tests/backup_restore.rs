@@ -42,7 +42,7 @@ struct Written {
 }
 
 fn meldpunt(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_meldpunt"))
+    Command::new(meldpunt_tests::meldpunt_bin())
         .args(args)
         .env_remove("MELDPUNT_CONFIG")
         .env_remove("MELDPUNT_DATABASE")

@@ -66,7 +66,7 @@ fn server_binary() -> PathBuf {
             p
         }
         None => {
-            let p = PathBuf::from(env!("CARGO_BIN_EXE_meldpunt"));
+            let p = PathBuf::from(meldpunt_tests::meldpunt_bin());
             say!(
                 "server binary: DEBUG {} (TEST_MELDPUNT_RELEASE_BIN is not set; \
                  `cargo xtask crash` uses a release build)",

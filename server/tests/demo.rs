@@ -37,7 +37,7 @@ fn free_port() -> u16 {
 
 /// `meldpunt advisor --passphrase-fd 0 …` with the demo passphrase on stdin.
 fn advisor(keyring: &Path, pass: &str, args: &[&str]) -> (bool, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_meldpunt"))
+    let mut child = Command::new(meldpunt_tests::meldpunt_bin())
         .args(["advisor", "--keyring"])
         .arg(keyring)
         .args(["--passphrase-fd", "0"])
@@ -71,7 +71,7 @@ fn demo_takes_the_configuration_and_the_terminal_tour_works() {
     // From the file: a low proof of work. From the environment: one rate-limit field and the
     // metrics listener.
     std::fs::write(&config, "[pow]\nm_kib = 64\ndifficulty = 2\n").unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_meldpunt"))
+    let mut child = Command::new(meldpunt_tests::meldpunt_bin())
         .arg("--config")
         .arg(&config)
         .args(["demo", "--data-dir"])

@@ -32,7 +32,7 @@ fn meldpunt_022(args: &[&str], stdin: &str) -> String {
         .arg("-c")
         .arg("umask 022 && exec \"$@\"")
         .arg("sh")
-        .arg(env!("CARGO_BIN_EXE_meldpunt"))
+        .arg(meldpunt_tests::meldpunt_bin())
         .args(args)
         .env_remove("MELDPUNT_CONFIG")
         .env_remove("MELDPUNT_DATABASE")

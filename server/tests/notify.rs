@@ -328,7 +328,7 @@ fn one_content_free_mail_per_burst_and_nothing_when_off() {
 /// `meldpunt advisor --keyring K --passphrase-fd 0 ARGS…`, passphrase on standard input.
 fn advisor_cli(keyring: &std::path::Path, args: &[&str]) -> String {
     use std::process::{Command, Stdio};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_meldpunt"))
+    let mut child = Command::new(meldpunt_tests::meldpunt_bin())
         .arg("advisor")
         .arg("--keyring")
         .arg(keyring)
@@ -375,7 +375,7 @@ fn plain_smtp_to_another_host_is_refused_at_startup() {
         ),
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_meldpunt"))
+    let mut child = Command::new(meldpunt_tests::meldpunt_bin())
         .arg("--config")
         .arg(&config)
         .arg("serve")

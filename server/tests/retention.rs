@@ -371,7 +371,7 @@ fn closed_cases_are_deleted_after_retention_from_file_and_wal() {
 
     // `meldpunt purge` refuses while a server runs on the database.
     server.spawn();
-    let out = Command::new(env!("CARGO_BIN_EXE_meldpunt"))
+    let out = Command::new(meldpunt_tests::meldpunt_bin())
         .arg("--config")
         .arg(&server.config)
         .arg("purge")
@@ -384,7 +384,7 @@ fn closed_cases_are_deleted_after_retention_from_file_and_wal() {
 
     // Q was closed today: 31 days on it is past retention. The operator's command.
     let day = Day::today().plus_days(31).to_string();
-    let out = Command::new(env!("CARGO_BIN_EXE_meldpunt"))
+    let out = Command::new(meldpunt_tests::meldpunt_bin())
         .arg("--config")
         .arg(&server.config)
         .args(["purge", "--today", &day])
@@ -430,7 +430,7 @@ fn deletion_day_is_fixed_when_a_case_is_closed() {
     server.stop();
     let purge = |days: i64| {
         let day = Day::today().plus_days(days).to_string();
-        let out = Command::new(env!("CARGO_BIN_EXE_meldpunt"))
+        let out = Command::new(meldpunt_tests::meldpunt_bin())
             .arg("--config")
             .arg(&server.config)
             .args(["purge", "--today", &day])

@@ -59,7 +59,7 @@ fn healthz_over_https_with_a_self_signed_certificate() {
     .unwrap();
     let logf = std::fs::File::create(&log).unwrap();
     let _server = Proc(
-        Command::new(env!("CARGO_BIN_EXE_meldpunt"))
+        Command::new(meldpunt_tests::meldpunt_bin())
             .arg("--config")
             .arg(&config)
             .arg("serve")
@@ -138,7 +138,7 @@ fn broken_tls_files_stop_the_start_naming_the_setting() {
             ),
         )
         .unwrap();
-        let out = Command::new(env!("CARGO_BIN_EXE_meldpunt"))
+        let out = Command::new(meldpunt_tests::meldpunt_bin())
             .arg("--config")
             .arg(&config)
             .arg("serve")

@@ -68,7 +68,7 @@ pub fn start_with(env: &[(&str, &str)], top: &str) -> Server {
         .append(true)
         .open(&server.log)
         .unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_meldpunt"));
+    let mut cmd = Command::new(meldpunt_tests::meldpunt_bin());
     cmd.arg("--config")
         .arg(&server.config)
         .arg("serve")
@@ -98,7 +98,7 @@ pub fn start_with(env: &[(&str, &str)], top: &str) -> Server {
 
 /// Runs `meldpunt admin ARGS` with `stdin` on standard input; returns (success, stdout, stderr).
 pub fn cli(server: &Server, args: &[&str], stdin: &str) -> (bool, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_meldpunt"))
+    let mut child = Command::new(meldpunt_tests::meldpunt_bin())
         .arg("--config")
         .arg(&server.config)
         .arg("admin")

@@ -147,7 +147,7 @@ impl Server {
             .append(true)
             .open(&self.log)
             .unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_meldpunt"))
+        let child = Command::new(meldpunt_tests::meldpunt_bin())
             .arg("--config")
             .arg(&self.config)
             .arg("serve")
@@ -191,7 +191,7 @@ impl Server {
     }
 
     pub fn admin(&self, args: &[&str]) -> String {
-        let out = Command::new(env!("CARGO_BIN_EXE_meldpunt"))
+        let out = Command::new(meldpunt_tests::meldpunt_bin())
             .arg("--config")
             .arg(&self.config)
             .arg("admin")
