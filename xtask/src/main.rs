@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
+mod arch;
 mod bench;
 mod fuzz;
 mod setup;
@@ -30,12 +31,15 @@ cargo xtask <command>
                   the crash-safety test (SIGKILL at random moments under load) for N minutes
                   against a release build of the server
   build-client    build the WASM client and its web pages into client-wasm/www/pkg
+  arch            the architecture check: import circles, the server's layering, file lengths
+                  (docs/architecture.md; `test` runs it first)
 ";
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("test") => test(&args[1..]),
+        Some("arch") => arch::arch(&args[1..]),
         Some("demo") => demo(&args[1..]),
         Some("bench") => bench::bench(&args[1..]),
         Some("fuzz") => fuzz::fuzz(&args[1..]),
@@ -135,6 +139,9 @@ fn crash(args: &[String]) -> Result {
 fn test(_args: &[String]) -> Result {
     let started = Instant::now();
     let mut ran = Suites::default();
+    // The architecture figures of docs/architecture.md: no import circle, the server's layering,
+    // no source file over 800 lines outside tests.
+    ran.step("architecture check (import circles, layering, file lengths)", || arch::arch(&[]))?;
     setup::ensure_wasm_target()?;
 
     // The crypto crate and the client core must build for the browser (getrandom's wasm_js
