@@ -33,7 +33,7 @@ use meldpunt_crypto::rng::os_rng;
 use wasm_bindgen::prelude::*;
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::AttachmentDecryptor;
+use crate::attachments::AttachmentDecryptor;
 use crate::view::{self, code, get_list, get_str, get_strings, get_u32, secs, set};
 
 fn unb64(s: &str) -> Result<Vec<u8>, JsError> {
@@ -511,7 +511,7 @@ impl AdvisorKeyring {
         )
         .map_err(|e| code(e.code()))?;
         self.sent.push((case.id.clone(), sealed.message.hash()));
-        Ok(crate::sealed_out(&sealed))
+        Ok(view::sealed_out(&sealed))
     }
 
     /// Confirms a colleague (`meldpunt_client::colleagues::Colleagues::confirm`) as the

@@ -3,6 +3,7 @@
 
 use js_sys::{Array, Object, Reflect};
 use meldpunt_client::advisors::Listed;
+use meldpunt_client::{b64, seal};
 use meldpunt_client::case::{CaseView, Entry, EntryKind, Warning};
 use meldpunt_crypto::envelope::EnvelopeError;
 use meldpunt_crypto::keys::IdentityPublicKey;
@@ -211,5 +212,19 @@ pub(crate) fn summary(
         "canWrite",
         case.reporter.is_some() && case.reply_key.is_some() && case.head.is_some(),
     );
+    out.into()
+}
+
+/// The JS answer of a sealing: the envelope (base64url) and the fingerprints of the advisors
+/// that could not be reached.
+pub(crate) fn sealed_out(sealed: &seal::Sealed) -> JsValue {
+    let out = Object::new();
+    set(&out, "envelope", b64(&sealed.envelope));
+    let unreachable: js_sys::Array = sealed
+        .unreachable
+        .iter()
+        .map(|k| JsValue::from_str(&k.fingerprint().to_display()))
+        .collect();
+    set(&out, "unreachable", unreachable);
     out.into()
 }
