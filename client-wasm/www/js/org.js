@@ -1,8 +1,10 @@
 // The organisation page (/o/{slug}): landing, the guided report, sending, the pickup code.
-import {
-  wasm, boot, t, api, el, show, paragraphs, navigate, linkTo, fragmentParams, currentLang,
-  onLanguageChange, proofOfWork, deriveSeed, formatDay, ApiError, CRYPTO_UNAVAILABLE,
-} from '/js/common.js';
+import { wasm, boot } from '/js/boot.js';
+import { t, currentLang, onLanguageChange, formatDay } from '/js/i18n.js';
+import { api, ApiError } from '/js/api.js';
+import { el, show, paragraphs } from '/js/dom.js';
+import { navigate, linkTo, fragmentParams } from '/js/fragment.js';
+import { proofOfWork, deriveSeed, CRYPTO_UNAVAILABLE } from '/js/workers.js';
 import { FilePicker, sendAttachments } from '/js/files.js';
 
 // The slug in the address; after loading, the organisation's current one (an old link keeps
