@@ -4,7 +4,6 @@ import { wasm, boot } from '/js/boot.js';
 import { t, currentLang, onLanguageChange, formatDay } from '/js/i18n.js';
 import { api, ApiError } from '/js/api.js';
 import { el, show, paragraphs, formatBytes } from '/js/dom.js';
-import { fragmentParams } from '/js/fragment.js';
 import { proofOfWork, deriveSeed, CRYPTO_UNAVAILABLE } from '/js/workers.js';
 import { FilePicker, sendAttachments } from '/js/files.js';
 
