@@ -1,15 +1,16 @@
 // The admin pages (/admin/): login (with a second factor), accepting an organisation admin
 // invite (/admin/#invite=CODE), setting up two-step verification, changing the passphrase, the
-// audit log, and the views of the instance operator (admin-operator.js) and of an organisation's
-// admin (admin-org.js). The session token lives in memory only (admin-common.js); logging out,
+// audit log, and the views of the instance operator (admin/operator.js) and of an organisation's
+// admin (admin/org.js). The session token lives in memory only (admin/session.js); logging out,
 // 30 minutes without activity or closing the tab forgets it. A logout reloads the page, so that
 // nothing the session showed stays in the tab's memory.
-import {
-  $, t, el, api, ApiError, msg, showError, bootI18n, onLanguageChange, setToken, hasSession,
-  onSession, fragmentParams, setFragment, formatMoment, showStrength, has,
-} from '/js/admin-common.js';
-import * as operator from '/js/admin-operator.js';
-import * as orgAdmin from '/js/admin-org.js';
+import { t, msg, onLanguageChange, formatMoment, has, LANGS, loadTable, initialLanguage, setLanguage, setUpLanguageSwitch } from '/js/i18n.js';
+import { $, el } from '/js/dom.js';
+import { fragmentParams, setFragment } from '/js/fragment.js';
+import { api, ApiError, showError, setToken, hasSession, onSession } from '/js/admin/session.js';
+import { showStrength } from '/js/admin/parts.js';
+import * as operator from '/js/admin/operator.js';
+import * as orgAdmin from '/js/admin/org.js';
 
 const IDLE_LIMIT_MS = 30 * 60 * 1000;
 const IDLE_CHECK_MS = 15 * 1000;
@@ -495,6 +496,25 @@ function wire() {
     renderAccount();
     renderAudit();
   });
+}
+
+/**
+ * Loads both translation tables (the poster can be printed in the other language than the one
+ * the page is shown in) and sets up the language switch. Returns false if they cannot be loaded.
+ */
+async function bootI18n() {
+  try {
+    await Promise.all(LANGS.map(loadTable));
+  } catch {
+    const main = document.getElementById('main');
+    main.replaceChildren(el('section', {},
+      el('h1', { text: 'De pagina kon niet worden geladen / The page could not be loaded' }),
+      el('p', { text: 'Probeer het later opnieuw. / Please try again later.' })));
+    return false;
+  }
+  await setLanguage(initialLanguage());
+  setUpLanguageSwitch();
+  return true;
 }
 
 async function main() {

@@ -1,10 +1,10 @@
 // The instance operator's views: member organisations (create, suspend/resume, a one-time link
 // for the organisation's first admin), branch-wide advisors (invite, status, suspend) and the
 // instance setting that makes two-step verification compulsory.
-import {
-  $, t, el, api, ApiError, msg, showError, errorKey, onLanguageChange, formatDay, copyFrom,
-} from '/js/admin-common.js';
-import { advisorCard, advisorInviteOut, namedButton } from '/js/admin-parts.js';
+import { t, msg, onLanguageChange, formatDay } from '/js/i18n.js';
+import { $, el } from '/js/dom.js';
+import { api, ApiError, showError, errorKey } from '/js/admin/session.js';
+import { advisorCard, advisorInviteOut, namedButton, copyFrom } from '/js/admin/parts.js';
 
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 

@@ -2,11 +2,10 @@
 // retention, languages, which advisors reporters are offered and in what order), the advisors
 // (invite, key status, suspend), the reporting link with its QR code, and a printable A4 poster.
 // An organisation admin sees configuration only: no case, no count.
-import {
-  $, t, tIn, el, api, ApiError, msg, showError, errorKey, onLanguageChange, copyFrom,
-  has, currentLang,
-} from '/js/admin-common.js';
-import { advisorCard, advisorInviteOut, namedButton, showFieldErrors, pageStatusKey } from '/js/admin-parts.js';
+import { t, tIn, msg, onLanguageChange, has, currentLang } from '/js/i18n.js';
+import { $, el } from '/js/dom.js';
+import { api, ApiError, showError, errorKey } from '/js/admin/session.js';
+import { advisorCard, advisorInviteOut, namedButton, showFieldErrors, pageStatusKey, copyFrom } from '/js/admin/parts.js';
 
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 const CATEGORY_ID = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;

@@ -1,7 +1,8 @@
 // Pieces shared by the operator's and the organisation admin's views: an advisor's card (status,
 // fingerprint, key validity, suspend/resume), an advisor invite code with its instructions, and
-// per-field errors of a form.
-import { $, t, el, msg, formatDay, copyFrom } from '/js/admin-common.js';
+// per-field errors of a form, copying a code, and the passphrase strength hint.
+import { t, msg, formatDay } from '/js/i18n.js';
+import { $, el } from '/js/dom.js';
 
 const DAY = 86400;
 const EXPIRY_WARNING_DAYS = 30;
@@ -132,4 +133,36 @@ export function showFieldErrors(summaryId, fieldIds, errors, focus = true) {
   box.hidden = false;
   if (focus) box.focus();
   return errors;
+}
+
+// ---- Copying, and the strength hint under a new passphrase.
+
+/** Copies the value of an input; says whether it worked in `status`. */
+export async function copyFrom(input, status) {
+  let ok = false;
+  try {
+    await navigator.clipboard.writeText(input.value);
+    ok = true;
+  } catch {
+    input.focus();
+    input.select();
+    try { ok = document.execCommand('copy'); } catch { ok = false; }
+  }
+  msg(status, ok ? 'admin.copied' : 'admin.copy_failed');
+}
+
+/** A rough strength estimate for the hint under a new passphrase. The server decides. */
+export function passphraseStrength(p) {
+  if (!p) return null;
+  const words = p.trim().split(/[\s\-_.]+/).filter((w) => w.length >= 3).length;
+  const classes = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((r) => r.test(p)).length;
+  if (p.length >= 20 || (words >= 4 && p.length >= 16)) return 'strong';
+  if (p.length >= 14 || (p.length >= 12 && classes >= 3)) return 'fair';
+  return 'weak';
+}
+
+export function showStrength(node, passphrase) {
+  const s = passphraseStrength(passphrase);
+  node.className = `strength ${s ? `strength-${s}` : ''}`;
+  return msg(node, s ? `admin.strength_${s}` : null);
 }
