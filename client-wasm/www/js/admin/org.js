@@ -4,8 +4,8 @@
 // An organisation admin sees configuration only: no case, no count.
 import { t, tIn, msg, onLanguageChange, has, currentLang } from '/js/i18n.js';
 import { $, el } from '/js/dom.js';
-import { api, ApiError, showError, errorKey } from '/js/admin/session.js';
-import { advisorCard, advisorInviteOut, namedButton, showFieldErrors, pageStatusKey, copyFrom } from '/js/admin/parts.js';
+import { api, ApiError, showError, guarded } from '/js/admin/session.js';
+import { advisorCard, advisorInviteOut, namedButton, showFieldErrors, pageStatusKey, copyFrom, setAdvisorSuspended } from '/js/admin/parts.js';
 
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 const CATEGORY_ID = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
@@ -393,13 +393,10 @@ async function removeLogo() {
 // ---------- advisors
 
 export async function openAdvisors() {
-  msg('advisors-error', null);
-  try {
+  await guarded('advisors-error', async () => {
     advisors = await api('/api/v1/admin/org/advisors');
     renderAdvisors();
-  } catch (err) {
-    showError('advisors-error', err);
-  }
+  });
 }
 
 function renderAdvisors() {
@@ -414,13 +411,10 @@ function renderAdvisors() {
 }
 
 async function setSuspended(a, suspended) {
-  try {
-    await api(`/api/v1/admin/org/advisors/${encodeURIComponent(a.id)}/suspended`, { method: 'PUT', json: { suspended } });
+  const path = `/api/v1/admin/org/advisors/${encodeURIComponent(a.id)}/suspended`;
+  if (await setAdvisorSuspended(path, a, suspended, advisorStatus)) {
     a.suspended = suspended;
-    advisorStatus.set(a.id, { key: suspended ? 'admin.advisor_suspended_done' : 'admin.advisor_resumed_done', vars: { name: a.display_name } });
     link = null;
-  } catch (err) {
-    advisorStatus.set(a.id, { key: errorKey(err), vars: { code: err.code || err.status } });
   }
   renderAdvisors();
   const card = $('advisor-list').querySelector(`[data-id="${CSS.escape(a.id)}"] .card-actions button`);
@@ -428,16 +422,13 @@ async function setSuspended(a, suspended) {
 }
 
 async function makeAdvisorInvite() {
-  msg('advisor-invite-error', null);
-  try {
+  await guarded('advisor-invite-error', async () => {
     // An organisation admin invites internal advisors only: who appoints an external
     // advisor is the branch organisation (the operator), never the employer (issue 11).
     advisorInvite = await api('/api/v1/admin/org/advisor-invites', { method: 'POST', json: { external: false } });
     advisorInviteOut($('advisor-invite-out'), advisorInvite);
     $('advisor-invite-out-code').focus();
-  } catch (err) {
-    showError('advisor-invite-error', err);
-  }
+  });
 }
 
 // ---------- the reporting link, the poster

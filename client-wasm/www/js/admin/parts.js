@@ -3,6 +3,7 @@
 // per-field errors of a form, copying a code, and the passphrase strength hint.
 import { t, msg, formatDay } from '/js/i18n.js';
 import { $, el } from '/js/dom.js';
+import { api, errorKey } from '/js/admin/session.js';
 
 const DAY = 86400;
 const EXPIRY_WARNING_DAYS = 30;
@@ -94,7 +95,36 @@ export function advisorInviteOut(container, invite) {
   container.hidden = false;
 }
 
+/**
+ * Suspends or resumes the advisor `a` at `path`. The outcome goes to `statuses` (by id), which
+ * the advisor's card shows. Returns whether it worked.
+ */
+export async function setAdvisorSuspended(path, a, suspended, statuses) {
+  try {
+    await api(path, { method: 'PUT', json: { suspended } });
+    statuses.set(a.id, { key: suspended ? 'admin.advisor_suspended_done' : 'admin.advisor_resumed_done', vars: { name: a.display_name } });
+    return true;
+  } catch (err) {
+    statuses.set(a.id, { key: errorKey(err), vars: { code: err.code || err.status } });
+    return false;
+  }
+}
+
 // ---- Per-field errors with an error summary.
+
+/** Clears the errors under these fields (each shown in `{id}-error`). */
+export function clearFieldErrors(ids) {
+  for (const id of ids) {
+    msg(`${id}-error`, null);
+    $(id).removeAttribute('aria-invalid');
+  }
+}
+
+/** Shows an error under the field `id` (in `{id}-error`) and marks it invalid. */
+export function fieldError(id, key, vars) {
+  msg(`${id}-error`, key, vars);
+  $(id).setAttribute('aria-invalid', 'true');
+}
 
 /**
  * Shows `errors` ([fieldId, key, vars]) next to their fields (`{fieldId}-error`) and in the summary

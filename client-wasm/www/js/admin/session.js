@@ -65,3 +65,13 @@ export function showError(node, err) {
   if (err && err.body && err.body.retry_after !== undefined) vars.wait = { duration: err.body.retry_after };
   return msg(node, errorKey(err), vars);
 }
+
+/** Clears the error shown in `errorId`, runs `task`, and shows its error there if it fails. */
+export async function guarded(errorId, task) {
+  msg(errorId, null);
+  try {
+    await task();
+  } catch (err) {
+    showError(errorId, err);
+  }
+}

@@ -4,7 +4,7 @@ import { t, formatMoment } from '/js/i18n.js';
 import { $, el, setText, show } from '/js/dom.js';
 import { runAdvisorWorker } from '/js/workers.js';
 import {
-  app, MS_PER_MIB_PASS, nowSecs, errorText, showError, safeFileName, blobUrl, progressTo, setNav, badge, call, callJson,
+  app, MS_PER_MIB_PASS, nowSecs, errorText, showError, blobUrl, offerKeyringFile, progressTo, setNav, badge, call, callJson,
 } from '/js/advisor/state.js';
 
 const ROTATE_VALIDITY_DAYS = 365;
@@ -56,9 +56,7 @@ export async function rotate(e) {
     app.S.file = out.file;
     app.S.unsaved = true;
     app.S.me = await callJson('/api/v1/advisor/me');
-    const link = $('rotate-download');
-    link.href = blobUrl([out.file], 'application/octet-stream');
-    link.download = safeFileName(app.S.fileName || 'meldpunt.keyring');
+    const link = offerKeyringFile('rotate-download', out.file);
     $('rotate-done').hidden = false;
     setText('rotate-status', t('advisor.ui.rotated'));
     renderKeys();

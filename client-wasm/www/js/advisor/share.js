@@ -5,7 +5,7 @@ import { wasm } from '/js/boot.js';
 import { t, tOr } from '/js/i18n.js';
 import { $, el, setText } from '/js/dom.js';
 import { runAdvisorWorker } from '/js/workers.js';
-import { app, nowSecs, errorText, showError, safeFileName, blobUrl, call, loadCase } from '/js/advisor/state.js';
+import { app, nowSecs, errorText, showError, offerKeyringFile, call, loadCase } from '/js/advisor/state.js';
 
 const HEADER_MAX = 3192;
 
@@ -139,9 +139,7 @@ export async function saveKeyring(e) {
       () => {}, 2000);
     pass.value = '';
     app.S.file = out.file;
-    const link = $('share-save-download');
-    link.href = blobUrl([out.file], 'application/octet-stream');
-    link.download = safeFileName(app.S.fileName || 'meldpunt.keyring');
+    const link = offerKeyringFile('share-save-download', out.file);
     link.hidden = false;
     setText('share-save-status', t('advisor.ui.keyring_ready'));
     link.focus();

@@ -52,6 +52,14 @@ export function blobUrl(parts, type) {
   return url;
 }
 
+/** Offers the (passphrase-encrypted) keyring file for download in the link `linkId`. */
+export function offerKeyringFile(linkId, file) {
+  const link = $(linkId);
+  link.href = blobUrl([file], 'application/octet-stream');
+  link.download = safeFileName(app.S.fileName || 'meldpunt.keyring');
+  return link;
+}
+
 export function progressTo(barId, statusId, key) {
   return (f) => {
     $(barId).value = f;
