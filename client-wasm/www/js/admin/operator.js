@@ -4,7 +4,7 @@
 import { t, msg, onLanguageChange, formatDay } from '/js/i18n.js';
 import { $, el } from '/js/dom.js';
 import { api, ApiError, showError, errorKey, guarded } from '/js/admin/session.js';
-import { advisorCard, advisorInviteOut, namedButton, copyFrom, setAdvisorSuspended } from '/js/admin/parts.js';
+import { advisorInviteOut, namedButton, copyFrom, setAdvisorSuspended, renderAdvisorList } from '/js/admin/parts.js';
 
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 
@@ -168,11 +168,10 @@ export async function openBranch() {
 function renderBranch() {
   if (!branch) return;
   const list = branch.map((a) => ({ ...a, branch_wide: true }));
-  $('branch-list').replaceChildren(...list.map((a) => advisorCard(a, {
+  renderAdvisorList('branch-list', 'branch-empty', list, (a) => ({
     status: branchStatus.get(a.id),
     onSuspend: (adv, suspended) => setBranchSuspended(adv, suspended),
-  })));
-  $('branch-empty').hidden = list.length > 0;
+  }));
 }
 
 async function setBranchSuspended(a, suspended) {

@@ -5,7 +5,7 @@
 import { t, tIn, msg, onLanguageChange, has, currentLang } from '/js/i18n.js';
 import { $, el } from '/js/dom.js';
 import { api, ApiError, showError, guarded } from '/js/admin/session.js';
-import { advisorCard, advisorInviteOut, namedButton, showFieldErrors, pageStatusKey, copyFrom, setAdvisorSuspended } from '/js/admin/parts.js';
+import { advisorInviteOut, namedButton, showFieldErrors, pageStatusKey, copyFrom, setAdvisorSuspended, renderAdvisorList } from '/js/admin/parts.js';
 
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 const CATEGORY_ID = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
@@ -401,13 +401,12 @@ export async function openAdvisors() {
 
 function renderAdvisors() {
   if (!advisors || $('view-advisors').hidden) return;
-  $('advisor-list').replaceChildren(...advisors.map((a) => advisorCard(a, {
+  renderAdvisorList('advisor-list', 'advisors-empty', advisors, (a) => ({
     showOffered: true,
     manageable: !a.branch_wide,
     status: advisorStatus.get(a.id),
     onSuspend: (adv, suspended) => setSuspended(adv, suspended),
-  })));
-  $('advisors-empty').hidden = advisors.length > 0;
+  }));
 }
 
 async function setSuspended(a, suspended) {

@@ -95,6 +95,12 @@ export function advisorInviteOut(container, invite) {
   container.hidden = false;
 }
 
+/** Fills the list `listId` with advisor cards (`cardOptions(a)` for each); `emptyId` says when there are none. */
+export function renderAdvisorList(listId, emptyId, list, cardOptions) {
+  $(listId).replaceChildren(...list.map((a) => advisorCard(a, cardOptions(a))));
+  $(emptyId).hidden = list.length > 0;
+}
+
 /**
  * Suspends or resumes the advisor `a` at `path`. The outcome goes to `statuses` (by id), which
  * the advisor's card shows. Returns whether it worked.

@@ -2,7 +2,7 @@
 import { t, tOr, formatServerDay } from '/js/i18n.js';
 import { $, el, setText, show, formatBytes } from '/js/dom.js';
 import {
-  app, nowSecs, errorText, showError, safeFileName, shortId, blobUrl, setNav, badge, call, orgName, loadCase,
+  app, nowSecs, errorText, showError, showFailure, safeFileName, shortId, blobUrl, setNav, badge, call, orgName, loadCase,
 } from '/js/advisor/state.js';
 import { badgesFor, personName, warningText, attachmentNames, messageItem } from '/js/advisor/messages.js';
 import { renderShareChoices } from '/js/advisor/share.js';
@@ -132,8 +132,7 @@ export async function sendReply(e) {
     await loadCase();
     setText('reply-status', t('advisor.ui.reply_sent'));
   } catch (err) {
-    setText('reply-status', '');
-    showError('reply-error', errorText(err));
+    showFailure('reply-status', 'reply-error', err);
   } finally {
     $('reply-send').disabled = !(app.S && app.S.summary && app.S.summary.canReply);
   }

@@ -4,7 +4,7 @@ import { t, formatMoment } from '/js/i18n.js';
 import { $, el, setText, show } from '/js/dom.js';
 import { runAdvisorWorker } from '/js/workers.js';
 import {
-  app, MS_PER_MIB_PASS, nowSecs, errorText, showError, blobUrl, offerKeyringFile, progressTo, setNav, badge, call, callJson,
+  app, MS_PER_MIB_PASS, nowSecs, errorText, showError, showFailure, blobUrl, offerKeyringFile, progressTo, setNav, badge, call, callJson,
 } from '/js/advisor/state.js';
 
 const ROTATE_VALIDITY_DAYS = 365;
@@ -62,8 +62,7 @@ export async function rotate(e) {
     renderKeys();
     link.focus();
   } catch (err) {
-    setText('rotate-status', '');
-    showError('rotate-error', errorText(err));
+    showFailure('rotate-status', 'rotate-error', err);
   } finally {
     $('rotate-progress').hidden = true;
     button.disabled = false;

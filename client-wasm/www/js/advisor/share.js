@@ -5,7 +5,7 @@ import { wasm } from '/js/boot.js';
 import { t, tOr } from '/js/i18n.js';
 import { $, el, setText } from '/js/dom.js';
 import { runAdvisorWorker } from '/js/workers.js';
-import { app, nowSecs, errorText, showError, offerKeyringFile, call, loadCase } from '/js/advisor/state.js';
+import { app, nowSecs, errorText, showError, showFailure, offerKeyringFile, call, loadCase } from '/js/advisor/state.js';
 
 const HEADER_MAX = 3192;
 
@@ -144,8 +144,7 @@ export async function saveKeyring(e) {
     setText('share-save-status', t('advisor.ui.keyring_ready'));
     link.focus();
   } catch (err) {
-    setText('share-save-status', '');
-    showError('share-save-error', errorText(err));
+    showFailure('share-save-status', 'share-save-error', err);
   } finally {
     $('share-save-button').disabled = false;
   }

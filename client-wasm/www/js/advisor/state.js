@@ -37,6 +37,12 @@ export function showError(id, text) {
   node.hidden = !text;
 }
 
+/** A step that failed: its status line is cleared and the error shown in `errorId`. */
+export function showFailure(statusId, errorId, err) {
+  setText(statusId, '');
+  showError(errorId, errorText(err));
+}
+
 /** Control, bidi and path characters removed by the core. */
 export function safeFileName(name) {
   return wasm.safeFileName(String(name || ''));
