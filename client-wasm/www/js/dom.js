@@ -43,9 +43,9 @@ export function setText(id, text) {
   return node;
 }
 
-/** An <img> showing an SVG the server made (a QR code): as an image, it can run nothing. */
-export function svgImage(svg, attrs) {
-  return el('img', { ...attrs, src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg || '')}` });
+/** The `src` of an <img> showing an SVG the server made (a QR code): as an image, it can run nothing. */
+export function svgSrc(svg) {
+  return `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg || '')}`;
 }
 
 export function formatBytes(n) {

@@ -5,7 +5,7 @@
 // (admin/session.js); logging out, 30 minutes without activity or closing the tab forgets it. A
 // logout reloads the page, so that nothing the session showed stays in the tab's memory.
 import { t, msg, onLanguageChange, has, LANGS, loadTable, initialLanguage, setLanguage, setUpLanguageSwitch } from '/js/i18n.js';
-import { $, el } from '/js/dom.js';
+import { $, el, svgSrc } from '/js/dom.js';
 import { fragmentParams, setFragment } from '/js/fragment.js';
 import { api, ApiError, showError, setToken, hasSession, onSession } from '/js/admin/session.js';
 import { showStrength, clearFieldErrors, fieldError } from '/js/admin/parts.js';
@@ -312,7 +312,7 @@ async function startTotp(e) {
     $('totp-passphrase').value = '';
     $('totp-current').value = '';
     $('totp-unlock').hidden = true;
-    $('totp-qr').src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(s.qr_svg || '')}`;
+    $('totp-qr').src = svgSrc(s.qr_svg);
     $('totp-secret').textContent = String(s.secret || '').replace(/(.{4})(?=.)/g, '$1 ');
     $('totp-uri').href = s.otpauth_uri || '#';
     $('totp-setup').hidden = false;

@@ -3,7 +3,7 @@
 // (invite, key status, suspend), the reporting link with its QR code, and a printable A4 poster.
 // An organisation admin sees configuration only: no case, no count.
 import { t, tIn, msg, onLanguageChange, has, currentLang } from '/js/i18n.js';
-import { $, el } from '/js/dom.js';
+import { $, el, svgSrc } from '/js/dom.js';
 import { api, ApiError, showError, guarded } from '/js/admin/session.js';
 import { advisorInviteOut, namedButton, showFieldErrors, pageStatusKey, copyFrom, setAdvisorSuspended, renderAdvisorList } from '/js/admin/parts.js';
 
@@ -447,14 +447,10 @@ export async function openLink() {
   }
 }
 
-function qrSrc(svg) {
-  return `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg || '')}`;
-}
-
 function renderLink() {
   if (!link) return;
   $('link-url').value = link.url;
-  $('link-qr').src = qrSrc(link.qr_svg);
+  $('link-qr').src = svgSrc(link.qr_svg);
   $('link-open').href = link.url;
   const people = link.advisors || [];
   $('link-advisors').replaceChildren(...people.map((a) => el('li', { class: 'person' },
@@ -483,7 +479,7 @@ function renderPoster() {
   $('poster-heading').textContent = tp('admin.poster.heading');
   $('poster-lead').textContent = tp('admin.poster.lead');
   const qr = $('poster-qr');
-  qr.src = qrSrc(link.qr_svg);
+  qr.src = svgSrc(link.qr_svg);
   qr.alt = tp('admin.poster.qr_alt');
   $('poster-scan').textContent = tp('admin.poster.scan');
   $('poster-url').textContent = link.url;
