@@ -495,7 +495,7 @@ test('advisors: invite, key status, suspend and resume, order on the reporting p
   assert.equal(await text(page, '#advisor-invite-internal-only'), NL['admin.advisor_invite_external']);
   // The same module instance as the page's, so with the admin's session.
   const refused = await page.evaluate(async () => {
-    const { api } = await import('/js/admin-common.js');
+    const { api } = await import('/js/admin/session.js');
     try {
       await api('/api/v1/admin/org/advisor-invites', { method: 'POST', json: { external: true } });
       return { status: 200 };

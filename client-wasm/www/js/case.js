@@ -1,9 +1,10 @@
 // The mailbox (/case and /o/{slug}/case): enter the pickup code, read the verified
 // conversation, write a follow-up.
-import {
-  wasm, boot, t, api, el, show, paragraphs, fragmentParams, currentLang, onLanguageChange,
-  proofOfWork, deriveSeed, formatDay, formatBytes, ApiError, CRYPTO_UNAVAILABLE,
-} from '/js/common.js';
+import { wasm, boot } from '/js/boot.js';
+import { t, currentLang, onLanguageChange, formatDay } from '/js/i18n.js';
+import { api, ApiError } from '/js/api.js';
+import { el, show, paragraphs, formatBytes } from '/js/dom.js';
+import { proofOfWork, deriveSeed, CRYPTO_UNAVAILABLE } from '/js/workers.js';
 import { FilePicker, sendAttachments } from '/js/files.js';
 
 let reporter = null; // wasm.Reporter while the mailbox is open

@@ -1,6 +1,10 @@
 // Attachments: metadata is removed in WASM when a file is chosen (JPEG, PNG), and each file is
 // encrypted in 64 KiB pieces and uploaded with its own proof of work.
-import { wasm, t, el, formatBytes, proofOfWork, upload } from '/js/common.js';
+import { wasm } from '/js/boot.js';
+import { t } from '/js/i18n.js';
+import { el, formatBytes } from '/js/dom.js';
+import { upload } from '/js/api.js';
+import { proofOfWork } from '/js/workers.js';
 
 const PIECE = 256 * 1024;
 

@@ -2,11 +2,10 @@
 // retention, languages, which advisors reporters are offered and in what order), the advisors
 // (invite, key status, suspend), the reporting link with its QR code, and a printable A4 poster.
 // An organisation admin sees configuration only: no case, no count.
-import {
-  $, t, tIn, el, api, ApiError, msg, showError, errorKey, onLanguageChange, copyFrom,
-  has, currentLang,
-} from '/js/admin-common.js';
-import { advisorCard, advisorInviteOut, namedButton, showFieldErrors, pageStatusKey } from '/js/admin-parts.js';
+import { t, tIn, msg, onLanguageChange, has, currentLang } from '/js/i18n.js';
+import { $, el, svgSrc } from '/js/dom.js';
+import { api, ApiError, showError, guarded } from '/js/admin/session.js';
+import { advisorInviteOut, namedButton, showFieldErrors, pageStatusKey, copyFrom, setAdvisorSuspended, renderAdvisorList } from '/js/admin/parts.js';
 
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 const CATEGORY_ID = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
@@ -394,34 +393,27 @@ async function removeLogo() {
 // ---------- advisors
 
 export async function openAdvisors() {
-  msg('advisors-error', null);
-  try {
+  await guarded('advisors-error', async () => {
     advisors = await api('/api/v1/admin/org/advisors');
     renderAdvisors();
-  } catch (err) {
-    showError('advisors-error', err);
-  }
+  });
 }
 
 function renderAdvisors() {
   if (!advisors || $('view-advisors').hidden) return;
-  $('advisor-list').replaceChildren(...advisors.map((a) => advisorCard(a, {
+  renderAdvisorList('advisor-list', 'advisors-empty', advisors, (a) => ({
     showOffered: true,
     manageable: !a.branch_wide,
     status: advisorStatus.get(a.id),
     onSuspend: (adv, suspended) => setSuspended(adv, suspended),
-  })));
-  $('advisors-empty').hidden = advisors.length > 0;
+  }));
 }
 
 async function setSuspended(a, suspended) {
-  try {
-    await api(`/api/v1/admin/org/advisors/${encodeURIComponent(a.id)}/suspended`, { method: 'PUT', json: { suspended } });
+  const path = `/api/v1/admin/org/advisors/${encodeURIComponent(a.id)}/suspended`;
+  if (await setAdvisorSuspended(path, a, suspended, advisorStatus)) {
     a.suspended = suspended;
-    advisorStatus.set(a.id, { key: suspended ? 'admin.advisor_suspended_done' : 'admin.advisor_resumed_done', vars: { name: a.display_name } });
     link = null;
-  } catch (err) {
-    advisorStatus.set(a.id, { key: errorKey(err), vars: { code: err.code || err.status } });
   }
   renderAdvisors();
   const card = $('advisor-list').querySelector(`[data-id="${CSS.escape(a.id)}"] .card-actions button`);
@@ -429,16 +421,13 @@ async function setSuspended(a, suspended) {
 }
 
 async function makeAdvisorInvite() {
-  msg('advisor-invite-error', null);
-  try {
+  await guarded('advisor-invite-error', async () => {
     // An organisation admin invites internal advisors only: who appoints an external
     // advisor is the branch organisation (the operator), never the employer (issue 11).
     advisorInvite = await api('/api/v1/admin/org/advisor-invites', { method: 'POST', json: { external: false } });
     advisorInviteOut($('advisor-invite-out'), advisorInvite);
     $('advisor-invite-out-code').focus();
-  } catch (err) {
-    showError('advisor-invite-error', err);
-  }
+  });
 }
 
 // ---------- the reporting link, the poster
@@ -458,14 +447,10 @@ export async function openLink() {
   }
 }
 
-function qrSrc(svg) {
-  return `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg || '')}`;
-}
-
 function renderLink() {
   if (!link) return;
   $('link-url').value = link.url;
-  $('link-qr').src = qrSrc(link.qr_svg);
+  $('link-qr').src = svgSrc(link.qr_svg);
   $('link-open').href = link.url;
   const people = link.advisors || [];
   $('link-advisors').replaceChildren(...people.map((a) => el('li', { class: 'person' },
@@ -494,7 +479,7 @@ function renderPoster() {
   $('poster-heading').textContent = tp('admin.poster.heading');
   $('poster-lead').textContent = tp('admin.poster.lead');
   const qr = $('poster-qr');
-  qr.src = qrSrc(link.qr_svg);
+  qr.src = svgSrc(link.qr_svg);
   qr.alt = tp('admin.poster.qr_alt');
   $('poster-scan').textContent = tp('admin.poster.scan');
   $('poster-url').textContent = link.url;

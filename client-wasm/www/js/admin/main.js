@@ -1,15 +1,17 @@
 // The admin pages (/admin/): login (with a second factor), accepting an organisation admin
-// invite (/admin/#invite=CODE), setting up two-step verification, changing the passphrase, the
-// audit log, and the views of the instance operator (admin-operator.js) and of an organisation's
-// admin (admin-org.js). The session token lives in memory only (admin-common.js); logging out,
-// 30 minutes without activity or closing the tab forgets it. A logout reloads the page, so that
-// nothing the session showed stays in the tab's memory.
-import {
-  $, t, el, api, ApiError, msg, showError, bootI18n, onLanguageChange, setToken, hasSession,
-  onSession, fragmentParams, setFragment, formatMoment, showStrength, has,
-} from '/js/admin-common.js';
-import * as operator from '/js/admin-operator.js';
-import * as orgAdmin from '/js/admin-org.js';
+// invite (/admin/#invite=CODE), setting up two-step verification, changing the passphrase, and
+// the views of the instance operator (admin/operator.js), of an organisation's admin
+// (admin/org.js) and the audit log (admin/audit.js). The session token lives in memory only
+// (admin/session.js); logging out, 30 minutes without activity or closing the tab forgets it. A
+// logout reloads the page, so that nothing the session showed stays in the tab's memory.
+import { t, msg, onLanguageChange, has, LANGS, loadTable, initialLanguage, setLanguage, setUpLanguageSwitch } from '/js/i18n.js';
+import { $, el, svgSrc } from '/js/dom.js';
+import { fragmentParams, setFragment } from '/js/fragment.js';
+import { api, ApiError, showError, setToken, hasSession, onSession } from '/js/admin/session.js';
+import { showStrength, clearFieldErrors, fieldError } from '/js/admin/parts.js';
+import * as operator from '/js/admin/operator.js';
+import * as orgAdmin from '/js/admin/org.js';
+import { openAudit, renderAudit, init as initAudit } from '/js/admin/audit.js';
 
 const IDLE_LIMIT_MS = 30 * 60 * 1000;
 const IDLE_CHECK_MS = 15 * 1000;
@@ -18,7 +20,6 @@ let me = null; // GET /api/v1/admin/me, or what the login said
 let current = null; // the view shown
 let lastActivity = Date.now();
 let loggingOut = false;
-let auditEntries = null;
 
 // What each view loads when it is opened.
 const openers = {
@@ -218,18 +219,6 @@ function trackIdle() {
 // ---------------------------------------------------------------------------------------------
 // Accepting an invite.
 
-function clearFieldErrors(ids) {
-  for (const id of ids) {
-    msg(`${id}-error`, null);
-    $(id).removeAttribute('aria-invalid');
-  }
-}
-
-function fieldError(id, key, vars) {
-  msg(`${id}-error`, key, vars);
-  $(id).setAttribute('aria-invalid', 'true');
-}
-
 async function acceptInvite(e) {
   e.preventDefault();
   const ids = ['invite-username', 'invite-passphrase', 'invite-repeat'];
@@ -299,6 +288,12 @@ async function openTotp(forced) {
   $('totp-passphrase').focus();
 }
 
+/** A failed TOTP step that the form does not explain: a lost session logs out, else the error. */
+function totpFailed(err, errorId) {
+  if (err instanceof ApiError && err.status === 401) logout('expired');
+  else showError(errorId, err);
+}
+
 // A new key needs the passphrase (and the current code when TOTP is on), not just the session.
 async function startTotp(e) {
   e.preventDefault();
@@ -317,7 +312,7 @@ async function startTotp(e) {
     $('totp-passphrase').value = '';
     $('totp-current').value = '';
     $('totp-unlock').hidden = true;
-    $('totp-qr').src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(s.qr_svg || '')}`;
+    $('totp-qr').src = svgSrc(s.qr_svg);
     $('totp-secret').textContent = String(s.secret || '').replace(/(.{4})(?=.)/g, '$1 ');
     $('totp-uri').href = s.otpauth_uri || '#';
     $('totp-setup').hidden = false;
@@ -331,10 +326,8 @@ async function startTotp(e) {
       msg('totp-unlock-error', 'admin.error.bad_totp');
       $('totp-current').value = '';
       $('totp-current').focus();
-    } else if (err instanceof ApiError && err.status === 401) {
-      logout('expired');
     } else {
-      showError('totp-unlock-error', err);
+      totpFailed(err, 'totp-unlock-error');
     }
   } finally {
     $('totp-start').disabled = false;
@@ -373,10 +366,8 @@ async function confirmTotp(e) {
       $('totp-code').value = '';
       $('totp-code').setAttribute('aria-invalid', 'true');
       $('totp-code').focus();
-    } else if (err instanceof ApiError && err.status === 401) {
-      logout('expired');
     } else {
-      showError('totp-error', err);
+      totpFailed(err, 'totp-error');
     }
   } finally {
     $('totp-confirm').disabled = false;
@@ -439,36 +430,6 @@ async function changePassphrase(e) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The audit log.
-
-async function openAudit() {
-  msg('audit-error', null);
-  try {
-    auditEntries = await api('/api/v1/admin/audit');
-    renderAudit();
-  } catch (err) {
-    showError('audit-error', err);
-  }
-}
-
-function auditAction(action) {
-  const key = `admin.audit_action.${action}`;
-  return has(key) ? t(key) : action;
-}
-
-function renderAudit() {
-  if (!auditEntries) return;
-  const list = [...auditEntries].sort((a, b) => b.at - a.at);
-  $('audit-list').replaceChildren(...list.map((e) => el('li', { class: 'audit-entry' },
-    el('p', { class: 'audit-head' },
-      el('time', { datetime: new Date(e.at * 1000).toISOString(), text: formatMoment(e.at) }),
-      ' ', el('strong', { text: auditAction(e.action) })),
-    el('p', { class: 'audit-who', text: [t('admin.audit_by', { actor: e.actor || '—' }), e.org && me && me.role === 'operator' ? t('admin.audit_org', { org: e.org }) : null].filter(Boolean).join(' · ') }),
-    e.detail ? el('p', { class: 'audit-detail', text: typeof e.detail === 'string' ? e.detail : JSON.stringify(e.detail) }) : null)));
-  $('audit-empty').hidden = list.length > 0;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Start.
 
 function wire() {
@@ -497,11 +458,31 @@ function wire() {
   });
 }
 
+/**
+ * Loads both translation tables (the poster can be printed in the other language than the one
+ * the page is shown in) and sets up the language switch. Returns false if they cannot be loaded.
+ */
+async function bootI18n() {
+  try {
+    await Promise.all(LANGS.map(loadTable));
+  } catch {
+    const main = document.getElementById('main');
+    main.replaceChildren(el('section', {},
+      el('h1', { text: 'De pagina kon niet worden geladen / The page could not be loaded' }),
+      el('p', { text: 'Probeer het later opnieuw. / Please try again later.' })));
+    return false;
+  }
+  await setLanguage(initialLanguage());
+  setUpLanguageSwitch();
+  return true;
+}
+
 async function main() {
   if (!(await bootI18n())) return;
   wire();
   operator.init({ show, open });
   orgAdmin.init({ show, open, setOrgName });
+  initAudit({ role: () => (me ? me.role : null) });
   trackIdle();
   const params = fragmentParams();
   const out = params.get('out');

@@ -1,10 +1,10 @@
 // The instance operator's views: member organisations (create, suspend/resume, a one-time link
 // for the organisation's first admin), branch-wide advisors (invite, status, suspend) and the
 // instance setting that makes two-step verification compulsory.
-import {
-  $, t, el, api, ApiError, msg, showError, errorKey, onLanguageChange, formatDay, copyFrom,
-} from '/js/admin-common.js';
-import { advisorCard, advisorInviteOut, namedButton } from '/js/admin-parts.js';
+import { t, msg, onLanguageChange, formatDay } from '/js/i18n.js';
+import { $, el } from '/js/dom.js';
+import { api, ApiError, showError, errorKey, guarded } from '/js/admin/session.js';
+import { advisorInviteOut, namedButton, copyFrom, setAdvisorSuspended, renderAdvisorList } from '/js/admin/parts.js';
 
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 
@@ -40,13 +40,10 @@ export function slugFrom(name) {
 // ---------- organisations
 
 export async function openOrgs() {
-  msg('orgs-error', null);
-  try {
+  await guarded('orgs-error', async () => {
     orgs = await api('/api/v1/admin/orgs');
     renderOrgs();
-  } catch (err) {
-    showError('orgs-error', err);
-  }
+  });
 }
 
 function orgCard(o) {
@@ -162,47 +159,37 @@ async function createOrg(e) {
 // ---------- branch-wide advisors
 
 export async function openBranch() {
-  msg('branch-error', null);
-  try {
+  await guarded('branch-error', async () => {
     branch = await api('/api/v1/admin/branch/advisors');
     renderBranch();
-  } catch (err) {
-    showError('branch-error', err);
-  }
+  });
 }
 
 function renderBranch() {
   if (!branch) return;
   const list = branch.map((a) => ({ ...a, branch_wide: true }));
-  $('branch-list').replaceChildren(...list.map((a) => advisorCard(a, {
+  renderAdvisorList('branch-list', 'branch-empty', list, (a) => ({
     status: branchStatus.get(a.id),
     onSuspend: (adv, suspended) => setBranchSuspended(adv, suspended),
-  })));
-  $('branch-empty').hidden = list.length > 0;
+  }));
 }
 
 async function setBranchSuspended(a, suspended) {
-  try {
-    await api(`/api/v1/admin/branch/advisors/${encodeURIComponent(a.id)}/suspended`, { method: 'PUT', json: { suspended } });
+  const path = `/api/v1/admin/branch/advisors/${encodeURIComponent(a.id)}/suspended`;
+  if (await setAdvisorSuspended(path, a, suspended, branchStatus)) {
     const stored = branch.find((x) => x.id === a.id);
     if (stored) stored.suspended = suspended;
-    branchStatus.set(a.id, { key: suspended ? 'admin.advisor_suspended_done' : 'admin.advisor_resumed_done', vars: { name: a.display_name } });
-  } catch (err) {
-    branchStatus.set(a.id, { key: errorKey(err), vars: { code: err.code || err.status } });
   }
   renderBranch();
   focusCardButton('branch-list', 'data-id', a.id, '.card-actions button');
 }
 
 async function makeBranchInvite() {
-  msg('branch-invite-error', null);
-  try {
+  await guarded('branch-invite-error', async () => {
     branchInvite = await api('/api/v1/admin/branch/advisor-invites', { method: 'POST', json: {} });
     advisorInviteOut($('branch-invite-out'), branchInvite);
     $('branch-invite-out-code').focus();
-  } catch (err) {
-    showError('branch-invite-error', err);
-  }
+  });
 }
 
 // ---------- instance

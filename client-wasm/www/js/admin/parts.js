@@ -1,7 +1,9 @@
 // Pieces shared by the operator's and the organisation admin's views: an advisor's card (status,
 // fingerprint, key validity, suspend/resume), an advisor invite code with its instructions, and
-// per-field errors of a form.
-import { $, t, el, msg, formatDay, copyFrom } from '/js/admin-common.js';
+// per-field errors of a form, copying a code, and the passphrase strength hint.
+import { t, msg, formatDay } from '/js/i18n.js';
+import { $, el } from '/js/dom.js';
+import { api, errorKey } from '/js/admin/session.js';
 
 const DAY = 86400;
 const EXPIRY_WARNING_DAYS = 30;
@@ -93,7 +95,42 @@ export function advisorInviteOut(container, invite) {
   container.hidden = false;
 }
 
+/** Fills the list `listId` with advisor cards (`cardOptions(a)` for each); `emptyId` says when there are none. */
+export function renderAdvisorList(listId, emptyId, list, cardOptions) {
+  $(listId).replaceChildren(...list.map((a) => advisorCard(a, cardOptions(a))));
+  $(emptyId).hidden = list.length > 0;
+}
+
+/**
+ * Suspends or resumes the advisor `a` at `path`. The outcome goes to `statuses` (by id), which
+ * the advisor's card shows. Returns whether it worked.
+ */
+export async function setAdvisorSuspended(path, a, suspended, statuses) {
+  try {
+    await api(path, { method: 'PUT', json: { suspended } });
+    statuses.set(a.id, { key: suspended ? 'admin.advisor_suspended_done' : 'admin.advisor_resumed_done', vars: { name: a.display_name } });
+    return true;
+  } catch (err) {
+    statuses.set(a.id, { key: errorKey(err), vars: { code: err.code || err.status } });
+    return false;
+  }
+}
+
 // ---- Per-field errors with an error summary.
+
+/** Clears the errors under these fields (each shown in `{id}-error`). */
+export function clearFieldErrors(ids) {
+  for (const id of ids) {
+    msg(`${id}-error`, null);
+    $(id).removeAttribute('aria-invalid');
+  }
+}
+
+/** Shows an error under the field `id` (in `{id}-error`) and marks it invalid. */
+export function fieldError(id, key, vars) {
+  msg(`${id}-error`, key, vars);
+  $(id).setAttribute('aria-invalid', 'true');
+}
 
 /**
  * Shows `errors` ([fieldId, key, vars]) next to their fields (`{fieldId}-error`) and in the summary
@@ -132,4 +169,36 @@ export function showFieldErrors(summaryId, fieldIds, errors, focus = true) {
   box.hidden = false;
   if (focus) box.focus();
   return errors;
+}
+
+// ---- Copying, and the strength hint under a new passphrase.
+
+/** Copies the value of an input; says whether it worked in `status`. */
+export async function copyFrom(input, status) {
+  let ok = false;
+  try {
+    await navigator.clipboard.writeText(input.value);
+    ok = true;
+  } catch {
+    input.focus();
+    input.select();
+    try { ok = document.execCommand('copy'); } catch { ok = false; }
+  }
+  msg(status, ok ? 'admin.copied' : 'admin.copy_failed');
+}
+
+/** A rough strength estimate for the hint under a new passphrase. The server decides. */
+export function passphraseStrength(p) {
+  if (!p) return null;
+  const words = p.trim().split(/[\s\-_.]+/).filter((w) => w.length >= 3).length;
+  const classes = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((r) => r.test(p)).length;
+  if (p.length >= 20 || (words >= 4 && p.length >= 16)) return 'strong';
+  if (p.length >= 14 || (p.length >= 12 && classes >= 3)) return 'fair';
+  return 'weak';
+}
+
+export function showStrength(node, passphrase) {
+  const s = passphraseStrength(passphrase);
+  node.className = `strength ${s ? `strength-${s}` : ''}`;
+  return msg(node, s ? `admin.strength_${s}` : null);
 }
