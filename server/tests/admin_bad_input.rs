@@ -10,11 +10,9 @@
     clippy::print_stdout
 )]
 
-mod admin_support;
-mod common;
 
-use admin_support::*;
-use common::*;
+use meldpunt_tests::admin::*;
+use meldpunt_tests::*;
 use reqwest::blocking::Response;
 use serde_json::{Value, json};
 

@@ -12,11 +12,9 @@
     clippy::indexing_slicing
 )]
 
-mod admin_support;
-mod common;
 
-use admin_support::*;
-use common::*;
+use meldpunt_tests::admin::*;
+use meldpunt_tests::*;
 use meldpunt_crypto::envelope::Purpose;
 use serde_json::{Value, json};
 

@@ -8,13 +8,11 @@
     clippy::indexing_slicing
 )]
 
-mod admin_support;
-mod common;
 
 use std::time::Duration;
 
-use admin_support::*;
-use common::{expect, now};
+use meldpunt_tests::admin::*;
+use meldpunt_tests::{expect, now};
 use serde_json::json;
 
 #[test]

@@ -8,12 +8,11 @@
     clippy::indexing_slicing
 )]
 
-mod common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 
-use common::*;
+use meldpunt_tests::*;
 use meldpunt_crypto::envelope::Purpose;
 use meldpunt_crypto::rng::{Rng, os_rng};
 use serde_json::json;
@@ -36,7 +35,7 @@ fn app_serves_pages_and_relays_the_api() {
     // A keyring made by the CLI holds the instance address.
     let keyring = server.dir.path().join("anna.mpk");
     let pass = "app passphrase for the test";
-    let mut init = Command::new(meldpunt_tests::meldpunt_bin())
+    let mut init = Command::new(meldpunt_bin())
         .args(["advisor", "--keyring"])
         .arg(&keyring)
         .args([
@@ -70,7 +69,7 @@ fn app_serves_pages_and_relays_the_api() {
     std::fs::write(www.path().join(".secret"), "hidden").unwrap();
     std::fs::write(server.dir.path().join("outside.txt"), "outside").unwrap();
 
-    let mut child = Command::new(meldpunt_tests::meldpunt_bin())
+    let mut child = Command::new(meldpunt_bin())
         .args(["advisor", "--keyring"])
         .arg(&keyring)
         .args(["--passphrase-fd", "0", "app", "--no-open", "--www"])

@@ -10,13 +10,12 @@
     clippy::print_stdout
 )]
 
-mod common;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use common::*;
+use meldpunt_tests::*;
 use meldpunt_crypto::envelope::{self, Purpose};
 use meldpunt_crypto::keys::{KeyBundle, Revocation};
 use meldpunt_crypto::message::Message;
@@ -29,7 +28,7 @@ const PASS: &str = "correct horse battery staple 42";
 /// Runs `meldpunt advisor --keyring K --passphrase-fd 0 ARGS…` with `pass` (and `stdin_extra`
 /// after it) on standard input.
 fn cli_with(keyring: &Path, pass: &str, stdin_extra: &str, args: &[&str]) -> Output {
-    let mut child = Command::new(meldpunt_tests::meldpunt_bin())
+    let mut child = Command::new(meldpunt_bin())
         .arg("advisor")
         .arg("--keyring")
         .arg(keyring)

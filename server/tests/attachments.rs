@@ -8,9 +8,8 @@
     clippy::print_stdout
 )]
 
-mod common;
 
-use common::*;
+use meldpunt_tests::*;
 use meldpunt_crypto::envelope::{self, Purpose};
 use meldpunt_crypto::rng::{Rng, os_rng};
 

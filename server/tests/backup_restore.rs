@@ -11,7 +11,6 @@
     clippy::print_stdout
 )]
 
-mod common;
 
 use std::collections::HashMap;
 use std::net::TcpListener;
@@ -21,7 +20,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use common::*;
+use meldpunt_tests::*;
 use meldpunt_crypto::envelope::Purpose;
 use meldpunt_crypto::pickup::CaseToken;
 use meldpunt_crypto::recipient::RecipientKey;
@@ -42,7 +41,7 @@ struct Written {
 }
 
 fn meldpunt(args: &[&str]) -> Output {
-    Command::new(meldpunt_tests::meldpunt_bin())
+    Command::new(meldpunt_bin())
         .args(args)
         .env_remove("MELDPUNT_CONFIG")
         .env_remove("MELDPUNT_DATABASE")

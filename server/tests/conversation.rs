@@ -10,9 +10,8 @@
     clippy::indexing_slicing
 )]
 
-mod common;
 
-use common::*;
+use meldpunt_tests::*;
 use meldpunt_crypto::envelope::{self, Purpose};
 use meldpunt_crypto::keys::IdentityPublicKey;
 use meldpunt_crypto::message::{Message, verify_transcript_bytes};

@@ -26,7 +26,6 @@
     clippy::indexing_slicing
 )]
 
-mod common;
 
 use std::io::Write;
 use std::net::TcpListener;
@@ -36,7 +35,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::*;
+use meldpunt_tests::*;
 use meldpunt_crypto::envelope::{self, Purpose};
 use meldpunt_crypto::message::Message;
 use meldpunt_crypto::recipient::RecipientKey;
@@ -66,7 +65,7 @@ fn server_binary() -> PathBuf {
             p
         }
         None => {
-            let p = PathBuf::from(meldpunt_tests::meldpunt_bin());
+            let p = PathBuf::from(meldpunt_bin());
             say!(
                 "server binary: DEBUG {} (TEST_MELDPUNT_RELEASE_BIN is not set; \
                  `cargo xtask crash` uses a release build)",

@@ -8,14 +8,13 @@
     clippy::indexing_slicing
 )]
 
-mod common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::*;
+use meldpunt_tests::*;
 use meldpunt_crypto::rng::{Rng, os_rng};
 
 struct Demo(Child);
@@ -37,7 +36,7 @@ fn free_port() -> u16 {
 
 /// `meldpunt advisor --passphrase-fd 0 …` with the demo passphrase on stdin.
 fn advisor(keyring: &Path, pass: &str, args: &[&str]) -> (bool, String, String) {
-    let mut child = Command::new(meldpunt_tests::meldpunt_bin())
+    let mut child = Command::new(meldpunt_bin())
         .args(["advisor", "--keyring"])
         .arg(keyring)
         .args(["--passphrase-fd", "0"])
@@ -71,7 +70,7 @@ fn demo_takes_the_configuration_and_the_terminal_tour_works() {
     // From the file: a low proof of work. From the environment: one rate-limit field and the
     // metrics listener.
     std::fs::write(&config, "[pow]\nm_kib = 64\ndifficulty = 2\n").unwrap();
-    let mut child = Command::new(meldpunt_tests::meldpunt_bin())
+    let mut child = Command::new(meldpunt_bin())
         .arg("--config")
         .arg(&config)
         .args(["demo", "--data-dir"])

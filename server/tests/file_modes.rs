@@ -9,14 +9,13 @@
     clippy::print_stdout
 )]
 
-mod common;
 
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use common::*;
+use meldpunt_tests::*;
 
 fn mode(path: &Path) -> u32 {
     std::fs::metadata(path)
@@ -32,7 +31,7 @@ fn meldpunt_022(args: &[&str], stdin: &str) -> String {
         .arg("-c")
         .arg("umask 022 && exec \"$@\"")
         .arg("sh")
-        .arg(meldpunt_tests::meldpunt_bin())
+        .arg(meldpunt_bin())
         .args(args)
         .env_remove("MELDPUNT_CONFIG")
         .env_remove("MELDPUNT_DATABASE")

@@ -18,11 +18,9 @@
     clippy::indexing_slicing
 )]
 
-mod admin_support;
-mod common;
 
-use admin_support::*;
-use common::*;
+use meldpunt_tests::admin::*;
+use meldpunt_tests::*;
 use meldpunt_crypto::envelope::{self, Purpose};
 use meldpunt_crypto::message::Message;
 use meldpunt_crypto::recipient::RecipientKey;

@@ -9,11 +9,10 @@
     clippy::indexing_slicing
 )]
 
-mod common;
 
 use std::collections::BTreeMap;
 
-use common::*;
+use meldpunt_tests::*;
 use meldpunt_crypto::envelope::Purpose;
 use meldpunt_crypto::rng::{Rng, os_rng};
 use serde_json::json;

@@ -10,7 +10,6 @@
     clippy::indexing_slicing
 )]
 
-mod common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -18,7 +17,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::*;
+use meldpunt_tests::*;
 use meldpunt_crypto::envelope::Purpose;
 use serde_json::{Value, json};
 
@@ -328,7 +327,7 @@ fn one_content_free_mail_per_burst_and_nothing_when_off() {
 /// `meldpunt advisor --keyring K --passphrase-fd 0 ARGS…`, passphrase on standard input.
 fn advisor_cli(keyring: &std::path::Path, args: &[&str]) -> String {
     use std::process::{Command, Stdio};
-    let mut child = Command::new(meldpunt_tests::meldpunt_bin())
+    let mut child = Command::new(meldpunt_bin())
         .arg("advisor")
         .arg("--keyring")
         .arg(keyring)
@@ -375,7 +374,7 @@ fn plain_smtp_to_another_host_is_refused_at_startup() {
         ),
     )
     .unwrap();
-    let mut child = Command::new(meldpunt_tests::meldpunt_bin())
+    let mut child = Command::new(meldpunt_bin())
         .arg("--config")
         .arg(&config)
         .arg("serve")

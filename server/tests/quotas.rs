@@ -7,9 +7,8 @@
     clippy::indexing_slicing
 )]
 
-mod common;
 
-use common::*;
+use meldpunt_tests::*;
 use meldpunt_crypto::envelope::Purpose;
 use serde_json::{Value, json};
 

@@ -15,16 +15,14 @@
     clippy::indexing_slicing
 )]
 
-mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::*;
+use meldpunt_tests::*;
 use meldpunt_crypto::envelope::{self, Purpose};
 use meldpunt_crypto::message::Message;
 use meldpunt_crypto::rng::{Rng, os_rng};
-use meldpunt_server::day::Day;
 use serde_json::{Value, json};
 
 /// Test settings: no proof of work (speed), generous rate limits.
@@ -371,7 +369,7 @@ fn closed_cases_are_deleted_after_retention_from_file_and_wal() {
 
     // `meldpunt purge` refuses while a server runs on the database.
     server.spawn();
-    let out = Command::new(meldpunt_tests::meldpunt_bin())
+    let out = Command::new(meldpunt_bin())
         .arg("--config")
         .arg(&server.config)
         .arg("purge")
@@ -383,8 +381,8 @@ fn closed_cases_are_deleted_after_retention_from_file_and_wal() {
     server.stop();
 
     // Q was closed today: 31 days on it is past retention. The operator's command.
-    let day = Day::today().plus_days(31).to_string();
-    let out = Command::new(meldpunt_tests::meldpunt_bin())
+    let day = day_from_today(31);
+    let out = Command::new(meldpunt_bin())
         .arg("--config")
         .arg(&server.config)
         .args(["purge", "--today", &day])
@@ -429,8 +427,8 @@ fn deletion_day_is_fixed_when_a_case_is_closed() {
     set_status(&server, &a1, &new.id, "closed");
     server.stop();
     let purge = |days: i64| {
-        let day = Day::today().plus_days(days).to_string();
-        let out = Command::new(meldpunt_tests::meldpunt_bin())
+        let day = day_from_today(days);
+        let out = Command::new(meldpunt_bin())
             .arg("--config")
             .arg(&server.config)
             .args(["purge", "--today", &day])

@@ -1,8 +1,31 @@
-//! Workspace-level end-to-end tests, and the pieces the test tools share: the hostile relay
-//! ([`relay`]) that `meldpunt-testkit relay` runs and the server's integration tests start in
-//! process, and [`meldpunt_bin`], the `meldpunt` binary under test.
+//! The test kit of the workspace: what the server's integration tests, `meldpunt-testkit` (the
+//! browser tests' advisor and reporter) and `meldpunt-loadgen` share.
+//!
+//! - [`Server`]: the real `meldpunt serve` process on a free loopback port with its own
+//!   configuration, database and log ([`free_port`], [`DEFAULT_EXTRA`]);
+//! - HTTP helpers: [`expect`] (status and error code), [`b64`]/[`unb64`], [`now`];
+//! - [`Advisor`] and [`Reporter`] played with the real crypto crate ([`seal`], [`statement`],
+//!   [`recipients`]);
+//! - [`admin`]: operators, org-admin invites, logins and TOTP codes;
+//! - the CLI runner ([`run_with_stdin`], [`advisor_cli_with`]) and [`meldpunt_bin`], the
+//!   `meldpunt` binary under test;
+//! - [`relay`]: the hostile relay that `meldpunt-testkit relay` runs and the server's tests
+//!   start in process.
+//!
+//! The kit talks to the server over HTTP and the command line only: it does not depend on
+//! `meldpunt-server`.
 
+mod actors;
+pub mod admin;
+mod cli;
+mod http;
 pub mod relay;
+mod server;
+
+pub use actors::{Advisor, Reporter, listed, recipients, seal, statement};
+pub use cli::{advisor_cli_with, advisor_command, output_text, run_with_stdin};
+pub use http::{b64, day_from_today, expect, now, unb64};
+pub use server::{DEFAULT_EXTRA, Server, UA, free_port, http_client};
 
 use std::path::PathBuf;
 

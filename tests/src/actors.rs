@@ -1,0 +1,288 @@
+//! Advisors and reporters played with the real crypto crate: register, login, inbox and case
+//! views, sealing, signed reports and membership statements.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use meldpunt_crypto::envelope::{self, Purpose};
+use meldpunt_crypto::keyring::Keyring;
+use meldpunt_crypto::keys::{KeyBundle, Revocation};
+use meldpunt_crypto::pickup::{PickupCode, ReporterKeys};
+use meldpunt_crypto::recipient::RecipientKey;
+use meldpunt_crypto::rng::os_rng;
+use reqwest::blocking::{RequestBuilder, Response};
+use serde_json::{Value, json};
+
+use crate::{Server, b64, expect, now, unb64};
+
+/// A registered, logged-in advisor with its keyring in memory.
+#[derive(Debug)]
+pub struct Advisor {
+    pub keyring: Keyring,
+    pub id: String,
+    pub token: String,
+}
+
+impl Advisor {
+    pub fn register(server: &Server, invite: &str, name: &str) -> Advisor {
+        let t = now();
+        let mut rng = os_rng();
+        let keyring = Keyring::new(
+            &mut rng,
+            zeroize::Zeroizing::new(String::new()),
+            t - 60,
+            365 * 86_400,
+        )
+        .unwrap();
+        let key_id = keyring.current_key(t).unwrap().key.key_id();
+        let bundle = keyring.bundle(key_id).unwrap();
+        let r = server
+            .post("/api/v1/advisor/register")
+            .json(&json!({
+                "invite": invite,
+                "identity": b64(&keyring.identity().public().to_bytes()),
+                "bundle": b64(&bundle.to_bytes()),
+                "profile": {"display_name": name, "bio": "Vertrouwenspersoon", "languages": ["nl", "en"]},
+            }))
+            .send()
+            .unwrap();
+        let v = expect(r, 201, None);
+        let id = v["id"].as_str().unwrap().to_owned();
+        let mut a = Advisor {
+            keyring,
+            id,
+            token: String::new(),
+        };
+        a.login(server);
+        a
+    }
+
+    pub fn login(&mut self, server: &Server) {
+        let identity = b64(&self.keyring.identity().public().to_bytes());
+        let c: Value = server
+            .post("/api/v1/advisor/login/challenge")
+            .json(&json!({"identity": identity}))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let challenge = unb64(c["challenge"].as_str().unwrap());
+        let sig = self.keyring.identity().sign_login(&challenge);
+        let r = server
+            .post("/api/v1/advisor/login")
+            .json(&json!({"identity": identity, "challenge": b64(&challenge), "signature": b64(&sig)}))
+            .send()
+            .unwrap();
+        let v = expect(r, 200, None);
+        self.token = v["token"].as_str().unwrap().to_owned();
+    }
+
+    pub fn auth(&self, rb: RequestBuilder) -> RequestBuilder {
+        rb.header("Authorization", format!("Bearer {}", self.token))
+    }
+
+    pub fn inbox(&self, server: &Server) -> Vec<Value> {
+        let v = expect(
+            self.auth(server.get("/api/v1/advisor/cases"))
+                .send()
+                .unwrap(),
+            200,
+            None,
+        );
+        v["cases"].as_array().unwrap().clone()
+    }
+
+    pub fn case(&self, server: &Server, id: &str) -> Value {
+        expect(
+            self.auth(server.get(&format!("/api/v1/advisor/cases/{id}")))
+                .send()
+                .unwrap(),
+            200,
+            None,
+        )
+    }
+
+    /// Opens every message of a case view; returns the plaintexts.
+    pub fn open_messages(&self, view: &Value) -> Vec<Vec<u8>> {
+        let keys = self.keyring.decryption_keys();
+        view["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                let env = unb64(m["envelope"].as_str().unwrap());
+                let detached: Vec<Vec<u8>> = m["stanzas"]
+                    .as_array()
+                    .map(|a| a.iter().map(|s| unb64(s.as_str().unwrap())).collect())
+                    .unwrap_or_default();
+                let refs: Vec<&[u8]> = detached.iter().map(Vec::as_slice).collect();
+                envelope::open(&env, &keys, &refs)
+                    .unwrap()
+                    .plaintext
+                    .to_vec()
+            })
+            .collect()
+    }
+}
+
+/// Verified recipient keys of advisors as listed by the server (org page or case view).
+pub fn recipients(advisors: &[Value], ids: Option<&[String]>) -> Vec<RecipientKey> {
+    let t = now();
+    let mut out = Vec::new();
+    for a in advisors {
+        if let Some(ids) = ids
+            && !ids.iter().any(|i| a["id"] == i.as_str())
+        {
+            continue;
+        }
+        let revs: Vec<Revocation> = a["revocations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| Revocation::from_bytes(&unb64(r.as_str().unwrap())).unwrap())
+            .collect();
+        for b in a["bundles"].as_array().unwrap() {
+            let bundle = KeyBundle::from_bytes(&unb64(b.as_str().unwrap())).unwrap();
+            if let Ok(r) = bundle.verify_for_sealing(t, &revs, None) {
+                out.push(r);
+            }
+        }
+    }
+    out
+}
+
+/// A reporter: the pickup code and the keys derived from it.
+#[derive(Debug)]
+pub struct Reporter {
+    pub code: String,
+    pub keys: ReporterKeys,
+}
+
+impl Default for Reporter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Reporter {
+    /// A new pickup code.
+    #[must_use]
+    pub fn new() -> Reporter {
+        let code = PickupCode::generate(&mut os_rng());
+        let keys = code.derive_keys().unwrap();
+        Reporter {
+            code: code.display_form().to_string(),
+            keys,
+        }
+    }
+
+    /// Everything again from the pickup code alone.
+    pub fn from_code(code: &str) -> Reporter {
+        let parsed = PickupCode::parse(code).unwrap();
+        Reporter {
+            code: code.to_owned(),
+            keys: parsed.derive_keys().unwrap(),
+        }
+    }
+
+    pub fn token(&self) -> String {
+        self.keys.case_token().to_base64url().to_string()
+    }
+
+    pub fn auth(&self, rb: RequestBuilder) -> RequestBuilder {
+        rb.header("Authorization", format!("CaseToken {}", self.token()))
+    }
+
+    /// Seals and signs a report to `advisor_ids` of `org`, and creates the case.
+    pub fn create_case(
+        &self,
+        server: &Server,
+        org: &str,
+        advisor_ids: &[String],
+        body: &[u8],
+    ) -> Response {
+        let page = server.org_page(org);
+        let mut to = recipients(page["advisors"].as_array().unwrap(), Some(advisor_ids));
+        to.push(self.keys.reply_key().recipient());
+        let msg = meldpunt_crypto::message::Message::sign_report(
+            self.keys.signing_key(),
+            &self.keys.reply_key().recipient(),
+            now(),
+            body,
+        )
+        .unwrap();
+        let env =
+            envelope::seal(&mut os_rng(), Purpose::Report, org, &to, &msg.to_bytes()).unwrap();
+        let pow = server.pow();
+        let mut req = json!({
+            "org": org,
+            "advisors": advisor_ids,
+            "token_hash": b64(&self.keys.case_token().hash()),
+            "envelope": b64(&env),
+        });
+        if !pow.is_null() {
+            req["pow"] = pow;
+        }
+        server.post("/api/v1/cases").json(&req).send().unwrap()
+    }
+
+    pub fn case(&self, server: &Server) -> Value {
+        expect(
+            self.auth(server.get("/api/v1/case")).send().unwrap(),
+            200,
+            None,
+        )
+    }
+}
+
+/// Seals `plain` as an envelope of `purpose` for `org` to `to`.
+pub fn seal(purpose: Purpose, org: &str, to: &[RecipientKey], plain: &[u8]) -> Vec<u8> {
+    envelope::seal(&mut os_rng(), purpose, org, to, plain).unwrap()
+}
+
+/// A signed membership statement (protocol §10.1: `op` 1 add, 2 remove) by `from` about the
+/// advisor with the base64url identity key `identity`, after the newest message of `view`
+/// (which `from` must be able to open), sealed as a message of `org` to `to`.
+pub fn statement(
+    from: &Advisor,
+    view: &Value,
+    org: &str,
+    op: u8,
+    identity: &str,
+    to: &[RecipientKey],
+) -> Vec<u8> {
+    let last = view["messages"].as_array().unwrap().last().unwrap();
+    let env = unb64(last["envelope"].as_str().unwrap());
+    let detached: Vec<Vec<u8>> = last["stanzas"]
+        .as_array()
+        .map(|a| a.iter().map(|s| unb64(s.as_str().unwrap())).collect())
+        .unwrap_or_default();
+    let refs: Vec<&[u8]> = detached.iter().map(Vec::as_slice).collect();
+    let opened = envelope::open(&env, &from.keyring.decryption_keys(), &refs).unwrap();
+    // A test case whose last message is no signed message (raw bytes) gets a zero parent.
+    let parent = meldpunt_crypto::message::Message::from_bytes(&opened.plaintext)
+        .map(|m| m.hash())
+        .unwrap_or([0u8; 32]);
+    let mut body = Vec::with_capacity(38);
+    body.extend_from_slice(b"MPMS");
+    body.push(1);
+    body.push(op);
+    body.extend_from_slice(&unb64(identity));
+    let m = meldpunt_crypto::message::Message::sign_membership(
+        from.keyring.identity(),
+        &parent,
+        now(),
+        &body,
+    )
+    .unwrap();
+    seal(Purpose::Message, org, to, &m.to_bytes())
+}
+
+/// The advisor `id` as the organisation page `org` lists it.
+pub fn listed(server: &Server, org: &str, id: &str) -> Value {
+    server.org_page(org)["advisors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == id)
+        .unwrap()
+        .clone()
+}

@@ -1,0 +1,67 @@
+//! The HTTP and encoding helpers of the tests: answers checked for status and error code,
+//! base64url (RFC 4648 §5, no padding) and the clock.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use base64ct::{Base64UrlUnpadded, Encoding};
+use reqwest::blocking::Response;
+use serde_json::Value;
+
+/// Base64url without padding.
+#[must_use]
+pub fn b64(b: &[u8]) -> String {
+    Base64UrlUnpadded::encode_string(b)
+}
+
+/// Decodes base64url without padding; panics on anything else.
+#[must_use]
+pub fn unb64(s: &str) -> Vec<u8> {
+    Base64UrlUnpadded::decode_vec(s).unwrap()
+}
+
+/// Unix seconds now.
+#[must_use]
+pub fn now() -> i64 {
+    i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    )
+    .unwrap()
+}
+
+/// The UTC calendar day `days` from today, as `YYYY-MM-DD`.
+#[must_use]
+pub fn day_from_today(days: i64) -> String {
+    let d = time::OffsetDateTime::now_utc().date() + time::Duration::days(days);
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+/// Asserts status and JSON error code; returns the body.
+pub fn expect(r: Response, status: u16, code: Option<&str>) -> Value {
+    let got = r.status().as_u16();
+    let ct = r
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let text = r.text().unwrap();
+    assert_eq!(got, status, "body: {text}");
+    if status >= 400 {
+        assert!(
+            ct.starts_with("application/json"),
+            "content-type {ct} for {text}"
+        );
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert!(v["error"].is_string() && v["message"].is_string(), "{text}");
+        if let Some(code) = code {
+            assert_eq!(v["error"], code, "{text}");
+        }
+        v
+    } else if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+}
+
