@@ -2,14 +2,8 @@
 //! changes nothing (settings read before and after are equal). Also: Markdown is rendered to
 //! harmless HTML, logos are checked, the CLI writes audit entries like the API, and neither the
 //! database nor the log holds an address, a user agent, a passphrase or an invite code.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::print_stdout
-)]
-
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing, clippy::print_stdout)]
 
 use meldpunt_tests::admin::*;
 use meldpunt_tests::*;
@@ -18,21 +12,7 @@ use serde_json::{Value, json};
 
 /// Checks a refusal: the status, the JSON body, the code; counts it.
 fn refused(n: &mut usize, name: &str, r: Response, status: u16, code: &str) {
-    let got = r.status().as_u16();
-    let ct = r
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    let text = r.text().unwrap();
-    assert_eq!(got, status, "{name}: {text}");
-    assert!(ct.starts_with("application/json"), "{name}: {ct}");
-    let v: Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{name}: {text}"));
-    assert_eq!(v["error"], code, "{name}: {text}");
-    assert!(
-        v["message"].as_str().is_some_and(|m| !m.is_empty()),
-        "{name}"
-    );
+    meldpunt_tests::refused(name, r, status, code);
     *n += 1;
 }
 

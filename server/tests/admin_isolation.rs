@@ -5,13 +5,8 @@
 //!   advisor and to the branch-wide one), statuses changed and replies written;
 //! - suspension (organisation, advisor) and advisor order act on the public side, and renaming
 //!   an organisation leaves its cases readable.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing)]
 
 use meldpunt_tests::admin::*;
 use meldpunt_tests::*;

@@ -1,13 +1,8 @@
 //! Administrator logins against the real binary: passphrase strength, TOTP setup and use
 //! (wrong and replayed codes refused), `require_totp`, session expiry (idle and absolute, set
 //! through `MELDPUNT_ADMIN__*` variables), and the per-account lock-out.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing)]
 
 use std::time::Duration;
 

@@ -1,16 +1,11 @@
 //! `meldpunt advisor app`: serves a folder of pages on 127.0.0.1 and relays `/api/*` to the real
 //! server process: JSON both ways, a logged-in advisor request, a streamed attachment upload and
 //! download; cookies are not passed on; paths outside the folder are refused.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing)]
 
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 
 use meldpunt_tests::*;
 use meldpunt_crypto::envelope::Purpose;
@@ -35,29 +30,15 @@ fn app_serves_pages_and_relays_the_api() {
     // A keyring made by the CLI holds the instance address.
     let keyring = server.dir.path().join("anna.mpk");
     let pass = "app passphrase for the test";
-    let mut init = Command::new(meldpunt_bin())
-        .args(["advisor", "--keyring"])
-        .arg(&keyring)
-        .args([
-            "--passphrase-fd",
-            "0",
-            "init",
-            "--server",
-            &server.url(""),
-            "--invite",
-        ])
-        .arg(server.invite(Some("acme")))
-        .args(["--name", "Bram"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    init.stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{pass}\n").as_bytes())
-        .unwrap();
-    assert!(init.wait().unwrap().success());
+    let invite = server.invite(Some("acme"));
+    let server_url = server.url("");
+    let init = advisor_cli_with(
+        &keyring,
+        pass,
+        "",
+        &["init", "--server", &server_url, "--invite", &invite, "--name", "Bram"],
+    );
+    assert!(init.status.success(), "{}", output_text(&init));
 
     let www = tempfile::tempdir().unwrap();
     std::fs::create_dir(www.path().join("advisor")).unwrap();
@@ -69,10 +50,7 @@ fn app_serves_pages_and_relays_the_api() {
     std::fs::write(www.path().join(".secret"), "hidden").unwrap();
     std::fs::write(server.dir.path().join("outside.txt"), "outside").unwrap();
 
-    let mut child = Command::new(meldpunt_bin())
-        .args(["advisor", "--keyring"])
-        .arg(&keyring)
-        .args(["--passphrase-fd", "0", "app", "--no-open", "--www"])
+    let mut child = advisor_command(&keyring, &["app", "--no-open", "--www"])
         .arg(www.path())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

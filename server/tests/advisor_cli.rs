@@ -2,18 +2,11 @@
 //! the passphrase on a pipe (`--passphrase-fd 0`), and test reporters that seal with the crypto
 //! crate. Key rotation and revocation, sharing, attachments, snapshots of `inbox`, `read` and
 //! `overview`, wrong passphrases and damaged keyring files.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::print_stdout
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing, clippy::print_stdout)]
 
-
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use meldpunt_tests::*;
 use meldpunt_crypto::envelope::{self, Purpose};
@@ -28,25 +21,7 @@ const PASS: &str = "correct horse battery staple 42";
 /// Runs `meldpunt advisor --keyring K --passphrase-fd 0 ARGS…` with `pass` (and `stdin_extra`
 /// after it) on standard input.
 fn cli_with(keyring: &Path, pass: &str, stdin_extra: &str, args: &[&str]) -> Output {
-    let mut child = Command::new(meldpunt_bin())
-        .arg("advisor")
-        .arg("--keyring")
-        .arg(keyring)
-        .arg("--passphrase-fd")
-        .arg("0")
-        .args(args)
-        .env_remove("MELDPUNT_KEYRING")
-        .env_remove("MELDPUNT_CONFIG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    {
-        let mut stdin = child.stdin.take().unwrap();
-        let _ = stdin.write_all(format!("{pass}\n{stdin_extra}").as_bytes());
-    }
-    child.wait_with_output().unwrap()
+    advisor_cli_with(keyring, pass, stdin_extra, args)
 }
 
 fn cli(keyring: &Path, args: &[&str]) -> String {

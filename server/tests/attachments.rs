@@ -1,13 +1,7 @@
 //! A 20 MiB attachment goes up and comes down through the streaming routes; the server's
 //! peak RSS (VmHWM) grows by far less than the file.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::print_stdout
-)]
-
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing, clippy::print_stdout)]
 
 use meldpunt_tests::*;
 use meldpunt_crypto::envelope::{self, Purpose};

@@ -3,17 +3,10 @@
 //! backup started is there, byte for byte, through the reporter's token and the advisor's
 //! path. Restore refuses an existing database without `--force` (files unchanged) and a
 //! database a server is running on (even with `--force`).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::print_stdout
-)]
-
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing, clippy::print_stdout)]
 
 use std::collections::HashMap;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Mutex;
@@ -113,42 +106,15 @@ fn writer(server: &Server, to: &[RecipientKey], advisor: &str, stop: &AtomicBool
     out
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A server on an existing (restored) database in `dir`.
 fn server_on(dir: tempfile::TempDir, db: PathBuf) -> Server {
-    let port = free_port();
-    let config = dir.path().join("meldpunt.toml");
-    let log = dir.path().join("server.log");
-    std::fs::write(
-        &config,
-        format!(
-            "listen = \"127.0.0.1:{port}\"\ndatabase = \"{}\"\nworkers = 2\nmetrics = {{ enabled = false }}\n{}\n",
-            db.display(),
-            sections()
-        ),
-    )
-    .unwrap();
-    let mut s = Server {
+    let mut s = Server::configured(
         dir,
-        child: None,
-        port,
-        metrics_port: 0,
         db,
-        log,
-        config,
-        client: reqwest::blocking::Client::builder()
-            .user_agent(UA)
-            .timeout(Duration::from_secs(60))
-            .build()
-            .unwrap(),
-    };
+        &format!("metrics = {{ enabled = false }}\n{}\n", sections()),
+        0,
+        Duration::from_secs(60),
+    );
     s.spawn();
     s
 }

@@ -3,13 +3,8 @@
 //! pickup code alone, verifies the transcript and follows up; the status walks through every
 //! state; a third advisor is added by sharing (re-wrapped stanzas). Afterwards neither the
 //! database nor the log holds an address, the User-Agent or any plaintext.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing)]
 
 use meldpunt_tests::*;
 use meldpunt_crypto::envelope::{self, Purpose};

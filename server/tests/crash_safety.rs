@@ -19,16 +19,9 @@
 //! build), else this build's debug binary (dependencies at opt-level 3), which `cargo xtask
 //! test` uses; the test says which.
 //! Duration of the kill phase: `TEST_MELDPUNT_CRASH_SECONDS` (default 20).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing)]
 
-
-use std::io::Write;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -43,16 +36,9 @@ use meldpunt_crypto::rng::{Rng, os_rng};
 use reqwest::blocking::Client;
 use serde_json::{Value, json};
 
-/// Prints past the test harness's output capture, so that the figures show in every run.
-macro_rules! say {
-    ($($t:tt)*) => {{
-        let _ = writeln!(std::io::stderr(), $($t)*);
-    }};
-}
-
 /// Proof of work that costs almost nothing, and room for many requests.
 fn config_sections() -> String {
-    format!("[pow]\ndifficulty = 1\nm_kib = 64\nt = 1\n{DEFAULT_EXTRA}")
+    cheap_pow_sections()
 }
 
 /// The server binary under test: the release build if given, else the debug build (said so).
@@ -76,14 +62,6 @@ fn server_binary() -> PathBuf {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn rand_below(n: u32) -> u32 {
     os_rng().next_u32() % n
 }
@@ -93,33 +71,13 @@ fn rand_below(n: u32) -> u32 {
 /// is not started.
 fn prepare(db: PathBuf) -> Server {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let log = dir.path().join("server.log");
-    let config = dir.path().join("meldpunt.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "listen = \"127.0.0.1:{port}\"\ndatabase = \"{}\"\nworkers = 2\nmetrics = {{ enabled = false }}\n{}\n",
-            db.display(),
-            config_sections()
-        ),
-    )
-    .unwrap();
-    let client = Client::builder()
-        .user_agent(UA)
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap();
-    let server = Server {
+    let server = Server::configured(
         dir,
-        child: None,
-        port,
-        metrics_port: 0,
         db,
-        log,
-        config,
-        client,
-    };
+        &format!("metrics = {{ enabled = false }}\n{}\n", config_sections()),
+        0,
+        Duration::from_secs(30),
+    );
     server.admin(&["org", "list"]);
     server.create_org("acme");
     server

@@ -1,21 +1,15 @@
 //! `meldpunt demo`: `--config` and `MELDPUNT_*` apply (`[pow]`, `[rate_limit]`, `[metrics]`),
 //! and the README's terminal tour (`advisor inbox`, then `advisor read`) works when typed at
 //! once after the start: the demo's own setup does not spend the visitor's login burst.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing)]
 
-
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use meldpunt_tests::*;
-use meldpunt_crypto::rng::{Rng, os_rng};
 
 struct Demo(Child);
 
@@ -26,33 +20,9 @@ impl Drop for Demo {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// `meldpunt advisor --passphrase-fd 0 …` with the demo passphrase on stdin.
 fn advisor(keyring: &Path, pass: &str, args: &[&str]) -> (bool, String, String) {
-    let mut child = Command::new(meldpunt_bin())
-        .args(["advisor", "--keyring"])
-        .arg(keyring)
-        .args(["--passphrase-fd", "0"])
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{pass}\n").as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = advisor_cli_with(keyring, pass, "", args);
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -171,14 +141,7 @@ fn demo_takes_the_configuration_and_the_terminal_tour_works() {
     // `[rate_limit]` from the environment applies: burst 1 for failed case-token lookups.
     let mut statuses = Vec::new();
     for i in 0..2u8 {
-        let mut guess = [0u8; 32];
-        os_rng().fill_bytes(&mut guess);
-        guess[0] = i;
-        let r = client
-            .get(format!("http://127.0.0.1:{port}/api/v1/case"))
-            .header("Authorization", format!("CaseToken {}", b64(&guess)))
-            .send()
-            .unwrap();
+        let r = guess_case_token(&client, &format!("http://127.0.0.1:{port}"), i);
         statuses.push(r.status().as_u16());
     }
     assert_eq!(statuses, [401, 429]);

@@ -7,13 +7,8 @@
 //! `/healthz` latency under attack, when the slow connections were closed. The only timed
 //! assertions are generous liveness bounds. The tests take turns (one lock), so that their
 //! figures are not mixed up. Figures: docs/performance.md, "Resource exhaustion".
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing)]
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
@@ -27,13 +22,6 @@ use meldpunt_crypto::rng::{Rng, os_rng};
 use reqwest::blocking::Client;
 use serde_json::Value;
 
-/// Prints past the test harness's output capture.
-macro_rules! say {
-    ($($t:tt)*) => {{
-        let _ = writeln!(std::io::stderr(), $($t)*);
-    }};
-}
-
 /// One test at a time: figures of one server, not of three competing for two cores.
 static TURN: Mutex<()> = Mutex::new(());
 
@@ -41,7 +29,7 @@ static TURN: Mutex<()> = Mutex::new(());
 const HEALTH_BOUND: Duration = Duration::from_secs(5);
 
 fn sections() -> String {
-    format!("[pow]\ndifficulty = 1\nm_kib = 64\nt = 1\n{DEFAULT_EXTRA}")
+    cheap_pow_sections()
 }
 
 fn mib(kib: u64) -> f64 {

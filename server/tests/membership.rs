@@ -11,13 +11,8 @@
 //! - advisor events (joined, suspended, unsuspended, reordered) reach the other advisors of the
 //!   organisation and the branch-wide ones, never the subject, at day granularity;
 //! - malformed bodies of the new routes are 4xx with a JSON error, never 5xx.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing)]
 
 use meldpunt_tests::admin::*;
 use meldpunt_tests::*;

@@ -3,13 +3,8 @@
 //! no organisation name or slug, no case id, no report text and no token in headers or body;
 //! the advisor without an address gets none; with notifications off (the default) the sink
 //! sees no connection at all. The address is set through the API and `meldpunt advisor notify`.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing)]
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -326,26 +321,7 @@ fn one_content_free_mail_per_burst_and_nothing_when_off() {
 
 /// `meldpunt advisor --keyring K --passphrase-fd 0 ARGS…`, passphrase on standard input.
 fn advisor_cli(keyring: &std::path::Path, args: &[&str]) -> String {
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(meldpunt_bin())
-        .arg("advisor")
-        .arg("--keyring")
-        .arg(keyring)
-        .arg("--passphrase-fd")
-        .arg("0")
-        .args(args)
-        .env_remove("MELDPUNT_KEYRING")
-        .env_remove("MELDPUNT_CONFIG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    {
-        let mut stdin = child.stdin.take().unwrap();
-        let _ = stdin.write_all(b"correct horse battery staple 42\n");
-    }
-    let out = child.wait_with_output().unwrap();
+    let out = advisor_cli_with(keyring, "correct horse battery staple 42", "", args);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),

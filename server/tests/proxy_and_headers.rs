@@ -1,7 +1,6 @@
 //! Which proxy is believed for the client address, and the security headers on every answer.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-
 use meldpunt_tests::*;
 
 const GUESS_LIMIT: &str =

@@ -1,12 +1,7 @@
 //! Quotas nobody can burn: proof-of-work challenges are used up by any attempt and do not
 //! survive a restart.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing)]
 
 use meldpunt_tests::*;
 use meldpunt_crypto::envelope::Purpose;
@@ -21,7 +16,7 @@ fn guess_limited() -> String {
 }
 
 fn sections() -> String {
-    format!("[pow]\ndifficulty = 1\nm_kib = 64\nt = 1\n{DEFAULT_EXTRA}")
+    cheap_pow_sections()
 }
 
 /// A server with one organisation and one advisor; returns the advisor's id.

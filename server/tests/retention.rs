@@ -8,13 +8,8 @@
 //! moved into the past in the stopped database (one `UPDATE` of `cases.closed_day`; the server
 //! has no clock knob); the second runs through `meldpunt purge --today DAY` on the stopped
 //! database, the operator's command.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,13 +1,8 @@
 //! Tenancy: an advisor of organisation A cannot list, read or write anything of organisation
 //! B; a branch-wide advisor appears under every organisation (marked external) and sees only
 //! the cases addressed to them. Every attempt is a 403/404 that does not reveal existence.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing)]
 
 use meldpunt_tests::*;
 use meldpunt_crypto::envelope::Purpose;

@@ -2,16 +2,13 @@
 //! over HTTPS with a client that trusts exactly that certificate. HSTS is sent over TLS; a
 //! client that does not trust the certificate and a plain-HTTP request both fail. Broken
 //! `[tls]` files stop the start with a message that names the setting.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing)]
 
-use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use meldpunt_tests::free_port;
 
 struct Proc(Child);
 
@@ -20,14 +17,6 @@ impl Drop for Proc {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 #[test]

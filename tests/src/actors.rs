@@ -188,7 +188,7 @@ impl Reporter {
     }
 
     pub fn auth(&self, rb: RequestBuilder) -> RequestBuilder {
-        rb.header("Authorization", format!("CaseToken {}", self.token()))
+        crate::with_case_token(rb, &self.token())
     }
 
     /// Seals and signs a report to `advisor_ids` of `org`, and creates the case.

@@ -1,8 +1,10 @@
 //! The HTTP and encoding helpers of the tests: answers checked for status and error code,
 //! base64url (RFC 4648 §5, no padding) and the clock.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use base64ct::{Base64UrlUnpadded, Encoding};
+use meldpunt_crypto::rng::{Rng, os_rng};
+use reqwest::blocking::{Client, RequestBuilder};
 use reqwest::blocking::Response;
 use serde_json::Value;
 
@@ -65,3 +67,43 @@ pub fn expect(r: Response, status: u16, code: Option<&str>) -> Value {
     }
 }
 
+
+/// Checks a refusal named `name`: the status, a JSON body with the error `code` and a
+/// non-empty message; returns the body.
+pub fn refused(name: &str, r: Response, status: u16, code: &str) -> Value {
+    let got = r.status().as_u16();
+    let ct = r
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let text = r.text().unwrap();
+    assert_eq!(got, status, "{name}: {text}");
+    assert!(
+        ct.starts_with("application/json"),
+        "{name}: content-type {ct}"
+    );
+    let v: Value =
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("{name}: not JSON: {text}"));
+    assert_eq!(v["error"], code, "{name}: {text}");
+    assert!(
+        v["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{name}"
+    );
+    v
+}
+
+/// `GET {base}/api/v1/case` with a random case token whose first byte is `first` (a guess).
+pub fn guess_case_token(client: &Client, base: &str, first: u8) -> Response {
+    let mut guess = [0u8; 32];
+    os_rng().fill_bytes(&mut guess);
+    guess[0] = first;
+    with_case_token(client.get(format!("{base}/api/v1/case")), &b64(&guess))
+        .send()
+        .unwrap()
+}
+
+/// `rb` with `Authorization: CaseToken TOKEN`.
+pub fn with_case_token(rb: RequestBuilder, token: &str) -> RequestBuilder {
+    rb.header("Authorization", format!("CaseToken {token}"))
+}

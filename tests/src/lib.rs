@@ -24,8 +24,19 @@ mod server;
 
 pub use actors::{Advisor, Reporter, listed, recipients, seal, statement};
 pub use cli::{advisor_cli_with, advisor_command, output_text, run_with_stdin};
-pub use http::{b64, day_from_today, expect, now, unb64};
-pub use server::{DEFAULT_EXTRA, Server, UA, free_port, http_client};
+pub use http::{
+    b64, day_from_today, expect, guess_case_token, now, refused, unb64, with_case_token,
+};
+pub use server::{DEFAULT_EXTRA, Server, UA, cheap_pow_sections, free_port};
+
+/// Prints past the test harness's output capture, so that the figures show in every run.
+#[macro_export]
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use ::std::io::Write as _;
+        let _ = writeln!(::std::io::stderr(), $($t)*);
+    }};
+}
 
 use std::path::PathBuf;
 

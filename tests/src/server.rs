@@ -70,6 +70,12 @@ burst = 10000
 global_per_minute = 1000000
 "#;
 
+/// [`DEFAULT_EXTRA`] with a proof of work that costs almost nothing (difficulty 1, 64 KiB).
+#[must_use]
+pub fn cheap_pow_sections() -> String {
+    format!("[pow]\ndifficulty = 1\nm_kib = 64\nt = 1\n{DEFAULT_EXTRA}")
+}
+
 impl Server {
     /// Writes a config (`top` goes before any section, `sections` after) and starts the server.
     #[must_use]
@@ -86,27 +92,45 @@ impl Server {
     #[must_use]
     pub fn prepare(top: &str, sections: &str, metrics: bool) -> Server {
         let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let metrics_port = if metrics { free_port() } else { 0 };
         let db = dir.path().join("meldpunt.db");
+        let rest = format!("{top}\n{sections}\n");
+        let (rest, metrics_port) = if metrics {
+            let metrics_port = free_port();
+            let metrics_listen = format!("listen = \"127.0.0.1:{metrics_port}\"");
+            let rest = if rest.contains("[metrics]\n") {
+                rest.replace("[metrics]\n", &format!("[metrics]\n{metrics_listen}\n"))
+            } else {
+                format!("{rest}\n[metrics]\n{metrics_listen}\n")
+            };
+            (rest, metrics_port)
+        } else {
+            (rest, 0)
+        };
+        let server = Self::configured(dir, db, &rest, metrics_port, Duration::from_secs(120));
+        server.admin(&["org", "list"]);
+        server
+    }
+
+    /// A server (not started, its database not created) on the database `db`, with its
+    /// configuration (`listen` on a free port, `database`, `workers = 2`, then `rest`) and log
+    /// in `dir`, `metrics_port` as configured in `rest`, and a client with `timeout`.
+    #[must_use]
+    pub fn configured(
+        dir: tempfile::TempDir,
+        db: PathBuf,
+        rest: &str,
+        metrics_port: u16,
+        timeout: Duration,
+    ) -> Server {
+        let port = free_port();
         let log = dir.path().join("server.log");
         let config = dir.path().join("meldpunt.toml");
         let text = format!(
-            "listen = \"127.0.0.1:{port}\"\ndatabase = \"{}\"\nworkers = 2\n{top}\n{sections}\n",
+            "listen = \"127.0.0.1:{port}\"\ndatabase = \"{}\"\nworkers = 2\n{rest}",
             db.display()
         );
-        let text = if !metrics {
-            text
-        } else {
-            let metrics_listen = format!("listen = \"127.0.0.1:{metrics_port}\"");
-            if text.contains("[metrics]\n") {
-                text.replace("[metrics]\n", &format!("[metrics]\n{metrics_listen}\n"))
-            } else {
-                format!("{text}\n[metrics]\n{metrics_listen}\n")
-            }
-        };
         std::fs::write(&config, text).unwrap();
-        let server = Server {
+        Server {
             dir,
             child: None,
             port,
@@ -114,10 +138,12 @@ impl Server {
             db,
             log,
             config,
-            client: http_client(),
-        };
-        server.admin(&["org", "list"]);
-        server
+            client: Client::builder()
+                .user_agent(UA)
+                .timeout(timeout)
+                .build()
+                .unwrap(),
+        }
     }
 
     /// A server with [`DEFAULT_EXTRA`].
@@ -309,16 +335,6 @@ impl Server {
         assert_eq!(r.status(), 200);
         r.json().unwrap()
     }
-}
-
-/// The blocking HTTP client of the tests: the canary User-Agent, a generous timeout.
-#[must_use]
-pub fn http_client() -> Client {
-    Client::builder()
-        .user_agent(UA)
-        .timeout(Duration::from_secs(120))
-        .build()
-        .unwrap()
 }
 
 impl Drop for Server {
