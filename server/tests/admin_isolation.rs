@@ -360,22 +360,8 @@ fn admins_see_configuration_only_and_only_their_own() {
         401,
         Some("bad_session"),
     );
-    let identity = b64(&a.keyring.identity().public().to_bytes());
-    let c: Value = server
-        .post("/api/v1/advisor/login/challenge")
-        .json(&json!({"identity": identity}))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    let challenge = unb64(c["challenge"].as_str().unwrap());
-    let sig = a.keyring.identity().sign_login(&challenge);
     expect(
-        server
-            .post("/api/v1/advisor/login")
-            .json(&json!({"identity": identity, "challenge": b64(&challenge), "signature": b64(&sig)}))
-            .send()
-            .unwrap(),
+        a.login_response(&server),
         403,
         Some("advisor_suspended"),
     );

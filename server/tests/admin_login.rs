@@ -16,18 +16,7 @@ fn weak_passphrases_are_refused() {
     server.create_org("alfa");
     // CLI: too short, too guessable.
     for weak in ["short", "password1234", "beheerbeheer", "aaaaaaaaaaaaaaaa"] {
-        let (ok, _, err) = cli(
-            &server,
-            &[
-                "operator",
-                "create",
-                "--username",
-                "beheer",
-                "--passphrase-fd",
-                "0",
-            ],
-            &format!("{weak}\n"),
-        );
+        let (ok, _, err) = operator_create(&server, "beheer", &format!("{weak}\n"));
         assert!(!ok, "{weak} accepted");
         assert!(err.contains("passphrase"), "{err}");
     }
@@ -47,18 +36,7 @@ fn weak_passphrases_are_refused() {
     assert!(!ok && err.contains("--passphrase"), "{err}");
     create_operator(&server, "beheer", OPERATOR_PASS);
     // A taken username.
-    let (ok, _, err) = cli(
-        &server,
-        &[
-            "operator",
-            "create",
-            "--username",
-            "beheer",
-            "--passphrase-fd",
-            "0",
-        ],
-        &format!("{OPERATOR_PASS} 2\n"),
-    );
+    let (ok, _, err) = operator_create(&server, "beheer", &format!("{OPERATOR_PASS} 2\n"));
     assert!(!ok && err.contains("taken"), "{err}");
 
     // API: accepting an invite with a weak passphrase; the invite stays usable.

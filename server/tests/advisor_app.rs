@@ -194,12 +194,7 @@ fn app_serves_pages_and_relays_the_api() {
     let r = client
         .put(format!("{base}/api/v1/case/attachments/{att}"))
         .header("Authorization", format!("CaseToken {}", reporter.token()))
-        .header("Content-Type", "application/octet-stream")
-        .header(
-            "Meldpunt-Pow",
-            format!("{}.{}", pow["challenge"].as_str().unwrap(), pow["nonce"]),
-        )
-        .body(sealed.clone())
+        .attachment(&pow, sealed.clone())
         .send()
         .unwrap();
     assert_eq!(r.status(), 201, "{}", r.text().unwrap_or_default());

@@ -96,20 +96,10 @@ fn init_at(server: &Server, instance: &str, org: Option<&str>, name: &str) -> Cl
 
 /// The fingerprint an advisor would tell a colleague (from the server the test controls).
 fn fingerprint_of(server: &Server, org: &str, id: &str) -> String {
-    advisor_json(server, org, id)["fingerprint"]
+    listed(server, org, id)["fingerprint"]
         .as_str()
         .unwrap()
         .to_owned()
-}
-
-fn advisor_json(server: &Server, org: &str, id: &str) -> Value {
-    server.org_page(org)["advisors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["id"] == id)
-        .unwrap()
-        .clone()
 }
 
 /// A report with a chosen signed creation time, sealed to `to` (plus the reporter's own key).
@@ -130,7 +120,7 @@ fn create_case_to(
         body["advisors"] = json!(
             advisor_ids
                 .iter()
-                .map(|id| advisor_json(server, org, id)["identity"].clone())
+                .map(|id| listed(server, org, id)["identity"].clone())
                 .collect::<Vec<_>>()
         );
     }
@@ -263,7 +253,7 @@ fn rotation_keeps_old_cases_readable_and_revocation_is_refused_by_reporters() {
     assert_eq!(list.matches("valid (older)").count(), 2, "{list}");
 
     // Case 2: a reporter seals to the newest bundle only, after checking it.
-    let a1_page = advisor_json(&server, "acme", &a1.id);
+    let a1_page = listed(&server, "acme", &a1.id);
     let bundles: Vec<KeyBundle> = a1_page["bundles"]
         .as_array()
         .unwrap()
@@ -308,7 +298,7 @@ fn rotation_keeps_old_cases_readable_and_revocation_is_refused_by_reporters() {
             .ends_with("revoked"),
         "{list}"
     );
-    let a1_page = advisor_json(&server, "acme", &a1.id);
+    let a1_page = listed(&server, "acme", &a1.id);
     let revs: Vec<Revocation> = a1_page["revocations"]
         .as_array()
         .unwrap()
@@ -1193,7 +1183,7 @@ fn an_envelope_of_the_wrong_purpose_or_organisation_is_refused() {
     let a1 = init(&server, Some("acme"), "Anna de Vries");
     let page = server.org_page("acme");
     let to = recipients(page["advisors"].as_array().unwrap(), None);
-    let identity = advisor_json(&server, "acme", &a1.id)["identity"].clone();
+    let identity = listed(&server, "acme", &a1.id)["identity"].clone();
     let mut body = report("VERHAAL-VERKEERD");
     body["advisors"] = json!([identity]);
     let mut seen: Vec<String> = Vec::new();

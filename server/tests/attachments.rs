@@ -39,12 +39,7 @@ fn twenty_mib_round_trip_in_bounded_memory() {
     let pow = server.pow();
     let r = reporter
         .auth(server.put(&format!("/api/v1/case/attachments/{id}")))
-        .header("Content-Type", "application/octet-stream")
-        .header(
-            "Meldpunt-Pow",
-            format!("{}.{}", pow["challenge"].as_str().unwrap(), pow["nonce"]),
-        )
-        .body(sealed.clone())
+        .attachment(&pow, sealed.clone())
         .send()
         .unwrap();
     let v = expect(r, 201, None);
@@ -87,12 +82,7 @@ fn twenty_mib_round_trip_in_bounded_memory() {
     let pow = server.pow();
     let r = reporter
         .auth(server.put(&format!("/api/v1/case/attachments/{id}")))
-        .header("Content-Type", "application/octet-stream")
-        .header(
-            "Meldpunt-Pow",
-            format!("{}.{}", pow["challenge"].as_str().unwrap(), pow["nonce"]),
-        )
-        .body(sealed[..4096].to_vec())
+        .attachment(&pow, sealed[..4096].to_vec())
         .send()
         .unwrap();
     expect(r, 409, Some("conflict"));

@@ -608,12 +608,7 @@ fn reporter_attachments() {
     t.check(
         "attachment payload one byte short",
         put(&att_id)
-            .header("Content-Type", "application/octet-stream")
-            .header(
-                "Meldpunt-Pow",
-                format!("{}.{}", pow["challenge"].as_str().unwrap(), pow["nonce"]),
-            )
-            .body(att_env[..att_env.len() - 1].to_vec())
+            .attachment(&pow, att_env[..att_env.len() - 1].to_vec())
             .send()
             .unwrap(),
         400,

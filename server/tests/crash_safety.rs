@@ -785,12 +785,7 @@ fn upload_attachment(
     server
         .put(&format!("/api/v1/case/attachments/{}", b64(&[id; 16])))
         .header("Authorization", format!("CaseToken {token}"))
-        .header("Content-Type", "application/octet-stream")
-        .header(
-            "Meldpunt-Pow",
-            format!("{}.{}", pow["challenge"].as_str().unwrap(), pow["nonce"]),
-        )
-        .body(sealed)
+        .attachment(&pow, sealed)
         .send()
         .unwrap()
 }

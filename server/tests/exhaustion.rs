@@ -453,12 +453,7 @@ fn parallel_large_uploads_keep_memory_bounded() {
                 let r = client
                     .put(format!("{url}/api/v1/case/attachments/{id}"))
                     .header("Authorization", format!("CaseToken {token}"))
-                    .header("Content-Type", "application/octet-stream")
-                    .header(
-                        "Meldpunt-Pow",
-                        format!("{}.{}", pow["challenge"].as_str().unwrap(), pow["nonce"]),
-                    )
-                    .body(sealed.clone())
+                    .attachment(&pow, sealed.clone())
                     .send()
                     .unwrap();
                 let v = expect(r, 201, None);

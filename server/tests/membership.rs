@@ -55,10 +55,7 @@ fn stanzas_for(from: &Advisor, view: &Value, to: &RecipientKey) -> Vec<Value> {
         .iter()
         .map(|m| {
             let env = unb64(m["envelope"].as_str().unwrap());
-            let detached: Vec<Vec<u8>> = m["stanzas"]
-                .as_array()
-                .map(|a| a.iter().map(|s| unb64(s.as_str().unwrap())).collect())
-                .unwrap_or_default();
+            let detached = detached_stanzas(m);
             let refs: Vec<&[u8]> = detached.iter().map(Vec::as_slice).collect();
             let st = envelope::rewrap(&env, &keys, &refs, to, &mut os_rng()).unwrap();
             json!({"message": m["seq"], "stanza": b64(&st)})

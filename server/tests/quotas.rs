@@ -15,6 +15,19 @@ fn guess_limited() -> String {
     s.replace(generous, "[rate_limit.case_guess]\nper_minute = 3\nburst = 3\n")
 }
 
+/// [`sections`] with the `[rate_limit.CLASS]` quota small: burst 5, 20 a minute in all.
+fn small_global_quota(class: &str) -> String {
+    let generous = format!(
+        "[rate_limit.{class}]\nper_minute = 100000\nburst = 10000\nglobal_per_minute = 1000000\n"
+    );
+    let s = sections();
+    assert!(s.contains(&generous));
+    s.replace(
+        &generous,
+        &format!("[rate_limit.{class}]\nper_minute = 5\nburst = 5\nglobal_per_minute = 20\n"),
+    )
+}
+
 fn sections() -> String {
     cheap_pow_sections()
 }
@@ -140,14 +153,10 @@ fn creating_with_an_existing_token_is_a_guess() {
 fn wrong_tokens_from_many_addresses_do_not_shut_out_a_correct_one() {
     // A small global case quota (burst 5): wrong tokens from ten addresses, one each, must not
     // use it up for a correct token from yet another address.
-    let generous = "[rate_limit.case]\nper_minute = 100000\nburst = 10000\nglobal_per_minute = 1000000\n";
-    let s = sections();
-    assert!(s.contains(generous));
-    let s = s.replace(
-        generous,
-        "[rate_limit.case]\nper_minute = 5\nburst = 5\nglobal_per_minute = 20\n",
+    let mut server = Server::start_with(
+        "trusted_proxy = \"127.0.0.1\"\n",
+        &small_global_quota("case"),
     );
-    let mut server = Server::start_with("trusted_proxy = \"127.0.0.1\"\n", &s);
     server.create_org("acme");
     let a = Advisor::register(&server, &server.invite(Some("acme")), "Anna de Vries");
     let r = Reporter::new();
@@ -178,14 +187,10 @@ fn wrong_tokens_from_many_addresses_do_not_shut_out_a_correct_one() {
 fn login_challenges_from_many_addresses_do_not_lock_out_a_login() {
     // A small global login quota (burst 5): challenge requests from ten addresses, one each,
     // must not lock an advisor out of logging in.
-    let generous = "[rate_limit.login]\nper_minute = 100000\nburst = 10000\nglobal_per_minute = 1000000\n";
-    let s = sections();
-    assert!(s.contains(generous));
-    let s = s.replace(
-        generous,
-        "[rate_limit.login]\nper_minute = 5\nburst = 5\nglobal_per_minute = 20\n",
+    let mut server = Server::start_with(
+        "trusted_proxy = \"127.0.0.1\"\n",
+        &small_global_quota("login"),
     );
-    let mut server = Server::start_with("trusted_proxy = \"127.0.0.1\"\n", &s);
     server.create_org("acme");
     let mut a = Advisor::register(&server, &server.invite(Some("acme")), "Anna de Vries");
     let identity = b64(&a.keyring.identity().public().to_bytes());
@@ -247,12 +252,7 @@ fn storage_quota_per_case_and_per_organisation() {
     let pow = server.pow();
     let resp = r1
         .auth(server.put(&format!("/api/v1/case/attachments/{}", b64(&[9u8; 16]))))
-        .header("Content-Type", "application/octet-stream")
-        .header(
-            "Meldpunt-Pow",
-            format!("{}.{}", pow["challenge"].as_str().unwrap(), pow["nonce"]),
-        )
-        .body(sealed)
+        .attachment(&pow, sealed)
         .send()
         .unwrap();
     expect(resp, 413, Some("case_full"));

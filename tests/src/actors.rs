@@ -55,7 +55,14 @@ impl Advisor {
         a
     }
 
+    /// Logs in (challenge, signature); keeps the session token.
     pub fn login(&mut self, server: &Server) {
+        let v = expect(self.login_response(server), 200, None);
+        self.token = v["token"].as_str().unwrap().to_owned();
+    }
+
+    /// Asks for a login challenge, signs it and posts the login; returns the answer.
+    pub fn login_response(&self, server: &Server) -> Response {
         let identity = b64(&self.keyring.identity().public().to_bytes());
         let c: Value = server
             .post("/api/v1/advisor/login/challenge")
@@ -66,13 +73,11 @@ impl Advisor {
             .unwrap();
         let challenge = unb64(c["challenge"].as_str().unwrap());
         let sig = self.keyring.identity().sign_login(&challenge);
-        let r = server
+        server
             .post("/api/v1/advisor/login")
             .json(&json!({"identity": identity, "challenge": b64(&challenge), "signature": b64(&sig)}))
             .send()
-            .unwrap();
-        let v = expect(r, 200, None);
-        self.token = v["token"].as_str().unwrap().to_owned();
+            .unwrap()
     }
 
     pub fn auth(&self, rb: RequestBuilder) -> RequestBuilder {
@@ -109,10 +114,7 @@ impl Advisor {
             .iter()
             .map(|m| {
                 let env = unb64(m["envelope"].as_str().unwrap());
-                let detached: Vec<Vec<u8>> = m["stanzas"]
-                    .as_array()
-                    .map(|a| a.iter().map(|s| unb64(s.as_str().unwrap())).collect())
-                    .unwrap_or_default();
+                let detached = detached_stanzas(m);
                 let refs: Vec<&[u8]> = detached.iter().map(Vec::as_slice).collect();
                 envelope::open(&env, &keys, &refs)
                     .unwrap()
@@ -121,6 +123,15 @@ impl Advisor {
             })
             .collect()
     }
+}
+
+/// The detached stanzas of a message of a case view (none if it has none).
+#[must_use]
+pub fn detached_stanzas(message: &Value) -> Vec<Vec<u8>> {
+    message["stanzas"]
+        .as_array()
+        .map(|a| a.iter().map(|s| unb64(s.as_str().unwrap())).collect())
+        .unwrap_or_default()
 }
 
 /// Verified recipient keys of advisors as listed by the server (org page or case view).
@@ -251,10 +262,7 @@ pub fn statement(
 ) -> Vec<u8> {
     let last = view["messages"].as_array().unwrap().last().unwrap();
     let env = unb64(last["envelope"].as_str().unwrap());
-    let detached: Vec<Vec<u8>> = last["stanzas"]
-        .as_array()
-        .map(|a| a.iter().map(|s| unb64(s.as_str().unwrap())).collect())
-        .unwrap_or_default();
+    let detached = detached_stanzas(last);
     let refs: Vec<&[u8]> = detached.iter().map(Vec::as_slice).collect();
     let opened = envelope::open(&env, &from.keyring.decryption_keys(), &refs).unwrap();
     // A test case whose last message is no signed message (raw bytes) gets a zero parent.

@@ -44,9 +44,10 @@ pub fn cli(server: &Server, args: &[&str], stdin: &str) -> (bool, String, String
     )
 }
 
-/// Creates an operator with the CLI, the passphrase on file descriptor 0.
-pub fn create_operator(server: &Server, username: &str, pass: &str) {
-    let (ok, _, err) = cli(
+/// `meldpunt admin operator create --username USERNAME --passphrase-fd 0` with `stdin` on
+/// standard input; returns (success, stdout, stderr).
+pub fn operator_create(server: &Server, username: &str, stdin: &str) -> (bool, String, String) {
+    cli(
         server,
         &[
             "operator",
@@ -56,8 +57,13 @@ pub fn create_operator(server: &Server, username: &str, pass: &str) {
             "--passphrase-fd",
             "0",
         ],
-        &format!("{pass}\n"),
-    );
+        stdin,
+    )
+}
+
+/// Creates an operator with the CLI, the passphrase on file descriptor 0.
+pub fn create_operator(server: &Server, username: &str, pass: &str) {
+    let (ok, _, err) = operator_create(server, username, &format!("{pass}\n"));
     assert!(ok, "operator create: {err}");
 }
 

@@ -39,15 +39,20 @@ pub fn day_from_today(days: i64) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
-/// Asserts status and JSON error code; returns the body.
-pub fn expect(r: Response, status: u16, code: Option<&str>) -> Value {
+/// The status, the content type and the body of an answer.
+fn status_type_text(r: Response) -> (u16, String, String) {
     let got = r.status().as_u16();
     let ct = r
         .headers()
         .get("content-type")
         .map(|v| v.to_str().unwrap().to_owned())
         .unwrap_or_default();
-    let text = r.text().unwrap();
+    (got, ct, r.text().unwrap())
+}
+
+/// Asserts status and JSON error code; returns the body.
+pub fn expect(r: Response, status: u16, code: Option<&str>) -> Value {
+    let (got, ct, text) = status_type_text(r);
     assert_eq!(got, status, "body: {text}");
     if status >= 400 {
         assert!(
@@ -71,13 +76,7 @@ pub fn expect(r: Response, status: u16, code: Option<&str>) -> Value {
 /// Checks a refusal named `name`: the status, a JSON body with the error `code` and a
 /// non-empty message; returns the body.
 pub fn refused(name: &str, r: Response, status: u16, code: &str) -> Value {
-    let got = r.status().as_u16();
-    let ct = r
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    let text = r.text().unwrap();
+    let (got, ct, text) = status_type_text(r);
     assert_eq!(got, status, "{name}: {text}");
     assert!(
         ct.starts_with("application/json"),
@@ -106,4 +105,23 @@ pub fn guess_case_token(client: &Client, base: &str, first: u8) -> Response {
 /// `rb` with `Authorization: CaseToken TOKEN`.
 pub fn with_case_token(rb: RequestBuilder, token: &str) -> RequestBuilder {
     rb.header("Authorization", format!("CaseToken {token}"))
+}
+
+/// Attachment uploads (`PUT …/attachments/ID`) on a request.
+pub trait AttachmentUpload {
+    /// The request as an upload of `body` (`application/octet-stream`) with the solved proof
+    /// of work `pow` ([`crate::Server::pow`]) in the `Meldpunt-Pow` header.
+    #[must_use]
+    fn attachment(self, pow: &Value, body: Vec<u8>) -> Self;
+}
+
+impl AttachmentUpload for RequestBuilder {
+    fn attachment(self, pow: &Value, body: Vec<u8>) -> Self {
+        self.header("Content-Type", "application/octet-stream")
+            .header(
+                "Meldpunt-Pow",
+                format!("{}.{}", pow["challenge"].as_str().unwrap(), pow["nonce"]),
+            )
+            .body(body)
+    }
 }

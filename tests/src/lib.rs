@@ -22,10 +22,10 @@ mod http;
 pub mod relay;
 mod server;
 
-pub use actors::{Advisor, Reporter, listed, recipients, seal, statement};
+pub use actors::{Advisor, Reporter, detached_stanzas, listed, recipients, seal, statement};
 pub use cli::{advisor_cli_with, advisor_command, output_text, run_with_stdin};
 pub use http::{
-    b64, day_from_today, expect, guess_case_token, now, refused, unb64, with_case_token,
+    AttachmentUpload, b64, day_from_today, expect, guess_case_token, now, refused, unb64, with_case_token,
 };
 pub use server::{DEFAULT_EXTRA, Server, UA, cheap_pow_sections, free_port};
 
