@@ -13,24 +13,19 @@ fn twenty_mib_round_trip_in_bounded_memory() {
     server.create_org("acme");
     let a1 = Advisor::register(&server, &server.invite(Some("acme")), "Anna");
     let reporter = Reporter::new();
-    expect(
-        reporter.create_case(
+    reporter.create_case_ok(
             &server,
             "acme",
             std::slice::from_ref(&a1.id),
             b"{\"story\":\"zie bijlage\"}",
-        ),
-        201,
-        None,
-    );
+        );
 
     // 20 MiB of file bytes, with a marker that must not reach the database in plaintext.
     let mut file = vec![0u8; 20 << 20];
     os_rng().fill_bytes(&mut file);
     file[..32].copy_from_slice(b"BIJLAGE-PLAINTEXT-MARKER-7e1d0aa");
     let page = server.org_page("acme");
-    let mut to = recipients(page["advisors"].as_array().unwrap(), None);
-    to.push(reporter.keys.reply_key().recipient());
+    let to = reporter.recipients(&page["advisors"], None);
     let sealed = seal(Purpose::Attachment, "acme", &to, &file);
     let id = b64(&[7u8; 16]);
 

@@ -68,11 +68,7 @@ impl Fixture {
         let a = Advisor::register(&server, &server.invite(Some("acme")), "Anna");
         let b = Advisor::register(&server, &server.invite(Some("acme")), "Bob");
         let reporter = Reporter::new();
-        expect(
-            reporter.create_case(&server, "acme", std::slice::from_ref(&a.id), b"{}"),
-            201,
-            None,
-        );
+        reporter.create_case_ok(&server, "acme", std::slice::from_ref(&a.id), b"{}");
         let case_id = a.inbox(&server)[0]["id"].as_str().unwrap().to_owned();
         let page = server.org_page("acme");
         let to_all = recipients(page["advisors"].as_array().unwrap(), None);
@@ -1006,11 +1002,7 @@ fn case_token_guessing_is_rate_limited() {
     server.create_org("acme");
     let a = Advisor::register(&server, &server.invite(Some("acme")), "Anna");
     let reporter = Reporter::new();
-    expect(
-        reporter.create_case(&server, "acme", std::slice::from_ref(&a.id), b"{}"),
-        201,
-        None,
-    );
+    reporter.create_case_ok(&server, "acme", std::slice::from_ref(&a.id), b"{}");
     let mut limited = 0;
     for i in 0..20u8 {
         let r = guess_case_token(&server.client, &server.url(""), i);

@@ -118,8 +118,7 @@ fn full_conversation() {
         FOLLOW_UP,
     )
     .unwrap();
-    let mut to = recipients(view["advisors"].as_array().unwrap(), None);
-    to.push(reporter.keys.reply_key().recipient());
+    let to = reporter.recipients(&view["advisors"], None);
     let env = seal(Purpose::Message, "acme", &to, &follow.to_bytes());
     let r = reporter
         .auth(server.post("/api/v1/case/messages"))

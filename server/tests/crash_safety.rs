@@ -273,13 +273,7 @@ fn one_case(
     let reporter = Reporter::new();
     let mut to = to_advisors.to_vec();
     to.push(reporter.keys.reply_key().recipient());
-    let report = Message::sign_report(
-        reporter.keys.signing_key(),
-        &reporter.keys.reply_key().recipient(),
-        now(),
-        &story(report_len),
-    )
-    .unwrap();
+    let report = reporter.signed_report(now(), &story(report_len));
     let plaintext = report.to_bytes();
     let env = envelope::seal(&mut os_rng(), Purpose::Report, "acme", &to, &plaintext).unwrap();
     let pow = solve_pow(client, base, Instant::now() + Duration::from_secs(60))?;

@@ -195,14 +195,9 @@ fn slowloris_connections_are_closed_and_health_answers() {
     server.create_org("acme");
     let advisor = Advisor::register(&server, &server.invite(Some("acme")), "Anna");
     let reporter = Reporter::new();
-    expect(
-        reporter.create_case(&server, "acme", std::slice::from_ref(&advisor.id), b"slow"),
-        201,
-        None,
-    );
+    reporter.create_case_ok(&server, "acme", std::slice::from_ref(&advisor.id), b"slow");
     let page = server.org_page("acme");
-    let mut to = recipients(page["advisors"].as_array().unwrap(), None);
-    to.push(reporter.keys.reply_key().recipient());
+    let to = reporter.recipients(&page["advisors"], None);
     let attachment = seal(Purpose::Attachment, "acme", &to, &vec![1u8; 512 * 1024]);
     let header_len = meldpunt_crypto::envelope::Header::parse(&attachment).unwrap().1;
 
@@ -415,13 +410,8 @@ fn parallel_large_uploads_keep_memory_bounded() {
     let mut uploads = Vec::new();
     for r in 0..REPORTERS {
         let reporter = Reporter::new();
-        expect(
-            reporter.create_case(&server, "acme", std::slice::from_ref(&advisor.id), b"bestanden"),
-            201,
-            None,
-        );
-        let mut to = recipients(page["advisors"].as_array().unwrap(), None);
-        to.push(reporter.keys.reply_key().recipient());
+        reporter.create_case_ok(&server, "acme", std::slice::from_ref(&advisor.id), b"bestanden");
+        let to = reporter.recipients(&page["advisors"], None);
         for i in 0..PER_REPORTER {
             let mut file = vec![0u8; SIZE];
             os_rng().fill_bytes(&mut file);

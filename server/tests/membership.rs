@@ -63,6 +63,24 @@ fn stanzas_for(from: &Advisor, view: &Value, to: &RecipientKey) -> Vec<Value> {
         .collect()
 }
 
+/// A membership statement (`op` 1 add, 2 remove) by `from` about the advisor `about` of
+/// `alfa`, after the newest message of `view`, sealed to the members of `view`, `extra` and
+/// the reporter's `reply` key.
+fn member_statement(
+    server: &Server,
+    from: &Advisor,
+    view: &Value,
+    op: u8,
+    about: &str,
+    extra: &[RecipientKey],
+    reply: RecipientKey,
+) -> Vec<u8> {
+    let mut to = recipients(view["advisors"].as_array().unwrap(), None);
+    to.extend_from_slice(extra);
+    to.push(reply);
+    statement(from, view, "alfa", op, &identity_of(server, "alfa", about), &to)
+}
+
 fn share(server: &Server, from: &Advisor, case: &str, body: &Value) -> reqwest::blocking::Response {
     from.auth(server.post(&format!("/api/v1/advisor/cases/{case}/share")))
         .json(body)
@@ -119,16 +137,12 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
     let mut a3 = Advisor::register(&server, &server.invite(Some("alfa")), "Chris");
     let outsider = Advisor::register(&server, &server.invite(Some("alfa")), "Dana");
     let reporter = Reporter::new();
-    let created = expect(
-        reporter.create_case(
+    let created = reporter.create_case_ok(
             &server,
             "alfa",
             std::slice::from_ref(&a1.id),
             b"{\"story\":\"x\"}",
-        ),
-        201,
-        None,
-    );
+        );
     // The answer to a new case: status and day, no id.
     assert_eq!(created["status"], "new");
     assert!(is_day(&created["created"]));
@@ -286,17 +300,7 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
 
     // --- a2 shares with a3 (stanzas for the report and the statement).
     let st3 = stanzas_for(&a2, &v2, &k3);
-    let mut to = recipients(v2["advisors"].as_array().unwrap(), None);
-    to.push(k3);
-    to.push(reply_key);
-    let added3 = statement(
-        &a2,
-        &v2,
-        "alfa",
-        1,
-        &identity_of(&server, "alfa", &a3.id),
-        &to,
-    );
+    let added3 = member_statement(&server, &a2, &v2, 1, &a3.id, &[k3], reply_key);
     let v = expect(
         share(
             &server,
@@ -318,16 +322,7 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
 
     // --- a3 shares with a2 again (already on the case): stanzas are added, never replaced.
     let again = stanzas_for(&a3, &v3, &k2);
-    let mut to = recipients(v3["advisors"].as_array().unwrap(), None);
-    to.push(reply_key);
-    let readd = statement(
-        &a3,
-        &v3,
-        "alfa",
-        1,
-        &identity_of(&server, "alfa", &a2.id),
-        &to,
-    );
+    let readd = member_statement(&server, &a3, &v3, 1, &a2.id, &[], reply_key);
     let v = expect(
         share(
             &server,
@@ -355,16 +350,7 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
     let mut same = again.clone();
     let v3 = a3.case(&server, &case);
     same.push(stanzas_for(&a3, &v3, &k2)[3].clone());
-    let mut to = recipients(v3["advisors"].as_array().unwrap(), None);
-    to.push(reply_key);
-    let readd2 = statement(
-        &a3,
-        &v3,
-        "alfa",
-        1,
-        &identity_of(&server, "alfa", &a2.id),
-        &to,
-    );
+    let readd2 = member_statement(&server, &a3, &v3, 1, &a2.id, &[], reply_key);
     expect(
         share(
             &server,
@@ -418,16 +404,7 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
 
     // --- remove
     let view = a1.case(&server, &case);
-    let mut to = recipients(view["advisors"].as_array().unwrap(), None);
-    to.push(reply_key);
-    let rm_out = statement(
-        &a1,
-        &view,
-        "alfa",
-        2,
-        &identity_of(&server, "alfa", &outsider.id),
-        &to,
-    );
+    let rm_out = member_statement(&server, &a1, &view, 2, &outsider.id, &[], reply_key);
     expect(
         remove(
             &server,
@@ -487,16 +464,7 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
 
     // a2 leaves.
     let view2 = a2.case(&server, &case);
-    let mut to = recipients(view2["advisors"].as_array().unwrap(), None);
-    to.push(reply_key);
-    let leave = statement(
-        &a2,
-        &view2,
-        "alfa",
-        2,
-        &identity_of(&server, "alfa", &a2.id),
-        &to,
-    );
+    let leave = member_statement(&server, &a2, &view2, 2, &a2.id, &[], reply_key);
     let v = expect(
         remove(
             &server,
@@ -572,16 +540,7 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
     );
     let view = a1.case(&server, &case);
     assert_eq!(view["advisors"].as_array().unwrap().len(), 1);
-    let mut to = recipients(view["advisors"].as_array().unwrap(), None);
-    to.push(reply_key);
-    let last = statement(
-        &a1,
-        &view,
-        "alfa",
-        2,
-        &identity_of(&server, "alfa", &a1.id),
-        &to,
-    );
+    let last = member_statement(&server, &a1, &view, 2, &a1.id, &[], reply_key);
     expect(
         remove(
             &server,
@@ -611,17 +570,7 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
     // A shared-in advisor may share on; removed advisors may be shared in again.
     let view = a1.case(&server, &case);
     let st = stanzas_for(&a1, &view, &k2);
-    let mut to = recipients(view["advisors"].as_array().unwrap(), None);
-    to.push(k2);
-    to.push(reply_key);
-    let back = statement(
-        &a1,
-        &view,
-        "alfa",
-        1,
-        &identity_of(&server, "alfa", &a2.id),
-        &to,
-    );
+    let back = member_statement(&server, &a1, &view, 1, &a2.id, &[k2], reply_key);
     assert_eq!(
         expect(
             share(

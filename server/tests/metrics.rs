@@ -80,11 +80,7 @@ fn filing_and_answering_a_case_moves_no_exported_number() {
 
     // A report, a follow-up, an advisor login and a read of the inbox.
     let reporter = Reporter::new();
-    expect(
-        reporter.create_case(&server, "acme", std::slice::from_ref(&a.id), b"{}"),
-        201,
-        None,
-    );
+    reporter.create_case_ok(&server, "acme", std::slice::from_ref(&a.id), b"{}");
     let view = reporter.case(&server);
     let to = recipients(view["advisors"].as_array().unwrap(), None);
     let env = seal(Purpose::Message, "acme", &to, b"follow-up");

@@ -147,14 +147,9 @@ fn set_notify(server: &Server, a: &Advisor, body: &Value, status: u16) -> Value 
 /// Files a report from a new reporter to `advisors` and a follow-up; returns the reporter.
 fn report_and_follow_up(server: &Server, advisors: &[String]) -> Reporter {
     let reporter = Reporter::new();
-    expect(
-        reporter.create_case(server, "zwaluw", advisors, REPORT),
-        201,
-        None,
-    );
+    reporter.create_case_ok(server, "zwaluw", advisors, REPORT);
     let view = reporter.case(server);
-    let mut to = recipients(view["advisors"].as_array().unwrap(), None);
-    to.push(reporter.keys.reply_key().recipient());
+    let to = reporter.recipients(&view["advisors"], None);
     let env = seal(Purpose::Message, "zwaluw", &to, FOLLOW);
     let r = reporter
         .auth(server.post("/api/v1/case/messages"))

@@ -58,16 +58,8 @@ fn create_for(
 ) -> reqwest::blocking::Response {
     let page = server.org_page("acme");
     let ids = [advisor.to_owned()];
-    let mut to = recipients(page["advisors"].as_array().unwrap(), Some(&ids));
-    to.push(r.keys.reply_key().recipient());
-    let msg = meldpunt_crypto::message::Message::sign_report(
-        r.keys.signing_key(),
-        &r.keys.reply_key().recipient(),
-        now(),
-        b"{\"a\":1}",
-    )
-    .unwrap();
-    let env = seal(Purpose::Report, "acme", &to, &msg.to_bytes());
+    let to = r.recipients(&page["advisors"], Some(&ids));
+    let env = r.sealed_report("acme", &to, b"{\"a\":1}");
     let req = json!({
         "org": "acme",
         "advisors": ids,
@@ -318,16 +310,8 @@ fn creates_without_pow_from_many_addresses_do_not_use_up_creation() {
     let page = server.org_page("acme");
     let r = Reporter::new();
     let ids = [a.id.clone()];
-    let mut to = recipients(page["advisors"].as_array().unwrap(), Some(&ids));
-    to.push(r.keys.reply_key().recipient());
-    let msg = meldpunt_crypto::message::Message::sign_report(
-        r.keys.signing_key(),
-        &r.keys.reply_key().recipient(),
-        now(),
-        b"{\"a\":1}",
-    )
-    .unwrap();
-    let env = seal(Purpose::Report, "acme", &to, &msg.to_bytes());
+    let to = r.recipients(&page["advisors"], Some(&ids));
+    let env = r.sealed_report("acme", &to, b"{\"a\":1}");
     // Creates that pass the checks but carry no valid PoW do not take the global quota either.
     for i in 20..30u8 {
         let status = server
@@ -423,16 +407,8 @@ fn challenges_get_harder_while_creation_is_under_pressure() {
         let r = Reporter::new();
         let page = server.org_page("acme");
         let ids = [a.id.clone()];
-        let mut to = recipients(page["advisors"].as_array().unwrap(), Some(&ids));
-        to.push(r.keys.reply_key().recipient());
-        let msg = meldpunt_crypto::message::Message::sign_report(
-            r.keys.signing_key(),
-            &r.keys.reply_key().recipient(),
-            now(),
-            b"{\"a\":1}",
-        )
-        .unwrap();
-        let env = seal(Purpose::Report, "acme", &to, &msg.to_bytes());
+        let to = r.recipients(&page["advisors"], Some(&ids));
+        let env = r.sealed_report("acme", &to, b"{\"a\":1}");
         server
             .post("/api/v1/cases")
             .header("X-Forwarded-For", format!("198.51.100.{i}"))

@@ -16,7 +16,6 @@ use std::process::Command;
 
 use meldpunt_tests::*;
 use meldpunt_crypto::envelope::{self, Purpose};
-use meldpunt_crypto::message::Message;
 use meldpunt_crypto::rng::{Rng, os_rng};
 use serde_json::{Value, json};
 
@@ -96,14 +95,7 @@ fn file_case(server: &Server, a: &Advisor, body: &[u8]) -> Filed {
         Some(std::slice::from_ref(&a.id)),
     );
     to.push(reporter.keys.reply_key().recipient());
-    let msg = Message::sign_report(
-        reporter.keys.signing_key(),
-        &reporter.keys.reply_key().recipient(),
-        now(),
-        body,
-    )
-    .unwrap();
-    let env = envelope::seal(&mut os_rng(), Purpose::Report, "acme", &to, &msg.to_bytes()).unwrap();
+    let env = reporter.sealed_report("acme", &to, body);
     let r = server
         .post("/api/v1/cases")
         .json(&json!({

@@ -35,38 +35,26 @@ fn organisations_and_branch_advisors_are_separated() {
 
     // Case A: alfa, to a. Case B: beta, to b and x. Case X: alfa, to x only.
     let ra = Reporter::new();
-    expect(
-        ra.create_case(
+    ra.create_case_ok(
             &server,
             "alfa",
             std::slice::from_ref(&a.id),
             b"{\"story\":\"a\"}",
-        ),
-        201,
-        None,
-    );
+        );
     let rb = Reporter::new();
-    expect(
-        rb.create_case(
+    rb.create_case_ok(
             &server,
             "beta",
             &[b.id.clone(), x.id.clone()],
             b"{\"story\":\"b\"}",
-        ),
-        201,
-        None,
-    );
+        );
     let rx = Reporter::new();
-    expect(
-        rx.create_case(
+    rx.create_case_ok(
             &server,
             "alfa",
             std::slice::from_ref(&x.id),
             b"{\"story\":\"x\"}",
-        ),
-        201,
-        None,
-    );
+        );
     // A reporter cannot address an advisor of another organisation.
     let rz = Reporter::new();
     expect(

@@ -211,17 +211,8 @@ impl Reporter {
         body: &[u8],
     ) -> Response {
         let page = server.org_page(org);
-        let mut to = recipients(page["advisors"].as_array().unwrap(), Some(advisor_ids));
-        to.push(self.keys.reply_key().recipient());
-        let msg = meldpunt_crypto::message::Message::sign_report(
-            self.keys.signing_key(),
-            &self.keys.reply_key().recipient(),
-            now(),
-            body,
-        )
-        .unwrap();
-        let env =
-            envelope::seal(&mut os_rng(), Purpose::Report, org, &to, &msg.to_bytes()).unwrap();
+        let to = self.recipients(&page["advisors"], Some(advisor_ids));
+        let env = self.sealed_report(org, &to, body);
         let pow = server.pow();
         let mut req = json!({
             "org": org,
@@ -233,6 +224,44 @@ impl Reporter {
             req["pow"] = pow;
         }
         server.post("/api/v1/cases").json(&req).send().unwrap()
+    }
+
+    /// The report `body` signed by the reporter at `created_at` (protocol §6).
+    #[must_use]
+    pub fn signed_report(&self, created_at: i64, body: &[u8]) -> meldpunt_crypto::message::Message {
+        meldpunt_crypto::message::Message::sign_report(
+            self.keys.signing_key(),
+            &self.keys.reply_key().recipient(),
+            created_at,
+            body,
+        )
+        .unwrap()
+    }
+
+    /// The report `body`, signed now, sealed for `org` to `to` (with the reporter's own reply
+    /// key among them, see [`Reporter::recipients`]).
+    #[must_use]
+    pub fn sealed_report(&self, org: &str, to: &[RecipientKey], body: &[u8]) -> Vec<u8> {
+        seal(Purpose::Report, org, to, &self.signed_report(now(), body).to_bytes())
+    }
+
+    /// The verified keys of `advisors` (all, or those in `ids`) and the reporter's own reply key.
+    #[must_use]
+    pub fn recipients(&self, advisors: &Value, ids: Option<&[String]>) -> Vec<RecipientKey> {
+        let mut to = recipients(advisors.as_array().unwrap(), ids);
+        to.push(self.keys.reply_key().recipient());
+        to
+    }
+
+    /// [`Reporter::create_case`], which must answer 201; returns the answer.
+    pub fn create_case_ok(
+        &self,
+        server: &Server,
+        org: &str,
+        advisor_ids: &[String],
+        body: &[u8],
+    ) -> Value {
+        expect(self.create_case(server, org, advisor_ids, body), 201, None)
     }
 
     pub fn case(&self, server: &Server) -> Value {
