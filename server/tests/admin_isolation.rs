@@ -541,12 +541,7 @@ fn renaming_keeps_cases_readable_and_old_links_working() {
     );
     // New reports use the new slug.
     let r2 = Reporter::new();
-    r2.create_case_ok(
-            &server,
-            "alfa-bv",
-            std::slice::from_ref(&a.id),
-            b"{\"v\":2}",
-        );
+    r2.create_case_ok(&server, "alfa-bv", std::slice::from_ref(&a.id), b"{\"v\":2}");
     assert_eq!(r2.case(&server)["org"], "alfa-bv");
     // Taking the old slug back works.
     expect(

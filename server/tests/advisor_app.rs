@@ -10,7 +10,6 @@ use std::process::{Child, Stdio};
 use meldpunt_tests::*;
 use meldpunt_crypto::envelope::Purpose;
 use meldpunt_crypto::rng::{Rng, os_rng};
-use serde_json::json;
 
 struct App(Child);
 
@@ -131,22 +130,12 @@ fn app_serves_pages_and_relays_the_api() {
 
     // Login through the relay; the cookie the page might carry is not passed on (the server
     // would not care, but nothing identifying leaves this computer).
-    let identity = b64(&a1.keyring.identity().public().to_bytes());
-    let c: serde_json::Value = client
-        .post(format!("{base}/api/v1/advisor/login/challenge"))
-        .header("Cookie", "tracker=COOKIE-CANARY")
-        .json(&json!({"identity": identity}))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    let challenge = unb64(c["challenge"].as_str().unwrap());
-    let sig = a1.keyring.identity().sign_login(&challenge);
-    let r = client
-        .post(format!("{base}/api/v1/advisor/login"))
-        .json(&json!({"identity": identity, "challenge": b64(&challenge), "signature": b64(&sig)}))
-        .send()
-        .unwrap();
+    let r = a1.login_with(
+        client
+            .post(format!("{base}/api/v1/advisor/login/challenge"))
+            .header("Cookie", "tracker=COOKIE-CANARY"),
+        client.post(format!("{base}/api/v1/advisor/login")),
+    );
     assert_eq!(r.status(), 200);
     assert!(r.headers().get("set-cookie").is_none());
     let token = r.json::<serde_json::Value>().unwrap()["token"]
@@ -171,12 +160,7 @@ fn app_serves_pages_and_relays_the_api() {
 
     // A 3 MiB attachment up (streamed through the relay) and down again.
     let reporter = Reporter::new();
-    reporter.create_case_ok(
-            &server,
-            "acme",
-            std::slice::from_ref(&a1.id),
-            b"{\"story\":\"x\"}",
-        );
+    reporter.create_case_ok(&server, "acme", std::slice::from_ref(&a1.id), b"{\"story\":\"x\"}");
     let mut file = vec![0u8; 3 << 20];
     os_rng().fill_bytes(&mut file);
     let page = server.org_page("acme");

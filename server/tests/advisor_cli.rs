@@ -10,7 +10,6 @@ use std::process::Output;
 
 use meldpunt_tests::*;
 use meldpunt_crypto::envelope::{self, Purpose};
-use meldpunt_crypto::keys::{KeyBundle, Revocation};
 use meldpunt_crypto::message::Message;
 use meldpunt_crypto::recipient::RecipientKey;
 use meldpunt_crypto::rng::os_rng;
@@ -248,12 +247,7 @@ fn rotation_keeps_old_cases_readable_and_revocation_is_refused_by_reporters() {
 
     // Case 2: a reporter seals to the newest bundle only, after checking it.
     let a1_page = listed(&server, "acme", &a1.id);
-    let bundles: Vec<KeyBundle> = a1_page["bundles"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| KeyBundle::from_bytes(&unb64(b.as_str().unwrap())).unwrap())
-        .collect();
+    let bundles = bundles_of(&a1_page);
     assert_eq!(bundles.len(), 3);
     let newest = bundles
         .iter()
@@ -293,12 +287,7 @@ fn rotation_keeps_old_cases_readable_and_revocation_is_refused_by_reporters() {
         "{list}"
     );
     let a1_page = listed(&server, "acme", &a1.id);
-    let revs: Vec<Revocation> = a1_page["revocations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| Revocation::from_bytes(&unb64(r.as_str().unwrap())).unwrap())
-        .collect();
+    let revs = revocations_of(&a1_page);
     assert_eq!(revs.len(), 1);
     let old = bundles
         .iter()
@@ -325,11 +314,11 @@ fn rotation_keeps_old_cases_readable_and_revocation_is_refused_by_reporters() {
     // A new case through the ordinary reporter path now uses only valid keys.
     let r3 = Reporter::new();
     r3.create_case_ok(
-            &server,
-            "acme",
-            std::slice::from_ref(&a1.id),
-            report("VERHAAL-DRIE").to_string().as_bytes(),
-        );
+        &server,
+        "acme",
+        std::slice::from_ref(&a1.id),
+        report("VERHAAL-DRIE").to_string().as_bytes(),
+    );
     let cases = case_ids(&server, &a1.keyring);
     let all: String = cases.iter().map(|c| read_case(&a1.keyring, c)).collect();
     assert!(all.contains("VERHAAL-DRIE"));

@@ -14,11 +14,11 @@ fn twenty_mib_round_trip_in_bounded_memory() {
     let a1 = Advisor::register(&server, &server.invite(Some("acme")), "Anna");
     let reporter = Reporter::new();
     reporter.create_case_ok(
-            &server,
-            "acme",
-            std::slice::from_ref(&a1.id),
-            b"{\"story\":\"zie bijlage\"}",
-        );
+        &server,
+        "acme",
+        std::slice::from_ref(&a1.id),
+        b"{\"story\":\"zie bijlage\"}",
+    );
 
     // 20 MiB of file bytes, with a marker that must not reach the database in plaintext.
     let mut file = vec![0u8; 20 << 20];

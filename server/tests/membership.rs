@@ -101,11 +101,7 @@ fn remove(
 }
 
 fn events(server: &Server, a: &Advisor) -> Vec<Value> {
-    let v = expect(
-        a.auth(server.get("/api/v1/advisor/events")).send().unwrap(),
-        200,
-        None,
-    );
+    let v = a.get_ok(&server, "/api/v1/advisor/events");
     v["events"].as_array().unwrap().clone()
 }
 
@@ -138,11 +134,11 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
     let outsider = Advisor::register(&server, &server.invite(Some("alfa")), "Dana");
     let reporter = Reporter::new();
     let created = reporter.create_case_ok(
-            &server,
-            "alfa",
-            std::slice::from_ref(&a1.id),
-            b"{\"story\":\"x\"}",
-        );
+        &server,
+        "alfa",
+        std::slice::from_ref(&a1.id),
+        b"{\"story\":\"x\"}",
+    );
     // The answer to a new case: status and day, no id.
     assert_eq!(created["status"], "new");
     assert!(is_day(&created["created"]));
@@ -277,12 +273,7 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
     assert_eq!(msgs[1]["seq"], 1);
     assert_eq!(msgs[1]["sender"], "advisor");
     assert_eq!(unb64(msgs[1]["envelope"].as_str().unwrap()), added2);
-    let on: Vec<&str> = view["advisors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["id"].as_str().unwrap())
-        .collect();
+    let on: Vec<&str> = ids_of(&view["advisors"]);
     assert!(on.contains(&a1.id.as_str()) && on.contains(&a2.id.as_str()));
     for a in view["advisors"].as_array().unwrap() {
         assert_eq!(

@@ -175,13 +175,7 @@ fn one_content_free_mail_per_burst_and_nothing_when_off() {
     let bram = Advisor::register(&server, &server.invite(Some("zwaluw")), "Bram");
 
     // The setting: off, then bad input is refused, then set.
-    let v = expect(
-        anna.auth(server.get("/api/v1/advisor/notify"))
-            .send()
-            .unwrap(),
-        200,
-        None,
-    );
+    let v = anna.get_ok(&server, "/api/v1/advisor/notify");
     assert_eq!(v, json!({"email": null, "instance_enabled": true}));
     for bad in [
         json!({"email": "Anna <anna@example.nl>"}),

@@ -20,12 +20,7 @@ fn organisations_and_branch_advisors_are_separated() {
     // Public pages: own advisors plus the branch-wide one, marked external.
     for (slug, own) in [("alfa", &a), ("beta", &b)] {
         let page = server.org_page(slug);
-        let ids: Vec<&str> = page["advisors"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v["id"].as_str().unwrap())
-            .collect();
+        let ids: Vec<&str> = ids_of(&page["advisors"]);
         assert_eq!(ids, vec![own.id.as_str(), x.id.as_str()]);
         let xa = &page["advisors"][1];
         assert_eq!(xa["external"], true);
@@ -35,26 +30,11 @@ fn organisations_and_branch_advisors_are_separated() {
 
     // Case A: alfa, to a. Case B: beta, to b and x. Case X: alfa, to x only.
     let ra = Reporter::new();
-    ra.create_case_ok(
-            &server,
-            "alfa",
-            std::slice::from_ref(&a.id),
-            b"{\"story\":\"a\"}",
-        );
+    ra.create_case_ok(&server, "alfa", std::slice::from_ref(&a.id), b"{\"story\":\"a\"}");
     let rb = Reporter::new();
-    rb.create_case_ok(
-            &server,
-            "beta",
-            &[b.id.clone(), x.id.clone()],
-            b"{\"story\":\"b\"}",
-        );
+    rb.create_case_ok(&server, "beta", &[b.id.clone(), x.id.clone()], b"{\"story\":\"b\"}");
     let rx = Reporter::new();
-    rx.create_case_ok(
-            &server,
-            "alfa",
-            std::slice::from_ref(&x.id),
-            b"{\"story\":\"x\"}",
-        );
+    rx.create_case_ok(&server, "alfa", std::slice::from_ref(&x.id), b"{\"story\":\"x\"}");
     // A reporter cannot address an advisor of another organisation.
     let rz = Reporter::new();
     expect(

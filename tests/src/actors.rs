@@ -63,9 +63,18 @@ impl Advisor {
 
     /// Asks for a login challenge, signs it and posts the login; returns the answer.
     pub fn login_response(&self, server: &Server) -> Response {
+        self.login_with(
+            server.post("/api/v1/advisor/login/challenge"),
+            server.post("/api/v1/advisor/login"),
+        )
+    }
+
+    /// Logs in with the requests `challenge` (`POST …/advisor/login/challenge`) and `login`
+    /// (`POST …/advisor/login`), e.g. through a relay or with extra headers; returns the
+    /// login's answer.
+    pub fn login_with(&self, challenge: RequestBuilder, login: RequestBuilder) -> Response {
         let identity = b64(&self.keyring.identity().public().to_bytes());
-        let c: Value = server
-            .post("/api/v1/advisor/login/challenge")
+        let c: Value = challenge
             .json(&json!({"identity": identity}))
             .send()
             .unwrap()
@@ -73,8 +82,7 @@ impl Advisor {
             .unwrap();
         let challenge = unb64(c["challenge"].as_str().unwrap());
         let sig = self.keyring.identity().sign_login(&challenge);
-        server
-            .post("/api/v1/advisor/login")
+        login
             .json(&json!({"identity": identity, "challenge": b64(&challenge), "signature": b64(&sig)}))
             .send()
             .unwrap()
@@ -84,25 +92,20 @@ impl Advisor {
         rb.header("Authorization", format!("Bearer {}", self.token))
     }
 
+    /// `GET path` with the advisor's session, which must answer 200; returns the answer.
+    pub fn get_ok(&self, server: &Server, path: &str) -> Value {
+        expect(self.auth(server.get(path)).send().unwrap(), 200, None)
+    }
+
     pub fn inbox(&self, server: &Server) -> Vec<Value> {
-        let v = expect(
-            self.auth(server.get("/api/v1/advisor/cases"))
-                .send()
-                .unwrap(),
-            200,
-            None,
-        );
-        v["cases"].as_array().unwrap().clone()
+        self.get_ok(server, "/api/v1/advisor/cases")["cases"]
+            .as_array()
+            .unwrap()
+            .clone()
     }
 
     pub fn case(&self, server: &Server, id: &str) -> Value {
-        expect(
-            self.auth(server.get(&format!("/api/v1/advisor/cases/{id}")))
-                .send()
-                .unwrap(),
-            200,
-            None,
-        )
+        self.get_ok(server, &format!("/api/v1/advisor/cases/{id}"))
     }
 
     /// Opens every message of a case view; returns the plaintexts.
@@ -125,6 +128,17 @@ impl Advisor {
     }
 }
 
+/// The `id`s of a list of advisors (an organisation page's or a case view's `advisors`).
+#[must_use]
+pub fn ids_of(advisors: &Value) -> Vec<&str> {
+    advisors
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect()
+}
+
 /// The detached stanzas of a message of a case view (none if it has none).
 #[must_use]
 pub fn detached_stanzas(message: &Value) -> Vec<Vec<u8>> {
@@ -132,6 +146,28 @@ pub fn detached_stanzas(message: &Value) -> Vec<Vec<u8>> {
         .as_array()
         .map(|a| a.iter().map(|s| unb64(s.as_str().unwrap())).collect())
         .unwrap_or_default()
+}
+
+/// The key bundles an advisor is listed with (not verified).
+#[must_use]
+pub fn bundles_of(advisor: &Value) -> Vec<KeyBundle> {
+    advisor["bundles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| KeyBundle::from_bytes(&unb64(b.as_str().unwrap())).unwrap())
+        .collect()
+}
+
+/// The revocations an advisor is listed with (not verified).
+#[must_use]
+pub fn revocations_of(advisor: &Value) -> Vec<Revocation> {
+    advisor["revocations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| Revocation::from_bytes(&unb64(r.as_str().unwrap())).unwrap())
+        .collect()
 }
 
 /// Verified recipient keys of advisors as listed by the server (org page or case view).
@@ -144,14 +180,8 @@ pub fn recipients(advisors: &[Value], ids: Option<&[String]>) -> Vec<RecipientKe
         {
             continue;
         }
-        let revs: Vec<Revocation> = a["revocations"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| Revocation::from_bytes(&unb64(r.as_str().unwrap())).unwrap())
-            .collect();
-        for b in a["bundles"].as_array().unwrap() {
-            let bundle = KeyBundle::from_bytes(&unb64(b.as_str().unwrap())).unwrap();
+        let revs = revocations_of(a);
+        for bundle in bundles_of(a) {
             if let Ok(r) = bundle.verify_for_sealing(t, &revs, None) {
                 out.push(r);
             }
