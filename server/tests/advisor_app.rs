@@ -5,20 +5,11 @@
 #![allow(clippy::indexing_slicing)]
 
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 
 use meldpunt_tests::*;
 use meldpunt_crypto::envelope::Purpose;
 use meldpunt_crypto::rng::{Rng, os_rng};
-
-struct App(Child);
-
-impl Drop for App {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 #[test]
 fn app_serves_pages_and_relays_the_api() {
@@ -66,7 +57,7 @@ fn app_serves_pages_and_relays_the_api() {
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let app = App(child);
+    let app = KillOnDrop(child);
     let url = line.trim().to_owned();
     assert!(
         url.starts_with("http://127.0.0.1:") && url.ends_with("/advisor/"),

@@ -6,19 +6,10 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use meldpunt_tests::*;
-
-struct Demo(Child);
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// `meldpunt advisor --passphrase-fd 0 …` with the demo passphrase on stdin.
 fn advisor(keyring: &Path, pass: &str, args: &[&str]) -> (bool, String, String) {
@@ -58,7 +49,7 @@ fn demo_takes_the_configuration_and_the_terminal_tour_works() {
         .unwrap();
     // The welcome text is printed once the instance is ready.
     let stdout = child.stdout.take().unwrap();
-    let demo = Demo(child);
+    let demo = KillOnDrop(child);
     let mut lines = BufReader::new(stdout).lines();
     let mut welcome = String::new();
     for line in lines.by_ref() {

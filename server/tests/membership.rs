@@ -49,18 +49,10 @@ fn identity_of(server: &Server, org: &str, id: &str) -> String {
 /// One re-wrapped stanza per message of `view` for `to`, made by `from`.
 fn stanzas_for(from: &Advisor, view: &Value, to: &RecipientKey) -> Vec<Value> {
     let keys = from.keyring.decryption_keys();
-    view["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| {
-            let env = unb64(m["envelope"].as_str().unwrap());
-            let detached = detached_stanzas(m);
-            let refs: Vec<&[u8]> = detached.iter().map(Vec::as_slice).collect();
-            let st = envelope::rewrap(&env, &keys, &refs, to, &mut os_rng()).unwrap();
-            json!({"message": m["seq"], "stanza": b64(&st)})
-        })
-        .collect()
+    map_messages(view, |m, env, refs| {
+        let st = envelope::rewrap(env, &keys, refs, to, &mut os_rng()).unwrap();
+        json!({"message": m["seq"], "stanza": b64(&st)})
+    })
 }
 
 /// A membership statement (`op` 1 add, 2 remove) by `from` about the advisor `about` of

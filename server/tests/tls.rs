@@ -5,19 +5,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![allow(clippy::indexing_slicing)]
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use meldpunt_tests::free_port;
-
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use meldpunt_tests::{KillOnDrop, free_port};
 
 #[test]
 fn healthz_over_https_with_a_self_signed_certificate() {
@@ -47,7 +38,7 @@ fn healthz_over_https_with_a_self_signed_certificate() {
     )
     .unwrap();
     let logf = std::fs::File::create(&log).unwrap();
-    let _server = Proc(
+    let _server = KillOnDrop(
         Command::new(meldpunt_tests::meldpunt_bin())
             .arg("--config")
             .arg(&config)

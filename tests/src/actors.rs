@@ -111,20 +111,9 @@ impl Advisor {
     /// Opens every message of a case view; returns the plaintexts.
     pub fn open_messages(&self, view: &Value) -> Vec<Vec<u8>> {
         let keys = self.keyring.decryption_keys();
-        view["messages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|m| {
-                let env = unb64(m["envelope"].as_str().unwrap());
-                let detached = detached_stanzas(m);
-                let refs: Vec<&[u8]> = detached.iter().map(Vec::as_slice).collect();
-                envelope::open(&env, &keys, &refs)
-                    .unwrap()
-                    .plaintext
-                    .to_vec()
-            })
-            .collect()
+        map_messages(view, |_, env, refs| {
+            envelope::open(env, &keys, refs).unwrap().plaintext.to_vec()
+        })
     }
 }
 
@@ -136,6 +125,35 @@ pub fn ids_of(advisors: &Value) -> Vec<&str> {
         .unwrap()
         .iter()
         .map(|a| a["id"].as_str().unwrap())
+        .collect()
+}
+
+/// A new keyring (profile `{}`) whose first key is valid from a minute before `now` for a year.
+///
+/// # Errors
+/// When the crypto crate cannot make it.
+pub fn year_keyring(now: i64) -> anyhow::Result<Keyring> {
+    Keyring::new(
+        &mut os_rng(),
+        zeroize::Zeroizing::new("{}".to_owned()),
+        now - 60,
+        365 * 86_400,
+    )
+    .map_err(|e| anyhow::anyhow!("keyring: {e}"))
+}
+
+/// `f` of every message of a case view: the message, its envelope and its detached stanzas.
+pub fn map_messages<T>(view: &Value, mut f: impl FnMut(&Value, &[u8], &[&[u8]]) -> T) -> Vec<T> {
+    view["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let env = unb64(m["envelope"].as_str().unwrap());
+            let detached = detached_stanzas(m);
+            let refs: Vec<&[u8]> = detached.iter().map(Vec::as_slice).collect();
+            f(m, &env, &refs)
+        })
         .collect()
 }
 

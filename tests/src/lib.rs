@@ -23,10 +23,10 @@ pub mod relay;
 mod server;
 
 pub use actors::{
-    Advisor, Reporter, bundles_of, detached_stanzas, ids_of, listed, recipients, revocations_of, seal,
-    statement,
+    Advisor, Reporter, bundles_of, detached_stanzas, ids_of, listed, map_messages, recipients, revocations_of, seal,
+    statement, year_keyring,
 };
-pub use cli::{advisor_cli_with, advisor_command, output_text, run_with_stdin};
+pub use cli::{KillOnDrop, advisor_cli_with, advisor_command, output_text, run_with_stdin};
 pub use http::{
     AttachmentUpload, b64, day_from_today, expect, guess_case_token, now, refused, unb64, with_case_token,
 };

@@ -20,13 +20,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 use meldpunt_crypto::envelope::{self, Purpose};
-use meldpunt_crypto::keyring::{Keyring, KeyringParams};
+use meldpunt_crypto::keyring::KeyringParams;
 use meldpunt_crypto::keys::IdentityKey;
 use meldpunt_crypto::recipient::DecryptionKey;
 use meldpunt_crypto::rng::{Rng, os_rng};
-use meldpunt_tests::{b64, now};
+use meldpunt_tests::{b64, now, year_keyring};
 use serde_json::json;
-use zeroize::Zeroizing;
 
 const PASSPHRASE: &str = "meldpunt benchmark keyring";
 
@@ -42,13 +41,7 @@ fn create(path: &Path) -> Result<BufWriter<File>> {
 fn cli_files(dir: &Path, size: u64) -> Result<serde_json::Value> {
     fs::create_dir_all(dir)?;
     let mut rng = os_rng();
-    let keyring = Keyring::new(
-        &mut rng,
-        Zeroizing::new("{}".to_owned()),
-        now() - 60,
-        365 * 86_400,
-    )
-    .map_err(|e| anyhow!("keyring: {e}"))?;
+    let keyring = year_keyring(now())?;
     let recipient = keyring
         .keys()
         .first()

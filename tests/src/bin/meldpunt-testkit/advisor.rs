@@ -16,9 +16,8 @@ use meldpunt_crypto::keyring::{Keyring, KeyringParams};
 use meldpunt_crypto::message::Message;
 use meldpunt_crypto::recipient::DecryptionKey;
 use meldpunt_crypto::rng::os_rng;
-use meldpunt_tests::{b64, now};
+use meldpunt_tests::{b64, now, year_keyring};
 use serde_json::{Value, json};
-use zeroize::Zeroizing;
 
 use crate::api::*;
 use crate::{Args, PASSPHRASE};
@@ -26,13 +25,7 @@ use crate::{Args, PASSPHRASE};
 pub fn register(args: &Args) -> Result<Value> {
     let mut rng = os_rng();
     let now = now();
-    let keyring = Keyring::new(
-        &mut rng,
-        Zeroizing::new("{}".to_owned()),
-        now - 60,
-        365 * 86_400,
-    )
-    .map_err(|e| anyhow!("keyring: {e}"))?;
+    let keyring = year_keyring(now)?;
     let key_id = keyring
         .keys()
         .first()
