@@ -134,3 +134,22 @@ export function bearerOf(requests) {
   assert.ok(r, 'the page sent a bearer token');
   return r.headers.authorization.replace(/^Bearer /, '');
 }
+
+/** Logs in on the admin page as `who` (`{ username, passphrase }`), with the TOTP code of
+ * `totp` (an {@link Authenticator}) when given. */
+export async function adminLogin(page, who, totp = null) {
+  await page.locator('#login-username').fill(who.username);
+  await page.locator('#login-passphrase').fill(who.passphrase);
+  await page.locator('#login-button').click();
+  if (totp) {
+    await page.locator('#login-totp').waitFor({ state: 'visible' });
+    await page.locator('#login-totp').fill(await totp.code());
+    await page.locator('#login-button').click();
+  }
+}
+
+/** Opens the admin page's view `view` from the navigation and waits until it shows. */
+export async function nav(page, view) {
+  await page.locator(`.nav-link[data-view="${view}"]`).click();
+  await page.locator(`#${view}`).waitFor({ state: 'visible' });
+}

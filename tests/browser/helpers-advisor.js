@@ -30,6 +30,29 @@ export function cleanEnv() {
   return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MELDPUNT_')));
 }
 
+/** The test server's settings with its database in `dir`: the pages of WWW, no metrics, a
+ * cheap proof of work, warnings only in the log. */
+export function serverEnv(dir) {
+  return {
+    ...cleanEnv(),
+    MELDPUNT_DATABASE: join(dir, 'meldpunt.db'),
+    MELDPUNT_METRICS__ENABLED: 'false',
+    MELDPUNT_STATIC_DIR: WWW,
+    MELDPUNT_POW__M_KIB: '64',
+    MELDPUNT_POW__DIFFICULTY: '2',
+    MELDPUNT_LOG: 'warn',
+  };
+}
+
+/** Invites for the advisors of the browser tests: Anna and Carla of `acme`, Bram branch-wide. */
+export function threeInvites(inst) {
+  return {
+    anna: inst.admin('advisor', 'invite', '--org', 'acme'),
+    carla: inst.admin('advisor', 'invite', '--org', 'acme'),
+    bram: inst.admin('advisor', 'invite', '--branch'),
+  };
+}
+
 /** Login and public limits raised: one test address plays every advisor, reporter and browser. */
 export const ROOM_LOGIN_PUBLIC = {
     MELDPUNT_RATE_LIMIT__LOGIN__BURST: '200',
@@ -84,13 +107,7 @@ export class Instance {
 
   env() {
     return {
-      ...cleanEnv(),
-      MELDPUNT_DATABASE: join(this.dir, 'meldpunt.db'),
-      MELDPUNT_METRICS__ENABLED: 'false',
-      MELDPUNT_STATIC_DIR: WWW,
-      MELDPUNT_POW__M_KIB: '64',
-      MELDPUNT_POW__DIFFICULTY: '2',
-      MELDPUNT_LOG: 'warn',
+      ...serverEnv(this.dir),
       // One client address plays every advisor, reporter and browser here: room for that.
       ...ROOM_LOGIN_PUBLIC,
     };

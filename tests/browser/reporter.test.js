@@ -16,7 +16,7 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
-import { cleanEnv, ROOM_LOGIN_PUBLIC, ROOM_ADVISOR } from './helpers-advisor.js';
+import { serverEnv, ROOM_LOGIN_PUBLIC, ROOM_ADVISOR } from './helpers-advisor.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
@@ -47,13 +47,7 @@ function freePort() {
 
 function env() {
   return {
-    ...cleanEnv(),
-    MELDPUNT_DATABASE: join(dir, 'meldpunt.db'),
-    MELDPUNT_METRICS__ENABLED: 'false',
-    MELDPUNT_STATIC_DIR: WWW,
-    MELDPUNT_POW__M_KIB: '64',
-    MELDPUNT_POW__DIFFICULTY: '2',
-    MELDPUNT_LOG: 'warn',
+    ...serverEnv(dir),
     // One test address plays the reporter and every advisor (testkit logins): raise the
     // per-address limits that a single real person would never reach. The case-token guessing
     // limit stays at its default.
