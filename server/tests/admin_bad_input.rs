@@ -724,19 +724,15 @@ fn markdown_is_rendered_safely_and_changes_are_audited() {
         None,
     );
     // Only the operator invites an external advisor (issue 11): the org admin is refused.
-    expect(
-        ha.post(
-            "/api/v1/admin/org/advisor-invites",
-            json!({"external": true}),
-        ),
+    ha.expect_post(
+        "/api/v1/admin/org/advisor-invites",
+        json!({"external": true}),
         403,
         Some("operator_only"),
     );
-    let i4 = expect(
-        op.post(
-            "/api/v1/admin/orgs/alfa/advisor-invites",
-            json!({"external": true}),
-        ),
+    let i4 = op.expect_post(
+        "/api/v1/admin/orgs/alfa/advisor-invites",
+        json!({"external": true}),
         201,
         None,
     );

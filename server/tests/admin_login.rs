@@ -59,29 +59,23 @@ fn weak_passphrases_are_refused() {
 
     // Changing to a weak passphrase; a wrong current passphrase.
     let hr = Admin::login(&server, "hr-alfa", ALFA_PASS);
-    expect(
-        hr.post(
-            "/api/v1/admin/passphrase",
-            json!({"old": ALFA_PASS, "new": "abcdefghijkl"}),
-        ),
+    hr.expect_post(
+        "/api/v1/admin/passphrase",
+        json!({"old": ALFA_PASS, "new": "abcdefghijkl"}),
         400,
         Some("weak_passphrase"),
     );
-    expect(
-        hr.post(
-            "/api/v1/admin/passphrase",
-            json!({"old": "not it at all, no", "new": BETA_PASS}),
-        ),
+    hr.expect_post(
+        "/api/v1/admin/passphrase",
+        json!({"old": "not it at all, no", "new": BETA_PASS}),
         403,
         Some("bad_passphrase"),
     );
     // A real change ends the other sessions, keeps this one.
     let other = Admin::login(&server, "hr-alfa", ALFA_PASS);
-    expect(
-        hr.post(
-            "/api/v1/admin/passphrase",
-            json!({"old": ALFA_PASS, "new": BETA_PASS}),
-        ),
+    hr.expect_post(
+        "/api/v1/admin/passphrase",
+        json!({"old": ALFA_PASS, "new": BETA_PASS}),
         204,
         None,
     );
@@ -105,19 +99,13 @@ fn totp_setup_login_replay_and_require_totp() {
     assert_eq!(me["require_totp"], false);
 
     // Confirm without setup; setup; a wrong code; the right one.
-    expect(
-        op.post("/api/v1/admin/totp/confirm", json!({"code": "123456"})),
+    op.expect_post(
+        "/api/v1/admin/totp/confirm",
+        json!({"code": "123456"}),
         409,
         Some("no_totp_setup"),
     );
-    let setup = expect(
-        op.post(
-            "/api/v1/admin/totp/setup",
-            json!({"passphrase": OPERATOR_PASS}),
-        ),
-        200,
-        None,
-    );
+    let setup = op.expect_post("/api/v1/admin/totp/setup", json!({"passphrase": OPERATOR_PASS}), 200, None);
     let secret = setup["secret"].as_str().unwrap().to_owned();
     assert_eq!(base32_decode(&secret).len(), 20);
     let uri = setup["otpauth_uri"].as_str().unwrap();
@@ -136,24 +124,9 @@ fn totp_setup_login_replay_and_require_totp() {
     } else {
         "000000"
     };
-    expect(
-        op.post("/api/v1/admin/totp/confirm", json!({"code": wrong})),
-        400,
-        Some("bad_code"),
-    );
-    expect(
-        op.post("/api/v1/admin/totp/confirm", json!({"code": "abc"})),
-        400,
-        Some("bad_code"),
-    );
-    expect(
-        op.post(
-            "/api/v1/admin/totp/confirm",
-            json!({"code": totp_at(&secret, t0)}),
-        ),
-        204,
-        None,
-    );
+    op.expect_post("/api/v1/admin/totp/confirm", json!({"code": wrong}), 400, Some("bad_code"));
+    op.expect_post("/api/v1/admin/totp/confirm", json!({"code": "abc"}), 400, Some("bad_code"));
+    op.expect_post("/api/v1/admin/totp/confirm", json!({"code": totp_at(&secret, t0)}), 204, None);
     assert_eq!(op.get_ok("/api/v1/admin/me")["totp_enabled"], true);
 
     // Login now needs the code: missing, wrong, replayed (the step used to confirm).
@@ -235,30 +208,22 @@ fn totp_setup_login_replay_and_require_totp() {
         403,
         Some("totp_setup_required"),
     );
-    expect(
-        hr.post(
-            "/api/v1/admin/passphrase",
-            json!({"old": ALFA_PASS, "new": BETA_PASS}),
-        ),
+    hr.expect_post(
+        "/api/v1/admin/passphrase",
+        json!({"old": ALFA_PASS, "new": BETA_PASS}),
         403,
         Some("totp_setup_required"),
     );
     let me = hr.get_ok("/api/v1/admin/me");
     assert_eq!(me["must_enable_totp"], true);
     assert_eq!(me["require_totp"], true);
-    let setup = expect(
-        hr.post("/api/v1/admin/totp/setup", json!({"passphrase": ALFA_PASS})),
-        200,
-        None,
-    );
+    let setup = hr.expect_post("/api/v1/admin/totp/setup", json!({"passphrase": ALFA_PASS}), 200, None);
     let secret2 = setup["secret"].as_str().unwrap().to_owned();
     assert_ne!(secret2, secret);
     let t1 = now();
-    expect(
-        hr.post(
-            "/api/v1/admin/totp/confirm",
-            json!({"code": totp_at(&secret2, t1)}),
-        ),
+    hr.expect_post(
+        "/api/v1/admin/totp/confirm",
+        json!({"code": totp_at(&secret2, t1)}),
         204,
         None,
     );
@@ -459,14 +424,7 @@ fn totp_rekey_needs_passphrase_and_current_code() {
     );
     let secret = v["secret"].as_str().unwrap().to_owned();
     let t0 = now();
-    expect(
-        op.post(
-            "/api/v1/admin/totp/confirm",
-            json!({"code": totp_at(&secret, t0)}),
-        ),
-        204,
-        None,
-    );
+    op.expect_post("/api/v1/admin/totp/confirm", json!({"code": totp_at(&secret, t0)}), 204, None);
 
     // TOTP is on: the passphrase alone, or with a wrong code, does not start a new key.
     expect(

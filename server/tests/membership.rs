@@ -581,11 +581,9 @@ fn appointment_authority_and_advisor_events() {
     let op = Admin::login(&server, "beheer", OPERATOR_PASS);
 
     // An org admin may not invite an external or branch-wide advisor, by any body.
-    expect(
-        ha.post(
-            "/api/v1/admin/org/advisor-invites",
-            json!({"external": true}),
-        ),
+    ha.expect_post(
+        "/api/v1/admin/org/advisor-invites",
+        json!({"external": true}),
         403,
         Some("operator_only"),
     );
@@ -608,35 +606,23 @@ fn appointment_authority_and_advisor_events() {
         expect(r, 403, None);
     }
     // Unknown organisation for the operator: 404; malformed: 400.
-    expect(
-        op.post("/api/v1/admin/orgs/nope/advisor-invites", json!({})),
-        404,
-        None,
-    );
-    expect(
-        op.post(
-            "/api/v1/admin/orgs/alfa/advisor-invites",
-            json!({"external": 1}),
-        ),
+    op.expect_post("/api/v1/admin/orgs/nope/advisor-invites", json!({}), 404, None);
+    op.expect_post(
+        "/api/v1/admin/orgs/alfa/advisor-invites",
+        json!({"external": 1}),
         400,
         Some("invalid_request"),
     );
 
     // Internal advisor by the org admin; external one by the operator; branch-wide by the CLI.
-    let code = expect(
-        ha.post("/api/v1/admin/org/advisor-invites", json!({})),
-        201,
-        None,
-    )["invite"]
+    let code = ha.expect_post("/api/v1/admin/org/advisor-invites", json!({}), 201, None)["invite"]
         .as_str()
         .unwrap()
         .to_owned();
     let intern = Advisor::register(&server, &code, "Iris Intern");
-    let code = expect(
-        op.post(
-            "/api/v1/admin/orgs/alfa/advisor-invites",
-            json!({"external": true}),
-        ),
+    let code = op.expect_post(
+        "/api/v1/admin/orgs/alfa/advisor-invites",
+        json!({"external": true}),
         201,
         None,
     )["invite"]

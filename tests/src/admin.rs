@@ -129,6 +129,10 @@ impl<'a> Admin<'a> {
             .send()
             .unwrap()
     }
+    /// [`Admin::post`], whose answer must have `status` (and the error `code`); returns it.
+    pub fn expect_post(&self, path: &str, body: Value, status: u16, code: Option<&str>) -> Value {
+        expect(self.post(path, body), status, code)
+    }
     pub fn post_empty(&self, path: &str) -> Response {
         self.auth(self.server.post(path)).send().unwrap()
     }
