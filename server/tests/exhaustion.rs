@@ -32,6 +32,16 @@ fn sections() -> String {
     cheap_pow_sections()
 }
 
+/// `POST url` with `body` as JSON text; panics (naming `what`) when there is no answer.
+fn post_json_text(client: &Client, url: &str, body: &str, what: &str) -> reqwest::blocking::Response {
+    client
+        .post(url)
+        .header("Content-Type", "application/json")
+        .body(body.to_owned())
+        .send()
+        .unwrap_or_else(|e| panic!("{what}: no answer: {e}"))
+}
+
 fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0
 }
@@ -553,12 +563,7 @@ fn huge_and_deep_json_bodies_get_fast_4xx() {
     for (what, route, body) in &cases {
         for _ in 0..3 {
             let t = Instant::now();
-            let r = client
-                .post(server.url(route))
-                .header("Content-Type", "application/json")
-                .body(body.to_string())
-                .send()
-                .unwrap_or_else(|e| panic!("{what}: no answer: {e}"));
+            let r = post_json_text(&client, &server.url(route), body, what);
             let status = r.status().as_u16();
             let v: Value = r.json().unwrap_or_else(|e| panic!("{what}: answer is not JSON: {e}"));
             let took = t.elapsed();
@@ -578,12 +583,7 @@ fn huge_and_deep_json_bodies_get_fast_4xx() {
                 let mut i = t;
                 while flood_started.elapsed() < Duration::from_secs(5) {
                     let (what, route, body) = cases[i % cases.len()];
-                    let r = client
-                        .post(server.url(route))
-                        .header("Content-Type", "application/json")
-                        .body(body.to_string())
-                        .send()
-                        .unwrap_or_else(|e| panic!("{what}: no answer: {e}"));
+                    let r = post_json_text(client, &server.url(route), body, what);
                     assert!(r.status().is_client_error(), "{what}: {}", r.status());
                     flood_count.fetch_add(1, Ordering::Relaxed);
                     i += 1;

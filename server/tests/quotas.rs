@@ -28,6 +28,20 @@ fn small_global_quota(class: &str) -> String {
     )
 }
 
+/// Posts 3000-byte follow-ups to `r`'s case until one is refused; returns how many were taken
+/// and the refusal (`never`: the message if ten were taken).
+fn fill_up(server: &Server, r: &Reporter, never: &str) -> (usize, reqwest::blocking::Response) {
+    let mut posted = 0;
+    loop {
+        let resp = follow_up(server, "acme", r, 3000);
+        if resp.status() != 201 {
+            return (posted, resp);
+        }
+        posted += 1;
+        assert!(posted < 10, "{never}");
+    }
+}
+
 fn sections() -> String {
     cheap_pow_sections()
 }
@@ -223,15 +237,7 @@ fn storage_quota_per_case_and_per_organisation() {
     // The case fills up: 413 case_full, and nothing of the refused write is stored.
     let r1 = Reporter::new();
     expect(create_for(&server, &a.id, &r1, &server.pow()), 201, None);
-    let mut posted = 0;
-    let refused = loop {
-        let resp = follow_up(&server, "acme", &r1, 3000);
-        if resp.status() != 201 {
-            break resp;
-        }
-        posted += 1;
-        assert!(posted < 10, "the case never filled up");
-    };
+    let (posted, refused) = fill_up(&server, &r1, "the case never filled up");
     assert!(posted >= 2, "only {posted} follow-ups fitted");
     let before = r1.case(&server);
     expect(refused, 413, Some("case_full"));
@@ -254,15 +260,7 @@ fn storage_quota_per_case_and_per_organisation() {
     // A second case of the same organisation fills the organisation's quota.
     let r2 = Reporter::new();
     expect(create_for(&server, &a.id, &r2, &server.pow()), 201, None);
-    let mut posted2 = 0;
-    let refused = loop {
-        let resp = follow_up(&server, "acme", &r2, 3000);
-        if resp.status() != 201 {
-            break resp;
-        }
-        posted2 += 1;
-        assert!(posted2 < 10, "the organisation never filled up");
-    };
+    let (_posted2, refused) = fill_up(&server, &r2, "the organisation never filled up");
     let before = r2.case(&server);
     expect(refused, 413, Some("org_storage_full"));
     assert_eq!(r2.case(&server)["messages"], before["messages"]);

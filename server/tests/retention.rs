@@ -289,12 +289,19 @@ fn metric(server: &Server, name: &str) -> u64 {
         .unwrap()
 }
 
+/// A server with `acme` (retention `days`) and its advisor Anna.
+fn acme_with_retention(days: u32) -> (Server, Advisor) {
+    let server = Server::start_with("", &sections());
+    server.create_org("acme");
+    let days = days.to_string();
+    server.admin(&["org", "set", "--slug", "acme", "--retention-days", &days]);
+    let a1 = Advisor::register(&server, &server.invite(Some("acme")), "Anna");
+    (server, a1)
+}
+
 #[test]
 fn closed_cases_are_deleted_after_retention_from_file_and_wal() {
-    let mut server = Server::start_with("", &sections());
-    server.create_org("acme");
-    server.admin(&["org", "set", "--slug", "acme", "--retention-days", "30"]);
-    let a1 = Advisor::register(&server, &server.invite(Some("acme")), "Anna");
+    let (mut server, a1) = acme_with_retention(30);
     let a2 = Advisor::register(&server, &server.invite(Some("acme")), "Bram");
 
     // P: report, follow-up, a 300 KiB attachment (two chunks), shared with a2; closed, and
@@ -402,10 +409,7 @@ fn closed_cases_are_deleted_after_retention_from_file_and_wal() {
 /// deletion day was fixed when it was closed. (It used to be deleted by the next purge.)
 #[test]
 fn deletion_day_is_fixed_when_a_case_is_closed() {
-    let mut server = Server::start_with("", &sections());
-    server.create_org("acme");
-    server.admin(&["org", "set", "--slug", "acme", "--retention-days", "90"]);
-    let a1 = Advisor::register(&server, &server.invite(Some("acme")), "Anna");
+    let (mut server, a1) = acme_with_retention(90);
     let old = file_case(&server, &a1, b"{\"story\":\"OLD\"}");
     set_status(&server, &a1, &old.id, "closed");
     // The operator (below the org-admin floor) shortens retention to 1 day afterwards.
