@@ -42,6 +42,29 @@ fn fill_up(server: &Server, r: &Reporter, never: &str) -> (usize, reqwest::block
     }
 }
 
+/// `POST /api/v1/cases` for `acme` from the address `from` (`X-Forwarded-For`): `r`'s case
+/// with `env` to `ids`, with a solved proof of work.
+fn create_from(
+    server: &Server,
+    from: impl AsRef<str>,
+    ids: &[String],
+    r: &Reporter,
+    env: &[u8],
+) -> reqwest::blocking::Response {
+    server
+        .post("/api/v1/cases")
+        .header("X-Forwarded-For", from.as_ref())
+        .json(&json!({
+            "org": "acme",
+            "advisors": ids,
+            "token_hash": b64(&r.keys.case_token().hash()),
+            "envelope": b64(env),
+            "pow": server.pow(),
+        }))
+        .send()
+        .unwrap()
+}
+
 fn sections() -> String {
     cheap_pow_sections()
 }
@@ -327,18 +350,7 @@ fn creates_without_pow_from_many_addresses_do_not_use_up_creation() {
             .as_u16();
         assert_eq!(status, 400, "create without pow {i}");
     }
-    let resp = server
-        .post("/api/v1/cases")
-        .header("X-Forwarded-For", "203.0.113.50")
-        .json(&json!({
-            "org": "acme",
-            "advisors": ids,
-            "token_hash": b64(&r.keys.case_token().hash()),
-            "envelope": b64(&env),
-            "pow": server.pow(),
-        }))
-        .send()
-        .unwrap();
+    let resp = create_from(&server, "203.0.113.50", &ids, &r, &env);
     expect(resp, 201, None);
 }
 
@@ -407,18 +419,7 @@ fn challenges_get_harder_while_creation_is_under_pressure() {
         let ids = [a.id.clone()];
         let to = r.recipients(&page["advisors"], Some(&ids));
         let env = r.sealed_report("acme", &to, b"{\"a\":1}");
-        server
-            .post("/api/v1/cases")
-            .header("X-Forwarded-For", format!("198.51.100.{i}"))
-            .json(&json!({
-                "org": "acme",
-                "advisors": ids,
-                "token_hash": b64(&r.keys.case_token().hash()),
-                "envelope": b64(&env),
-                "pow": server.pow(),
-            }))
-            .send()
-            .unwrap()
+        create_from(&server, format!("198.51.100.{i}"), &ids, &r, &env)
     };
     expect(create_from(1), 201, None);
     assert_eq!(difficulty(), 1, "one create is no pressure");

@@ -376,12 +376,7 @@ fn closed_cases_are_deleted_after_retention_from_file_and_wal() {
 
     // Q was closed today: 31 days on it is past retention. The operator's command.
     let day = day_from_today(31);
-    let out = Command::new(meldpunt_bin())
-        .arg("--config")
-        .arg(&server.config)
-        .args(["purge", "--today", &day])
-        .output()
-        .unwrap();
+    let out = server.command(&["purge", "--today", &day]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -419,12 +414,7 @@ fn deletion_day_is_fixed_when_a_case_is_closed() {
     server.stop();
     let purge = |days: i64| {
         let day = day_from_today(days);
-        let out = Command::new(meldpunt_bin())
-            .arg("--config")
-            .arg(&server.config)
-            .args(["purge", "--today", &day])
-            .output()
-            .unwrap();
+        let out = server.command(&["purge", "--today", &day]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     };
     // Ten days on: the case closed under the 1-day retention is gone, the old one is not.

@@ -207,14 +207,19 @@ impl Server {
         r.text().unwrap()
     }
 
-    pub fn admin(&self, args: &[&str]) -> String {
-        let out = Command::new(meldpunt_bin())
+    /// `meldpunt --config CONFIG ARGS…`, run to its end.
+    pub fn command(&self, args: &[&str]) -> std::process::Output {
+        Command::new(meldpunt_bin())
             .arg("--config")
             .arg(&self.config)
-            .arg("admin")
             .args(args)
             .output()
-            .unwrap();
+            .unwrap()
+    }
+
+    /// `meldpunt --config CONFIG admin ARGS…`, which must succeed; returns its output.
+    pub fn admin(&self, args: &[&str]) -> String {
+        let out = self.command(&[&["admin"], args].concat());
         assert!(
             out.status.success(),
             "admin {args:?}: {}",
