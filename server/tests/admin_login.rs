@@ -141,23 +141,13 @@ fn totp_setup_login_replay_and_require_totp() {
         Some("totp_required"),
     );
     expect(
-        login(
-            &server,
-            "beheer",
-            OPERATOR_PASS,
-            Some(&totp_at(&secret, t0)),
-        ),
+        login(&server, "beheer", OPERATOR_PASS, Some(&totp_at(&secret, t0))),
         401,
         Some("totp_required"),
     );
     // The wrong passphrase with a right code is still a bad login.
     expect(
-        login(
-            &server,
-            "beheer",
-            "wrong passphrase here",
-            Some(&totp_at(&secret, t0 + 30)),
-        ),
+        login(&server, "beheer", "wrong passphrase here", Some(&totp_at(&secret, t0 + 30))),
         401,
         Some("bad_login"),
     );

@@ -133,13 +133,16 @@ fn app_serves_pages_and_relays_the_api() {
         .as_str()
         .unwrap()
         .to_owned();
-    let me: serde_json::Value = client
-        .get(format!("{base}/api/v1/advisor/me"))
-        .header("Authorization", format!("Bearer {token}"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let bearer_get = |path: &str| -> serde_json::Value {
+        client
+            .get(format!("{base}{path}"))
+            .header("Authorization", format!("Bearer {token}"))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap()
+    };
+    let me: serde_json::Value = bearer_get("/api/v1/advisor/me");
     assert_eq!(me["id"], a1.id.as_str());
 
     // Errors come back as they are.
@@ -169,13 +172,7 @@ fn app_serves_pages_and_relays_the_api() {
         .send()
         .unwrap();
     assert_eq!(r.status(), 201, "{}", r.text().unwrap_or_default());
-    let inbox: serde_json::Value = client
-        .get(format!("{base}/api/v1/advisor/cases"))
-        .header("Authorization", format!("Bearer {token}"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let inbox: serde_json::Value = bearer_get("/api/v1/advisor/cases");
     let case = inbox["cases"][0]["id"].as_str().unwrap().to_owned();
     let down = client
         .get(format!(

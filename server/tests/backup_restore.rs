@@ -33,6 +33,21 @@ struct Written {
     envelopes: Vec<(u32, Vec<u8>, Instant)>,
 }
 
+/// `meldpunt restore --from BACKUP --database DB [--force]`.
+fn restore(backup: &Path, db: &Path, force: bool) -> Output {
+    let mut args = vec![
+        "restore",
+        "--from",
+        backup.to_str().unwrap(),
+        "--database",
+        db.to_str().unwrap(),
+    ];
+    if force {
+        args.push("--force");
+    }
+    meldpunt(&args)
+}
+
 fn meldpunt(args: &[&str]) -> Output {
     Command::new(meldpunt_bin())
         .args(args)
@@ -188,14 +203,7 @@ fn backup_under_load_restores_every_acknowledged_write() {
 
     // Restore refuses a database a server is running on, even with --force.
     let live = server.db.clone();
-    let out = meldpunt(&[
-        "restore",
-        "--from",
-        backup.to_str().unwrap(),
-        "--database",
-        live.to_str().unwrap(),
-        "--force",
-    ]);
+    let out = restore(&backup, &live, true);
     assert!(!out.status.success());
     assert!(text(&out).contains("in use"), "{}", text(&out));
     server.stop();
@@ -203,13 +211,7 @@ fn backup_under_load_restores_every_acknowledged_write() {
     // Into a fresh place.
     let fresh_dir = tempfile::tempdir().unwrap();
     let fresh = fresh_dir.path().join("data").join("meldpunt.db");
-    let out = meldpunt(&[
-        "restore",
-        "--from",
-        backup.to_str().unwrap(),
-        "--database",
-        fresh.to_str().unwrap(),
-    ]);
+    let out = restore(&backup, &fresh, false);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("restored"), "{}", text(&out));
 
@@ -217,13 +219,7 @@ fn backup_under_load_restores_every_acknowledged_write() {
     // the fresh one and the old live one.
     for db in [&fresh, &live] {
         let before_state = file_state(db);
-        let out = meldpunt(&[
-            "restore",
-            "--from",
-            backup.to_str().unwrap(),
-            "--database",
-            db.to_str().unwrap(),
-        ]);
+        let out = restore(&backup, &db, false);
         assert!(!out.status.success());
         let msg = text(&out);
         assert!(
@@ -284,14 +280,7 @@ fn backup_under_load_restores_every_acknowledged_write() {
         b"stale write-ahead log of the replaced database",
     )
     .unwrap();
-    let out = meldpunt(&[
-        "restore",
-        "--from",
-        backup.to_str().unwrap(),
-        "--database",
-        live.to_str().unwrap(),
-        "--force",
-    ]);
+    let out = restore(&backup, &live, true);
     assert!(out.status.success(), "{}", text(&out));
     assert!(!stale_wal.exists());
     assert_eq!(
