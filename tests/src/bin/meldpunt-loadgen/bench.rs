@@ -182,16 +182,8 @@ pub async fn bench_server(
     })
     .await;
     let create_peak = sampler.peak();
-    Stats {
-        key: format!("{prefix}create"),
-        label: format!("create case, 4 KiB envelope, {label}"),
-        ok: lat.len(),
-        failed,
-        wall,
-        latencies: lat,
-        extra,
-    }
-    .print();
+    let what = format!("create case, 4 KiB envelope, {label}");
+    Stats::of(format!("{prefix}create"), what, (wall, lat, failed), extra).print();
 
     let auth: Vec<String> = tokens
         .iter()
@@ -225,16 +217,8 @@ pub async fn bench_server(
     })
     .await;
     let read_peak = sampler.peak();
-    Stats {
-        key: format!("{prefix}read"),
-        label: format!("read case (one 4 KiB message), {label}"),
-        ok: lat.len(),
-        failed,
-        wall,
-        latencies: lat,
-        extra: format!("{concurrency} in flight"),
-    }
-    .print();
+    let what = format!("read case (one 4 KiB message), {label}");
+    Stats::of(format!("{prefix}read"), what, (wall, lat, failed), format!("{concurrency} in flight")).print();
     let peak = create_peak.max(read_peak);
     let hwm = pid.and_then(|p| status_kib(p, "VmHWM")).unwrap_or(0);
     println!(

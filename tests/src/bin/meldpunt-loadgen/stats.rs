@@ -105,6 +105,20 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// The figures of a run of [`run_concurrent`] (wall time, latencies, failures).
+    pub fn of(key: String, label: String, run: (Duration, Vec<Duration>, usize), extra: String) -> Stats {
+        let (wall, latencies, failed) = run;
+        Stats {
+            key,
+            label,
+            ok: latencies.len(),
+            failed,
+            wall,
+            latencies,
+            extra,
+        }
+    }
+
     pub fn print(&self) {
         let mut l = self.latencies.clone();
         l.sort();

@@ -146,6 +146,27 @@ pub fn advisor_case(
     Ok((view, envelopes, judged))
 }
 
+/// [`advisor_case`] of a case whose transcript is sound (else an error naming the problem).
+pub fn sound_case(
+    api: &Api,
+    keyring: &Keyring,
+    id: &str,
+) -> Result<(Value, Vec<EnvelopeIn>, CaseView)> {
+    let (view, envelopes, judged) = advisor_case(api, keyring, id)?;
+    if let Some(p) = &judged.problem {
+        bail!("transcript: {} at message {}", p.kind.code(), p.index);
+    }
+    Ok((view, envelopes, judged))
+}
+
+/// The keyring of `--keyring` and a client of `--server` logged in with it.
+pub fn logged_in(args: &Args) -> Result<(Keyring, Api)> {
+    let keyring = load_keyring(args.get("keyring")?)?;
+    let mut api = Api::new(args.get("server")?)?;
+    api.login(&keyring)?;
+    Ok((keyring, api))
+}
+
 pub fn transcript_code(case: &CaseView) -> String {
     case.problem.map_or_else(
         || "ok".to_owned(),
@@ -173,9 +194,7 @@ pub fn warnings_json(case: &CaseView) -> Value {
 }
 
 pub fn read(args: &Args) -> Result<Value> {
-    let keyring = load_keyring(args.get("keyring")?)?;
-    let mut api = Api::new(args.get("server")?)?;
-    api.login(&keyring)?;
+    let (keyring, api) = logged_in(args)?;
     let inbox = api.get("/api/v1/advisor/cases")?;
     let mut cases = Vec::new();
     for summary in at(&inbox, "cases").as_array().into_iter().flatten() {
@@ -257,14 +276,9 @@ pub fn read(args: &Args) -> Result<Value> {
 }
 
 pub fn reply(args: &Args) -> Result<Value> {
-    let keyring = load_keyring(args.get("keyring")?)?;
-    let mut api = Api::new(args.get("server")?)?;
-    api.login(&keyring)?;
+    let (keyring, api) = logged_in(args)?;
     let id = args.get("case")?;
-    let (_, _, judged) = advisor_case(&api, &keyring, id)?;
-    if let Some(p) = judged.problem {
-        bail!("transcript: {} at message {}", p.kind.code(), p.index);
-    }
+    let (_, _, judged) = sound_case(&api, &keyring, id)?;
     let now = now();
     let body = MessageBody {
         text: args.get("text")?.to_owned(),
@@ -305,14 +319,9 @@ pub fn reply(args: &Args) -> Result<Value> {
 
 /// `share --case ID --advisor ID --fingerprint FP`: adds a colleague confirmed by fingerprint.
 pub fn share(args: &Args) -> Result<Value> {
-    let keyring = load_keyring(args.get("keyring")?)?;
-    let mut api = Api::new(args.get("server")?)?;
-    api.login(&keyring)?;
+    let (keyring, api) = logged_in(args)?;
     let id = args.get("case")?;
-    let (view, envelopes, judged) = advisor_case(&api, &keyring, id)?;
-    if let Some(p) = judged.problem {
-        bail!("transcript: {} at message {}", p.kind.code(), p.index);
-    }
+    let (view, envelopes, judged) = sound_case(&api, &keyring, id)?;
     let page = api.get(&format!("/api/v1/orgs/{}", judged.org))?;
     let who = args.get("advisor")?;
     let listed = listed_in(&page)
@@ -386,9 +395,7 @@ pub fn share(args: &Args) -> Result<Value> {
 
 /// `remove --case ID --advisor ID` (this advisor's own id: leave the case).
 pub fn remove(args: &Args) -> Result<Value> {
-    let keyring = load_keyring(args.get("keyring")?)?;
-    let mut api = Api::new(args.get("server")?)?;
-    api.login(&keyring)?;
+    let (keyring, api) = logged_in(args)?;
     let id = args.get("case")?;
     let (_, _, judged) = advisor_case(&api, &keyring, id)?;
     let who = args.get("advisor")?;
