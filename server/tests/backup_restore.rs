@@ -219,7 +219,7 @@ fn backup_under_load_restores_every_acknowledged_write() {
     // the fresh one and the old live one.
     for db in [&fresh, &live] {
         let before_state = file_state(db);
-        let out = restore(&backup, &db, false);
+        let out = restore(&backup, db, false);
         assert!(!out.status.success());
         let msg = text(&out);
         assert!(

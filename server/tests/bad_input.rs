@@ -224,8 +224,8 @@ fn create_case_values() {
 
     // --- create case: values
     t.check("bad base64 envelope", server.post("/api/v1/cases").json(&json!({"org": "acme", "advisors": [a.id], "token_hash": fresh_hash(), "envelope": "!!!"})).send().unwrap(), 400, "bad_base64");
-    t.check("short token hash", server.post("/api/v1/cases").json(&json!({"org": "acme", "advisors": [a.id], "token_hash": b64(&[1u8; 16]), "envelope": b64(&report_env)})).send().unwrap(), 400, "bad_length");
-    t.check("padded base64 token hash", server.post("/api/v1/cases").json(&json!({"org": "acme", "advisors": [a.id], "token_hash": format!("{}=", fresh_hash()), "envelope": b64(&report_env)})).send().unwrap(), 400, "bad_base64");
+    t.check("short token hash", server.post("/api/v1/cases").json(&json!({"org": "acme", "advisors": [a.id], "token_hash": b64(&[1u8; 16]), "envelope": b64(report_env)})).send().unwrap(), 400, "bad_length");
+    t.check("padded base64 token hash", server.post("/api/v1/cases").json(&json!({"org": "acme", "advisors": [a.id], "token_hash": format!("{}=", fresh_hash()), "envelope": b64(report_env)})).send().unwrap(), 400, "bad_base64");
     t.check(
         "garbage envelope",
         post_case(server, 
@@ -264,52 +264,52 @@ fn create_case_values() {
         400,
         "bad_envelope",
     );
-    t.check("unknown organisation", server.post("/api/v1/cases").json(&json!({"org": "nope", "advisors": [a.id], "token_hash": fresh_hash(), "envelope": b64(&nope_env)})).send().unwrap(), 404, "not_found");
+    t.check("unknown organisation", server.post("/api/v1/cases").json(&json!({"org": "nope", "advisors": [a.id], "token_hash": fresh_hash(), "envelope": b64(nope_env)})).send().unwrap(), 404, "not_found");
     t.check(
         "envelope for other org",
-        post_case(server, Value::Null, &beta_env, json!([a.id])),
+        post_case(server, Value::Null, beta_env, json!([a.id])),
         400,
         "bad_envelope",
     );
     t.check(
         "message purpose as report",
-        post_case(server, Value::Null, &msg_env, json!([a.id])),
+        post_case(server, Value::Null, msg_env, json!([a.id])),
         400,
         "bad_envelope",
     );
     t.check(
         "no advisors",
-        post_case(server, Value::Null, &report_env, json!([])),
+        post_case(server, Value::Null, report_env, json!([])),
         400,
         "bad_advisors",
     );
     t.check(
         "33 advisors",
-        post_case(server, Value::Null, &report_env, json!(vec![a.id.clone(); 33])),
+        post_case(server, Value::Null, report_env, json!(vec![a.id.clone(); 33])),
         400,
         "bad_advisors",
     );
     t.check(
         "duplicate advisor",
-        post_case(server, Value::Null, &report_env, json!([a.id, a.id])),
+        post_case(server, Value::Null, report_env, json!([a.id, a.id])),
         400,
         "bad_advisors",
     );
     t.check(
         "unknown advisor",
-        post_case(server, Value::Null, &report_env, json!([b64(&[3u8; 16])])),
+        post_case(server, Value::Null, report_env, json!([b64(&[3u8; 16])])),
         400,
         "bad_advisors",
     );
     t.check(
         "advisor id bad length",
-        post_case(server, Value::Null, &report_env, json!([b64(&[3u8; 5])])),
+        post_case(server, Value::Null, report_env, json!([b64(&[3u8; 5])])),
         400,
         "bad_length",
     );
     t.check(
         "not sealed to addressed advisor",
-        post_case(server, server.pow(), &b_only_env, json!([a.id])),
+        post_case(server, server.pow(), b_only_env, json!([a.id])),
         409,
         "stale_keys",
     );
@@ -333,7 +333,7 @@ fn create_case_proof_of_work() {
     // --- proof of work
     t.check(
         "missing pow",
-        post_case(server, Value::Null, &report_env, json!([a.id])),
+        post_case(server, Value::Null, report_env, json!([a.id])),
         400,
         "pow_required",
     );
@@ -341,7 +341,7 @@ fn create_case_proof_of_work() {
         "pow bad base64",
         post_case(server, 
             json!({"challenge": "%%%", "nonce": 1}),
-            &report_env,
+            report_env,
             json!([a.id]),
         ),
         400,
@@ -351,7 +351,7 @@ fn create_case_proof_of_work() {
         "pow wrong length",
         post_case(server, 
             json!({"challenge": b64(&[0u8; 10]), "nonce": 1}),
-            &report_env,
+            report_env,
             json!([a.id]),
         ),
         400,
@@ -361,7 +361,7 @@ fn create_case_proof_of_work() {
         "pow forged mac",
         post_case(server, 
             json!({"challenge": b64(&[0u8; 65]), "nonce": 1}),
-            &report_env,
+            report_env,
             json!([a.id]),
         ),
         400,
@@ -371,13 +371,13 @@ fn create_case_proof_of_work() {
         "pow negative nonce",
         post_case(server, 
             json!({"challenge": b64(&[0u8; 65]), "nonce": -1}),
-            &report_env,
+            report_env,
             json!([a.id]),
         ),
         400,
         "invalid_request",
     );
-    let key = db_pow_key(&server);
+    let key = db_pow_key(server);
     let expired = Challenge::make(
         &mut os_rng(),
         &key,
@@ -396,7 +396,7 @@ fn create_case_proof_of_work() {
         "pow made with the stored instance key",
         post_case(server, 
             json!({"challenge": b64(expired.as_bytes()), "nonce": nonce}),
-            &report_env,
+            report_env,
             json!([a.id]),
         ),
         400,
@@ -411,7 +411,7 @@ fn create_case_proof_of_work() {
         "pow wrong nonce",
         post_case(server, 
             json!({"challenge": pow["challenge"], "nonce": wrong}),
-            &report_env,
+            report_env,
             json!([a.id]),
         ),
         400,
@@ -419,17 +419,17 @@ fn create_case_proof_of_work() {
     );
     let pow = server.pow();
     expect(
-        post_case(server, pow.clone(), &report_env, json!([a.id])),
+        post_case(server, pow.clone(), report_env, json!([a.id])),
         201,
         None,
     );
     t.check(
         "pow replayed",
-        post_case(server, pow, &report_env, json!([a.id])),
+        post_case(server, pow, report_env, json!([a.id])),
         400,
         "pow_replayed",
     );
-    let dup = json!({"org": "acme", "advisors": [a.id], "token_hash": b64(&reporter.keys.case_token().hash()), "envelope": b64(&report_env), "pow": server.pow()});
+    let dup = json!({"org": "acme", "advisors": [a.id], "token_hash": b64(&reporter.keys.case_token().hash()), "envelope": b64(report_env), "pow": server.pow()});
     t.check(
         "duplicate token hash",
         server.post("/api/v1/cases").json(&dup).send().unwrap(),
@@ -498,7 +498,7 @@ fn reporter_case_token_and_follow_up() {
         server
             .post("/api/v1/case/messages")
             .header("Authorization", format!("CaseToken {}", b64(&[6u8; 32])))
-            .json(&json!({"envelope": b64(&msg_env)}))
+            .json(&json!({"envelope": b64(msg_env)}))
             .send()
             .unwrap(),
         401,
@@ -519,7 +519,7 @@ fn reporter_case_token_and_follow_up() {
         "follow-up report purpose",
         reporter
             .auth(server.post("/api/v1/case/messages"))
-            .json(&json!({"envelope": b64(&report_env), "pow": server.pow()}))
+            .json(&json!({"envelope": b64(report_env), "pow": server.pow()}))
             .send()
             .unwrap(),
         400,
@@ -529,7 +529,7 @@ fn reporter_case_token_and_follow_up() {
         "follow-up without pow",
         reporter
             .auth(server.post("/api/v1/case/messages"))
-            .json(&json!({"envelope": b64(&msg_env)}))
+            .json(&json!({"envelope": b64(msg_env)}))
             .send()
             .unwrap(),
         400,
@@ -599,7 +599,7 @@ fn reporter_attachments() {
         400,
         "bad_envelope",
     );
-    let att_env = seal(Purpose::Attachment, "acme", &to_all, b"attachment");
+    let att_env = seal(Purpose::Attachment, "acme", to_all, b"attachment");
     let pow = server.pow();
     t.check(
         "attachment payload one byte short",
@@ -778,7 +778,7 @@ fn advisor_login_and_sessions() {
         id: a.id.clone(),
         token: String::new(),
     };
-    expiring.login(&server);
+    expiring.login(server);
     {
         let conn = rusqlite::Connection::open(&server.db).unwrap();
         conn.busy_timeout(std::time::Duration::from_secs(10))
@@ -903,7 +903,7 @@ fn advisor_case_routes() {
     t.check(
         "reply for other org",
         a.auth(server.post(&format!("{p}/messages")))
-            .json(&json!({"envelope": b64(&seal(Purpose::Message, "beta", &to_all, b"x"))}))
+            .json(&json!({"envelope": b64(&seal(Purpose::Message, "beta", to_all, b"x"))}))
             .send()
             .unwrap(),
         400,
@@ -912,7 +912,7 @@ fn advisor_case_routes() {
     t.check(
         "share short stanza",
         a.auth(server.post(&format!("{p}/share")))
-            .json(&json!({"advisor": b.id, "stanzas": [{"message": 0, "stanza": b64(&[0u8; 10])}], "envelope": b64(&msg_env)}))
+            .json(&json!({"advisor": b.id, "stanzas": [{"message": 0, "stanza": b64(&[0u8; 10])}], "envelope": b64(msg_env)}))
             .send()
             .unwrap(),
         400,
@@ -921,7 +921,7 @@ fn advisor_case_routes() {
     t.check(
         "share stanza for wrong key",
         a.auth(server.post(&format!("{p}/share")))
-            .json(&json!({"advisor": b.id, "stanzas": [{"message": 0, "stanza": b64(&[0u8; 96])}], "envelope": b64(&msg_env)}))
+            .json(&json!({"advisor": b.id, "stanzas": [{"message": 0, "stanza": b64(&[0u8; 96])}], "envelope": b64(msg_env)}))
             .send()
             .unwrap(),
         400,
@@ -930,7 +930,7 @@ fn advisor_case_routes() {
     t.check(
         "share without stanzas",
         a.auth(server.post(&format!("{p}/share")))
-            .json(&json!({"advisor": b.id, "stanzas": [], "envelope": b64(&msg_env)}))
+            .json(&json!({"advisor": b.id, "stanzas": [], "envelope": b64(msg_env)}))
             .send()
             .unwrap(),
         409,

@@ -51,7 +51,7 @@ fn server_binary() -> PathBuf {
             p
         }
         None => {
-            let p = PathBuf::from(meldpunt_bin());
+            let p = meldpunt_bin();
             say!(
                 "server binary: DEBUG {} (TEST_MELDPUNT_RELEASE_BIN is not set; \
                  `cargo xtask crash` uses a release build)",

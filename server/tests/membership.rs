@@ -93,7 +93,7 @@ fn remove(
 }
 
 fn events(server: &Server, a: &Advisor) -> Vec<Value> {
-    let v = a.get_ok(&server, "/api/v1/advisor/events");
+    let v = a.get_ok(server, "/api/v1/advisor/events");
     v["events"].as_array().unwrap().clone()
 }
 

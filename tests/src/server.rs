@@ -1,7 +1,7 @@
 //! The server process harness: starts the real `meldpunt` binary on a free loopback port with
 //! its own SQLite file in a temporary directory, stops and restarts it, reads its log, and runs
 //! `meldpunt admin …` against its configuration.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::io::Read;
 use std::net::TcpListener;
