@@ -2,39 +2,17 @@
 //! changes nothing (settings read before and after are equal). Also: Markdown is rendered to
 //! harmless HTML, logos are checked, the CLI writes audit entries like the API, and neither the
 //! database nor the log holds an address, a user agent, a passphrase or an invite code.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::print_stdout
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing, clippy::print_stdout)]
 
-mod admin_support;
-mod common;
-
-use admin_support::*;
-use common::*;
+use meldpunt_tests::admin::*;
+use meldpunt_tests::*;
 use reqwest::blocking::Response;
 use serde_json::{Value, json};
 
 /// Checks a refusal: the status, the JSON body, the code; counts it.
 fn refused(n: &mut usize, name: &str, r: Response, status: u16, code: &str) {
-    let got = r.status().as_u16();
-    let ct = r
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    let text = r.text().unwrap();
-    assert_eq!(got, status, "{name}: {text}");
-    assert!(ct.starts_with("application/json"), "{name}: {ct}");
-    let v: Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{name}: {text}"));
-    assert_eq!(v["error"], code, "{name}: {text}");
-    assert!(
-        v["message"].as_str().is_some_and(|m| !m.is_empty()),
-        "{name}"
-    );
+    meldpunt_tests::refused(name, r, status, code);
     *n += 1;
 }
 
@@ -746,19 +724,15 @@ fn markdown_is_rendered_safely_and_changes_are_audited() {
         None,
     );
     // Only the operator invites an external advisor (issue 11): the org admin is refused.
-    expect(
-        ha.post(
-            "/api/v1/admin/org/advisor-invites",
-            json!({"external": true}),
-        ),
+    ha.expect_post(
+        "/api/v1/admin/org/advisor-invites",
+        json!({"external": true}),
         403,
         Some("operator_only"),
     );
-    let i4 = expect(
-        op.post(
-            "/api/v1/admin/orgs/alfa/advisor-invites",
-            json!({"external": true}),
-        ),
+    let i4 = op.expect_post(
+        "/api/v1/admin/orgs/alfa/advisor-invites",
+        json!({"external": true}),
         201,
         None,
     );

@@ -5,18 +5,11 @@
 //!   advisor and to the branch-wide one), statuses changed and replies written;
 //! - suspension (organisation, advisor) and advisor order act on the public side, and renaming
 //!   an organisation leaves its cases readable.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing)]
 
-mod admin_support;
-mod common;
-
-use admin_support::*;
-use common::*;
+use meldpunt_tests::admin::*;
+use meldpunt_tests::*;
 use meldpunt_crypto::envelope::Purpose;
 use serde_json::{Value, json};
 
@@ -265,23 +258,11 @@ fn admins_see_configuration_only_and_only_their_own() {
     let before: Vec<_> = admins.iter().map(|a| snapshot(a)).collect();
     // Reports: to alfa's own advisor, to the branch-wide advisor from alfa, to both from beta.
     let r1 = Reporter::new();
-    expect(
-        r1.create_case(&server, "alfa", std::slice::from_ref(&a.id), b"{\"a\":1}"),
-        201,
-        None,
-    );
+    r1.create_case_ok(&server, "alfa", std::slice::from_ref(&a.id), b"{\"a\":1}");
     let r2 = Reporter::new();
-    expect(
-        r2.create_case(&server, "alfa", std::slice::from_ref(&x.id), b"{\"x\":1}"),
-        201,
-        None,
-    );
+    r2.create_case_ok(&server, "alfa", std::slice::from_ref(&x.id), b"{\"x\":1}");
     let r3 = Reporter::new();
-    expect(
-        r3.create_case(&server, "beta", &[b.id.clone(), x.id.clone()], b"{\"b\":1}"),
-        201,
-        None,
-    );
+    r3.create_case_ok(&server, "beta", &[b.id.clone(), x.id.clone()], b"{\"b\":1}");
     // Statuses, a reply and a follow-up.
     let case_x = x.inbox(&server)[0]["id"].as_str().unwrap().to_owned();
     expect(
@@ -367,31 +348,13 @@ fn admins_see_configuration_only_and_only_their_own() {
         401,
         Some("bad_session"),
     );
-    let identity = b64(&a.keyring.identity().public().to_bytes());
-    let c: Value = server
-        .post("/api/v1/advisor/login/challenge")
-        .json(&json!({"identity": identity}))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    let challenge = unb64(c["challenge"].as_str().unwrap());
-    let sig = a.keyring.identity().sign_login(&challenge);
     expect(
-        server
-            .post("/api/v1/advisor/login")
-            .json(&json!({"identity": identity, "challenge": b64(&challenge), "signature": b64(&sig)}))
-            .send()
-            .unwrap(),
+        a.login_response(&server),
         403,
         Some("advisor_suspended"),
     );
     let r4 = Reporter::new();
-    expect(
-        r4.create_case(&server, "alfa", std::slice::from_ref(&x.id), b"{}"),
-        201,
-        None,
-    );
+    r4.create_case_ok(&server, "alfa", std::slice::from_ref(&x.id), b"{}");
     // (create_case seals to the advisors the page lists; ask for a by id directly.)
     let env = seal(
         Purpose::Report,
@@ -539,11 +502,7 @@ fn renaming_keeps_cases_readable_and_old_links_working() {
     let a = Advisor::register(&server, &server.invite(Some("alfa")), "Anna Alfa");
     let ha = Admin::login(&server, "hr-alfa", ALFA_PASS);
     let r1 = Reporter::new();
-    expect(
-        r1.create_case(&server, "alfa", std::slice::from_ref(&a.id), b"{\"v\":1}"),
-        201,
-        None,
-    );
+    r1.create_case_ok(&server, "alfa", std::slice::from_ref(&a.id), b"{\"v\":1}");
 
     let v = expect(
         ha.put("/api/v1/admin/org", json!({"slug": "alfa-bv"})),
@@ -582,16 +541,7 @@ fn renaming_keeps_cases_readable_and_old_links_working() {
     );
     // New reports use the new slug.
     let r2 = Reporter::new();
-    expect(
-        r2.create_case(
-            &server,
-            "alfa-bv",
-            std::slice::from_ref(&a.id),
-            b"{\"v\":2}",
-        ),
-        201,
-        None,
-    );
+    r2.create_case_ok(&server, "alfa-bv", std::slice::from_ref(&a.id), b"{\"v\":2}");
     assert_eq!(r2.case(&server)["org"], "alfa-bv");
     // Taking the old slug back works.
     expect(

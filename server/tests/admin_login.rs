@@ -1,20 +1,13 @@
 //! Administrator logins against the real binary: passphrase strength, TOTP setup and use
 //! (wrong and replayed codes refused), `require_totp`, session expiry (idle and absolute, set
 //! through `MELDPUNT_ADMIN__*` variables), and the per-account lock-out.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
-mod admin_support;
-mod common;
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing)]
 
 use std::time::Duration;
 
-use admin_support::*;
-use common::{expect, now};
+use meldpunt_tests::admin::*;
+use meldpunt_tests::{expect, now};
 use serde_json::json;
 
 #[test]
@@ -23,18 +16,7 @@ fn weak_passphrases_are_refused() {
     server.create_org("alfa");
     // CLI: too short, too guessable.
     for weak in ["short", "password1234", "beheerbeheer", "aaaaaaaaaaaaaaaa"] {
-        let (ok, _, err) = cli(
-            &server,
-            &[
-                "operator",
-                "create",
-                "--username",
-                "beheer",
-                "--passphrase-fd",
-                "0",
-            ],
-            &format!("{weak}\n"),
-        );
+        let (ok, _, err) = operator_create(&server, "beheer", &format!("{weak}\n"));
         assert!(!ok, "{weak} accepted");
         assert!(err.contains("passphrase"), "{err}");
     }
@@ -54,18 +36,7 @@ fn weak_passphrases_are_refused() {
     assert!(!ok && err.contains("--passphrase"), "{err}");
     create_operator(&server, "beheer", OPERATOR_PASS);
     // A taken username.
-    let (ok, _, err) = cli(
-        &server,
-        &[
-            "operator",
-            "create",
-            "--username",
-            "beheer",
-            "--passphrase-fd",
-            "0",
-        ],
-        &format!("{OPERATOR_PASS} 2\n"),
-    );
+    let (ok, _, err) = operator_create(&server, "beheer", &format!("{OPERATOR_PASS} 2\n"));
     assert!(!ok && err.contains("taken"), "{err}");
 
     // API: accepting an invite with a weak passphrase; the invite stays usable.
@@ -88,29 +59,23 @@ fn weak_passphrases_are_refused() {
 
     // Changing to a weak passphrase; a wrong current passphrase.
     let hr = Admin::login(&server, "hr-alfa", ALFA_PASS);
-    expect(
-        hr.post(
-            "/api/v1/admin/passphrase",
-            json!({"old": ALFA_PASS, "new": "abcdefghijkl"}),
-        ),
+    hr.expect_post(
+        "/api/v1/admin/passphrase",
+        json!({"old": ALFA_PASS, "new": "abcdefghijkl"}),
         400,
         Some("weak_passphrase"),
     );
-    expect(
-        hr.post(
-            "/api/v1/admin/passphrase",
-            json!({"old": "not it at all, no", "new": BETA_PASS}),
-        ),
+    hr.expect_post(
+        "/api/v1/admin/passphrase",
+        json!({"old": "not it at all, no", "new": BETA_PASS}),
         403,
         Some("bad_passphrase"),
     );
     // A real change ends the other sessions, keeps this one.
     let other = Admin::login(&server, "hr-alfa", ALFA_PASS);
-    expect(
-        hr.post(
-            "/api/v1/admin/passphrase",
-            json!({"old": ALFA_PASS, "new": BETA_PASS}),
-        ),
+    hr.expect_post(
+        "/api/v1/admin/passphrase",
+        json!({"old": ALFA_PASS, "new": BETA_PASS}),
         204,
         None,
     );
@@ -134,19 +99,13 @@ fn totp_setup_login_replay_and_require_totp() {
     assert_eq!(me["require_totp"], false);
 
     // Confirm without setup; setup; a wrong code; the right one.
-    expect(
-        op.post("/api/v1/admin/totp/confirm", json!({"code": "123456"})),
+    op.expect_post(
+        "/api/v1/admin/totp/confirm",
+        json!({"code": "123456"}),
         409,
         Some("no_totp_setup"),
     );
-    let setup = expect(
-        op.post(
-            "/api/v1/admin/totp/setup",
-            json!({"passphrase": OPERATOR_PASS}),
-        ),
-        200,
-        None,
-    );
+    let setup = op.expect_post("/api/v1/admin/totp/setup", json!({"passphrase": OPERATOR_PASS}), 200, None);
     let secret = setup["secret"].as_str().unwrap().to_owned();
     assert_eq!(base32_decode(&secret).len(), 20);
     let uri = setup["otpauth_uri"].as_str().unwrap();
@@ -165,24 +124,9 @@ fn totp_setup_login_replay_and_require_totp() {
     } else {
         "000000"
     };
-    expect(
-        op.post("/api/v1/admin/totp/confirm", json!({"code": wrong})),
-        400,
-        Some("bad_code"),
-    );
-    expect(
-        op.post("/api/v1/admin/totp/confirm", json!({"code": "abc"})),
-        400,
-        Some("bad_code"),
-    );
-    expect(
-        op.post(
-            "/api/v1/admin/totp/confirm",
-            json!({"code": totp_at(&secret, t0)}),
-        ),
-        204,
-        None,
-    );
+    op.expect_post("/api/v1/admin/totp/confirm", json!({"code": wrong}), 400, Some("bad_code"));
+    op.expect_post("/api/v1/admin/totp/confirm", json!({"code": "abc"}), 400, Some("bad_code"));
+    op.expect_post("/api/v1/admin/totp/confirm", json!({"code": totp_at(&secret, t0)}), 204, None);
     assert_eq!(op.get_ok("/api/v1/admin/me")["totp_enabled"], true);
 
     // Login now needs the code: missing, wrong, replayed (the step used to confirm).
@@ -197,23 +141,13 @@ fn totp_setup_login_replay_and_require_totp() {
         Some("totp_required"),
     );
     expect(
-        login(
-            &server,
-            "beheer",
-            OPERATOR_PASS,
-            Some(&totp_at(&secret, t0)),
-        ),
+        login(&server, "beheer", OPERATOR_PASS, Some(&totp_at(&secret, t0))),
         401,
         Some("totp_required"),
     );
     // The wrong passphrase with a right code is still a bad login.
     expect(
-        login(
-            &server,
-            "beheer",
-            "wrong passphrase here",
-            Some(&totp_at(&secret, t0 + 30)),
-        ),
+        login(&server, "beheer", "wrong passphrase here", Some(&totp_at(&secret, t0 + 30))),
         401,
         Some("bad_login"),
     );
@@ -264,30 +198,22 @@ fn totp_setup_login_replay_and_require_totp() {
         403,
         Some("totp_setup_required"),
     );
-    expect(
-        hr.post(
-            "/api/v1/admin/passphrase",
-            json!({"old": ALFA_PASS, "new": BETA_PASS}),
-        ),
+    hr.expect_post(
+        "/api/v1/admin/passphrase",
+        json!({"old": ALFA_PASS, "new": BETA_PASS}),
         403,
         Some("totp_setup_required"),
     );
     let me = hr.get_ok("/api/v1/admin/me");
     assert_eq!(me["must_enable_totp"], true);
     assert_eq!(me["require_totp"], true);
-    let setup = expect(
-        hr.post("/api/v1/admin/totp/setup", json!({"passphrase": ALFA_PASS})),
-        200,
-        None,
-    );
+    let setup = hr.expect_post("/api/v1/admin/totp/setup", json!({"passphrase": ALFA_PASS}), 200, None);
     let secret2 = setup["secret"].as_str().unwrap().to_owned();
     assert_ne!(secret2, secret);
     let t1 = now();
-    expect(
-        hr.post(
-            "/api/v1/admin/totp/confirm",
-            json!({"code": totp_at(&secret2, t1)}),
-        ),
+    hr.expect_post(
+        "/api/v1/admin/totp/confirm",
+        json!({"code": totp_at(&secret2, t1)}),
         204,
         None,
     );
@@ -488,14 +414,7 @@ fn totp_rekey_needs_passphrase_and_current_code() {
     );
     let secret = v["secret"].as_str().unwrap().to_owned();
     let t0 = now();
-    expect(
-        op.post(
-            "/api/v1/admin/totp/confirm",
-            json!({"code": totp_at(&secret, t0)}),
-        ),
-        204,
-        None,
-    );
+    op.expect_post("/api/v1/admin/totp/confirm", json!({"code": totp_at(&secret, t0)}), 204, None);
 
     // TOTP is on: the passphrase alone, or with a wrong code, does not start a new key.
     expect(

@@ -1,31 +1,15 @@
 //! `meldpunt advisor app`: serves a folder of pages on 127.0.0.1 and relays `/api/*` to the real
 //! server process: JSON both ways, a logged-in advisor request, a streamed attachment upload and
 //! download; cookies are not passed on; paths outside the folder are refused.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
-mod common;
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing)]
 
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 
-use common::*;
+use meldpunt_tests::*;
 use meldpunt_crypto::envelope::Purpose;
 use meldpunt_crypto::rng::{Rng, os_rng};
-use serde_json::json;
-
-struct App(Child);
-
-impl Drop for App {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 #[test]
 fn app_serves_pages_and_relays_the_api() {
@@ -36,29 +20,15 @@ fn app_serves_pages_and_relays_the_api() {
     // A keyring made by the CLI holds the instance address.
     let keyring = server.dir.path().join("anna.mpk");
     let pass = "app passphrase for the test";
-    let mut init = Command::new(meldpunt_tests::meldpunt_bin())
-        .args(["advisor", "--keyring"])
-        .arg(&keyring)
-        .args([
-            "--passphrase-fd",
-            "0",
-            "init",
-            "--server",
-            &server.url(""),
-            "--invite",
-        ])
-        .arg(server.invite(Some("acme")))
-        .args(["--name", "Bram"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    init.stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{pass}\n").as_bytes())
-        .unwrap();
-    assert!(init.wait().unwrap().success());
+    let invite = server.invite(Some("acme"));
+    let server_url = server.url("");
+    let init = advisor_cli_with(
+        &keyring,
+        pass,
+        "",
+        &["init", "--server", &server_url, "--invite", &invite, "--name", "Bram"],
+    );
+    assert!(init.status.success(), "{}", output_text(&init));
 
     let www = tempfile::tempdir().unwrap();
     std::fs::create_dir(www.path().join("advisor")).unwrap();
@@ -70,10 +40,7 @@ fn app_serves_pages_and_relays_the_api() {
     std::fs::write(www.path().join(".secret"), "hidden").unwrap();
     std::fs::write(server.dir.path().join("outside.txt"), "outside").unwrap();
 
-    let mut child = Command::new(meldpunt_tests::meldpunt_bin())
-        .args(["advisor", "--keyring"])
-        .arg(&keyring)
-        .args(["--passphrase-fd", "0", "app", "--no-open", "--www"])
+    let mut child = advisor_command(&keyring, &["app", "--no-open", "--www"])
         .arg(www.path())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -90,7 +57,7 @@ fn app_serves_pages_and_relays_the_api() {
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let app = App(child);
+    let app = KillOnDrop(child);
     let url = line.trim().to_owned();
     assert!(
         url.starts_with("http://127.0.0.1:") && url.ends_with("/advisor/"),
@@ -154,35 +121,28 @@ fn app_serves_pages_and_relays_the_api() {
 
     // Login through the relay; the cookie the page might carry is not passed on (the server
     // would not care, but nothing identifying leaves this computer).
-    let identity = b64(&a1.keyring.identity().public().to_bytes());
-    let c: serde_json::Value = client
-        .post(format!("{base}/api/v1/advisor/login/challenge"))
-        .header("Cookie", "tracker=COOKIE-CANARY")
-        .json(&json!({"identity": identity}))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    let challenge = unb64(c["challenge"].as_str().unwrap());
-    let sig = a1.keyring.identity().sign_login(&challenge);
-    let r = client
-        .post(format!("{base}/api/v1/advisor/login"))
-        .json(&json!({"identity": identity, "challenge": b64(&challenge), "signature": b64(&sig)}))
-        .send()
-        .unwrap();
+    let r = a1.login_with(
+        client
+            .post(format!("{base}/api/v1/advisor/login/challenge"))
+            .header("Cookie", "tracker=COOKIE-CANARY"),
+        client.post(format!("{base}/api/v1/advisor/login")),
+    );
     assert_eq!(r.status(), 200);
     assert!(r.headers().get("set-cookie").is_none());
     let token = r.json::<serde_json::Value>().unwrap()["token"]
         .as_str()
         .unwrap()
         .to_owned();
-    let me: serde_json::Value = client
-        .get(format!("{base}/api/v1/advisor/me"))
-        .header("Authorization", format!("Bearer {token}"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let bearer_get = |path: &str| -> serde_json::Value {
+        client
+            .get(format!("{base}{path}"))
+            .header("Authorization", format!("Bearer {token}"))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap()
+    };
+    let me: serde_json::Value = bearer_get("/api/v1/advisor/me");
     assert_eq!(me["id"], a1.id.as_str());
 
     // Errors come back as they are.
@@ -194,16 +154,7 @@ fn app_serves_pages_and_relays_the_api() {
 
     // A 3 MiB attachment up (streamed through the relay) and down again.
     let reporter = Reporter::new();
-    expect(
-        reporter.create_case(
-            &server,
-            "acme",
-            std::slice::from_ref(&a1.id),
-            b"{\"story\":\"x\"}",
-        ),
-        201,
-        None,
-    );
+    reporter.create_case_ok(&server, "acme", std::slice::from_ref(&a1.id), b"{\"story\":\"x\"}");
     let mut file = vec![0u8; 3 << 20];
     os_rng().fill_bytes(&mut file);
     let page = server.org_page("acme");
@@ -217,22 +168,11 @@ fn app_serves_pages_and_relays_the_api() {
     let r = client
         .put(format!("{base}/api/v1/case/attachments/{att}"))
         .header("Authorization", format!("CaseToken {}", reporter.token()))
-        .header("Content-Type", "application/octet-stream")
-        .header(
-            "Meldpunt-Pow",
-            format!("{}.{}", pow["challenge"].as_str().unwrap(), pow["nonce"]),
-        )
-        .body(sealed.clone())
+        .attachment(&pow, sealed.clone())
         .send()
         .unwrap();
     assert_eq!(r.status(), 201, "{}", r.text().unwrap_or_default());
-    let inbox: serde_json::Value = client
-        .get(format!("{base}/api/v1/advisor/cases"))
-        .header("Authorization", format!("Bearer {token}"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let inbox: serde_json::Value = bearer_get("/api/v1/advisor/cases");
     let case = inbox["cases"][0]["id"].as_str().unwrap().to_owned();
     let down = client
         .get(format!(

@@ -2,23 +2,14 @@
 //! the passphrase on a pipe (`--passphrase-fd 0`), and test reporters that seal with the crypto
 //! crate. Key rotation and revocation, sharing, attachments, snapshots of `inbox`, `read` and
 //! `overview`, wrong passphrases and damaged keyring files.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::print_stdout
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing, clippy::print_stdout)]
 
-mod common;
-
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
-use common::*;
+use meldpunt_tests::*;
 use meldpunt_crypto::envelope::{self, Purpose};
-use meldpunt_crypto::keys::{KeyBundle, Revocation};
 use meldpunt_crypto::message::Message;
 use meldpunt_crypto::recipient::RecipientKey;
 use meldpunt_crypto::rng::os_rng;
@@ -29,25 +20,7 @@ const PASS: &str = "correct horse battery staple 42";
 /// Runs `meldpunt advisor --keyring K --passphrase-fd 0 ARGS…` with `pass` (and `stdin_extra`
 /// after it) on standard input.
 fn cli_with(keyring: &Path, pass: &str, stdin_extra: &str, args: &[&str]) -> Output {
-    let mut child = Command::new(meldpunt_tests::meldpunt_bin())
-        .arg("advisor")
-        .arg("--keyring")
-        .arg(keyring)
-        .arg("--passphrase-fd")
-        .arg("0")
-        .args(args)
-        .env_remove("MELDPUNT_KEYRING")
-        .env_remove("MELDPUNT_CONFIG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    {
-        let mut stdin = child.stdin.take().unwrap();
-        let _ = stdin.write_all(format!("{pass}\n{stdin_extra}").as_bytes());
-    }
-    child.wait_with_output().unwrap()
+    advisor_cli_with(keyring, pass, stdin_extra, args)
 }
 
 fn cli(keyring: &Path, args: &[&str]) -> String {
@@ -122,20 +95,10 @@ fn init_at(server: &Server, instance: &str, org: Option<&str>, name: &str) -> Cl
 
 /// The fingerprint an advisor would tell a colleague (from the server the test controls).
 fn fingerprint_of(server: &Server, org: &str, id: &str) -> String {
-    advisor_json(server, org, id)["fingerprint"]
+    listed(server, org, id)["fingerprint"]
         .as_str()
         .unwrap()
         .to_owned()
-}
-
-fn advisor_json(server: &Server, org: &str, id: &str) -> Value {
-    server.org_page(org)["advisors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["id"] == id)
-        .unwrap()
-        .clone()
 }
 
 /// A report with a chosen signed creation time, sealed to `to` (plus the reporter's own key).
@@ -156,17 +119,11 @@ fn create_case_to(
         body["advisors"] = json!(
             advisor_ids
                 .iter()
-                .map(|id| advisor_json(server, org, id)["identity"].clone())
+                .map(|id| listed(server, org, id)["identity"].clone())
                 .collect::<Vec<_>>()
         );
     }
-    let msg = Message::sign_report(
-        reporter.keys.signing_key(),
-        &reporter.keys.reply_key().recipient(),
-        created_at,
-        body.to_string().as_bytes(),
-    )
-    .unwrap();
+    let msg = reporter.signed_report(created_at, body.to_string().as_bytes());
     let env = envelope::seal(&mut os_rng(), Purpose::Report, org, &to, &msg.to_bytes()).unwrap();
     let mut req = json!({
         "org": org,
@@ -289,13 +246,8 @@ fn rotation_keeps_old_cases_readable_and_revocation_is_refused_by_reporters() {
     assert_eq!(list.matches("valid (older)").count(), 2, "{list}");
 
     // Case 2: a reporter seals to the newest bundle only, after checking it.
-    let a1_page = advisor_json(&server, "acme", &a1.id);
-    let bundles: Vec<KeyBundle> = a1_page["bundles"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| KeyBundle::from_bytes(&unb64(b.as_str().unwrap())).unwrap())
-        .collect();
+    let a1_page = listed(&server, "acme", &a1.id);
+    let bundles = bundles_of(&a1_page);
     assert_eq!(bundles.len(), 3);
     let newest = bundles
         .iter()
@@ -334,13 +286,8 @@ fn rotation_keeps_old_cases_readable_and_revocation_is_refused_by_reporters() {
             .ends_with("revoked"),
         "{list}"
     );
-    let a1_page = advisor_json(&server, "acme", &a1.id);
-    let revs: Vec<Revocation> = a1_page["revocations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| Revocation::from_bytes(&unb64(r.as_str().unwrap())).unwrap())
-        .collect();
+    let a1_page = listed(&server, "acme", &a1.id);
+    let revs = revocations_of(&a1_page);
     assert_eq!(revs.len(), 1);
     let old = bundles
         .iter()
@@ -366,15 +313,11 @@ fn rotation_keeps_old_cases_readable_and_revocation_is_refused_by_reporters() {
 
     // A new case through the ordinary reporter path now uses only valid keys.
     let r3 = Reporter::new();
-    expect(
-        r3.create_case(
-            &server,
-            "acme",
-            std::slice::from_ref(&a1.id),
-            report("VERHAAL-DRIE").to_string().as_bytes(),
-        ),
-        201,
-        None,
+    r3.create_case_ok(
+        &server,
+        "acme",
+        std::slice::from_ref(&a1.id),
+        report("VERHAAL-DRIE").to_string().as_bytes(),
     );
     let cases = case_ids(&server, &a1.keyring);
     let all: String = cases.iter().map(|c| read_case(&a1.keyring, c)).collect();
@@ -1219,7 +1162,7 @@ fn an_envelope_of_the_wrong_purpose_or_organisation_is_refused() {
     let a1 = init(&server, Some("acme"), "Anna de Vries");
     let page = server.org_page("acme");
     let to = recipients(page["advisors"].as_array().unwrap(), None);
-    let identity = advisor_json(&server, "acme", &a1.id)["identity"].clone();
+    let identity = listed(&server, "acme", &a1.id)["identity"].clone();
     let mut body = report("VERHAAL-VERKEERD");
     body["advisors"] = json!([identity]);
     let mut seen: Vec<String> = Vec::new();
@@ -1230,13 +1173,7 @@ fn an_envelope_of_the_wrong_purpose_or_organisation_is_refused() {
         let reporter = Reporter::new();
         let mut to = to.clone();
         to.push(reporter.keys.reply_key().recipient());
-        let msg = Message::sign_report(
-            reporter.keys.signing_key(),
-            &reporter.keys.reply_key().recipient(),
-            now(),
-            body.to_string().as_bytes(),
-        )
-        .unwrap();
+        let msg = reporter.signed_report(now(), body.to_string().as_bytes());
         // An honest server refuses such an envelope (it checks the header), so the hostile
         // server is played on its database: the report is swapped after it was stored.
         let good =

@@ -1,16 +1,11 @@
 //! `meldpunt advisor decrypt --in FILE --out FILE`: the real CLI process, offline, with a
 //! keyring and envelopes made with the crypto crate. The plaintext comes out whole, an existing
 //! file is never replaced, and a damaged or foreign envelope leaves nothing behind.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing)]
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use meldpunt_crypto::envelope::{self, Purpose};
 use meldpunt_crypto::keyring::{Keyring, KeyringParams};
@@ -21,26 +16,9 @@ use zeroize::Zeroizing;
 const PASS: &str = "correct horse battery staple 42";
 
 fn decrypt(keyring: &Path, input: &Path, out: &Path) -> Output {
-    let mut child = Command::new(meldpunt_tests::meldpunt_bin())
-        .arg("advisor")
-        .arg("--keyring")
-        .arg(keyring)
-        .args(["--passphrase-fd", "0", "decrypt", "--in"])
-        .arg(input)
-        .arg("--out")
-        .arg(out)
-        .env_remove("MELDPUNT_KEYRING")
-        .env_remove("MELDPUNT_CONFIG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    {
-        let mut stdin = child.stdin.take().unwrap();
-        let _ = stdin.write_all(format!("{PASS}\n").as_bytes());
-    }
-    child.wait_with_output().unwrap()
+    let mut cmd = meldpunt_tests::advisor_command(keyring, &["decrypt", "--in"]);
+    cmd.arg(input).arg("--out").arg(out);
+    meldpunt_tests::run_with_stdin(cmd, format!("{PASS}\n").as_bytes())
 }
 
 fn leftovers(dir: &Path) -> Vec<String> {

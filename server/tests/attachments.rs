@@ -1,16 +1,9 @@
 //! A 20 MiB attachment goes up and comes down through the streaming routes; the server's
 //! peak RSS (VmHWM) grows by far less than the file.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::print_stdout
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing, clippy::print_stdout)]
 
-mod common;
-
-use common::*;
+use meldpunt_tests::*;
 use meldpunt_crypto::envelope::{self, Purpose};
 use meldpunt_crypto::rng::{Rng, os_rng};
 
@@ -20,15 +13,11 @@ fn twenty_mib_round_trip_in_bounded_memory() {
     server.create_org("acme");
     let a1 = Advisor::register(&server, &server.invite(Some("acme")), "Anna");
     let reporter = Reporter::new();
-    expect(
-        reporter.create_case(
-            &server,
-            "acme",
-            std::slice::from_ref(&a1.id),
-            b"{\"story\":\"zie bijlage\"}",
-        ),
-        201,
-        None,
+    reporter.create_case_ok(
+        &server,
+        "acme",
+        std::slice::from_ref(&a1.id),
+        b"{\"story\":\"zie bijlage\"}",
     );
 
     // 20 MiB of file bytes, with a marker that must not reach the database in plaintext.
@@ -36,8 +25,7 @@ fn twenty_mib_round_trip_in_bounded_memory() {
     os_rng().fill_bytes(&mut file);
     file[..32].copy_from_slice(b"BIJLAGE-PLAINTEXT-MARKER-7e1d0aa");
     let page = server.org_page("acme");
-    let mut to = recipients(page["advisors"].as_array().unwrap(), None);
-    to.push(reporter.keys.reply_key().recipient());
+    let to = reporter.recipients(&page["advisors"], None);
     let sealed = seal(Purpose::Attachment, "acme", &to, &file);
     let id = b64(&[7u8; 16]);
 
@@ -46,12 +34,7 @@ fn twenty_mib_round_trip_in_bounded_memory() {
     let pow = server.pow();
     let r = reporter
         .auth(server.put(&format!("/api/v1/case/attachments/{id}")))
-        .header("Content-Type", "application/octet-stream")
-        .header(
-            "Meldpunt-Pow",
-            format!("{}.{}", pow["challenge"].as_str().unwrap(), pow["nonce"]),
-        )
-        .body(sealed.clone())
+        .attachment(&pow, sealed.clone())
         .send()
         .unwrap();
     let v = expect(r, 201, None);
@@ -94,12 +77,7 @@ fn twenty_mib_round_trip_in_bounded_memory() {
     let pow = server.pow();
     let r = reporter
         .auth(server.put(&format!("/api/v1/case/attachments/{id}")))
-        .header("Content-Type", "application/octet-stream")
-        .header(
-            "Meldpunt-Pow",
-            format!("{}.{}", pow["challenge"].as_str().unwrap(), pow["nonce"]),
-        )
-        .body(sealed[..4096].to_vec())
+        .attachment(&pow, sealed[..4096].to_vec())
         .send()
         .unwrap();
     expect(r, 409, Some("conflict"));

@@ -3,25 +3,17 @@
 //! backup started is there, byte for byte, through the reporter's token and the advisor's
 //! path. Restore refuses an existing database without `--force` (files unchanged) and a
 //! database a server is running on (even with `--force`).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::print_stdout
-)]
-
-mod common;
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing, clippy::print_stdout)]
 
 use std::collections::HashMap;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use common::*;
+use meldpunt_tests::*;
 use meldpunt_crypto::envelope::Purpose;
 use meldpunt_crypto::pickup::CaseToken;
 use meldpunt_crypto::recipient::RecipientKey;
@@ -41,8 +33,23 @@ struct Written {
     envelopes: Vec<(u32, Vec<u8>, Instant)>,
 }
 
+/// `meldpunt restore --from BACKUP --database DB [--force]`.
+fn restore(backup: &Path, db: &Path, force: bool) -> Output {
+    let mut args = vec![
+        "restore",
+        "--from",
+        backup.to_str().unwrap(),
+        "--database",
+        db.to_str().unwrap(),
+    ];
+    if force {
+        args.push("--force");
+    }
+    meldpunt(&args)
+}
+
 fn meldpunt(args: &[&str]) -> Output {
-    Command::new(meldpunt_tests::meldpunt_bin())
+    Command::new(meldpunt_bin())
         .args(args)
         .env_remove("MELDPUNT_CONFIG")
         .env_remove("MELDPUNT_DATABASE")
@@ -114,42 +121,15 @@ fn writer(server: &Server, to: &[RecipientKey], advisor: &str, stop: &AtomicBool
     out
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A server on an existing (restored) database in `dir`.
 fn server_on(dir: tempfile::TempDir, db: PathBuf) -> Server {
-    let port = free_port();
-    let config = dir.path().join("meldpunt.toml");
-    let log = dir.path().join("server.log");
-    std::fs::write(
-        &config,
-        format!(
-            "listen = \"127.0.0.1:{port}\"\ndatabase = \"{}\"\nworkers = 2\nmetrics = {{ enabled = false }}\n{}\n",
-            db.display(),
-            sections()
-        ),
-    )
-    .unwrap();
-    let mut s = Server {
+    let mut s = Server::configured(
         dir,
-        child: None,
-        port,
-        metrics_port: 0,
         db,
-        log,
-        config,
-        client: reqwest::blocking::Client::builder()
-            .user_agent(UA)
-            .timeout(Duration::from_secs(60))
-            .build()
-            .unwrap(),
-    };
+        &format!("metrics = {{ enabled = false }}\n{}\n", sections()),
+        0,
+        Duration::from_secs(60),
+    );
     s.spawn();
     s
 }
@@ -223,14 +203,7 @@ fn backup_under_load_restores_every_acknowledged_write() {
 
     // Restore refuses a database a server is running on, even with --force.
     let live = server.db.clone();
-    let out = meldpunt(&[
-        "restore",
-        "--from",
-        backup.to_str().unwrap(),
-        "--database",
-        live.to_str().unwrap(),
-        "--force",
-    ]);
+    let out = restore(&backup, &live, true);
     assert!(!out.status.success());
     assert!(text(&out).contains("in use"), "{}", text(&out));
     server.stop();
@@ -238,13 +211,7 @@ fn backup_under_load_restores_every_acknowledged_write() {
     // Into a fresh place.
     let fresh_dir = tempfile::tempdir().unwrap();
     let fresh = fresh_dir.path().join("data").join("meldpunt.db");
-    let out = meldpunt(&[
-        "restore",
-        "--from",
-        backup.to_str().unwrap(),
-        "--database",
-        fresh.to_str().unwrap(),
-    ]);
+    let out = restore(&backup, &fresh, false);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("restored"), "{}", text(&out));
 
@@ -252,13 +219,7 @@ fn backup_under_load_restores_every_acknowledged_write() {
     // the fresh one and the old live one.
     for db in [&fresh, &live] {
         let before_state = file_state(db);
-        let out = meldpunt(&[
-            "restore",
-            "--from",
-            backup.to_str().unwrap(),
-            "--database",
-            db.to_str().unwrap(),
-        ]);
+        let out = restore(&backup, db, false);
         assert!(!out.status.success());
         let msg = text(&out);
         assert!(
@@ -319,14 +280,7 @@ fn backup_under_load_restores_every_acknowledged_write() {
         b"stale write-ahead log of the replaced database",
     )
     .unwrap();
-    let out = meldpunt(&[
-        "restore",
-        "--from",
-        backup.to_str().unwrap(),
-        "--database",
-        live.to_str().unwrap(),
-        "--force",
-    ]);
+    let out = restore(&backup, &live, true);
     assert!(out.status.success(), "{}", text(&out));
     assert!(!stale_wal.exists());
     assert_eq!(

@@ -3,16 +3,10 @@
 //! pickup code alone, verifies the transcript and follows up; the status walks through every
 //! state; a third advisor is added by sharing (re-wrapped stanzas). Afterwards neither the
 //! database nor the log holds an address, the User-Agent or any plaintext.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing)]
 
-mod common;
-
-use common::*;
+use meldpunt_tests::*;
 use meldpunt_crypto::envelope::{self, Purpose};
 use meldpunt_crypto::keys::IdentityPublicKey;
 use meldpunt_crypto::message::{Message, verify_transcript_bytes};
@@ -124,8 +118,7 @@ fn full_conversation() {
         FOLLOW_UP,
     )
     .unwrap();
-    let mut to = recipients(view["advisors"].as_array().unwrap(), None);
-    to.push(reporter.keys.reply_key().recipient());
+    let to = reporter.recipients(&view["advisors"], None);
     let env = seal(Purpose::Message, "acme", &to, &follow.to_bytes());
     let r = reporter
         .auth(server.post("/api/v1/case/messages"))

@@ -19,24 +19,16 @@
 //! build), else this build's debug binary (dependencies at opt-level 3), which `cargo xtask
 //! test` uses; the test says which.
 //! Duration of the kill phase: `TEST_MELDPUNT_CRASH_SECONDS` (default 20).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing)]
 
-mod common;
-
-use std::io::Write;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::*;
+use meldpunt_tests::*;
 use meldpunt_crypto::envelope::{self, Purpose};
 use meldpunt_crypto::message::Message;
 use meldpunt_crypto::recipient::RecipientKey;
@@ -44,16 +36,9 @@ use meldpunt_crypto::rng::{Rng, os_rng};
 use reqwest::blocking::Client;
 use serde_json::{Value, json};
 
-/// Prints past the test harness's output capture, so that the figures show in every run.
-macro_rules! say {
-    ($($t:tt)*) => {{
-        let _ = writeln!(std::io::stderr(), $($t)*);
-    }};
-}
-
 /// Proof of work that costs almost nothing, and room for many requests.
 fn config_sections() -> String {
-    format!("[pow]\ndifficulty = 1\nm_kib = 64\nt = 1\n{DEFAULT_EXTRA}")
+    cheap_pow_sections()
 }
 
 /// The server binary under test: the release build if given, else the debug build (said so).
@@ -66,7 +51,7 @@ fn server_binary() -> PathBuf {
             p
         }
         None => {
-            let p = PathBuf::from(meldpunt_tests::meldpunt_bin());
+            let p = meldpunt_bin();
             say!(
                 "server binary: DEBUG {} (TEST_MELDPUNT_RELEASE_BIN is not set; \
                  `cargo xtask crash` uses a release build)",
@@ -75,14 +60,6 @@ fn server_binary() -> PathBuf {
             p
         }
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn rand_below(n: u32) -> u32 {
@@ -94,33 +71,13 @@ fn rand_below(n: u32) -> u32 {
 /// is not started.
 fn prepare(db: PathBuf) -> Server {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let log = dir.path().join("server.log");
-    let config = dir.path().join("meldpunt.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "listen = \"127.0.0.1:{port}\"\ndatabase = \"{}\"\nworkers = 2\nmetrics = {{ enabled = false }}\n{}\n",
-            db.display(),
-            config_sections()
-        ),
-    )
-    .unwrap();
-    let client = Client::builder()
-        .user_agent(UA)
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap();
-    let server = Server {
+    let server = Server::configured(
         dir,
-        child: None,
-        port,
-        metrics_port: 0,
         db,
-        log,
-        config,
-        client,
-    };
+        &format!("metrics = {{ enabled = false }}\n{}\n", config_sections()),
+        0,
+        Duration::from_secs(30),
+    );
     server.admin(&["org", "list"]);
     server.create_org("acme");
     server
@@ -316,13 +273,7 @@ fn one_case(
     let reporter = Reporter::new();
     let mut to = to_advisors.to_vec();
     to.push(reporter.keys.reply_key().recipient());
-    let report = Message::sign_report(
-        reporter.keys.signing_key(),
-        &reporter.keys.reply_key().recipient(),
-        now(),
-        &story(report_len),
-    )
-    .unwrap();
+    let report = reporter.signed_report(now(), &story(report_len));
     let plaintext = report.to_bytes();
     let env = envelope::seal(&mut os_rng(), Purpose::Report, "acme", &to, &plaintext).unwrap();
     let pow = solve_pow(client, base, Instant::now() + Duration::from_secs(60))?;
@@ -828,12 +779,7 @@ fn upload_attachment(
     server
         .put(&format!("/api/v1/case/attachments/{}", b64(&[id; 16])))
         .header("Authorization", format!("CaseToken {token}"))
-        .header("Content-Type", "application/octet-stream")
-        .header(
-            "Meldpunt-Pow",
-            format!("{}.{}", pow["challenge"].as_str().unwrap(), pow["nonce"]),
-        )
-        .body(sealed)
+        .attachment(&pow, sealed)
         .send()
         .unwrap()
 }

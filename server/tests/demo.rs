@@ -1,59 +1,19 @@
 //! `meldpunt demo`: `--config` and `MELDPUNT_*` apply (`[pow]`, `[rate_limit]`, `[metrics]`),
 //! and the README's terminal tour (`advisor inbox`, then `advisor read`) works when typed at
 //! once after the start: the demo's own setup does not spend the visitor's login burst.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing)]
 
-mod common;
-
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::*;
-use meldpunt_crypto::rng::{Rng, os_rng};
-
-struct Demo(Child);
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use meldpunt_tests::*;
 
 /// `meldpunt advisor --passphrase-fd 0 …` with the demo passphrase on stdin.
 fn advisor(keyring: &Path, pass: &str, args: &[&str]) -> (bool, String, String) {
-    let mut child = Command::new(meldpunt_tests::meldpunt_bin())
-        .args(["advisor", "--keyring"])
-        .arg(keyring)
-        .args(["--passphrase-fd", "0"])
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{pass}\n").as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = advisor_cli_with(keyring, pass, "", args);
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -71,7 +31,7 @@ fn demo_takes_the_configuration_and_the_terminal_tour_works() {
     // From the file: a low proof of work. From the environment: one rate-limit field and the
     // metrics listener.
     std::fs::write(&config, "[pow]\nm_kib = 64\ndifficulty = 2\n").unwrap();
-    let mut child = Command::new(meldpunt_tests::meldpunt_bin())
+    let mut child = Command::new(meldpunt_bin())
         .arg("--config")
         .arg(&config)
         .args(["demo", "--data-dir"])
@@ -89,7 +49,7 @@ fn demo_takes_the_configuration_and_the_terminal_tour_works() {
         .unwrap();
     // The welcome text is printed once the instance is ready.
     let stdout = child.stdout.take().unwrap();
-    let demo = Demo(child);
+    let demo = KillOnDrop(child);
     let mut lines = BufReader::new(stdout).lines();
     let mut welcome = String::new();
     for line in lines.by_ref() {
@@ -146,11 +106,7 @@ fn demo_takes_the_configuration_and_the_terminal_tour_works() {
         .unwrap()
         .to_owned();
     let reporter = Reporter::new();
-    expect(
-        reporter.create_case(&server, slug, &[anna], b"{\"story\":\"demo\"}"),
-        201,
-        None,
-    );
+    reporter.create_case_ok(&server, slug, &[anna], b"{\"story\":\"demo\"}");
 
     // The README's tour, at once: inbox, then read.
     let keyring = data.join("anna.keyring");
@@ -172,14 +128,7 @@ fn demo_takes_the_configuration_and_the_terminal_tour_works() {
     // `[rate_limit]` from the environment applies: burst 1 for failed case-token lookups.
     let mut statuses = Vec::new();
     for i in 0..2u8 {
-        let mut guess = [0u8; 32];
-        os_rng().fill_bytes(&mut guess);
-        guess[0] = i;
-        let r = client
-            .get(format!("http://127.0.0.1:{port}/api/v1/case"))
-            .header("Authorization", format!("CaseToken {}", b64(&guess)))
-            .send()
-            .unwrap();
+        let r = guess_case_token(&client, &format!("http://127.0.0.1:{port}"), i);
         statuses.push(r.status().as_u16());
     }
     assert_eq!(statuses, [401, 429]);

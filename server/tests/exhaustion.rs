@@ -7,14 +7,8 @@
 //! `/healthz` latency under attack, when the slow connections were closed. The only timed
 //! assertions are generous liveness bounds. The tests take turns (one lock), so that their
 //! figures are not mixed up. Figures: docs/performance.md, "Resource exhaustion".
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
-mod common;
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing)]
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
@@ -22,18 +16,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::*;
+use meldpunt_tests::*;
 use meldpunt_crypto::envelope::Purpose;
 use meldpunt_crypto::rng::{Rng, os_rng};
 use reqwest::blocking::Client;
 use serde_json::Value;
-
-/// Prints past the test harness's output capture.
-macro_rules! say {
-    ($($t:tt)*) => {{
-        let _ = writeln!(std::io::stderr(), $($t)*);
-    }};
-}
 
 /// One test at a time: figures of one server, not of three competing for two cores.
 static TURN: Mutex<()> = Mutex::new(());
@@ -42,7 +29,17 @@ static TURN: Mutex<()> = Mutex::new(());
 const HEALTH_BOUND: Duration = Duration::from_secs(5);
 
 fn sections() -> String {
-    format!("[pow]\ndifficulty = 1\nm_kib = 64\nt = 1\n{DEFAULT_EXTRA}")
+    cheap_pow_sections()
+}
+
+/// `POST url` with `body` as JSON text; panics (naming `what`) when there is no answer.
+fn post_json_text(client: &Client, url: &str, body: &str, what: &str) -> reqwest::blocking::Response {
+    client
+        .post(url)
+        .header("Content-Type", "application/json")
+        .body(body.to_owned())
+        .send()
+        .unwrap_or_else(|e| panic!("{what}: no answer: {e}"))
 }
 
 fn mib(kib: u64) -> f64 {
@@ -208,14 +205,9 @@ fn slowloris_connections_are_closed_and_health_answers() {
     server.create_org("acme");
     let advisor = Advisor::register(&server, &server.invite(Some("acme")), "Anna");
     let reporter = Reporter::new();
-    expect(
-        reporter.create_case(&server, "acme", std::slice::from_ref(&advisor.id), b"slow"),
-        201,
-        None,
-    );
+    reporter.create_case_ok(&server, "acme", std::slice::from_ref(&advisor.id), b"slow");
     let page = server.org_page("acme");
-    let mut to = recipients(page["advisors"].as_array().unwrap(), None);
-    to.push(reporter.keys.reply_key().recipient());
+    let to = reporter.recipients(&page["advisors"], None);
     let attachment = seal(Purpose::Attachment, "acme", &to, &vec![1u8; 512 * 1024]);
     let header_len = meldpunt_crypto::envelope::Header::parse(&attachment).unwrap().1;
 
@@ -428,13 +420,8 @@ fn parallel_large_uploads_keep_memory_bounded() {
     let mut uploads = Vec::new();
     for r in 0..REPORTERS {
         let reporter = Reporter::new();
-        expect(
-            reporter.create_case(&server, "acme", std::slice::from_ref(&advisor.id), b"bestanden"),
-            201,
-            None,
-        );
-        let mut to = recipients(page["advisors"].as_array().unwrap(), None);
-        to.push(reporter.keys.reply_key().recipient());
+        reporter.create_case_ok(&server, "acme", std::slice::from_ref(&advisor.id), b"bestanden");
+        let to = reporter.recipients(&page["advisors"], None);
         for i in 0..PER_REPORTER {
             let mut file = vec![0u8; SIZE];
             os_rng().fill_bytes(&mut file);
@@ -466,12 +453,7 @@ fn parallel_large_uploads_keep_memory_bounded() {
                 let r = client
                     .put(format!("{url}/api/v1/case/attachments/{id}"))
                     .header("Authorization", format!("CaseToken {token}"))
-                    .header("Content-Type", "application/octet-stream")
-                    .header(
-                        "Meldpunt-Pow",
-                        format!("{}.{}", pow["challenge"].as_str().unwrap(), pow["nonce"]),
-                    )
-                    .body(sealed.clone())
+                    .attachment(&pow, sealed.clone())
                     .send()
                     .unwrap();
                 let v = expect(r, 201, None);
@@ -581,12 +563,7 @@ fn huge_and_deep_json_bodies_get_fast_4xx() {
     for (what, route, body) in &cases {
         for _ in 0..3 {
             let t = Instant::now();
-            let r = client
-                .post(server.url(route))
-                .header("Content-Type", "application/json")
-                .body(body.to_string())
-                .send()
-                .unwrap_or_else(|e| panic!("{what}: no answer: {e}"));
+            let r = post_json_text(&client, &server.url(route), body, what);
             let status = r.status().as_u16();
             let v: Value = r.json().unwrap_or_else(|e| panic!("{what}: answer is not JSON: {e}"));
             let took = t.elapsed();
@@ -606,12 +583,7 @@ fn huge_and_deep_json_bodies_get_fast_4xx() {
                 let mut i = t;
                 while flood_started.elapsed() < Duration::from_secs(5) {
                     let (what, route, body) = cases[i % cases.len()];
-                    let r = client
-                        .post(server.url(route))
-                        .header("Content-Type", "application/json")
-                        .body(body.to_string())
-                        .send()
-                        .unwrap_or_else(|e| panic!("{what}: no answer: {e}"));
+                    let r = post_json_text(client, &server.url(route), body, what);
                     assert!(r.status().is_client_error(), "{what}: {}", r.status());
                     flood_count.fetch_add(1, Ordering::Relaxed);
                     i += 1;

@@ -1,22 +1,14 @@
 //! Files holding data are owner-only (`0600`) under the usual umask 022: the database and
 //! SQLite's `-wal` and `-shm`, a backup, a restored database, and an advisor's keyring.
 #![cfg(unix)]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::print_stdout
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing, clippy::print_stdout)]
 
-mod common;
-
-use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use common::*;
+use meldpunt_tests::*;
 
 fn mode(path: &Path) -> u32 {
     std::fs::metadata(path)
@@ -28,27 +20,16 @@ fn mode(path: &Path) -> u32 {
 
 /// `meldpunt ARGS…` under umask 022 (as a shell started by a service manager usually has).
 fn meldpunt_022(args: &[&str], stdin: &str) -> String {
-    let mut child = Command::new("sh")
-        .arg("-c")
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
         .arg("umask 022 && exec \"$@\"")
         .arg("sh")
-        .arg(meldpunt_tests::meldpunt_bin())
+        .arg(meldpunt_bin())
         .args(args)
         .env_remove("MELDPUNT_CONFIG")
         .env_remove("MELDPUNT_DATABASE")
-        .env_remove("MELDPUNT_KEYRING")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+        .env_remove("MELDPUNT_KEYRING");
+    let out = run_with_stdin(cmd, stdin.as_bytes());
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),

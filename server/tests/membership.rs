@@ -11,18 +11,11 @@
 //! - advisor events (joined, suspended, unsuspended, reordered) reach the other advisors of the
 //!   organisation and the branch-wide ones, never the subject, at day granularity;
 //! - malformed bodies of the new routes are 4xx with a JSON error, never 5xx.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing)]
 
-mod admin_support;
-mod common;
-
-use admin_support::*;
-use common::*;
+use meldpunt_tests::admin::*;
+use meldpunt_tests::*;
 use meldpunt_crypto::envelope::{self, Purpose};
 use meldpunt_crypto::message::Message;
 use meldpunt_crypto::recipient::RecipientKey;
@@ -56,21 +49,28 @@ fn identity_of(server: &Server, org: &str, id: &str) -> String {
 /// One re-wrapped stanza per message of `view` for `to`, made by `from`.
 fn stanzas_for(from: &Advisor, view: &Value, to: &RecipientKey) -> Vec<Value> {
     let keys = from.keyring.decryption_keys();
-    view["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| {
-            let env = unb64(m["envelope"].as_str().unwrap());
-            let detached: Vec<Vec<u8>> = m["stanzas"]
-                .as_array()
-                .map(|a| a.iter().map(|s| unb64(s.as_str().unwrap())).collect())
-                .unwrap_or_default();
-            let refs: Vec<&[u8]> = detached.iter().map(Vec::as_slice).collect();
-            let st = envelope::rewrap(&env, &keys, &refs, to, &mut os_rng()).unwrap();
-            json!({"message": m["seq"], "stanza": b64(&st)})
-        })
-        .collect()
+    map_messages(view, |m, env, refs| {
+        let st = envelope::rewrap(env, &keys, refs, to, &mut os_rng()).unwrap();
+        json!({"message": m["seq"], "stanza": b64(&st)})
+    })
+}
+
+/// A membership statement (`op` 1 add, 2 remove) by `from` about the advisor `about` of
+/// `alfa`, after the newest message of `view`, sealed to the members of `view`, `extra` and
+/// the reporter's `reply` key.
+fn member_statement(
+    server: &Server,
+    from: &Advisor,
+    view: &Value,
+    op: u8,
+    about: &str,
+    extra: &[RecipientKey],
+    reply: RecipientKey,
+) -> Vec<u8> {
+    let mut to = recipients(view["advisors"].as_array().unwrap(), None);
+    to.extend_from_slice(extra);
+    to.push(reply);
+    statement(from, view, "alfa", op, &identity_of(server, "alfa", about), &to)
 }
 
 fn share(server: &Server, from: &Advisor, case: &str, body: &Value) -> reqwest::blocking::Response {
@@ -93,11 +93,7 @@ fn remove(
 }
 
 fn events(server: &Server, a: &Advisor) -> Vec<Value> {
-    let v = expect(
-        a.auth(server.get("/api/v1/advisor/events")).send().unwrap(),
-        200,
-        None,
-    );
+    let v = a.get_ok(server, "/api/v1/advisor/events");
     v["events"].as_array().unwrap().clone()
 }
 
@@ -129,15 +125,11 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
     let mut a3 = Advisor::register(&server, &server.invite(Some("alfa")), "Chris");
     let outsider = Advisor::register(&server, &server.invite(Some("alfa")), "Dana");
     let reporter = Reporter::new();
-    let created = expect(
-        reporter.create_case(
-            &server,
-            "alfa",
-            std::slice::from_ref(&a1.id),
-            b"{\"story\":\"x\"}",
-        ),
-        201,
-        None,
+    let created = reporter.create_case_ok(
+        &server,
+        "alfa",
+        std::slice::from_ref(&a1.id),
+        b"{\"story\":\"x\"}",
     );
     // The answer to a new case: status and day, no id.
     assert_eq!(created["status"], "new");
@@ -273,12 +265,7 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
     assert_eq!(msgs[1]["seq"], 1);
     assert_eq!(msgs[1]["sender"], "advisor");
     assert_eq!(unb64(msgs[1]["envelope"].as_str().unwrap()), added2);
-    let on: Vec<&str> = view["advisors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["id"].as_str().unwrap())
-        .collect();
+    let on: Vec<&str> = ids_of(&view["advisors"]);
     assert!(on.contains(&a1.id.as_str()) && on.contains(&a2.id.as_str()));
     for a in view["advisors"].as_array().unwrap() {
         assert_eq!(
@@ -296,17 +283,7 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
 
     // --- a2 shares with a3 (stanzas for the report and the statement).
     let st3 = stanzas_for(&a2, &v2, &k3);
-    let mut to = recipients(v2["advisors"].as_array().unwrap(), None);
-    to.push(k3);
-    to.push(reply_key);
-    let added3 = statement(
-        &a2,
-        &v2,
-        "alfa",
-        1,
-        &identity_of(&server, "alfa", &a3.id),
-        &to,
-    );
+    let added3 = member_statement(&server, &a2, &v2, 1, &a3.id, &[k3], reply_key);
     let v = expect(
         share(
             &server,
@@ -328,16 +305,7 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
 
     // --- a3 shares with a2 again (already on the case): stanzas are added, never replaced.
     let again = stanzas_for(&a3, &v3, &k2);
-    let mut to = recipients(v3["advisors"].as_array().unwrap(), None);
-    to.push(reply_key);
-    let readd = statement(
-        &a3,
-        &v3,
-        "alfa",
-        1,
-        &identity_of(&server, "alfa", &a2.id),
-        &to,
-    );
+    let readd = member_statement(&server, &a3, &v3, 1, &a2.id, &[], reply_key);
     let v = expect(
         share(
             &server,
@@ -365,16 +333,7 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
     let mut same = again.clone();
     let v3 = a3.case(&server, &case);
     same.push(stanzas_for(&a3, &v3, &k2)[3].clone());
-    let mut to = recipients(v3["advisors"].as_array().unwrap(), None);
-    to.push(reply_key);
-    let readd2 = statement(
-        &a3,
-        &v3,
-        "alfa",
-        1,
-        &identity_of(&server, "alfa", &a2.id),
-        &to,
-    );
+    let readd2 = member_statement(&server, &a3, &v3, 1, &a2.id, &[], reply_key);
     expect(
         share(
             &server,
@@ -428,16 +387,7 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
 
     // --- remove
     let view = a1.case(&server, &case);
-    let mut to = recipients(view["advisors"].as_array().unwrap(), None);
-    to.push(reply_key);
-    let rm_out = statement(
-        &a1,
-        &view,
-        "alfa",
-        2,
-        &identity_of(&server, "alfa", &outsider.id),
-        &to,
-    );
+    let rm_out = member_statement(&server, &a1, &view, 2, &outsider.id, &[], reply_key);
     expect(
         remove(
             &server,
@@ -497,16 +447,7 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
 
     // a2 leaves.
     let view2 = a2.case(&server, &case);
-    let mut to = recipients(view2["advisors"].as_array().unwrap(), None);
-    to.push(reply_key);
-    let leave = statement(
-        &a2,
-        &view2,
-        "alfa",
-        2,
-        &identity_of(&server, "alfa", &a2.id),
-        &to,
-    );
+    let leave = member_statement(&server, &a2, &view2, 2, &a2.id, &[], reply_key);
     let v = expect(
         remove(
             &server,
@@ -582,16 +523,7 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
     );
     let view = a1.case(&server, &case);
     assert_eq!(view["advisors"].as_array().unwrap().len(), 1);
-    let mut to = recipients(view["advisors"].as_array().unwrap(), None);
-    to.push(reply_key);
-    let last = statement(
-        &a1,
-        &view,
-        "alfa",
-        2,
-        &identity_of(&server, "alfa", &a1.id),
-        &to,
-    );
+    let last = member_statement(&server, &a1, &view, 2, &a1.id, &[], reply_key);
     expect(
         remove(
             &server,
@@ -621,17 +553,7 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
     // A shared-in advisor may share on; removed advisors may be shared in again.
     let view = a1.case(&server, &case);
     let st = stanzas_for(&a1, &view, &k2);
-    let mut to = recipients(view["advisors"].as_array().unwrap(), None);
-    to.push(k2);
-    to.push(reply_key);
-    let back = statement(
-        &a1,
-        &view,
-        "alfa",
-        1,
-        &identity_of(&server, "alfa", &a2.id),
-        &to,
-    );
+    let back = member_statement(&server, &a1, &view, 1, &a2.id, &[k2], reply_key);
     assert_eq!(
         expect(
             share(
@@ -659,11 +581,9 @@ fn appointment_authority_and_advisor_events() {
     let op = Admin::login(&server, "beheer", OPERATOR_PASS);
 
     // An org admin may not invite an external or branch-wide advisor, by any body.
-    expect(
-        ha.post(
-            "/api/v1/admin/org/advisor-invites",
-            json!({"external": true}),
-        ),
+    ha.expect_post(
+        "/api/v1/admin/org/advisor-invites",
+        json!({"external": true}),
         403,
         Some("operator_only"),
     );
@@ -686,35 +606,23 @@ fn appointment_authority_and_advisor_events() {
         expect(r, 403, None);
     }
     // Unknown organisation for the operator: 404; malformed: 400.
-    expect(
-        op.post("/api/v1/admin/orgs/nope/advisor-invites", json!({})),
-        404,
-        None,
-    );
-    expect(
-        op.post(
-            "/api/v1/admin/orgs/alfa/advisor-invites",
-            json!({"external": 1}),
-        ),
+    op.expect_post("/api/v1/admin/orgs/nope/advisor-invites", json!({}), 404, None);
+    op.expect_post(
+        "/api/v1/admin/orgs/alfa/advisor-invites",
+        json!({"external": 1}),
         400,
         Some("invalid_request"),
     );
 
     // Internal advisor by the org admin; external one by the operator; branch-wide by the CLI.
-    let code = expect(
-        ha.post("/api/v1/admin/org/advisor-invites", json!({})),
-        201,
-        None,
-    )["invite"]
+    let code = ha.expect_post("/api/v1/admin/org/advisor-invites", json!({}), 201, None)["invite"]
         .as_str()
         .unwrap()
         .to_owned();
     let intern = Advisor::register(&server, &code, "Iris Intern");
-    let code = expect(
-        op.post(
-            "/api/v1/admin/orgs/alfa/advisor-invites",
-            json!({"external": true}),
-        ),
+    let code = op.expect_post(
+        "/api/v1/admin/orgs/alfa/advisor-invites",
+        json!({"external": true}),
         201,
         None,
     )["invite"]

@@ -2,20 +2,13 @@
 //! its own (loopback) listener, optionally behind a bearer token; no exported number moves
 //! because a report was filed, answered or followed up. Also: a single `[rate_limit]` field set
 //! through the environment merges with the defaults (the server starts, the value applies).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
-mod common;
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing)]
 
 use std::collections::BTreeMap;
 
-use common::*;
+use meldpunt_tests::*;
 use meldpunt_crypto::envelope::Purpose;
-use meldpunt_crypto::rng::{Rng, os_rng};
 use serde_json::json;
 
 fn no_pow() -> String {
@@ -87,11 +80,7 @@ fn filing_and_answering_a_case_moves_no_exported_number() {
 
     // A report, a follow-up, an advisor login and a read of the inbox.
     let reporter = Reporter::new();
-    expect(
-        reporter.create_case(&server, "acme", std::slice::from_ref(&a.id), b"{}"),
-        201,
-        None,
-    );
+    reporter.create_case_ok(&server, "acme", std::slice::from_ref(&a.id), b"{}");
     let view = reporter.case(&server);
     let to = recipients(view["advisors"].as_array().unwrap(), None);
     let env = seal(Purpose::Message, "acme", &to, b"follow-up");
@@ -198,14 +187,7 @@ fn one_rate_limit_field_from_the_environment_starts_and_applies() {
     // Burst 2: two failed guesses answered 401, then the address is shut out (429).
     let mut statuses = Vec::new();
     for i in 0..4u8 {
-        let mut guess = [0u8; 32];
-        os_rng().fill_bytes(&mut guess);
-        guess[0] = i;
-        let r = server
-            .get("/api/v1/case")
-            .header("Authorization", format!("CaseToken {}", b64(&guess)))
-            .send()
-            .unwrap();
+        let r = guess_case_token(&server.client, &server.url(""), i);
         statuses.push(r.status().as_u16());
     }
     assert_eq!(statuses, [401, 401, 429, 429]);

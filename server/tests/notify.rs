@@ -3,14 +3,8 @@
 //! no organisation name or slug, no case id, no report text and no token in headers or body;
 //! the advisor without an address gets none; with notifications off (the default) the sink
 //! sees no connection at all. The address is set through the API and `meldpunt advisor notify`.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
-mod common;
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing)]
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -18,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::*;
+use meldpunt_tests::*;
 use meldpunt_crypto::envelope::Purpose;
 use serde_json::{Value, json};
 
@@ -153,14 +147,9 @@ fn set_notify(server: &Server, a: &Advisor, body: &Value, status: u16) -> Value 
 /// Files a report from a new reporter to `advisors` and a follow-up; returns the reporter.
 fn report_and_follow_up(server: &Server, advisors: &[String]) -> Reporter {
     let reporter = Reporter::new();
-    expect(
-        reporter.create_case(server, "zwaluw", advisors, REPORT),
-        201,
-        None,
-    );
+    reporter.create_case_ok(server, "zwaluw", advisors, REPORT);
     let view = reporter.case(server);
-    let mut to = recipients(view["advisors"].as_array().unwrap(), None);
-    to.push(reporter.keys.reply_key().recipient());
+    let to = reporter.recipients(&view["advisors"], None);
     let env = seal(Purpose::Message, "zwaluw", &to, FOLLOW);
     let r = reporter
         .auth(server.post("/api/v1/case/messages"))
@@ -186,13 +175,7 @@ fn one_content_free_mail_per_burst_and_nothing_when_off() {
     let bram = Advisor::register(&server, &server.invite(Some("zwaluw")), "Bram");
 
     // The setting: off, then bad input is refused, then set.
-    let v = expect(
-        anna.auth(server.get("/api/v1/advisor/notify"))
-            .send()
-            .unwrap(),
-        200,
-        None,
-    );
+    let v = anna.get_ok(&server, "/api/v1/advisor/notify");
     assert_eq!(v, json!({"email": null, "instance_enabled": true}));
     for bad in [
         json!({"email": "Anna <anna@example.nl>"}),
@@ -327,26 +310,7 @@ fn one_content_free_mail_per_burst_and_nothing_when_off() {
 
 /// `meldpunt advisor --keyring K --passphrase-fd 0 ARGS…`, passphrase on standard input.
 fn advisor_cli(keyring: &std::path::Path, args: &[&str]) -> String {
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(meldpunt_tests::meldpunt_bin())
-        .arg("advisor")
-        .arg("--keyring")
-        .arg(keyring)
-        .arg("--passphrase-fd")
-        .arg("0")
-        .args(args)
-        .env_remove("MELDPUNT_KEYRING")
-        .env_remove("MELDPUNT_CONFIG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    {
-        let mut stdin = child.stdin.take().unwrap();
-        let _ = stdin.write_all(b"correct horse battery staple 42\n");
-    }
-    let out = child.wait_with_output().unwrap();
+    let out = advisor_cli_with(keyring, "correct horse battery staple 42", "", args);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
@@ -375,7 +339,7 @@ fn plain_smtp_to_another_host_is_refused_at_startup() {
         ),
     )
     .unwrap();
-    let mut child = Command::new(meldpunt_tests::meldpunt_bin())
+    let mut child = Command::new(meldpunt_bin())
         .arg("--config")
         .arg(&config)
         .arg("serve")

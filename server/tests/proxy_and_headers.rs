@@ -1,9 +1,7 @@
 //! Which proxy is believed for the client address, and the security headers on every answer.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-mod common;
-
-use common::*;
+use meldpunt_tests::*;
 
 const GUESS_LIMIT: &str =
     "[rate_limit.case_guess]\nper_minute = 3\nburst = 3\nglobal_per_minute = 100000\n";

@@ -1,15 +1,9 @@
 //! Quotas nobody can burn: proof-of-work challenges are used up by any attempt and do not
 //! survive a restart.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing)]
 
-mod common;
-
-use common::*;
+use meldpunt_tests::*;
 use meldpunt_crypto::envelope::Purpose;
 use serde_json::{Value, json};
 
@@ -21,8 +15,58 @@ fn guess_limited() -> String {
     s.replace(generous, "[rate_limit.case_guess]\nper_minute = 3\nburst = 3\n")
 }
 
+/// [`sections`] with the `[rate_limit.CLASS]` quota small: burst 5, 20 a minute in all.
+fn small_global_quota(class: &str) -> String {
+    let generous = format!(
+        "[rate_limit.{class}]\nper_minute = 100000\nburst = 10000\nglobal_per_minute = 1000000\n"
+    );
+    let s = sections();
+    assert!(s.contains(&generous));
+    s.replace(
+        &generous,
+        &format!("[rate_limit.{class}]\nper_minute = 5\nburst = 5\nglobal_per_minute = 20\n"),
+    )
+}
+
+/// Posts 3000-byte follow-ups to `r`'s case until one is refused; returns how many were taken
+/// and the refusal (`never`: the message if ten were taken).
+fn fill_up(server: &Server, r: &Reporter, never: &str) -> (usize, reqwest::blocking::Response) {
+    let mut posted = 0;
+    loop {
+        let resp = follow_up(server, "acme", r, 3000);
+        if resp.status() != 201 {
+            return (posted, resp);
+        }
+        posted += 1;
+        assert!(posted < 10, "{never}");
+    }
+}
+
+/// `POST /api/v1/cases` for `acme` from the address `from` (`X-Forwarded-For`): `r`'s case
+/// with `env` to `ids`, with a solved proof of work.
+fn create_from(
+    server: &Server,
+    from: impl AsRef<str>,
+    ids: &[String],
+    r: &Reporter,
+    env: &[u8],
+) -> reqwest::blocking::Response {
+    server
+        .post("/api/v1/cases")
+        .header("X-Forwarded-For", from.as_ref())
+        .json(&json!({
+            "org": "acme",
+            "advisors": ids,
+            "token_hash": b64(&r.keys.case_token().hash()),
+            "envelope": b64(env),
+            "pow": server.pow(),
+        }))
+        .send()
+        .unwrap()
+}
+
 fn sections() -> String {
-    format!("[pow]\ndifficulty = 1\nm_kib = 64\nt = 1\n{DEFAULT_EXTRA}")
+    cheap_pow_sections()
 }
 
 /// A server with one organisation and one advisor; returns the advisor's id.
@@ -51,16 +95,8 @@ fn create_for(
 ) -> reqwest::blocking::Response {
     let page = server.org_page("acme");
     let ids = [advisor.to_owned()];
-    let mut to = recipients(page["advisors"].as_array().unwrap(), Some(&ids));
-    to.push(r.keys.reply_key().recipient());
-    let msg = meldpunt_crypto::message::Message::sign_report(
-        r.keys.signing_key(),
-        &r.keys.reply_key().recipient(),
-        now(),
-        b"{\"a\":1}",
-    )
-    .unwrap();
-    let env = seal(Purpose::Report, "acme", &to, &msg.to_bytes());
+    let to = r.recipients(&page["advisors"], Some(&ids));
+    let env = r.sealed_report("acme", &to, b"{\"a\":1}");
     let req = json!({
         "org": "acme",
         "advisors": ids,
@@ -146,14 +182,10 @@ fn creating_with_an_existing_token_is_a_guess() {
 fn wrong_tokens_from_many_addresses_do_not_shut_out_a_correct_one() {
     // A small global case quota (burst 5): wrong tokens from ten addresses, one each, must not
     // use it up for a correct token from yet another address.
-    let generous = "[rate_limit.case]\nper_minute = 100000\nburst = 10000\nglobal_per_minute = 1000000\n";
-    let s = sections();
-    assert!(s.contains(generous));
-    let s = s.replace(
-        generous,
-        "[rate_limit.case]\nper_minute = 5\nburst = 5\nglobal_per_minute = 20\n",
+    let mut server = Server::start_with(
+        "trusted_proxy = \"127.0.0.1\"\n",
+        &small_global_quota("case"),
     );
-    let mut server = Server::start_with("trusted_proxy = \"127.0.0.1\"\n", &s);
     server.create_org("acme");
     let a = Advisor::register(&server, &server.invite(Some("acme")), "Anna de Vries");
     let r = Reporter::new();
@@ -184,14 +216,10 @@ fn wrong_tokens_from_many_addresses_do_not_shut_out_a_correct_one() {
 fn login_challenges_from_many_addresses_do_not_lock_out_a_login() {
     // A small global login quota (burst 5): challenge requests from ten addresses, one each,
     // must not lock an advisor out of logging in.
-    let generous = "[rate_limit.login]\nper_minute = 100000\nburst = 10000\nglobal_per_minute = 1000000\n";
-    let s = sections();
-    assert!(s.contains(generous));
-    let s = s.replace(
-        generous,
-        "[rate_limit.login]\nper_minute = 5\nburst = 5\nglobal_per_minute = 20\n",
+    let mut server = Server::start_with(
+        "trusted_proxy = \"127.0.0.1\"\n",
+        &small_global_quota("login"),
     );
-    let mut server = Server::start_with("trusted_proxy = \"127.0.0.1\"\n", &s);
     server.create_org("acme");
     let mut a = Advisor::register(&server, &server.invite(Some("acme")), "Anna de Vries");
     let identity = b64(&a.keyring.identity().public().to_bytes());
@@ -232,15 +260,7 @@ fn storage_quota_per_case_and_per_organisation() {
     // The case fills up: 413 case_full, and nothing of the refused write is stored.
     let r1 = Reporter::new();
     expect(create_for(&server, &a.id, &r1, &server.pow()), 201, None);
-    let mut posted = 0;
-    let refused = loop {
-        let resp = follow_up(&server, "acme", &r1, 3000);
-        if resp.status() != 201 {
-            break resp;
-        }
-        posted += 1;
-        assert!(posted < 10, "the case never filled up");
-    };
+    let (posted, refused) = fill_up(&server, &r1, "the case never filled up");
     assert!(posted >= 2, "only {posted} follow-ups fitted");
     let before = r1.case(&server);
     expect(refused, 413, Some("case_full"));
@@ -253,12 +273,7 @@ fn storage_quota_per_case_and_per_organisation() {
     let pow = server.pow();
     let resp = r1
         .auth(server.put(&format!("/api/v1/case/attachments/{}", b64(&[9u8; 16]))))
-        .header("Content-Type", "application/octet-stream")
-        .header(
-            "Meldpunt-Pow",
-            format!("{}.{}", pow["challenge"].as_str().unwrap(), pow["nonce"]),
-        )
-        .body(sealed)
+        .attachment(&pow, sealed)
         .send()
         .unwrap();
     expect(resp, 413, Some("case_full"));
@@ -268,15 +283,7 @@ fn storage_quota_per_case_and_per_organisation() {
     // A second case of the same organisation fills the organisation's quota.
     let r2 = Reporter::new();
     expect(create_for(&server, &a.id, &r2, &server.pow()), 201, None);
-    let mut posted2 = 0;
-    let refused = loop {
-        let resp = follow_up(&server, "acme", &r2, 3000);
-        if resp.status() != 201 {
-            break resp;
-        }
-        posted2 += 1;
-        assert!(posted2 < 10, "the organisation never filled up");
-    };
+    let (_posted2, refused) = fill_up(&server, &r2, "the organisation never filled up");
     let before = r2.case(&server);
     expect(refused, 413, Some("org_storage_full"));
     assert_eq!(r2.case(&server)["messages"], before["messages"]);
@@ -324,16 +331,8 @@ fn creates_without_pow_from_many_addresses_do_not_use_up_creation() {
     let page = server.org_page("acme");
     let r = Reporter::new();
     let ids = [a.id.clone()];
-    let mut to = recipients(page["advisors"].as_array().unwrap(), Some(&ids));
-    to.push(r.keys.reply_key().recipient());
-    let msg = meldpunt_crypto::message::Message::sign_report(
-        r.keys.signing_key(),
-        &r.keys.reply_key().recipient(),
-        now(),
-        b"{\"a\":1}",
-    )
-    .unwrap();
-    let env = seal(Purpose::Report, "acme", &to, &msg.to_bytes());
+    let to = r.recipients(&page["advisors"], Some(&ids));
+    let env = r.sealed_report("acme", &to, b"{\"a\":1}");
     // Creates that pass the checks but carry no valid PoW do not take the global quota either.
     for i in 20..30u8 {
         let status = server
@@ -351,18 +350,7 @@ fn creates_without_pow_from_many_addresses_do_not_use_up_creation() {
             .as_u16();
         assert_eq!(status, 400, "create without pow {i}");
     }
-    let resp = server
-        .post("/api/v1/cases")
-        .header("X-Forwarded-For", "203.0.113.50")
-        .json(&json!({
-            "org": "acme",
-            "advisors": ids,
-            "token_hash": b64(&r.keys.case_token().hash()),
-            "envelope": b64(&env),
-            "pow": server.pow(),
-        }))
-        .send()
-        .unwrap();
+    let resp = create_from(&server, "203.0.113.50", &ids, &r, &env);
     expect(resp, 201, None);
 }
 
@@ -429,28 +417,9 @@ fn challenges_get_harder_while_creation_is_under_pressure() {
         let r = Reporter::new();
         let page = server.org_page("acme");
         let ids = [a.id.clone()];
-        let mut to = recipients(page["advisors"].as_array().unwrap(), Some(&ids));
-        to.push(r.keys.reply_key().recipient());
-        let msg = meldpunt_crypto::message::Message::sign_report(
-            r.keys.signing_key(),
-            &r.keys.reply_key().recipient(),
-            now(),
-            b"{\"a\":1}",
-        )
-        .unwrap();
-        let env = seal(Purpose::Report, "acme", &to, &msg.to_bytes());
-        server
-            .post("/api/v1/cases")
-            .header("X-Forwarded-For", format!("198.51.100.{i}"))
-            .json(&json!({
-                "org": "acme",
-                "advisors": ids,
-                "token_hash": b64(&r.keys.case_token().hash()),
-                "envelope": b64(&env),
-                "pow": server.pow(),
-            }))
-            .send()
-            .unwrap()
+        let to = r.recipients(&page["advisors"], Some(&ids));
+        let env = r.sealed_report("acme", &to, b"{\"a\":1}");
+        create_from(&server, format!("198.51.100.{i}"), &ids, &r, &env)
     };
     expect(create_from(1), 201, None);
     assert_eq!(difficulty(), 1, "one create is no pressure");

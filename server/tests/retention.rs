@@ -8,23 +8,15 @@
 //! moved into the past in the stopped database (one `UPDATE` of `cases.closed_day`; the server
 //! has no clock knob); the second runs through `meldpunt purge --today DAY` on the stopped
 //! database, the operator's command.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
-mod common;
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::*;
+use meldpunt_tests::*;
 use meldpunt_crypto::envelope::{self, Purpose};
-use meldpunt_crypto::message::Message;
 use meldpunt_crypto::rng::{Rng, os_rng};
-use meldpunt_server::day::Day;
 use serde_json::{Value, json};
 
 /// Test settings: no proof of work (speed), generous rate limits.
@@ -103,14 +95,7 @@ fn file_case(server: &Server, a: &Advisor, body: &[u8]) -> Filed {
         Some(std::slice::from_ref(&a.id)),
     );
     to.push(reporter.keys.reply_key().recipient());
-    let msg = Message::sign_report(
-        reporter.keys.signing_key(),
-        &reporter.keys.reply_key().recipient(),
-        now(),
-        body,
-    )
-    .unwrap();
-    let env = envelope::seal(&mut os_rng(), Purpose::Report, "acme", &to, &msg.to_bytes()).unwrap();
+    let env = reporter.sealed_report("acme", &to, body);
     let r = server
         .post("/api/v1/cases")
         .json(&json!({
@@ -304,12 +289,19 @@ fn metric(server: &Server, name: &str) -> u64 {
         .unwrap()
 }
 
+/// A server with `acme` (retention `days`) and its advisor Anna.
+fn acme_with_retention(days: u32) -> (Server, Advisor) {
+    let server = Server::start_with("", &sections());
+    server.create_org("acme");
+    let days = days.to_string();
+    server.admin(&["org", "set", "--slug", "acme", "--retention-days", &days]);
+    let a1 = Advisor::register(&server, &server.invite(Some("acme")), "Anna");
+    (server, a1)
+}
+
 #[test]
 fn closed_cases_are_deleted_after_retention_from_file_and_wal() {
-    let mut server = Server::start_with("", &sections());
-    server.create_org("acme");
-    server.admin(&["org", "set", "--slug", "acme", "--retention-days", "30"]);
-    let a1 = Advisor::register(&server, &server.invite(Some("acme")), "Anna");
+    let (mut server, a1) = acme_with_retention(30);
     let a2 = Advisor::register(&server, &server.invite(Some("acme")), "Bram");
 
     // P: report, follow-up, a 300 KiB attachment (two chunks), shared with a2; closed, and
@@ -371,7 +363,7 @@ fn closed_cases_are_deleted_after_retention_from_file_and_wal() {
 
     // `meldpunt purge` refuses while a server runs on the database.
     server.spawn();
-    let out = Command::new(meldpunt_tests::meldpunt_bin())
+    let out = Command::new(meldpunt_bin())
         .arg("--config")
         .arg(&server.config)
         .arg("purge")
@@ -383,13 +375,8 @@ fn closed_cases_are_deleted_after_retention_from_file_and_wal() {
     server.stop();
 
     // Q was closed today: 31 days on it is past retention. The operator's command.
-    let day = Day::today().plus_days(31).to_string();
-    let out = Command::new(meldpunt_tests::meldpunt_bin())
-        .arg("--config")
-        .arg(&server.config)
-        .args(["purge", "--today", &day])
-        .output()
-        .unwrap();
+    let day = day_from_today(31);
+    let out = server.command(&["purge", "--today", &day]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -417,10 +404,7 @@ fn closed_cases_are_deleted_after_retention_from_file_and_wal() {
 /// deletion day was fixed when it was closed. (It used to be deleted by the next purge.)
 #[test]
 fn deletion_day_is_fixed_when_a_case_is_closed() {
-    let mut server = Server::start_with("", &sections());
-    server.create_org("acme");
-    server.admin(&["org", "set", "--slug", "acme", "--retention-days", "90"]);
-    let a1 = Advisor::register(&server, &server.invite(Some("acme")), "Anna");
+    let (mut server, a1) = acme_with_retention(90);
     let old = file_case(&server, &a1, b"{\"story\":\"OLD\"}");
     set_status(&server, &a1, &old.id, "closed");
     // The operator (below the org-admin floor) shortens retention to 1 day afterwards.
@@ -429,13 +413,8 @@ fn deletion_day_is_fixed_when_a_case_is_closed() {
     set_status(&server, &a1, &new.id, "closed");
     server.stop();
     let purge = |days: i64| {
-        let day = Day::today().plus_days(days).to_string();
-        let out = Command::new(meldpunt_tests::meldpunt_bin())
-            .arg("--config")
-            .arg(&server.config)
-            .args(["purge", "--today", &day])
-            .output()
-            .unwrap();
+        let day = day_from_today(days);
+        let out = server.command(&["purge", "--today", &day]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     };
     // Ten days on: the case closed under the 1-day retention is gone, the old one is not.

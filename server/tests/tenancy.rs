@@ -1,16 +1,10 @@
 //! Tenancy: an advisor of organisation A cannot list, read or write anything of organisation
 //! B; a branch-wide advisor appears under every organisation (marked external) and sees only
 //! the cases addressed to them. Every attempt is a 403/404 that does not reveal existence.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing)]
 
-mod common;
-
-use common::*;
+use meldpunt_tests::*;
 use meldpunt_crypto::envelope::Purpose;
 use serde_json::json;
 
@@ -26,12 +20,7 @@ fn organisations_and_branch_advisors_are_separated() {
     // Public pages: own advisors plus the branch-wide one, marked external.
     for (slug, own) in [("alfa", &a), ("beta", &b)] {
         let page = server.org_page(slug);
-        let ids: Vec<&str> = page["advisors"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v["id"].as_str().unwrap())
-            .collect();
+        let ids: Vec<&str> = ids_of(&page["advisors"]);
         assert_eq!(ids, vec![own.id.as_str(), x.id.as_str()]);
         let xa = &page["advisors"][1];
         assert_eq!(xa["external"], true);
@@ -41,38 +30,11 @@ fn organisations_and_branch_advisors_are_separated() {
 
     // Case A: alfa, to a. Case B: beta, to b and x. Case X: alfa, to x only.
     let ra = Reporter::new();
-    expect(
-        ra.create_case(
-            &server,
-            "alfa",
-            std::slice::from_ref(&a.id),
-            b"{\"story\":\"a\"}",
-        ),
-        201,
-        None,
-    );
+    ra.create_case_ok(&server, "alfa", std::slice::from_ref(&a.id), b"{\"story\":\"a\"}");
     let rb = Reporter::new();
-    expect(
-        rb.create_case(
-            &server,
-            "beta",
-            &[b.id.clone(), x.id.clone()],
-            b"{\"story\":\"b\"}",
-        ),
-        201,
-        None,
-    );
+    rb.create_case_ok(&server, "beta", &[b.id.clone(), x.id.clone()], b"{\"story\":\"b\"}");
     let rx = Reporter::new();
-    expect(
-        rx.create_case(
-            &server,
-            "alfa",
-            std::slice::from_ref(&x.id),
-            b"{\"story\":\"x\"}",
-        ),
-        201,
-        None,
-    );
+    rx.create_case_ok(&server, "alfa", std::slice::from_ref(&x.id), b"{\"story\":\"x\"}");
     // A reporter cannot address an advisor of another organisation.
     let rz = Reporter::new();
     expect(

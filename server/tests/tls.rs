@@ -2,33 +2,13 @@
 //! over HTTPS with a client that trusts exactly that certificate. HSTS is sent over TLS; a
 //! client that does not trust the certificate and a plain-HTTP request both fail. Broken
 //! `[tls]` files stop the start with a message that names the setting.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing)]
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use meldpunt_tests::{KillOnDrop, free_port};
 
 #[test]
 fn healthz_over_https_with_a_self_signed_certificate() {
@@ -58,7 +38,7 @@ fn healthz_over_https_with_a_self_signed_certificate() {
     )
     .unwrap();
     let logf = std::fs::File::create(&log).unwrap();
-    let _server = Proc(
+    let _server = KillOnDrop(
         Command::new(meldpunt_tests::meldpunt_bin())
             .arg("--config")
             .arg(&config)

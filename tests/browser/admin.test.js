@@ -12,7 +12,9 @@ import { writeFileSync } from 'node:fs';
 import { randomBytes as random } from 'node:crypto';
 import { join } from 'node:path';
 import { launch, newPage, foreign, shot, NL, EN, SHOTS } from './helpers-advisor.js';
-import { AdminInstance, Authenticator, checkPage, setLanguage, unexpected, bearerOf } from './helpers-admin.js';
+import {
+  AdminInstance, Authenticator, checkPage, setLanguage, unexpected, bearerOf, adminLogin as login, nav,
+} from './helpers-admin.js';
 
 const inst = new AdminInstance();
 let browser;
@@ -64,21 +66,6 @@ async function unlockTotp(page, passphrase) {
   await page.locator('#totp-start').click();
 }
 
-async function login(page, { username, passphrase }, totp = null) {
-  await page.locator('#login-username').fill(username);
-  await page.locator('#login-passphrase').fill(passphrase);
-  await page.locator('#login-button').click();
-  if (totp) {
-    await page.locator('#login-totp').waitFor({ state: 'visible' });
-    await page.locator('#login-totp').fill(await totp.code());
-    await page.locator('#login-button').click();
-  }
-}
-
-async function nav(page, view) {
-  await page.locator(`.nav-link[data-view="${view}"]`).click();
-  await page.locator(`#${view}`).waitFor({ state: 'visible' });
-}
 
 async function text(page, selector) {
   return (await page.locator(selector).innerText()).trim();

@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import {
-  Instance, launch, newPage, axe, shots, assertNotSent, foreign, jpeg, NL, EN, PASSPHRASE, BIN, WWW,
+  Instance, launch, newPage, axe, shots, assertNotSent, foreign, jpeg, NL, EN, PASSPHRASE, BIN, WWW, threeInvites,
 } from './helpers-advisor.js';
 
 const inst = new Instance();
@@ -31,11 +31,7 @@ before(async () => {
       { id: 'other', nl: 'Iets anders', en: 'Something else' },
     ]),
     '--languages', 'nl,en');
-  const invites = {
-    anna: inst.admin('advisor', 'invite', '--org', 'acme'),
-    carla: inst.admin('advisor', 'invite', '--org', 'acme'),
-    bram: inst.admin('advisor', 'invite', '--branch'),
-  };
+  const invites = threeInvites(inst);
   await inst.start();
   browser = await launch();
   const { context, page } = await newPage(browser);

@@ -33,7 +33,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launch, NL, PASSPHRASE, TESTKIT } from './helpers-advisor.js';
-import { Authenticator } from './helpers-admin.js';
+import { Authenticator, adminLogin, nav } from './helpers-admin.js';
 import {
   AuditServer, freePortOn, recordingProxy, rawRequest, spellings, ipSpellings, scan, around,
   explainedByClientData, clientBlobsOf, features, sqliteDump,
@@ -124,21 +124,6 @@ async function close(c) {
 
 const unexpected = (errors) => errors.filter((e) => !/status of 4\d\d/.test(e));
 
-async function adminLogin(page, who, totp = null) {
-  await page.locator('#login-username').fill(who.username);
-  await page.locator('#login-passphrase').fill(who.passphrase);
-  await page.locator('#login-button').click();
-  if (totp) {
-    await page.locator('#login-totp').waitFor({ state: 'visible' });
-    await page.locator('#login-totp').fill(await totp.code());
-    await page.locator('#login-button').click();
-  }
-}
-
-async function nav(page, view) {
-  await page.locator(`.nav-link[data-view="${view}"]`).click();
-  await page.locator(`#${view}`).waitFor({ state: 'visible' });
-}
 
 before(async () => {
   const port = await freePortOn(HOST);

@@ -3,11 +3,8 @@
 // here with node:crypto, and the per-state page check (axe in Dutch and English, screenshots at
 // 360 and 1280 px, no horizontal scrolling, no missing translation).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { openSync, closeSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { Instance, BIN, axe, shot, noHorizontalScroll } from './helpers-advisor.js';
+import { Instance, axe, shot, noHorizontalScroll, createOperator } from './helpers-advisor.js';
 
 export class AdminInstance extends Instance {
   env() {
@@ -22,18 +19,7 @@ export class AdminInstance extends Instance {
 
   /** `meldpunt admin operator create --username NAME --passphrase-fd 3`. */
   createOperator(username, passphrase) {
-    const file = join(this.dir, `pass-${username}`);
-    writeFileSync(file, `${passphrase}\n`, { mode: 0o600 });
-    const fd = openSync(file, 'r');
-    try {
-      const r = spawnSync(BIN, ['admin', 'operator', 'create', '--username', username, '--passphrase-fd', '3'], {
-        env: this.env(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe', fd],
-      });
-      assert.equal(r.status, 0, `operator create: ${r.stderr}`);
-      return r.stdout.trim();
-    } finally {
-      closeSync(fd);
-    }
+    return createOperator(this.dir, this.env(), username, passphrase);
   }
 }
 
@@ -147,4 +133,23 @@ export function bearerOf(requests) {
   const r = [...requests].reverse().find((x) => x.headers.authorization && x.url.includes('/api/v1/admin/'));
   assert.ok(r, 'the page sent a bearer token');
   return r.headers.authorization.replace(/^Bearer /, '');
+}
+
+/** Logs in on the admin page as `who` (`{ username, passphrase }`), with the TOTP code of
+ * `totp` (an {@link Authenticator}) when given. */
+export async function adminLogin(page, who, totp = null) {
+  await page.locator('#login-username').fill(who.username);
+  await page.locator('#login-passphrase').fill(who.passphrase);
+  await page.locator('#login-button').click();
+  if (totp) {
+    await page.locator('#login-totp').waitFor({ state: 'visible' });
+    await page.locator('#login-totp').fill(await totp.code());
+    await page.locator('#login-button').click();
+  }
+}
+
+/** Opens the admin page's view `view` from the navigation and waits until it shows. */
+export async function nav(page, view) {
+  await page.locator(`.nav-link[data-view="${view}"]`).click();
+  await page.locator(`#${view}`).waitFor({ state: 'visible' });
 }

@@ -3,8 +3,8 @@
 // Chromium driven by playwright-core, axe-core, screenshots and a request log. Same approach as
 // reporter.test.js (kept separate so the two test files can change independently).
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, mkdirSync } from 'node:fs';
+import { spawn, execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, mkdirSync, openSync, closeSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { createServer } from 'node:net';
@@ -23,6 +23,69 @@ export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 export const SHOTS = process.env.SCREENSHOT_DIR || join(root, 'target', 'browser-artifacts');
 export const EN = JSON.parse(readFileSync(join(WWW, 'i18n', 'en.json'), 'utf8'));
 export const NL = JSON.parse(readFileSync(join(WWW, 'i18n', 'nl.json'), 'utf8'));
+
+/** This process's environment without MELDPUNT_* variables: the server reads every one of them
+ * as a setting, so a test passes only its own. */
+export function cleanEnv() {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MELDPUNT_')));
+}
+
+/** The test server's settings with its database in `dir`: the pages of WWW, no metrics, a
+ * cheap proof of work, warnings only in the log. */
+export function serverEnv(dir) {
+  return {
+    ...cleanEnv(),
+    MELDPUNT_DATABASE: join(dir, 'meldpunt.db'),
+    MELDPUNT_METRICS__ENABLED: 'false',
+    MELDPUNT_STATIC_DIR: WWW,
+    MELDPUNT_POW__M_KIB: '64',
+    MELDPUNT_POW__DIFFICULTY: '2',
+    MELDPUNT_LOG: 'warn',
+  };
+}
+
+/** Invites for the advisors of the browser tests: Anna and Carla of `acme`, Bram branch-wide. */
+export function threeInvites(inst) {
+  return {
+    anna: inst.admin('advisor', 'invite', '--org', 'acme'),
+    carla: inst.admin('advisor', 'invite', '--org', 'acme'),
+    bram: inst.admin('advisor', 'invite', '--branch'),
+  };
+}
+
+/** Login and public limits raised: one test address plays every advisor, reporter and browser. */
+export const ROOM_LOGIN_PUBLIC = {
+    MELDPUNT_RATE_LIMIT__LOGIN__BURST: '200',
+    MELDPUNT_RATE_LIMIT__LOGIN__PER_MINUTE: '600',
+    MELDPUNT_RATE_LIMIT__LOGIN__GLOBAL_PER_MINUTE: '6000',
+    MELDPUNT_RATE_LIMIT__PUBLIC__BURST: '1000',
+    MELDPUNT_RATE_LIMIT__PUBLIC__PER_MINUTE: '3000',
+    MELDPUNT_RATE_LIMIT__PUBLIC__GLOBAL_PER_MINUTE: '30000',
+};
+
+/** Advisor-route limits raised likewise. */
+export const ROOM_ADVISOR = {
+    MELDPUNT_RATE_LIMIT__ADVISOR__BURST: '1000',
+    MELDPUNT_RATE_LIMIT__ADVISOR__PER_MINUTE: '3000',
+    MELDPUNT_RATE_LIMIT__ADVISOR__GLOBAL_PER_MINUTE: '30000',
+};
+
+/** `meldpunt admin operator create --username NAME --passphrase-fd 3` for the instance whose
+ * files are in `dir` and whose server environment is `env`; returns its output. */
+export function createOperator(dir, env, username, passphrase) {
+  const file = join(dir, `pass-${username}`);
+  writeFileSync(file, `${passphrase}\n`, { mode: 0o600 });
+  const fd = openSync(file, 'r');
+  try {
+    const r = spawnSync(BIN, ['admin', 'operator', 'create', '--username', username, '--passphrase-fd', '3'], {
+      env: env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe', fd],
+    });
+    assert.equal(r.status, 0, `operator create: ${r.stderr}`);
+    return r.stdout.trim();
+  } finally {
+    closeSync(fd);
+  }
+}
 /** The passphrase of every keyring the testkit writes. */
 export const PASSPHRASE = 'meldpunt-testkit';
 
@@ -43,23 +106,10 @@ export class Instance {
   }
 
   env() {
-    // The server reads every MELDPUNT_* variable as a setting: pass only its own.
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MELDPUNT_')));
     return {
-      ...clean,
-      MELDPUNT_DATABASE: join(this.dir, 'meldpunt.db'),
-      MELDPUNT_METRICS__ENABLED: 'false',
-      MELDPUNT_STATIC_DIR: WWW,
-      MELDPUNT_POW__M_KIB: '64',
-      MELDPUNT_POW__DIFFICULTY: '2',
-      MELDPUNT_LOG: 'warn',
+      ...serverEnv(this.dir),
       // One client address plays every advisor, reporter and browser here: room for that.
-      MELDPUNT_RATE_LIMIT__LOGIN__BURST: '200',
-      MELDPUNT_RATE_LIMIT__LOGIN__PER_MINUTE: '600',
-      MELDPUNT_RATE_LIMIT__LOGIN__GLOBAL_PER_MINUTE: '6000',
-      MELDPUNT_RATE_LIMIT__PUBLIC__BURST: '1000',
-      MELDPUNT_RATE_LIMIT__PUBLIC__PER_MINUTE: '3000',
-      MELDPUNT_RATE_LIMIT__PUBLIC__GLOBAL_PER_MINUTE: '30000',
+      ...ROOM_LOGIN_PUBLIC,
     };
   }
 

@@ -4,12 +4,12 @@
 // end up in a file; the byte scanner; the features of a request for the linkability check.
 import assert from 'node:assert/strict';
 import { spawn, execFileSync, spawnSync } from 'node:child_process';
-import { openSync, closeSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { openSync, closeSync, readFileSync, existsSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import http from 'node:http';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { BIN, WWW } from './helpers-advisor.js';
+import { BIN, WWW, cleanEnv, createOperator, ROOM_LOGIN_PUBLIC, ROOM_ADVISOR } from './helpers-advisor.js';
 
 /** A free TCP port on `host` (the listen address the server will get). */
 export function freePortOn(host) {
@@ -41,10 +41,8 @@ export class AuditServer {
   static LOG = 'trace,actix_server=trace,actix_http=trace,actix_web=trace,actix=trace,mio=trace';
 
   env() {
-    // The server reads every MELDPUNT_* variable as a setting: pass only its own.
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MELDPUNT_')));
     return {
-      ...clean,
+      ...cleanEnv(),
       MELDPUNT_DATABASE: this.db,
       MELDPUNT_METRICS__ENABLED: 'false',
       MELDPUNT_STATIC_DIR: WWW,
@@ -54,15 +52,8 @@ export class AuditServer {
       ...(this.trustedProxy ? { MELDPUNT_TRUSTED_PROXY: this.trustedProxy } : {}),
       // One machine plays every person here: room for that. The case-token guessing limit
       // keeps its default (5 failures): the address probe at the end relies on it.
-      MELDPUNT_RATE_LIMIT__LOGIN__BURST: '200',
-      MELDPUNT_RATE_LIMIT__LOGIN__PER_MINUTE: '600',
-      MELDPUNT_RATE_LIMIT__LOGIN__GLOBAL_PER_MINUTE: '6000',
-      MELDPUNT_RATE_LIMIT__PUBLIC__BURST: '1000',
-      MELDPUNT_RATE_LIMIT__PUBLIC__PER_MINUTE: '3000',
-      MELDPUNT_RATE_LIMIT__PUBLIC__GLOBAL_PER_MINUTE: '30000',
-      MELDPUNT_RATE_LIMIT__ADVISOR__BURST: '1000',
-      MELDPUNT_RATE_LIMIT__ADVISOR__PER_MINUTE: '3000',
-      MELDPUNT_RATE_LIMIT__ADVISOR__GLOBAL_PER_MINUTE: '30000',
+      ...ROOM_LOGIN_PUBLIC,
+      ...ROOM_ADVISOR,
     };
   }
 
@@ -72,18 +63,7 @@ export class AuditServer {
 
   /** `meldpunt admin operator create --username NAME --passphrase-fd 3`. */
   createOperator(username, passphrase) {
-    const file = join(this.dir, `pass-${username}`);
-    writeFileSync(file, `${passphrase}\n`, { mode: 0o600 });
-    const fd = openSync(file, 'r');
-    try {
-      const r = spawnSync(BIN, ['admin', 'operator', 'create', '--username', username, '--passphrase-fd', '3'], {
-        env: this.env(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe', fd],
-      });
-      assert.equal(r.status, 0, `operator create: ${r.stderr}`);
-      return r.stdout.trim();
-    } finally {
-      closeSync(fd);
-    }
+    return createOperator(this.dir, this.env(), username, passphrase);
   }
 
   async start() {

@@ -14,7 +14,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { Instance, launch, newPage, shots, NL, PASSPHRASE, TESTKIT, BIN, WWW } from './helpers-advisor.js';
+import { Instance, launch, newPage, shots, NL, PASSPHRASE, TESTKIT, BIN, WWW, threeInvites } from './helpers-advisor.js';
 
 const inst = new Instance();
 const adv = {};
@@ -56,11 +56,7 @@ before(async () => {
   inst.admin('org', 'set', '--slug', 'acme',
     '--categories', JSON.stringify([{ id: 'sexual-harassment', nl: 'Seksuele intimidatie', en: 'Sexual harassment' }]),
     '--languages', 'nl,en');
-  const invites = {
-    anna: inst.admin('advisor', 'invite', '--org', 'acme'),
-    carla: inst.admin('advisor', 'invite', '--org', 'acme'),
-    bram: inst.admin('advisor', 'invite', '--branch'),
-  };
+  const invites = threeInvites(inst);
   await inst.start();
   const names = { anna: 'Anna de Vries', carla: 'Carla Jansen', bram: 'Bram Bakker' };
   for (const who of ['anna', 'carla', 'bram']) {

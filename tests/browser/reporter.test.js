@@ -16,6 +16,7 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
+import { serverEnv, ROOM_LOGIN_PUBLIC, ROOM_ADVISOR } from './helpers-advisor.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
@@ -45,28 +46,13 @@ function freePort() {
 }
 
 function env() {
-  // The server reads every MELDPUNT_* variable as a setting: pass only its own.
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MELDPUNT_')));
   return {
-    ...clean,
-    MELDPUNT_DATABASE: join(dir, 'meldpunt.db'),
-    MELDPUNT_METRICS__ENABLED: 'false',
-    MELDPUNT_STATIC_DIR: WWW,
-    MELDPUNT_POW__M_KIB: '64',
-    MELDPUNT_POW__DIFFICULTY: '2',
-    MELDPUNT_LOG: 'warn',
+    ...serverEnv(dir),
     // One test address plays the reporter and every advisor (testkit logins): raise the
     // per-address limits that a single real person would never reach. The case-token guessing
     // limit stays at its default.
-    MELDPUNT_RATE_LIMIT__LOGIN__BURST: '200',
-    MELDPUNT_RATE_LIMIT__LOGIN__PER_MINUTE: '600',
-    MELDPUNT_RATE_LIMIT__LOGIN__GLOBAL_PER_MINUTE: '6000',
-    MELDPUNT_RATE_LIMIT__PUBLIC__BURST: '1000',
-    MELDPUNT_RATE_LIMIT__PUBLIC__PER_MINUTE: '3000',
-    MELDPUNT_RATE_LIMIT__PUBLIC__GLOBAL_PER_MINUTE: '30000',
-    MELDPUNT_RATE_LIMIT__ADVISOR__BURST: '1000',
-    MELDPUNT_RATE_LIMIT__ADVISOR__PER_MINUTE: '3000',
-    MELDPUNT_RATE_LIMIT__ADVISOR__GLOBAL_PER_MINUTE: '30000',
+    ...ROOM_LOGIN_PUBLIC,
+    ...ROOM_ADVISOR,
   };
 }
 

@@ -26,13 +26,14 @@ use std::io::Read;
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result, anyhow};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64ct::{Base64UrlUnpadded, Encoding};
 use meldpunt_crypto::envelope::{self, MAX_HEADER_LEN};
 use meldpunt_crypto::keys::IdentityKey;
 use meldpunt_crypto::recipient::DecryptionKey;
 use meldpunt_crypto::rng::{Rng, os_rng};
 use serde_json::{Value, json};
+
+use crate::{b64, day_from_today, now};
 
 /// Headers that belong to one connection and are never forwarded (RFC 9110 §7.6.1), plus
 /// the ones the HTTP libraries set themselves.
@@ -107,34 +108,9 @@ impl std::fmt::Debug for Relay {
     }
 }
 
-fn b64(bytes: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
 fn unb64(v: &Value) -> Option<Vec<u8>> {
-    v.as_str().and_then(|s| URL_SAFE_NO_PAD.decode(s).ok())
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
-
-fn today() -> String {
-    let days = now().div_euclid(86_400);
-    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+    v.as_str()
+        .and_then(|s| Base64UrlUnpadded::decode_vec(s).ok())
 }
 
 /// What kind of answer a path is, for the manipulations.
@@ -202,7 +178,7 @@ impl Relay {
             "bundles": [self.bundle],
             "revocations": [],
             "appointed_by": "branch",
-            "appointed_since": today(),
+            "appointed_since": day_from_today(0),
         })
     }
 

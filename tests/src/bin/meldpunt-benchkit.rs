@@ -19,28 +19,15 @@ use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use meldpunt_crypto::envelope::{self, Purpose};
-use meldpunt_crypto::keyring::{Keyring, KeyringParams};
+use meldpunt_crypto::keyring::KeyringParams;
 use meldpunt_crypto::keys::IdentityKey;
 use meldpunt_crypto::recipient::DecryptionKey;
 use meldpunt_crypto::rng::{Rng, os_rng};
+use meldpunt_tests::{b64, now, year_keyring};
 use serde_json::json;
-use zeroize::Zeroizing;
 
 const PASSPHRASE: &str = "meldpunt benchmark keyring";
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
-
-fn b64(bytes: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
-}
 
 fn create(path: &Path) -> Result<BufWriter<File>> {
     let f = OpenOptions::new()
@@ -54,13 +41,7 @@ fn create(path: &Path) -> Result<BufWriter<File>> {
 fn cli_files(dir: &Path, size: u64) -> Result<serde_json::Value> {
     fs::create_dir_all(dir)?;
     let mut rng = os_rng();
-    let keyring = Keyring::new(
-        &mut rng,
-        Zeroizing::new("{}".to_owned()),
-        now() - 60,
-        365 * 86_400,
-    )
-    .map_err(|e| anyhow!("keyring: {e}"))?;
+    let keyring = year_keyring(now())?;
     let recipient = keyring
         .keys()
         .first()

@@ -1,22 +1,14 @@
 //! Helpers of the admin tests: a server started with extra environment variables, operator
 //! accounts made with the real CLI (passphrase on a file descriptor), org admins made through
 //! invites, and an authenticated admin client.
-#![allow(
-    dead_code,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use reqwest::blocking::{RequestBuilder, Response};
 use serde_json::{Value, json};
 
-use crate::common::{DEFAULT_EXTRA, Server, UA, expect};
+use crate::{DEFAULT_EXTRA, Server, expect, meldpunt_bin, run_with_stdin};
 
 /// Passphrases strong enough for the zxcvbn check.
 pub const OPERATOR_PASS: &str = "purple tractor sings quietly 42";
@@ -28,93 +20,23 @@ pub fn start(env: &[(&str, &str)]) -> Server {
     start_with(env, "[pow]\nenabled = false\n")
 }
 
-/// Like [`start`] with extra top-of-file configuration.
+/// Like [`start`] with extra top-of-file configuration (no metrics listener).
+#[must_use]
 pub fn start_with(env: &[(&str, &str)], top: &str) -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let db = dir.path().join("meldpunt.db");
-    let log = dir.path().join("server.log");
-    let config = dir.path().join("meldpunt.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "listen = \"127.0.0.1:{port}\"\ndatabase = \"{}\"\nworkers = 2\nmetrics = {{ enabled = false }}\n{top}\n{DEFAULT_EXTRA}\n",
-            db.display()
-        ),
-    )
-    .unwrap();
-    let client = reqwest::blocking::Client::builder()
-        .user_agent(UA)
-        .timeout(Duration::from_secs(120))
-        .build()
-        .unwrap();
-    let mut server = Server {
-        dir,
-        child: None,
-        port,
-        metrics_port: 0,
-        db,
-        log,
-        config,
-        client,
-    };
-    server.admin(&["org", "list"]);
-    let logf = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&server.log)
-        .unwrap();
-    let mut cmd = Command::new(meldpunt_tests::meldpunt_bin());
-    cmd.arg("--config")
-        .arg(&server.config)
-        .arg("serve")
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::from(logf.try_clone().unwrap()))
-        .stderr(Stdio::from(logf));
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    server.child = Some(cmd.spawn().unwrap());
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Ok(r) = server.get("/healthz").send()
-            && r.status().is_success()
-        {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "server did not start: {}",
-            server.logs()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let mut server = Server::prepare(
+        &format!("metrics = {{ enabled = false }}\n{top}"),
+        DEFAULT_EXTRA,
+        false,
+    );
+    server.spawn_with_env(env);
     server
 }
 
 /// Runs `meldpunt admin ARGS` with `stdin` on standard input; returns (success, stdout, stderr).
 pub fn cli(server: &Server, args: &[&str], stdin: &str) -> (bool, String, String) {
-    let mut child = Command::new(meldpunt_tests::meldpunt_bin())
-        .arg("--config")
-        .arg(&server.config)
-        .arg("admin")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let mut cmd = Command::new(meldpunt_bin());
+    cmd.arg("--config").arg(&server.config).arg("admin").args(args);
+    let out = run_with_stdin(cmd, stdin.as_bytes());
     (
         out.status.success(),
         String::from_utf8(out.stdout).unwrap(),
@@ -122,9 +44,10 @@ pub fn cli(server: &Server, args: &[&str], stdin: &str) -> (bool, String, String
     )
 }
 
-/// Creates an operator with the CLI, the passphrase on file descriptor 0.
-pub fn create_operator(server: &Server, username: &str, pass: &str) {
-    let (ok, _, err) = cli(
+/// `meldpunt admin operator create --username USERNAME --passphrase-fd 0` with `stdin` on
+/// standard input; returns (success, stdout, stderr).
+pub fn operator_create(server: &Server, username: &str, stdin: &str) -> (bool, String, String) {
+    cli(
         server,
         &[
             "operator",
@@ -134,8 +57,13 @@ pub fn create_operator(server: &Server, username: &str, pass: &str) {
             "--passphrase-fd",
             "0",
         ],
-        &format!("{pass}\n"),
-    );
+        stdin,
+    )
+}
+
+/// Creates an operator with the CLI, the passphrase on file descriptor 0.
+pub fn create_operator(server: &Server, username: &str, pass: &str) {
+    let (ok, _, err) = operator_create(server, username, &format!("{pass}\n"));
     assert!(ok, "operator create: {err}");
 }
 
@@ -170,6 +98,7 @@ pub fn login(server: &Server, username: &str, pass: &str, totp: Option<&str>) ->
 }
 
 /// A logged-in administrator.
+#[derive(Debug)]
 pub struct Admin<'a> {
     pub server: &'a Server,
     pub token: String,
@@ -199,6 +128,10 @@ impl<'a> Admin<'a> {
             .json(&body)
             .send()
             .unwrap()
+    }
+    /// [`Admin::post`], whose answer must have `status` (and the error `code`); returns it.
+    pub fn expect_post(&self, path: &str, body: Value, status: u16, code: Option<&str>) -> Value {
+        expect(self.post(path, body), status, code)
     }
     pub fn post_empty(&self, path: &str) -> Response {
         self.auth(self.server.post(path)).send().unwrap()
@@ -239,13 +172,25 @@ pub fn with_orgs(env: &[(&str, &str)]) -> Server {
     server
 }
 
-/// The current TOTP code of a base32 key at `at` (Unix seconds).
+/// The current TOTP code of a base32 key at `at` (Unix seconds): RFC 6238 with SHA-1, six
+/// digits and 30-second steps, as the server's `[admin]` TOTP (made with `totp-rs` here too, so
+/// the tests need none of the server's internals).
+#[must_use]
 pub fn totp_at(secret_b32: &str, at: i64) -> String {
     let key = base32_decode(secret_b32);
-    meldpunt_server::adminauth::totp_code(&key, at).unwrap()
+    let totp = totp_rs::Builder::new()
+        .with_algorithm(totp_rs::Algorithm::SHA1)
+        .with_digits(6)
+        .with_skew(1)
+        .with_step_duration(30)
+        .with_secret(totp_rs::Secret::new(key.into_boxed_slice()))
+        .build()
+        .unwrap();
+    totp.generate(u64::try_from(at).unwrap()).to_string()
 }
 
 /// RFC 4648 base32 without padding.
+#[must_use]
 pub fn base32_decode(s: &str) -> Vec<u8> {
     const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     let mut bits = 0u64;
@@ -257,7 +202,7 @@ pub fn base32_decode(s: &str) -> Vec<u8> {
         n += 5;
         if n >= 8 {
             n -= 8;
-            out.push((bits >> n) as u8);
+            out.push(u8::try_from(bits >> n).unwrap());
             bits &= (1 << n) - 1;
         }
     }
