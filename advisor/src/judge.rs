@@ -12,10 +12,10 @@ use meldpunt_client::case::{
 use meldpunt_client::unb64;
 use meldpunt_crypto::keyring::Keyring;
 use meldpunt_crypto::keys::IdentityPublicKey;
-use meldpunt_server::day::now_secs;
 use serde_json::Value;
 
-use super::client::Api;
+use crate::client::Api;
+use crate::day::now_secs;
 
 /// A field of a server answer (`null` if absent or `v` is not an object).
 pub fn at<'a>(v: &'a Value, key: &str) -> &'a Value {

@@ -5,13 +5,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, anyhow, bail};
 use meldpunt_crypto::keyring::Keyring;
 use meldpunt_crypto::rng::os_rng;
-use meldpunt_server::day::{Day, now_secs};
 use serde_json::json;
 use zeroize::Zeroizing;
 
-use super::client::{Api, b64, normalise_instance, unb64};
-use super::judge::at;
-use super::keyfile::{Meta, PassSource, Unlocked};
+use crate::day::{day_string, now_secs};
+use crate::client::{Api, b64, normalise_instance, unb64};
+use crate::judge::at;
+use crate::keyfile::{Meta, PassSource, Unlocked};
 
 const DAY: i64 = 86_400;
 /// New keys start a minute in the past, so that a slightly slow server clock accepts them.
@@ -196,7 +196,7 @@ pub fn init_with_passphrase(
 }
 
 fn day(secs: i64) -> String {
-    Day::from_unix(secs).to_string()
+    day_string(secs)
 }
 
 fn status_of(

@@ -6,9 +6,10 @@
 mod app;
 mod cases;
 mod client;
+mod day;
 mod judge;
 mod keyfile;
-pub(crate) mod keys;
+mod keys;
 mod notify;
 mod share;
 
@@ -17,6 +18,8 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand, ValueEnum};
 
 pub use keyfile::PassSource;
+/// For `meldpunt demo`: a keyring made and registered with a given passphrase.
+pub use keys::{InitArgs, init_with_passphrase};
 
 /// Options shared by every advisor command.
 #[derive(Debug, Args)]

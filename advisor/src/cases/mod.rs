@@ -1,10 +1,10 @@
 //! Case commands: `inbox`, `read`, `attachments`, `decrypt`, `reply`, `status`, `overview`.
 //! Everything is decrypted here, on the advisor's device, with the keys of the keyring; every
 //! trust decision (which messages are trusted, who is a member, whom a reply is sealed to) is
-//! made by `meldpunt-client` through [`super::judge`].
+//! made by `meldpunt-client` through [`crate::judge`].
 
 use std::collections::BTreeMap;
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::io::{BufRead, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -19,15 +19,14 @@ use meldpunt_crypto::keys::IdentityPublicKey;
 use meldpunt_crypto::message::MessageKind;
 use meldpunt_crypto::overview::{self, CaseRecord, Lang, Organisation, Overview};
 use meldpunt_crypto::rng::os_rng;
-use meldpunt_server::day::{Day, now_secs};
-use meldpunt_server::private_file::owner_only;
 use serde_json::{Value, json};
 
-use super::client::{Api, b64};
-use super::judge::{self, Judged, at, clean, detached, is_case_id, problem_text, s, short_id};
-use super::keyfile::{PassSource, Unlocked};
-use super::keys::session;
-use super::{Format, OverviewLang};
+use crate::client::{Api, b64};
+use crate::day::{day_of, day_string, days_between, now_secs};
+use crate::judge::{self, Judged, at, clean, detached, is_case_id, problem_text, s, short_id};
+use crate::keyfile::{PassSource, Unlocked, new_private_file};
+use crate::keys::session;
+use crate::{Format, OverviewLang};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -444,7 +443,7 @@ pub fn read(path: &Path, source: PassSource, case: &str) -> anyhow::Result<()> {
             "--- {}. {} · {} · {sig}",
             e.index + 1,
             entry_title(&case, e),
-            Day::from_unix(m.created_at())
+            day_string(m.created_at())
         );
         if !matches!(e.kind, EntryKind::Membership(_)) {
             println!("{}", render_body(m.kind(), m.body(), &page));
@@ -589,7 +588,7 @@ pub fn attachments(path: &Path, source: PassSource, case: &str, out: &Path) -> a
         }
         pb.set_message(name.clone());
         let tmp = out.join(format!(".meldpunt-{}-{i}.part", std::process::id()));
-        let file = owner_only(OpenOptions::new().write(true).create_new(true))
+        let file = new_private_file()
             .open(&tmp)
             .with_context(|| format!("cannot write in {}", out.display()))?;
         let writer = std::io::BufWriter::new(file);
@@ -638,7 +637,7 @@ pub fn decrypt(path: &Path, source: PassSource, input: &Path, out: &Path) -> any
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let tmp = dir.join(format!(".meldpunt-{}-decrypt.part", std::process::id()));
-    let part = owner_only(OpenOptions::new().write(true).create_new(true))
+    let part = new_private_file()
         .open(&tmp)
         .with_context(|| format!("cannot write in {}", dir.display()))?;
     let pb = indicatif::ProgressBar::new(size);
@@ -805,9 +804,8 @@ pub fn status(path: &Path, source: PassSource, case: &str, state: &str) -> anyho
 // overview
 // ---------------------------------------------------------------------------------------------
 
-fn quarter(day: Day) -> u8 {
-    let (_, m, _) = day.ymd();
-    u8::try_from(m.div_ceil(3)).unwrap_or(1)
+fn quarter(day: jiff::civil::Date) -> u8 {
+    u8::try_from(day.month()).map_or(1, |m| m.div_ceil(3))
 }
 
 pub fn overview(
@@ -850,10 +848,10 @@ pub fn overview(
             skipped += 1;
             continue;
         };
-        let created = Day::from_unix(report.created_at());
-        if i64::from(year) != created.ymd().0 {
+        let Some(created) = day_of(report.created_at()).filter(|d| i32::from(d.year()) == year)
+        else {
             continue;
-        }
+        };
         let body: Value = serde_json::from_slice(report.body()).unwrap_or(Value::Null);
         // Acknowledged = the first trusted reply of a member (the API does not give the status
         // change's date).
@@ -865,7 +863,7 @@ pub fn overview(
             .filter(|e| e.kind == EntryKind::Reply)
             .find_map(|e| e.message.as_ref());
         let days = first_reply.map(|m| {
-            let d = created.days_until(Day::from_unix(m.created_at()));
+            let d = days_between(report.created_at(), m.created_at());
             u32::try_from(d).unwrap_or(0)
         });
         let view = &case.raw;
@@ -923,7 +921,7 @@ pub fn overview(
     };
     match out {
         Some(out) => {
-            let mut f = owner_only(OpenOptions::new().write(true).create_new(true))
+            let mut f = new_private_file()
                 .open(out)
                 .with_context(|| format!("cannot create {}", out.display()))?;
             f.write_all(text.as_bytes())
