@@ -155,3 +155,18 @@ impl Api {
         Ok(at(&v, "advisor").as_str().unwrap_or("").to_owned())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_redacts_the_session_token() -> anyhow::Result<()> {
+        let mut api = Api::new("https://meldpunt.example.nl/")?;
+        api.token = Some(SecretString::from("TOKEN-CANARY"));
+        let shown = format!("{api:?}");
+        assert!(shown.contains("https://meldpunt.example.nl"), "{shown}");
+        assert!(!shown.contains("TOKEN-CANARY"), "{shown}");
+        Ok(())
+    }
+}

@@ -191,22 +191,15 @@ pub(crate) fn new_private_file() -> OpenOptions {
     opts
 }
 
-/// An unlocked keyring with its file and passphrase (kept for rewriting it).
+/// An unlocked keyring with its file and passphrase (kept for rewriting it). `Debug` shows no
+/// secret: the keyring redacts its keys, the passphrase is a `SecretString`.
+#[derive(Debug)]
 pub struct Unlocked {
     pub keyring: Keyring,
     pub meta: Meta,
     pub path: PathBuf,
     passphrase: SecretString,
     params: KeyringParams,
-}
-
-// By hand: the metadata lists colleagues and the keyring's keys; the path is enough.
-impl std::fmt::Debug for Unlocked {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Unlocked")
-            .field("path", &self.path)
-            .finish_non_exhaustive()
-    }
 }
 
 impl Unlocked {
