@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::judge::at;
+use crate::text::at;
 
 pub use meldpunt_client::b64;
 

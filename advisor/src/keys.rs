@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 
 use crate::day::{day_string, now_secs};
 use crate::client::{Api, b64, normalise_instance, unb64};
-use crate::judge::at;
+use crate::text::at;
 use crate::keyfile::{Meta, PassSource, Unlocked};
 
 const DAY: i64 = 86_400;

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use crate::PassSource;
+use crate::keyfile::PassSource;
 use crate::keys::session;
 
 fn address(v: &Value) -> Option<&str> {

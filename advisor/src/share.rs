@@ -15,15 +15,16 @@ use meldpunt_crypto::envelope::MAX_HEADER_LEN;
 use meldpunt_crypto::rng::os_rng;
 use serde_json::{Value, json};
 
-use crate::cases::{own_key, resolve_case};
+use crate::cases::common::{own_key, resolve_case};
 use crate::client::{Api, b64};
 use crate::day::{day_string, now_secs};
-use crate::judge::{self, Judged, at, clean, detached, listed_in, s};
+use crate::judge::{self, Judged, detached, listed_in};
+use crate::text::{at, clean, s};
 use crate::keyfile::{Meta, PassSource, Unlocked};
 use crate::keys::session;
 
 fn short(id: &str) -> String {
-    judge::short_id(id)
+    crate::text::short_id(id)
 }
 
 /// Asks for the colleague's fingerprint on the terminal.

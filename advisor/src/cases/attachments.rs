@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
 use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow, bail};
 use meldpunt_client::body::{MessageBody, ReportBody};
@@ -14,11 +14,12 @@ use meldpunt_client::seal;
 use meldpunt_crypto::envelope::{self, MAX_HEADER_LEN, Purpose};
 
 use crate::client::Api;
-use crate::judge::{self, Judged, at, clean, detached, s};
+use crate::judge::{self, Judged, detached};
 use crate::keyfile::{PassSource, Unlocked, new_private_file};
 use crate::keys::session;
+use crate::text::{at, clean, s};
 
-use super::resolve_case;
+use crate::cases::common::resolve_case;
 
 /// Links `tmp` to a free name in `dir` (never replacing a file) and removes `tmp`.
 fn place(tmp: &Path, dir: &Path, name: &str) -> anyhow::Result<PathBuf> {

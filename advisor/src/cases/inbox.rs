@@ -2,12 +2,11 @@
 
 use std::path::Path;
 
-
-use crate::judge::{at, clean, is_case_id, s, short_id};
 use crate::keyfile::PassSource;
 use crate::keys::session;
+use crate::text::{at, clean, is_case_id, s, short_id};
 
-use super::{status_label, deadline_note};
+use crate::cases::common::{deadline_note, status_label};
 
 pub fn inbox(path: &Path, source: PassSource) -> anyhow::Result<()> {
     let (_u, api) = session(path, source)?;

@@ -1,20 +1,21 @@
 //! `meldpunt advisor overview`: the anonymised yearly overview, computed on this device.
 
-use std::path::Path;
 use std::io::Write;
+use std::path::Path;
 
 use anyhow::{Context, bail};
 use meldpunt_client::case::{Entry, EntryKind};
 use meldpunt_crypto::overview::{self, CaseRecord, Lang, Organisation, Overview};
 use serde_json::Value;
 
+use crate::args::{Format, OverviewLang};
 use crate::day::{day_of, days_between};
-use crate::judge::{self, at, s};
+use crate::judge;
 use crate::keyfile::{PassSource, new_private_file};
 use crate::keys::session;
-use crate::{Format, OverviewLang};
+use crate::text::{at, s};
 
-use super::org_pages;
+use crate::cases::common::org_pages;
 
 fn quarter(day: jiff::civil::Date) -> u8 {
     u8::try_from(day.month()).map_or(1, |m| m.div_ceil(3))

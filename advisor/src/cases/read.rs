@@ -10,11 +10,14 @@ use meldpunt_crypto::message::MessageKind;
 use serde_json::Value;
 
 use crate::day::day_string;
-use crate::judge::{self, Judged, at, clean, problem_text, s, short_id};
+use crate::judge::{self, Judged, problem_text};
 use crate::keyfile::PassSource;
 use crate::keys::session;
+use crate::text::{at, clean, s, short_id};
 
-use super::{resolve_case, status_label, deadline_note, org_pages, category_label, indent};
+use crate::cases::common::{
+    category_label, deadline_note, indent, org_pages, resolve_case, status_label,
+};
 
 fn render_attachments(list: &[AttachmentRef]) -> Option<String> {
     if list.is_empty() {

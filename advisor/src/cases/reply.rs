@@ -1,7 +1,7 @@
 //! `meldpunt advisor reply` and `status`.
 
-use std::path::Path;
 use std::io::{BufRead, IsTerminal, Read};
+use std::path::Path;
 
 use anyhow::{Context, anyhow, bail};
 use meldpunt_client::body::MessageBody;
@@ -12,11 +12,12 @@ use serde_json::json;
 
 use crate::client::b64;
 use crate::day::now_secs;
-use crate::judge::{self, Judged, at, s, short_id};
+use crate::judge::{self, Judged};
 use crate::keyfile::PassSource;
 use crate::keys::session;
+use crate::text::{at, s, short_id};
 
-use super::{resolve_case, status_label, own_key};
+use crate::cases::common::{own_key, resolve_case, status_label};
 
 fn read_reply_text() -> anyhow::Result<String> {
     let stdin = std::io::stdin();
