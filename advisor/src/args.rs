@@ -71,30 +71,7 @@ pub enum OverviewLang {
 pub enum AdvisorCommand {
     /// Set up this device: make your keys, protect them with a passphrase, register with an
     /// invite code.
-    Init {
-        /// Address of your Meldpunt instance, e.g. https://meldpunt.example.nl
-        #[arg(long)]
-        server: String,
-        /// The invite code you were given.
-        #[arg(long)]
-        invite: String,
-        /// Your name as reporters will see it.
-        #[arg(long)]
-        name: Option<String>,
-        /// A short introduction for reporters.
-        #[arg(long, default_value = "")]
-        bio: String,
-        /// A photo (JPEG, PNG or WebP, at most 512 KiB).
-        #[arg(long)]
-        photo: Option<PathBuf>,
-        /// Languages you speak with reporters, comma-separated (nl,en).
-        #[arg(long, value_delimiter = ',', default_value = "nl")]
-        languages: Vec<String>,
-        /// You are an external advisor (not employed by the organisation). The invite decides;
-        /// this only checks that it matches.
-        #[arg(long)]
-        external: bool,
-    },
+    Init(InitArgs),
     /// Your encryption keys: list, rotate, revoke.
     Keys {
         #[command(subcommand)]
@@ -233,4 +210,31 @@ pub enum KeysCommand {
         /// Key id (as shown by `keys list`, or its first characters).
         key_id: String,
     },
+}
+
+/// `init`: the new keyring's instance, invite and public profile.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Address of your Meldpunt instance, e.g. https://meldpunt.example.nl
+    #[arg(long)]
+    pub server: String,
+    /// The invite code you were given.
+    #[arg(long)]
+    pub invite: String,
+    /// Your name as reporters will see it.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// A short introduction for reporters.
+    #[arg(long, default_value = "")]
+    pub bio: String,
+    /// A photo (JPEG, PNG or WebP, at most 512 KiB).
+    #[arg(long)]
+    pub photo: Option<PathBuf>,
+    /// Languages you speak with reporters, comma-separated (nl,en).
+    #[arg(long, value_delimiter = ',', default_value = "nl")]
+    pub languages: Vec<String>,
+    /// You are an external advisor (not employed by the organisation). The invite decides;
+    /// this only checks that it matches.
+    #[arg(long)]
+    pub external: bool,
 }

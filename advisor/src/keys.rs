@@ -1,6 +1,6 @@
 //! `init` and `keys list|rotate|revoke`, and logging in with an unlocked keyring.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, anyhow, bail};
 use meldpunt_crypto::keyring::Keyring;
@@ -11,6 +11,7 @@ use zeroize::Zeroizing;
 use crate::day::{day_string, now_secs};
 use crate::client::{Api, b64, normalise_instance, unb64};
 use crate::text::at;
+use crate::args::InitArgs;
 use crate::keyfile::{Meta, PassSource, Unlocked};
 
 const DAY: i64 = 86_400;
@@ -18,16 +19,6 @@ const DAY: i64 = 86_400;
 const SKEW: i64 = 60;
 const MAX_PHOTO: u64 = 512 * 1024;
 
-#[derive(Debug)]
-pub struct InitArgs {
-    pub server: String,
-    pub invite: String,
-    pub name: Option<String>,
-    pub bio: String,
-    pub photo: Option<PathBuf>,
-    pub languages: Vec<String>,
-    pub external: bool,
-}
 
 /// Unlocks the keyring and logs in to its instance.
 pub fn session(path: &Path, source: PassSource) -> anyhow::Result<(Unlocked, Api)> {

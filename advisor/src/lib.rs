@@ -15,10 +15,10 @@ mod notify;
 mod share;
 mod text;
 
-pub use args::{AdvisorArgs, AdvisorCommand, Format, KeysCommand, OverviewLang, State};
+pub use args::{AdvisorArgs, AdvisorCommand, Format, InitArgs, KeysCommand, OverviewLang, State};
 pub use keyfile::PassSource;
 /// For `meldpunt demo`: a keyring made and registered with a given passphrase.
-pub use keys::{InitArgs, init_with_passphrase};
+pub use keys::init_with_passphrase;
 
 /// Runs an advisor command.
 pub fn run(args: AdvisorArgs) -> anyhow::Result<()> {
@@ -28,27 +28,7 @@ pub fn run(args: AdvisorArgs) -> anyhow::Result<()> {
     };
     let path = args.keyring;
     match args.command {
-        AdvisorCommand::Init {
-            server,
-            invite,
-            name,
-            bio,
-            photo,
-            languages,
-            external,
-        } => keys::init(
-            &path,
-            source,
-            keys::InitArgs {
-                server,
-                invite,
-                name,
-                bio,
-                photo,
-                languages,
-                external,
-            },
-        ),
+        AdvisorCommand::Init(init) => keys::init(&path, source, init),
         AdvisorCommand::Keys { command } => match command {
             KeysCommand::List => keys::list(&path, source),
             KeysCommand::Rotate { days } => keys::rotate(&path, source, days),

@@ -21,6 +21,17 @@ fn quarter(day: jiff::civil::Date) -> u8 {
     u8::try_from(day.month()).map_or(1, |m| m.div_ceil(3))
 }
 
+/// The strings of a list field of a report body (others are passed over).
+fn strings(body: &Value, key: &str) -> Vec<String> {
+    at(body, key)
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_owned)
+        .collect()
+}
+
 pub fn overview(
     path: &Path,
     source: PassSource,
@@ -85,21 +96,9 @@ pub fn overview(
         records.push(CaseRecord {
             organisation: org,
             quarter: quarter(created),
-            categories: at(&body, "categories")
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect(),
+            categories: strings(&body, "categories"),
             role: overview::Role::parse(s(&body, "role")),
-            wishes: at(&body, "wishes")
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect(),
+            wishes: strings(&body, "wishes"),
             days_to_acknowledgement: days,
         });
     }
