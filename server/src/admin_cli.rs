@@ -13,7 +13,7 @@ use meldpunt_server::day::Day;
 use meldpunt_server::store::admin::{AuditScope, OrgChange};
 use meldpunt_server::store::{Category, Store};
 
-use crate::advisor::PassSource;
+use meldpunt_advisor::PassSource;
 
 /// `meldpunt admin …`.
 #[derive(Debug, Subcommand)]

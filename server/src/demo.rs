@@ -15,7 +15,7 @@ use meldpunt_server::store::{Category, OrgUpdate};
 use meldpunt_server::{admin, serve};
 use zeroize::Zeroizing;
 
-use crate::advisor::keys::{InitArgs, init_with_passphrase};
+use meldpunt_advisor::{InitArgs, init_with_passphrase};
 
 struct DemoOrg {
     slug: &'static str,

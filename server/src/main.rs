@@ -1,7 +1,6 @@
 //! `meldpunt`: the Meldpunt server and its administration commands.
 
 mod admin_cli;
-mod advisor;
 mod demo;
 mod ops;
 
@@ -45,7 +44,7 @@ enum Command {
     },
     /// For confidential advisors: keys, cases, replies and the yearly overview, on your own
     /// device.
-    Advisor(advisor::AdvisorArgs),
+    Advisor(meldpunt_advisor::AdvisorArgs),
     /// Start a seeded demo instance (fresh data folder; printed passphrases: not for production).
     Demo(DemoArgs),
     /// Write a consistent copy of the database (safe while the server runs).
@@ -92,7 +91,7 @@ fn init_logging(settings: &Settings) {
 fn run(cli: Cli) -> anyhow::Result<()> {
     // The advisor commands run on the advisor's device and need no server configuration.
     let command = match cli.command {
-        Command::Advisor(args) => return advisor::run(args),
+        Command::Advisor(args) => return meldpunt_advisor::run(args),
         Command::Demo(d) => {
             // `--config` and `MELDPUNT_*` apply to the demo too (e.g. `[pow]`, `[rate_limit]`);
             // the demo sets only its listen address, database and pages.

@@ -25,15 +25,6 @@ use crate::config::Settings;
 use crate::error::ApiError;
 use crate::service::AppState;
 
-/// Content-Security-Policy of every response.
-pub const CSP: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
-img-src 'self' data: blob:; connect-src 'self'; worker-src 'self'; form-action 'self'; \
-base-uri 'none'; frame-ancestors 'none'";
-
-/// Permissions-Policy: the pages need none of these features.
-pub const PERMISSIONS: &str = "accelerometer=(), camera=(), geolocation=(), gyroscope=(), \
-magnetometer=(), microphone=(), payment=(), usb=(), interest-cohort=(), browsing-topics=()";
-
 /// Logs route pattern, status and latency, nothing else: no address, no user agent, no path
 /// parameters (ids, slugs), no query, no body.
 pub async fn log_requests(
@@ -122,35 +113,12 @@ pub async fn security_headers(
     let set = |h: &mut header::HeaderMap, name: HeaderName, value: &'static str| {
         h.insert(name, HeaderValue::from_static(value));
     };
-    set(h, header::CONTENT_SECURITY_POLICY, CSP);
-    set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    set(h, header::REFERRER_POLICY, "no-referrer");
-    set(
-        h,
-        HeaderName::from_static("cross-origin-opener-policy"),
-        "same-origin",
-    );
-    set(
-        h,
-        HeaderName::from_static("cross-origin-resource-policy"),
-        "same-origin",
-    );
-    set(
-        h,
-        HeaderName::from_static("permissions-policy"),
-        PERMISSIONS,
-    );
-    set(h, header::X_FRAME_OPTIONS, "DENY");
+    // CSP, nosniff, no referrer, COOP/CORP, Permissions-Policy, DENY, and nothing outlives
+    // the tab (no-store): `meldpunt_web::SECURITY_HEADERS`, shared with the advisor's app.
+    meldpunt_web::set_security_headers(h);
     if https {
-        set(
-            h,
-            header::STRICT_TRANSPORT_SECURITY,
-            "max-age=63072000; includeSubDomains",
-        );
+        set(h, header::STRICT_TRANSPORT_SECURITY, meldpunt_web::HSTS);
     }
-    // Nothing outlives the tab (design): no answer, page or asset may be kept in the disk
-    // cache, where it would show later that this device visited the reporting service.
-    set(h, header::CACHE_CONTROL, "no-store");
     Ok(res)
 }
 

@@ -4,8 +4,8 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use super::PassSource;
-use super::keys::session;
+use crate::keyfile::PassSource;
+use crate::keys::session;
 
 fn address(v: &Value) -> Option<&str> {
     v.get("email").and_then(Value::as_str)

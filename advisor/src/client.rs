@@ -4,38 +4,27 @@
 use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use meldpunt_crypto::keys::IdentityKey;
 use reqwest::blocking::{Client, RequestBuilder, Response};
 use serde_json::{Value, json};
 
-use super::judge::at;
-use zeroize::Zeroizing;
+use secrecy::{ExposeSecret, SecretString};
 
-pub fn b64(b: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(b)
-}
+use crate::text::at;
 
+pub use meldpunt_client::b64;
+
+/// Decodes a base64url field the server sent.
 pub fn unb64(field: &str, s: &str) -> anyhow::Result<Vec<u8>> {
-    URL_SAFE_NO_PAD
-        .decode(s.as_bytes())
-        .map_err(|_| anyhow!("the server sent a malformed `{field}`"))
+    meldpunt_client::unb64(s).map_err(|_| anyhow!("the server sent a malformed `{field}`"))
 }
 
-/// A connection to one instance.
+/// A connection to one instance (the session token is redacted in `Debug`).
+#[derive(Debug)]
 pub struct Api {
     base: String,
     client: Client,
-    token: Option<Zeroizing<String>>,
-}
-
-impl std::fmt::Debug for Api {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Api")
-            .field("base", &self.base)
-            .finish_non_exhaustive()
-    }
+    token: Option<SecretString>,
 }
 
 /// Normalises an instance URL (`https://host[:port]`, no trailing slash).
@@ -94,7 +83,7 @@ impl Api {
 
     fn auth(&self, rb: RequestBuilder) -> RequestBuilder {
         match &self.token {
-            Some(t) => rb.header("Authorization", format!("Bearer {}", t.as_str())),
+            Some(t) => rb.header("Authorization", format!("Bearer {}", t.expose_secret())),
             None => rb,
         }
     }
@@ -162,7 +151,22 @@ impl Api {
         let token = at(&v, "token")
             .as_str()
             .ok_or_else(|| anyhow!("the server did not send a session"))?;
-        self.token = Some(Zeroizing::new(token.to_owned()));
+        self.token = Some(SecretString::from(token));
         Ok(at(&v, "advisor").as_str().unwrap_or("").to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_redacts_the_session_token() -> anyhow::Result<()> {
+        let mut api = Api::new("https://meldpunt.example.nl/")?;
+        api.token = Some(SecretString::from("TOKEN-CANARY"));
+        let shown = format!("{api:?}");
+        assert!(shown.contains("https://meldpunt.example.nl"), "{shown}");
+        assert!(!shown.contains("TOKEN-CANARY"), "{shown}");
+        Ok(())
     }
 }

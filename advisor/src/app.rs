@@ -11,8 +11,8 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use anyhow::{Context, anyhow, bail};
 use futures_util::StreamExt;
 
-use super::client::normalise_instance;
-use super::keyfile::{PassSource, Unlocked};
+use crate::client::normalise_instance;
+use crate::keyfile::{PassSource, Unlocked};
 
 /// Request headers passed on to the instance.
 const REQUEST_HEADERS: [&str; 5] = [
@@ -29,10 +29,6 @@ const RESPONSE_HEADERS: [&str; 4] = [
     "cache-control",
     "retry-after",
 ];
-
-const CSP: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
-img-src 'self' data: blob:; connect-src 'self'; worker-src 'self'; form-action 'self'; \
-base-uri 'none'; frame-ancestors 'none'";
 
 struct Relay {
     instance: String,
@@ -130,7 +126,7 @@ async fn serve(instance: String, www: PathBuf, no_open: bool) -> anyhow::Result<
                         .into());
                     };
                     let mut res = fut.await?;
-                    set_security_headers(res.headers_mut());
+                    meldpunt_web::set_security_headers(res.headers_mut());
                     Ok(res)
                 }
             })
@@ -174,18 +170,10 @@ fn own_host(host: &str, port: u16) -> bool {
         && (name == "127.0.0.1" || name.eq_ignore_ascii_case("localhost"))
 }
 
-/// The app's own headers on every answer, whatever the instance sent: its CSP, no sniffing,
-/// no framing, no referrer; nothing is cached.
-fn set_security_headers(h: &mut header::HeaderMap) {
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-}
-
+/// The app's own headers on every answer, whatever the instance sent: the server's (CSP, no
+/// sniffing, no framing, no referrer, nothing cached; `meldpunt_web`), without HSTS.
 fn with_security_headers(mut r: HttpResponse) -> HttpResponse {
-    set_security_headers(r.headers_mut());
+    meldpunt_web::set_security_headers(r.headers_mut());
     r
 }
 
@@ -274,24 +262,7 @@ async fn relay(req: HttpRequest, mut body: web::Payload, st: web::Data<Relay>) -
     out.streaming(resp.bytes_stream())
 }
 
-fn content_type(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
-        "html" => "text/html; charset=utf-8",
-        "js" | "mjs" => "text/javascript; charset=utf-8",
-        "css" => "text/css; charset=utf-8",
-        "json" => "application/json",
-        "wasm" => "application/wasm",
-        "svg" => "image/svg+xml",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "webp" => "image/webp",
-        "ico" => "image/x-icon",
-        "woff2" => "font/woff2",
-        "txt" => "text/plain; charset=utf-8",
-        _ => "application/octet-stream",
-    }
-}
-
+/// The advisor pages, as the server serves them (`meldpunt_web`).
 async fn static_file(req: HttpRequest, st: web::Data<Relay>) -> HttpResponse {
     if req.method() != actix_web::http::Method::GET && req.method() != actix_web::http::Method::HEAD
     {
@@ -301,34 +272,8 @@ async fn static_file(req: HttpRequest, st: web::Data<Relay>) -> HttpResponse {
             "method not allowed",
         );
     }
-    let rel = req.path().trim_start_matches('/');
-    let bad = rel
-        .split('/')
-        .any(|seg| seg.starts_with('.') || seg.contains('\\') || seg.contains('%'));
-    if bad {
-        return json_error(StatusCode::NOT_FOUND, "not_found", "not found");
-    }
-    let mut path = st.www.join(rel);
-    if path.is_dir() {
-        path = path.join("index.html");
-    }
-    // Stay inside the folder (symbolic links included).
-    let inside = path
-        .canonicalize()
-        .map(|p| p.starts_with(&st.www))
-        .unwrap_or(false);
-    if !inside {
-        return json_error(StatusCode::NOT_FOUND, "not_found", "not found");
-    }
-    match web::block(move || std::fs::read(&path).map(|b| (b, content_type(&path)))).await {
-        Ok(Ok((bytes, ct))) => HttpResponse::Ok()
-            .insert_header((header::CONTENT_TYPE, ct))
-            .insert_header((header::CONTENT_SECURITY_POLICY, CSP))
-            .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-            .insert_header((header::REFERRER_POLICY, "no-referrer"))
-            .insert_header((header::X_FRAME_OPTIONS, "DENY"))
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .body(bytes),
+    match meldpunt_web::find(st.www.clone(), req.path()).await {
+        Ok(Some(file)) => file.response(),
         _ => json_error(StatusCode::NOT_FOUND, "not_found", "not found"),
     }
 }

@@ -12,46 +12,11 @@ use meldpunt_client::case::{
 use meldpunt_client::unb64;
 use meldpunt_crypto::keyring::Keyring;
 use meldpunt_crypto::keys::IdentityPublicKey;
-use meldpunt_server::day::now_secs;
 use serde_json::Value;
 
-use super::client::Api;
-
-/// A field of a server answer (`null` if absent or `v` is not an object).
-pub fn at<'a>(v: &'a Value, key: &str) -> &'a Value {
-    static NULL: Value = Value::Null;
-    v.get(key).unwrap_or(&NULL)
-}
-
-/// A string field of a server answer ("" if absent or not a string).
-pub fn s<'a>(v: &'a Value, key: &str) -> &'a str {
-    at(v, key).as_str().unwrap_or("")
-}
-
-/// Removes terminal control characters (and bidirectional controls) from text written by
-/// others, keeping line breaks and tabs.
-pub fn clean(text: &str) -> String {
-    text.chars()
-        .filter(|c| {
-            (!c.is_control() || *c == '\n' || *c == '\t')
-                && !matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-        })
-        .collect()
-}
-
-/// Whether a server-sent string is a case id: 22 base64url characters (16 bytes, protocol
-/// §4.2). Anything else is refused before it is printed, sliced or put into a request path.
-pub fn is_case_id(id: &str) -> bool {
-    id.len() == 22
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
-/// The first eight characters of an id, for messages (never cuts a character in two).
-pub fn short_id(id: &str) -> String {
-    clean(id).chars().take(8).collect()
-}
+use crate::client::Api;
+use crate::day::now_secs;
+use crate::text::{at, clean, s};
 
 /// The detached stanzas the server lists for one message or attachment.
 pub fn detached(v: &Value) -> anyhow::Result<Vec<Vec<u8>>> {

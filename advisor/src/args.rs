@@ -1,22 +1,8 @@
-//! `meldpunt advisor …`: the confidential advisor's side, on the advisor's own device. Keys are
-//! made and kept here (in the passphrase-protected keyring file); the server only ever sees
-//! public keys, signatures and ciphertext. See `docs/advisor-guide.en.md`.
-#![allow(clippy::print_stdout, clippy::print_stderr)]
-
-mod app;
-mod cases;
-mod client;
-mod judge;
-mod keyfile;
-pub(crate) mod keys;
-mod notify;
-mod share;
+//! The command line of `meldpunt advisor …` (clap).
 
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
-
-pub use keyfile::PassSource;
 
 /// Options shared by every advisor command.
 #[derive(Debug, Args)]
@@ -53,7 +39,7 @@ pub enum State {
 }
 
 impl State {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             State::New => "new",
             State::Acknowledged => "acknowledged",
@@ -85,30 +71,7 @@ pub enum OverviewLang {
 pub enum AdvisorCommand {
     /// Set up this device: make your keys, protect them with a passphrase, register with an
     /// invite code.
-    Init {
-        /// Address of your Meldpunt instance, e.g. https://meldpunt.example.nl
-        #[arg(long)]
-        server: String,
-        /// The invite code you were given.
-        #[arg(long)]
-        invite: String,
-        /// Your name as reporters will see it.
-        #[arg(long)]
-        name: Option<String>,
-        /// A short introduction for reporters.
-        #[arg(long, default_value = "")]
-        bio: String,
-        /// A photo (JPEG, PNG or WebP, at most 512 KiB).
-        #[arg(long)]
-        photo: Option<PathBuf>,
-        /// Languages you speak with reporters, comma-separated (nl,en).
-        #[arg(long, value_delimiter = ',', default_value = "nl")]
-        languages: Vec<String>,
-        /// You are an external advisor (not employed by the organisation). The invite decides;
-        /// this only checks that it matches.
-        #[arg(long)]
-        external: bool,
-    },
+    Init(InitArgs),
     /// Your encryption keys: list, rotate, revoke.
     Keys {
         #[command(subcommand)]
@@ -249,66 +212,29 @@ pub enum KeysCommand {
     },
 }
 
-/// Runs an advisor command.
-pub fn run(args: AdvisorArgs) -> anyhow::Result<()> {
-    let source = match args.passphrase_fd {
-        Some(fd) => PassSource::Fd(fd),
-        None => PassSource::Prompt,
-    };
-    let path = args.keyring;
-    match args.command {
-        AdvisorCommand::Init {
-            server,
-            invite,
-            name,
-            bio,
-            photo,
-            languages,
-            external,
-        } => keys::init(
-            &path,
-            source,
-            keys::InitArgs {
-                server,
-                invite,
-                name,
-                bio,
-                photo,
-                languages,
-                external,
-            },
-        ),
-        AdvisorCommand::Keys { command } => match command {
-            KeysCommand::List => keys::list(&path, source),
-            KeysCommand::Rotate { days } => keys::rotate(&path, source, days),
-            KeysCommand::Revoke { key_id } => keys::revoke(&path, source, &key_id),
-        },
-        AdvisorCommand::Inbox => cases::inbox(&path, source),
-        AdvisorCommand::Read { case } => cases::read(&path, source, &case),
-        AdvisorCommand::Attachments { case, out } => cases::attachments(&path, source, &case, &out),
-        AdvisorCommand::Decrypt { input, out } => cases::decrypt(&path, source, &input, &out),
-        AdvisorCommand::Reply { case, message } => cases::reply(&path, source, &case, message),
-        AdvisorCommand::Status { case, state } => {
-            cases::status(&path, source, &case, state.as_str())
-        }
-        AdvisorCommand::Share {
-            case,
-            advisor,
-            fingerprint,
-        } => share::share(&path, source, &case, &advisor, fingerprint.as_deref()),
-        AdvisorCommand::Remove { case, advisor } => share::remove(&path, source, &case, &advisor),
-        AdvisorCommand::Events => share::events(&path, source),
-        AdvisorCommand::Overview {
-            year,
-            format,
-            lang,
-            out,
-        } => cases::overview(&path, source, year, format, lang, out.as_deref()),
-        AdvisorCommand::Notify { email, off } => notify::run(&path, source, email, off),
-        AdvisorCommand::App {
-            www,
-            server,
-            no_open,
-        } => app::run(&path, source, www, server, no_open),
-    }
+/// `init`: the new keyring's instance, invite and public profile.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Address of your Meldpunt instance, e.g. https://meldpunt.example.nl
+    #[arg(long)]
+    pub server: String,
+    /// The invite code you were given.
+    #[arg(long)]
+    pub invite: String,
+    /// Your name as reporters will see it.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// A short introduction for reporters.
+    #[arg(long, default_value = "")]
+    pub bio: String,
+    /// A photo (JPEG, PNG or WebP, at most 512 KiB).
+    #[arg(long)]
+    pub photo: Option<PathBuf>,
+    /// Languages you speak with reporters, comma-separated (nl,en).
+    #[arg(long, value_delimiter = ',', default_value = "nl")]
+    pub languages: Vec<String>,
+    /// You are an external advisor (not employed by the organisation). The invite decides;
+    /// this only checks that it matches.
+    #[arg(long)]
+    pub external: bool,
 }

@@ -1,33 +1,24 @@
 //! `init` and `keys list|rotate|revoke`, and logging in with an unlocked keyring.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, anyhow, bail};
 use meldpunt_crypto::keyring::Keyring;
 use meldpunt_crypto::rng::os_rng;
-use meldpunt_server::day::{Day, now_secs};
 use serde_json::json;
 use zeroize::Zeroizing;
 
-use super::client::{Api, b64, normalise_instance, unb64};
-use super::judge::at;
-use super::keyfile::{Meta, PassSource, Unlocked};
+use crate::day::{day_string, now_secs};
+use crate::client::{Api, b64, normalise_instance, unb64};
+use crate::text::at;
+use crate::args::InitArgs;
+use crate::keyfile::{Meta, PassSource, Unlocked};
 
 const DAY: i64 = 86_400;
 /// New keys start a minute in the past, so that a slightly slow server clock accepts them.
 const SKEW: i64 = 60;
 const MAX_PHOTO: u64 = 512 * 1024;
 
-#[derive(Debug)]
-pub struct InitArgs {
-    pub server: String,
-    pub invite: String,
-    pub name: Option<String>,
-    pub bio: String,
-    pub photo: Option<PathBuf>,
-    pub languages: Vec<String>,
-    pub external: bool,
-}
 
 /// Unlocks the keyring and logs in to its instance.
 pub fn session(path: &Path, source: PassSource) -> anyhow::Result<(Unlocked, Api)> {
@@ -196,7 +187,7 @@ pub fn init_with_passphrase(
 }
 
 fn day(secs: i64) -> String {
-    Day::from_unix(secs).to_string()
+    day_string(secs)
 }
 
 fn status_of(

@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
-use meldpunt_server::private_file::owner_only;
 use meldpunt_crypto::keyring::{Keyring, KeyringError, KeyringParams};
 use meldpunt_crypto::rng::os_rng;
 use serde::{Deserialize, Serialize};
+use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
 /// What the CLI stores next to the keys, encrypted with them (protocol §7 `meta`).
@@ -181,21 +181,25 @@ fn explain(err: KeyringError, path: &Path) -> anyhow::Error {
     }
 }
 
-/// An unlocked keyring with its file and passphrase (kept for rewriting it).
+/// Options that create a new file readable by its owner only (`0600` on Unix, whatever the
+/// umask): keyrings and decrypted exports. Fails if the file exists.
+pub(crate) fn new_private_file() -> OpenOptions {
+    let mut opts = OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    opts
+}
+
+/// An unlocked keyring with its file and passphrase (kept for rewriting it). `Debug` shows no
+/// secret: the keyring redacts its keys, the passphrase is a `SecretString`.
+#[derive(Debug)]
 pub struct Unlocked {
     pub keyring: Keyring,
     pub meta: Meta,
     pub path: PathBuf,
-    passphrase: Zeroizing<String>,
+    passphrase: SecretString,
     params: KeyringParams,
-}
-
-impl std::fmt::Debug for Unlocked {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Unlocked")
-            .field("path", &self.path)
-            .finish_non_exhaustive()
-    }
 }
 
 impl Unlocked {
@@ -221,7 +225,7 @@ impl Unlocked {
             keyring,
             meta,
             path: path.to_owned(),
-            passphrase,
+            passphrase: SecretString::from(passphrase.as_str()),
             params,
         })
     }
@@ -232,7 +236,7 @@ impl Unlocked {
             meta: Meta::parse(&keyring),
             keyring,
             path: path.to_owned(),
-            passphrase,
+            passphrase: SecretString::from(passphrase.as_str()),
             params: KeyringParams::DEFAULT,
         }
     }
@@ -242,7 +246,7 @@ impl Unlocked {
         let pb = spinner("Encrypting the keyring…");
         let bytes = self
             .keyring
-            .to_file(&mut os_rng(), &self.passphrase, self.params)
+            .to_file(&mut os_rng(), self.passphrase.expose_secret(), self.params)
             .map_err(|e| anyhow!("cannot encrypt the keyring: {e}"));
         pb.finish_and_clear();
         bytes
@@ -251,7 +255,7 @@ impl Unlocked {
     /// Writes a new file; refuses to replace an existing one.
     pub fn create(&mut self) -> anyhow::Result<()> {
         let bytes = self.encrypt()?;
-        let mut f = owner_only(OpenOptions::new().write(true).create_new(true))
+        let mut f = new_private_file()
             .open(&self.path)
             .map_err(|e| match e.kind() {
                 std::io::ErrorKind::AlreadyExists => anyhow!(
@@ -284,7 +288,7 @@ impl Unlocked {
         let mut tmp = None;
         for i in 0..100u32 {
             let candidate = dir.join(format!(".{name}.tmp{}-{i}", std::process::id()));
-            match owner_only(OpenOptions::new().write(true).create_new(true)).open(&candidate)
+            match new_private_file().open(&candidate)
             {
                 Ok(f) => {
                     tmp = Some((candidate, f));

@@ -13,17 +13,18 @@ use meldpunt_client::colleagues::{ColleagueError, Colleagues, Confirmed};
 use meldpunt_client::seal::{self, ShareTarget};
 use meldpunt_crypto::envelope::MAX_HEADER_LEN;
 use meldpunt_crypto::rng::os_rng;
-use meldpunt_server::day::{Day, now_secs};
 use serde_json::{Value, json};
 
-use super::cases::{own_key, resolve_case};
-use super::client::{Api, b64};
-use super::judge::{self, Judged, at, clean, detached, listed_in, s};
-use super::keyfile::{Meta, PassSource, Unlocked};
-use super::keys::session;
+use crate::cases::common::{own_key, resolve_case};
+use crate::client::{Api, b64};
+use crate::day::{day_string, now_secs};
+use crate::judge::{self, Judged, detached, listed_in};
+use crate::text::{at, clean, s};
+use crate::keyfile::{Meta, PassSource, Unlocked};
+use crate::keys::session;
 
 fn short(id: &str) -> String {
-    judge::short_id(id)
+    crate::text::short_id(id)
 }
 
 /// Asks for the colleague's fingerprint on the terminal.
@@ -86,7 +87,7 @@ fn confirm(
 
 /// Remembers a newly confirmed colleague in the keyring (rewritten atomically).
 fn remember(u: &mut Unlocked, colleagues: &mut Colleagues, c: &Confirmed) -> anyhow::Result<()> {
-    colleagues.remember(c, &Day::from_unix(now_secs()).to_string());
+    colleagues.remember(c, &day_string(now_secs()));
     let meta = colleagues.to_meta(&u.meta.to_json());
     u.meta = serde_json::from_str::<Meta>(&meta).context("cannot update the keyring")?;
     u.save()
