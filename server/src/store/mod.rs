@@ -12,10 +12,10 @@
 //! and dates at day granularity. Nothing about the reporter.
 
 pub mod admin;
-pub mod oneshot;
+pub mod pending;
 pub mod sqlite;
 
-pub use oneshot::Pending;
+pub use pending::Pending;
 
 use serde::{Deserialize, Serialize};
 

@@ -29,7 +29,7 @@ use std::thread::JoinHandle;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
 use super::Pending;
-use super::oneshot::{self, Reply};
+use super::pending::{self as oneshot, Reply};
 
 mod admin;
 
