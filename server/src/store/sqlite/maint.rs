@@ -5,9 +5,13 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{Op, SqliteStore, TypedOp, db, oneshot};
+use std::path::Path;
+use std::sync::mpsc::sync_channel;
+
+use super::writer::{Op, Reply, TypedOp};
+use super::{SqliteStore, db};
 use crate::day::Day;
-use crate::store::{Id, Purged, StoreError, StoreResult, Vacuumed};
+use crate::store::{EVENT_RETENTION_DAYS, Id, Maintenance, Purged, StoreError, StoreResult, Vacuumed};
 
 /// Cases deleted per write operation: each purge operation stays short, so writes of
 /// reporters and advisors run between them.
@@ -62,15 +66,17 @@ impl SqliteStore {
     ) -> StoreResult<T> {
         let stopped = || StoreError::Db("the database writer has stopped".into());
         let queue = self.queue.as_ref().ok_or_else(stopped)?;
-        let (reply, pending) = oneshot::channel();
+        let (reply, answer) = sync_channel(1);
         let op: Box<dyn Op> = Box::new(Alone(TypedOp {
             f: Some(f),
             out: None,
-            reply,
+            reply: Reply::Blocking(reply),
             bytes: 0,
         }));
         queue.send(op).map_err(|_| stopped())?;
-        pending.wait()
+        answer
+            .recv()
+            .unwrap_or_else(|_| Err(crate::store::pending::stopped()))
     }
 }
 
@@ -276,4 +282,77 @@ pub(super) fn set_notify_email(
         }
         Ok(())
     })
+}
+
+/// The rest of a purge after the cases (one write): expired sessions and invites, old
+/// advisor events and (`all_uploads`) every unfinished upload.
+pub(super) fn purge_rest(
+    tx: &Connection,
+    (today, now): (Day, i64),
+    all_uploads: bool,
+    cases: Purged,
+) -> StoreResult<Purged> {
+    let mut purged = cases;
+    purged.sessions = tx
+        .execute("DELETE FROM sessions WHERE expires_at <= ?1", [now])
+        .map_err(db)? as u64;
+    purged.invites = tx
+        .execute("DELETE FROM invites WHERE expires_at <= ?1", [now])
+        .map_err(db)? as u64;
+    let oldest = today
+        .plus_days(-i64::from(EVENT_RETENTION_DAYS))
+        .to_string();
+    purged.events = tx
+        .execute("DELETE FROM advisor_events WHERE day < ?1", [oldest])
+        .map_err(db)? as u64;
+    if all_uploads {
+        purged.uploads = tx
+            .execute("DELETE FROM attachments WHERE complete = 0", [])
+            .map_err(db)? as u64;
+    }
+    Ok(purged)
+}
+
+impl SqliteStore {
+    /// Copies the whole database to `path` (online, consistent): `VACUUM INTO` a new
+    /// owner-only file.
+    pub fn backup(&self, path: &Path) -> StoreResult<()> {
+        let conn = self.read()?;
+        let target = path
+            .to_str()
+            .ok_or_else(|| StoreError::Db("backup path is not UTF-8".into()))?;
+        // An empty owner-only file first (VACUUM INTO fills an empty file), so that the
+        // backup is not readable by others.
+        crate::private_file::create_new(path)
+            .map_err(|e| StoreError::Db(format!("cannot create {}: {e}", path.display())))?;
+        if let Err(e) = conn.execute("VACUUM INTO ?1", [target]) {
+            let _ = std::fs::remove_file(path);
+            return Err(db(e));
+        }
+        Ok(())
+    }
+
+    /// [`Maintenance::vacuum`] (incremental vacuum between write batches, then a
+    /// truncating checkpoint).
+    pub fn vacuum(&self, step_pages: u32) -> StoreResult<Vacuumed> {
+        vacuum(self, step_pages)
+    }
+
+    /// [`Maintenance::checkpoint`] (the write-ahead log folded in and truncated).
+    pub fn checkpoint(&self) -> StoreResult<bool> {
+        checkpoint(self)
+    }
+}
+
+/// For callers holding a `dyn Store`: the inherent methods above.
+impl Maintenance for SqliteStore {
+    fn backup(&self, path: &Path) -> StoreResult<()> {
+        SqliteStore::backup(self, path)
+    }
+    fn vacuum(&self, step_pages: u32) -> StoreResult<Vacuumed> {
+        SqliteStore::vacuum(self, step_pages)
+    }
+    fn checkpoint(&self) -> StoreResult<bool> {
+        SqliteStore::checkpoint(self)
+    }
 }
