@@ -38,6 +38,12 @@ pub(super) fn advisor_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Advisor> {
     })
 }
 
+fn key_id_from(v: Vec<u8>) -> rusqlite::Result<[u8; 16]> {
+    v.try_into().map_err(|_| {
+        rusqlite::Error::InvalidColumnType(0, "key_id".into(), rusqlite::types::Type::Blob)
+    })
+}
+
 pub(super) fn keys_of(conn: &Connection, advisor: Advisor) -> rusqlite::Result<AdvisorKeys> {
     let mut stmt = conn.prepare_cached(
         "SELECT key_id, bundle, not_before, not_after FROM key_bundles WHERE advisor_id = ?1 ORDER BY not_before, key_id",
@@ -45,13 +51,7 @@ pub(super) fn keys_of(conn: &Connection, advisor: Advisor) -> rusqlite::Result<A
     let bundles = stmt
         .query_map([&advisor.id[..]], |r| {
             Ok(StoredBundle {
-                key_id: r.get::<_, Vec<u8>>(0)?.try_into().map_err(|_| {
-                    rusqlite::Error::InvalidColumnType(
-                        0,
-                        "key_id".into(),
-                        rusqlite::types::Type::Blob,
-                    )
-                })?,
+                key_id: key_id_from(r.get(0)?)?,
                 bytes: r.get(1)?,
                 not_before: r.get(2)?,
                 not_after: r.get(3)?,
@@ -64,13 +64,7 @@ pub(super) fn keys_of(conn: &Connection, advisor: Advisor) -> rusqlite::Result<A
     let revocations = stmt
         .query_map([&advisor.id[..]], |r| {
             Ok(StoredRevocation {
-                key_id: r.get::<_, Vec<u8>>(0)?.try_into().map_err(|_| {
-                    rusqlite::Error::InvalidColumnType(
-                        0,
-                        "key_id".into(),
-                        rusqlite::types::Type::Blob,
-                    )
-                })?,
+                key_id: key_id_from(r.get(0)?)?,
                 bytes: r.get(1)?,
                 revoked_at: r.get(2)?,
             })

@@ -85,8 +85,7 @@ pub(super) fn finish(
     tx: &Connection,
     case: &Id,
     id: &Id,
-    (size, chunks): (u64, u32),
-    max_case_bytes: u64,
+    (size, chunks, max_case_bytes): (u64, u32, u64),
     caps: Caps,
 ) -> StoreResult<()> {
     let row = attachment_row_id(tx, case, id, false)?;

@@ -4,7 +4,7 @@
 use rusqlite::{Connection, params};
 
 use super::db;
-use super::rows::{case_value, day_from, id_from};
+use super::rows::{case_rows, case_value, day_from, id_from};
 use crate::store::{
     DetachedStanza, Id, MessageRow, Removal, Sender, StanzaTarget, StoreError, StoreResult,
 };
@@ -77,23 +77,21 @@ pub(super) fn share(
     day: &str,
     max_messages: u32,
 ) -> StoreResult<u32> {
-    let messages: Vec<(i64, u32)> = tx
-        .prepare_cached("SELECT id, seq FROM messages WHERE case_id = ?1 ORDER BY seq")
-        .map_err(db)?
-        .query_map([&case[..]], |r| Ok((r.get(0)?, r.get(1)?)))
-        .map_err(db)?
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(db)?;
+    let messages: Vec<(i64, u32)> = case_rows(
+        tx,
+        "SELECT id, seq FROM messages WHERE case_id = ?1 ORDER BY seq",
+        case,
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
     if messages.is_empty() {
         return Err(StoreError::NotFound);
     }
-    let attachments: Vec<(i64, Vec<u8>)> = tx
-        .prepare_cached("SELECT id, public_id FROM attachments WHERE case_id = ?1 AND complete = 1")
-        .map_err(db)?
-        .query_map([&case[..]], |r| Ok((r.get(0)?, r.get(1)?)))
-        .map_err(db)?
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(db)?;
+    let attachments: Vec<(i64, Vec<u8>)> = case_rows(
+        tx,
+        "SELECT id, public_id FROM attachments WHERE case_id = ?1 AND complete = 1",
+        case,
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
     let mut targets: Vec<(Option<i64>, Option<i64>, &[u8])> = Vec::with_capacity(stanzas.len());
     for s in stanzas {
         match &s.target {
@@ -158,13 +156,12 @@ pub(super) fn remove(
     day: &str,
     max_messages: u32,
 ) -> StoreResult<Removal> {
-    let on: Vec<Vec<u8>> = tx
-        .prepare_cached("SELECT advisor_id FROM case_advisors WHERE case_id = ?1")
-        .map_err(db)?
-        .query_map([&case[..]], |r| r.get(0))
-        .map_err(db)?
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(db)?;
+    let on: Vec<Vec<u8>> = case_rows(
+        tx,
+        "SELECT advisor_id FROM case_advisors WHERE case_id = ?1",
+        case,
+        |r| r.get(0),
+    )?;
     if !on.iter().any(|a| a[..] == advisor[..]) {
         return Ok(Removal::NotOnCase);
     }

@@ -64,3 +64,18 @@ pub(super) fn ids_from_json(s: &str) -> rusqlite::Result<Vec<Id>> {
 pub(super) fn case_value<T: FromSql>(tx: &Connection, sql: &str, case: &Id) -> StoreResult<T> {
     tx.query_row(sql, [&case[..]], |r| r.get(0)).map_err(db)
 }
+
+/// The rows of one case (`?1` is the case id), each mapped by `f`.
+pub(super) fn case_rows<T>(
+    tx: &Connection,
+    sql: &str,
+    case: &Id,
+    f: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> StoreResult<Vec<T>> {
+    tx.prepare_cached(sql)
+        .map_err(db)?
+        .query_map([&case[..]], f)
+        .map_err(db)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(db)
+}

@@ -249,7 +249,7 @@ impl Store for SqliteStore {
     ) -> StoreResult<()> {
         let (case, id) = (*case, *id);
         let caps = self.caps();
-        self.tx(move |tx| attachments::finish(tx, &case, &id, (size, chunks), max_case_bytes, caps))
+        self.tx(move |tx| attachments::finish(tx, &case, &id, (size, chunks, max_case_bytes), caps))
     }
 
     fn abort_attachment(&self, case: &Id, id: &Id) -> StoreResult<()> {
