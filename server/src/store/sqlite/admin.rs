@@ -7,8 +7,8 @@ use zeroize::Zeroizing;
 use super::admin_rows::{self, ACCOUNT_COLUMNS, account_row, insert_account, insert_audit};
 use super::advisors::{ADVISOR_COLUMNS, ADVISOR_NCOLS, advisor_row, keys_of};
 use super::orgs::{ORG_COLUMNS, org_row};
-use super::rows::{id_text, ids_from_json};
-use super::{SqliteStore, db, to_json};
+use super::SqliteStore;
+use super::rows::{db, id_text, ids_from_json, to_json};
 use crate::day::now_secs;
 use crate::store::admin::{
     AdminAccount, AdminRole, AdminSessionRow, AdminStore, AdvisorStatus, AuditRow, AuditScope,

@@ -5,7 +5,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use zeroize::Zeroizing;
 
 use super::events::insert_event;
-use super::{db, is_unique_violation};
+use super::rows::{db, is_unique_violation};
 use crate::day::now_secs;
 use crate::store::admin::{AdminAccount, AdminRole, NewAudit, OrgChange, SecretBytes};
 use crate::store::{Appointer, EventKind, Id, StoreError, StoreResult};

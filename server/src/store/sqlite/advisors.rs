@@ -3,8 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::events::insert_event;
-use super::rows::{arr32, day_from, id_from, json_list};
-use super::{db, is_unique_violation, to_json};
+use super::rows::{arr32, day_from, db, id_from, is_unique_violation, json_list, to_json};
 use crate::day::Day;
 use crate::store::{
     Advisor, AdvisorKeys, Appointer, EventKind, Id, InviteScope, NewAdvisor, StoreError,

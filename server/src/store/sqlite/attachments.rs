@@ -3,8 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::quota::{Caps, check_quota};
-use super::rows::{case_value, day_from, id_from};
-use super::{db, is_unique_violation};
+use super::rows::{case_value, day_from, db, id_from, is_unique_violation};
 use crate::day::Day;
 use crate::store::{AttachmentInfo, Id, Sender, StoreError, StoreResult};
 

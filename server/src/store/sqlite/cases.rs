@@ -3,8 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::quota::{Caps, case_full, org_full, org_used};
-use super::rows::{day_from, id_from, opt_day};
-use super::{db, is_unique_violation};
+use super::rows::{day_from, db, id_from, is_unique_violation, opt_day};
 use crate::store::{CaseInfo, Id, NewCase, Sender, Status, StoreError, StoreResult};
 
 pub(super) const CASE_COLUMNS: &str = "c.id, coalesce(c.tenant, o.slug), c.org_id, c.status, c.created_day, c.updated_day, c.acknowledged_day, c.closed_day";

@@ -2,8 +2,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::db;
-use super::rows::{day_from, id_from};
+use super::rows::{day_from, db, id_from};
 use crate::day::Day;
 use crate::store::{AdvisorEvent, Appointer, EventKind, Id, StoreResult};
 

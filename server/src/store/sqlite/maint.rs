@@ -8,8 +8,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use std::path::Path;
 use std::sync::mpsc::sync_channel;
 
-use super::writer::{Op, Reply, TypedOp};
-use super::{SqliteStore, db};
+use super::writer::{Alone, Op, Reply, TypedOp};
+use super::SqliteStore;
+use super::rows::db;
 use crate::day::Day;
 use crate::store::{EVENT_RETENTION_DAYS, Id, Maintenance, Purged, StoreError, StoreResult, Vacuumed};
 
@@ -21,40 +22,6 @@ const CASES_PER_OP: usize = 8;
 #[must_use]
 pub fn known_schema_version() -> u32 {
     u32::try_from(super::MIGRATIONS.len()).unwrap_or(u32::MAX)
-}
-
-/// Runs after the migrations on the writer connection, before the writer thread starts.
-/// An operation that runs alone, outside any transaction, between two batches.
-struct Alone<O>(O);
-
-impl<O: Op + 'static> Op for Alone<O> {
-    fn bytes(&self) -> usize {
-        self.0.bytes()
-    }
-    fn run(&mut self, conn: &Connection) -> bool {
-        self.0.run(conn)
-    }
-    fn answer(self: Box<Self>, committed: bool) {
-        Op::answer(Box::new(self.0), committed);
-    }
-    fn alone(&self) -> bool {
-        true
-    }
-}
-
-/// Runs an [`Alone`] operation on the writer thread and answers it with its own result.
-pub(super) fn run_alone(conn: &Connection, mut op: Box<dyn Op>) {
-    let ok = op.run(conn);
-    if !conn.is_autocommit() {
-        // An operation must not leave a transaction open for the next batch.
-        if let Err(e) = conn.execute_batch("ROLLBACK") {
-            tracing::error!(error = %e, "rollback after a maintenance operation failed");
-        }
-    }
-    if !ok {
-        tracing::warn!("a database maintenance operation failed");
-    }
-    op.answer(true);
 }
 
 impl SqliteStore {

@@ -3,8 +3,7 @@
 
 use rusqlite::{Connection, params};
 
-use super::db;
-use super::rows::{case_rows, case_value, day_from, id_from};
+use super::rows::{case_rows, case_value, day_from, db, id_from};
 use crate::store::{
     DetachedStanza, Id, MessageRow, Removal, Sender, StanzaTarget, StoreError, StoreResult,
 };

@@ -46,6 +46,8 @@ mod cases;
 mod events;
 pub mod maint;
 mod messages;
+#[cfg(test)]
+mod migration_tests;
 mod migrations;
 mod orgs;
 mod quota;
@@ -57,7 +59,7 @@ mod writer;
 pub use writer::{MAX_BATCH_BYTES, MAX_BATCH_OPS, WriterStats};
 
 use migrations::MIGRATIONS;
-use rows::to_json;
+use rows::db;
 
 /// Number of reader connections.
 const READERS: usize = 4;
@@ -83,36 +85,6 @@ impl Drop for SqliteStore {
             let _ = h.join();
         }
     }
-}
-
-fn db(e: rusqlite::Error) -> StoreError {
-    match e {
-        rusqlite::Error::SqliteFailure(f, _)
-            if matches!(
-                f.code,
-                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
-            ) =>
-        {
-            StoreError::Busy
-        }
-        // The disk, not the request: answered 503 (try again later), the cause logged.
-        rusqlite::Error::SqliteFailure(f, msg)
-            if matches!(
-                f.code,
-                rusqlite::ErrorCode::DiskFull | rusqlite::ErrorCode::SystemIoFailure
-            ) =>
-        {
-            tracing::error!(code = ?f.code, message = ?msg, "database storage failure");
-            StoreError::Busy
-        }
-        other => StoreError::Db(other.to_string()),
-    }
-}
-
-fn is_unique_violation(e: &rusqlite::Error) -> bool {
-    matches!(e, rusqlite::Error::SqliteFailure(f, _)
-        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
-            || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
 }
 
 fn poisoned<T>(_: std::sync::PoisonError<T>) -> StoreError {

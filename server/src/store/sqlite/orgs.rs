@@ -2,8 +2,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::rows::json_list;
-use super::{db, is_unique_violation, to_json};
+use super::rows::{db, is_unique_violation, json_list, to_json};
 use crate::store::{Category, OrgUpdate, Organisation, StoreError, StoreResult};
 
 pub(super) const ORG_COLUMNS: &str = "id, slug, name, intro_nl, intro_en, conduct_nl, conduct_en, categories, retention_days, languages";

@@ -3,7 +3,7 @@
 
 use rusqlite::{Connection, OptionalExtension};
 
-use super::db;
+use super::rows::db;
 use crate::store::{Id, StoreError, StoreResult};
 
 /// The storage quota of one write (`[quota]`).

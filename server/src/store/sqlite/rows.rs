@@ -1,11 +1,43 @@
-//! Row mapping shared by the entity modules: ids, keys, days and JSON columns.
+//! What the entity modules share: SQLite errors as [`StoreError`]s, and row mapping (ids,
+//! keys, days, JSON columns, per-case queries).
 
 use rusqlite::Connection;
 use rusqlite::types::FromSql;
 
-use super::db;
 use crate::day::Day;
 use crate::store::{Id, StoreError, StoreResult};
+
+/// A SQLite error as a store error: busy, locked and storage failures are `Busy` (503).
+pub(super) fn db(e: rusqlite::Error) -> StoreError {
+    match e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if matches!(
+                f.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            ) =>
+        {
+            StoreError::Busy
+        }
+        // The disk, not the request: answered 503 (try again later), the cause logged.
+        rusqlite::Error::SqliteFailure(f, msg)
+            if matches!(
+                f.code,
+                rusqlite::ErrorCode::DiskFull | rusqlite::ErrorCode::SystemIoFailure
+            ) =>
+        {
+            tracing::error!(code = ?f.code, message = ?msg, "database storage failure");
+            StoreError::Busy
+        }
+        other => StoreError::Db(other.to_string()),
+    }
+}
+
+/// Whether `e` is a uniqueness (or primary key) conflict.
+pub(super) fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _)
+        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+            || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+}
 
 pub(super) fn id_from(v: Vec<u8>) -> rusqlite::Result<Id> {
     v.try_into().map_err(|_| {

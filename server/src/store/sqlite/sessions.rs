@@ -2,8 +2,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::db;
-use super::rows::id_from;
+use super::rows::{db, id_from};
 use crate::store::{Id, StoreResult};
 
 pub(super) fn create(

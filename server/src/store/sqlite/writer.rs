@@ -9,7 +9,6 @@ use std::sync::mpsc::{Receiver, SyncSender};
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
-use super::maint;
 use crate::store::{StoreError, StoreResult};
 
 /// Most operations committed in one transaction.
@@ -160,7 +159,7 @@ pub(super) fn writer_loop(conn: Connection, queue: Receiver<Box<dyn Op>>, stats:
     let mut held: Option<Box<dyn Op>> = None;
     while let Some(first) = held.take().or_else(|| queue.recv().ok()) {
         if first.alone() {
-            maint::run_alone(&conn, first);
+            run_alone(&conn, first);
             continue;
         }
         let mut bytes = first.bytes();
@@ -192,4 +191,37 @@ pub(super) fn writer_loop(conn: Connection, queue: Receiver<Box<dyn Op>>, stats:
         }
     }
     // Queue closed: the store is being dropped; `conn` closes here (checkpointing the WAL).
+}
+
+/// An operation that runs alone, outside any transaction, between two batches.
+pub(super) struct Alone<O>(pub(super) O);
+
+impl<O: Op + 'static> Op for Alone<O> {
+    fn bytes(&self) -> usize {
+        self.0.bytes()
+    }
+    fn run(&mut self, conn: &Connection) -> bool {
+        self.0.run(conn)
+    }
+    fn answer(self: Box<Self>, committed: bool) {
+        Op::answer(Box::new(self.0), committed);
+    }
+    fn alone(&self) -> bool {
+        true
+    }
+}
+
+/// Runs an [`Alone`] operation on the writer thread and answers it with its own result.
+fn run_alone(conn: &Connection, mut op: Box<dyn Op>) {
+    let ok = op.run(conn);
+    if !conn.is_autocommit() {
+        // An operation must not leave a transaction open for the next batch.
+        if let Err(e) = conn.execute_batch("ROLLBACK") {
+            tracing::error!(error = %e, "rollback after a maintenance operation failed");
+        }
+    }
+    if !ok {
+        tracing::warn!("a database maintenance operation failed");
+    }
+    op.answer(true);
 }
