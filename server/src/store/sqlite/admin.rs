@@ -1,77 +1,20 @@
 //! The SQLite implementation of [`AdminStore`]: every change runs in one writer transaction
 //! together with its audit entries (see the parent module for the group commit).
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 use zeroize::Zeroizing;
 
-use super::{
-    ADVISOR_COLUMNS, ADVISOR_NCOLS, EventKind, ORG_COLUMNS, SqliteStore, advisor_row, db,
-    insert_event, is_unique_violation, json_list, keys_of, org_row, to_json,
-};
-use crate::api::b64;
+use super::admin_rows::{self, ACCOUNT_COLUMNS, account_row, insert_account, insert_audit};
+use super::advisors::{ADVISOR_COLUMNS, ADVISOR_NCOLS, advisor_row, keys_of};
+use super::orgs::{ORG_COLUMNS, org_row};
+use super::SqliteStore;
+use super::rows::{db, id_text, ids_from_json, to_json};
 use crate::day::now_secs;
 use crate::store::admin::{
     AdminAccount, AdminRole, AdminSessionRow, AdminStore, AdvisorStatus, AuditRow, AuditScope,
     NewAudit, OrgChange, OrgExtras, SecretBytes,
 };
-use crate::store::{
-    Advisor, Appointer, Category, Id, InviteScope, Organisation, StoreError, StoreResult,
-};
-
-fn insert_audit(tx: &Connection, a: &NewAudit) -> StoreResult<()> {
-    tx.prepare_cached(
-        "INSERT INTO audit_log (at, actor, org_id, action, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )
-    .and_then(|mut st| st.execute(params![now_secs(), a.actor, a.org_id, a.action, a.detail]))
-    .map_err(db)?;
-    Ok(())
-}
-
-const ACCOUNT_COLUMNS: &str = "a.id, a.username, a.role, a.org_id, a.passphrase_hash, a.totp_secret, a.totp_pending, a.totp_last_step";
-
-fn account_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<AdminAccount> {
-    let role: String = r.get(at + 2)?;
-    let secret = |v: Option<Vec<u8>>| v.map(|b| SecretBytes(Zeroizing::new(b)));
-    Ok(AdminAccount {
-        id: r.get(at)?,
-        username: r.get(at + 1)?,
-        role: AdminRole::parse(&role).ok_or_else(|| {
-            rusqlite::Error::InvalidColumnType(at + 2, "role".into(), rusqlite::types::Type::Text)
-        })?,
-        org_id: r.get(at + 3)?,
-        passphrase_hash: Zeroizing::new(r.get(at + 4)?),
-        totp_secret: secret(r.get(at + 5)?),
-        totp_pending: secret(r.get(at + 6)?),
-        totp_last_step: r.get(at + 7)?,
-    })
-}
-
-fn ids_from_json(s: &str) -> rusqlite::Result<Vec<Id>> {
-    let list: Vec<String> = json_list(s)?;
-    // Ids are stored as written (validated base64url); an undecodable one is skipped.
-    Ok(list
-        .iter()
-        .filter_map(|v| {
-            use base64::Engine;
-            base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(v.as_bytes())
-                .ok()
-                .and_then(|b| <Id>::try_from(b).ok())
-        })
-        .collect())
-}
-
-fn slug_taken(tx: &Connection, slug: &str, except_org: Option<i64>) -> StoreResult<bool> {
-    let used: bool = tx
-        .query_row(
-            "SELECT EXISTS (SELECT 1 FROM organisations WHERE slug = ?1 AND id IS NOT ?2)
-                 OR EXISTS (SELECT 1 FROM org_former_slugs WHERE slug = ?1 AND org_id IS NOT ?2)",
-            params![slug, except_org],
-            |r| r.get(0),
-        )
-        .map_err(db)?;
-    Ok(used)
-}
+use crate::store::{Advisor, Category, Id, InviteScope, Organisation, StoreError, StoreResult};
 
 impl AdminStore for SqliteStore {
     fn require_totp(&self) -> StoreResult<bool> {
@@ -129,33 +72,7 @@ impl AdminStore for SqliteStore {
     ) -> StoreResult<i64> {
         let categories = to_json(&categories)?;
         let (slug, name) = (slug.to_owned(), name.to_owned());
-        self.tx(move |tx| {
-            if slug_taken(tx, &slug, None)? {
-                return Err(StoreError::Conflict(format!(
-                    "organisation `{slug}` exists"
-                )));
-            }
-            let id = match tx.execute(
-                "INSERT INTO organisations (slug, name, categories) VALUES (?1, ?2, ?3)",
-                params![slug, name, categories],
-            ) {
-                Ok(_) => tx.last_insert_rowid(),
-                Err(e) if is_unique_violation(&e) => {
-                    return Err(StoreError::Conflict(format!(
-                        "organisation `{slug}` exists"
-                    )));
-                }
-                Err(e) => return Err(db(e)),
-            };
-            insert_audit(
-                tx,
-                &NewAudit {
-                    org_id: Some(id),
-                    ..audit
-                },
-            )?;
-            Ok(id)
-        })
+        self.tx(move |tx| admin_rows::create_org(tx, (slug.as_str(), name.as_str()), &categories, audit))
     }
 
     fn change_org(&self, org_id: i64, c: &OrgChange, audit: Vec<NewAudit>) -> StoreResult<()> {
@@ -164,94 +81,10 @@ impl AdminStore for SqliteStore {
         let order = c
             .advisor_order
             .as_ref()
-            .map(|o| to_json(&o.iter().map(|id| b64(id)).collect::<Vec<_>>()))
+            .map(|o| to_json(&o.iter().map(id_text).collect::<Vec<_>>()))
             .transpose()?;
         let c = c.clone();
-        self.tx(move |tx| {
-            let current: Option<String> = tx
-                .query_row(
-                    "SELECT slug FROM organisations WHERE id = ?1",
-                    [org_id],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(db)?;
-            let current = current.ok_or(StoreError::NotFound)?;
-            if let Some(new) = c.slug.as_deref().filter(|s| *s != current) {
-                if slug_taken(tx, new, Some(org_id))? {
-                    return Err(StoreError::Conflict(format!("`{new}` is taken")));
-                }
-                // Taking back one of its own former slugs; the current one becomes former.
-                tx.execute("DELETE FROM org_former_slugs WHERE slug = ?1", [new])
-                    .map_err(db)?;
-                tx.execute(
-                    "INSERT OR REPLACE INTO org_former_slugs (slug, org_id) VALUES (?1, ?2)",
-                    params![current, org_id],
-                )
-                .map_err(db)?;
-                match tx.execute(
-                    "UPDATE organisations SET slug = ?2 WHERE id = ?1",
-                    params![org_id, new],
-                ) {
-                    Ok(_) => {}
-                    Err(e) if is_unique_violation(&e) => {
-                        return Err(StoreError::Conflict(format!("`{new}` is taken")));
-                    }
-                    Err(e) => return Err(db(e)),
-                }
-            }
-            tx.execute(
-                "UPDATE organisations SET
-                    name = coalesce(?2, name),
-                    intro_nl = coalesce(?3, intro_nl), intro_en = coalesce(?4, intro_en),
-                    conduct_nl = coalesce(?5, conduct_nl), conduct_en = coalesce(?6, conduct_en),
-                    categories = coalesce(?7, categories),
-                    retention_days = coalesce(?8, retention_days),
-                    languages = coalesce(?9, languages),
-                    advisor_order = coalesce(?10, advisor_order)
-                 WHERE id = ?1",
-                params![
-                    org_id,
-                    c.name,
-                    c.intro_nl,
-                    c.intro_en,
-                    c.conduct_nl,
-                    c.conduct_en,
-                    categories,
-                    c.retention_days,
-                    languages,
-                    order
-                ],
-            )
-            .map_err(db)?;
-            if let Some(first) = c.advisor_order.as_ref().map(|o| o.first().copied()) {
-                // Told to the organisation's advisors: who is now shown first.
-                let shown: Option<(String, String)> = match first {
-                    Some(id) => tx
-                        .query_row(
-                            "SELECT display_name, appointed_by FROM advisors WHERE id = ?1",
-                            [&id[..]],
-                            |r| Ok((r.get(0)?, r.get(1)?)),
-                        )
-                        .optional()
-                        .map_err(db)?,
-                    None => None,
-                };
-                let (name, appointed) = shown.unwrap_or_default();
-                insert_event(
-                    tx,
-                    EventKind::Reordered,
-                    None,
-                    &name,
-                    Some(org_id),
-                    Appointer::parse(&appointed),
-                )?;
-            }
-            for a in &audit {
-                insert_audit(tx, a)?;
-            }
-            Ok(())
-        })
+        self.tx(move |tx| admin_rows::change_org(tx, org_id, &c, (categories, languages, order), &audit))
     }
 
     fn set_org_suspended(&self, org_id: i64, suspended: bool, audit: NewAudit) -> StoreResult<()> {
@@ -316,31 +149,7 @@ impl AdminStore for SqliteStore {
 
     fn set_advisor_suspended(&self, id: &Id, suspended: bool, audit: NewAudit) -> StoreResult<()> {
         let id = *id;
-        self.tx(move |tx| {
-            let before: Option<(bool, String, Option<i64>, String)> = tx
-                .query_row(
-                    "SELECT suspended, display_name, org_id, appointed_by FROM advisors WHERE id = ?1",
-                    [&id[..]],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-                )
-                .optional()
-                .map_err(db)?;
-            let (was, name, org_id, appointed_by) = before.ok_or(StoreError::NotFound)?;
-            tx.execute(
-                "UPDATE advisors SET suspended = ?2 WHERE id = ?1",
-                params![&id[..], suspended],
-            )
-            .map_err(db)?;
-            if was != suspended {
-                let kind = if suspended { EventKind::Suspended } else { EventKind::Unsuspended };
-                insert_event(tx, kind, Some(&id), &name, org_id, Appointer::parse(&appointed_by))?;
-            }
-            if suspended {
-                tx.execute("DELETE FROM sessions WHERE advisor_id = ?1", [&id[..]])
-                    .map_err(db)?;
-            }
-            insert_audit(tx, &audit)
-        })
+        self.tx(move |tx| admin_rows::set_advisor_suspended(tx, &id, suspended, &audit))
     }
 
     fn advisor_statuses(&self, org_id: Option<i64>) -> StoreResult<Vec<AdvisorStatus>> {
@@ -626,7 +435,7 @@ impl AdminStore for SqliteStore {
         // Found through the index; the stored hash is compared again in constant time.
         Ok(row.and_then(|(stored, session)| {
             let stored: [u8; 32] = stored.try_into().ok()?;
-            crate::verify::token_hash_eq(&stored, token_hash).then_some(session)
+            meldpunt_crypto::pickup::token_hash_eq(&stored, token_hash).then_some(session)
         }))
     }
 
@@ -682,140 +491,3 @@ impl AdminStore for SqliteStore {
     }
 }
 
-fn insert_account(
-    tx: &Connection,
-    username: &str,
-    role: AdminRole,
-    org_id: Option<i64>,
-    hash: &str,
-) -> StoreResult<i64> {
-    match tx.execute(
-        "INSERT INTO admin_accounts (username, role, org_id, passphrase_hash, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![username, role.as_str(), org_id, hash, now_secs()],
-    ) {
-        Ok(_) => Ok(tx.last_insert_rowid()),
-        Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(format!(
-            "username `{username}` is taken"
-        ))),
-        Err(e) => Err(db(e)),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::super::MIGRATIONS;
-    use super::*;
-    use crate::store::Store;
-
-    /// A version-1 database with a case is migrated: the case keeps its organisation's slug as
-    /// its tenant, also after the organisation is renamed.
-    #[test]
-    fn migration_2_keeps_existing_cases_readable() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("v1.db");
-        {
-            let conn = Connection::open(&path).unwrap();
-            conn.execute_batch(MIGRATIONS[0]).unwrap();
-            conn.pragma_update(None, "user_version", 1).unwrap();
-            conn.execute_batch(
-                "INSERT INTO instance (id, pow_key, created_day) VALUES (1, zeroblob(32), '2025-01-01');
-                 INSERT INTO organisations (id, slug, name) VALUES (1, 'oud', 'Oud');
-                 INSERT INTO cases (id, org_id, token_hash, status, created_day, updated_day)
-                 VALUES (zeroblob(16), 1, zeroblob(32), 'new', '2025-01-01', '2025-01-01');",
-            )
-            .unwrap();
-        }
-        let store = SqliteStore::open(&path).unwrap();
-        assert_eq!(store.schema_version().unwrap() as usize, MIGRATIONS.len());
-        assert!(!store.require_totp().unwrap());
-        let case = store.case_by_token(&[0u8; 32]).unwrap().unwrap();
-        assert_eq!(case.org_slug, "oud");
-        let change = OrgChange {
-            slug: Some("nieuw".into()),
-            ..OrgChange::default()
-        };
-        store.change_org(1, &change, Vec::new()).unwrap();
-        assert_eq!(
-            store.case_by_token(&[0u8; 32]).unwrap().unwrap().org_slug,
-            "oud"
-        );
-        assert_eq!(
-            store.org_by_former_slug("oud").unwrap().unwrap().slug,
-            "nieuw"
-        );
-        assert_eq!(store.org_extras(1).unwrap(), OrgExtras::default());
-    }
-
-    /// A version-3 database with advisors and pending invites is migrated: branch-wide and
-    /// external advisors count as appointed by the branch organisation, the others by their
-    /// organisation, all since the upgrade day; pending invites likewise; events start empty.
-    #[test]
-    fn migration_4_appoints_existing_advisors() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("v3.db");
-        {
-            let conn = Connection::open(&path).unwrap();
-            for m in &MIGRATIONS[..3] {
-                conn.execute_batch(m).unwrap();
-            }
-            conn.pragma_update(None, "user_version", 3).unwrap();
-            conn.execute_batch(
-                "INSERT INTO instance (id, pow_key, created_day) VALUES (1, zeroblob(32), '2025-01-01');
-                 INSERT INTO organisations (id, slug, name) VALUES (1, 'oud', 'Oud');
-                 INSERT INTO advisors (id, org_id, identity_pk, display_name, external, languages)
-                 VALUES (x'01010101010101010101010101010101', 1, x'0101010101010101010101010101010101010101010101010101010101010101', 'Intern', 0, '[]'),
-                        (x'02020202020202020202020202020202', 1, x'0202020202020202020202020202020202020202020202020202020202020202', 'Extern', 1, '[]'),
-                        (x'03030303030303030303030303030303', NULL, x'0303030303030303030303030303030303030303030303030303030303030303', 'Branche', 1, '[]');
-                 INSERT INTO invites (code_hash, org_id, external, expires_at)
-                 VALUES (x'0101010101010101010101010101010101010101010101010101010101010101', 1, 0, 9999999999),
-                        (x'0202020202020202020202020202020202020202020202020202020202020202', 1, 1, 9999999999);",
-            )
-            .unwrap();
-        }
-        let store = SqliteStore::open(&path).unwrap();
-        assert!(store.schema_version().unwrap() >= 4);
-        let today = crate::day::Day::today();
-        for (id, want) in [
-            ([1u8; 16], Appointer::Organisation),
-            ([2u8; 16], Appointer::Branch),
-            ([3u8; 16], Appointer::Branch),
-        ] {
-            let a = store.advisor(&id).unwrap().unwrap().advisor;
-            assert_eq!(a.appointed_by, want, "{}", a.display_name);
-            assert_eq!(a.appointed_on, today);
-        }
-        let conn = store.read().unwrap();
-        let invites: Vec<String> = conn
-            .prepare("SELECT appointed_by FROM invites ORDER BY code_hash")
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        assert_eq!(invites, ["organisation", "branch"]);
-        drop(conn);
-        assert!(store.advisor_events(&[1u8; 16], 200).unwrap().is_empty());
-        // The upgraded store records events from now on.
-        let a = store.advisor(&[2u8; 16]).unwrap().unwrap();
-        store
-            .set_advisor_suspended(
-                &a.advisor.id,
-                true,
-                NewAudit {
-                    actor: "cli".into(),
-                    org_id: Some(1),
-                    action: "advisor.suspend".into(),
-                    detail: String::new(),
-                },
-            )
-            .unwrap();
-        let ev = store.advisor_events(&[1u8; 16], 200).unwrap();
-        assert_eq!(ev.len(), 1);
-        assert_eq!(ev[0].kind, EventKind::Suspended);
-        assert_eq!(ev[0].advisor, Some([2u8; 16]));
-        assert_eq!(ev[0].org.as_deref(), Some("oud"));
-        assert!(store.advisor_events(&[2u8; 16], 200).unwrap().is_empty());
-        assert_eq!(store.advisor_events(&[3u8; 16], 200).unwrap().len(), 1);
-    }
-}

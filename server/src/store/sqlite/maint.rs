@@ -5,9 +5,14 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{Op, SqliteStore, TypedOp, db, oneshot};
+use std::path::Path;
+use std::sync::mpsc::sync_channel;
+
+use super::writer::{Alone, Op, Reply, TypedOp};
+use super::SqliteStore;
+use super::rows::db;
 use crate::day::Day;
-use crate::store::{Id, Purged, StoreError, StoreResult, Vacuumed};
+use crate::store::{EVENT_RETENTION_DAYS, Id, Maintenance, Purged, StoreError, StoreResult, Vacuumed};
 
 /// Cases deleted per write operation: each purge operation stays short, so writes of
 /// reporters and advisors run between them.
@@ -19,40 +24,6 @@ pub fn known_schema_version() -> u32 {
     u32::try_from(super::MIGRATIONS.len()).unwrap_or(u32::MAX)
 }
 
-/// Runs after the migrations on the writer connection, before the writer thread starts.
-/// An operation that runs alone, outside any transaction, between two batches.
-struct Alone<O>(O);
-
-impl<O: Op + 'static> Op for Alone<O> {
-    fn bytes(&self) -> usize {
-        self.0.bytes()
-    }
-    fn run(&mut self, conn: &Connection) -> bool {
-        self.0.run(conn)
-    }
-    fn answer(self: Box<Self>, committed: bool) {
-        Op::answer(Box::new(self.0), committed);
-    }
-    fn alone(&self) -> bool {
-        true
-    }
-}
-
-/// Runs an [`Alone`] operation on the writer thread and answers it with its own result.
-pub(super) fn run_alone(conn: &Connection, mut op: Box<dyn Op>) {
-    let ok = op.run(conn);
-    if !conn.is_autocommit() {
-        // An operation must not leave a transaction open for the next batch.
-        if let Err(e) = conn.execute_batch("ROLLBACK") {
-            tracing::error!(error = %e, "rollback after a maintenance operation failed");
-        }
-    }
-    if !ok {
-        tracing::warn!("a database maintenance operation failed");
-    }
-    op.answer(true);
-}
-
 impl SqliteStore {
     /// Runs `f` on the writer connection between two batches, outside any transaction, and
     /// waits for it.
@@ -62,15 +33,17 @@ impl SqliteStore {
     ) -> StoreResult<T> {
         let stopped = || StoreError::Db("the database writer has stopped".into());
         let queue = self.queue.as_ref().ok_or_else(stopped)?;
-        let (reply, pending) = oneshot::channel();
+        let (reply, answer) = sync_channel(1);
         let op: Box<dyn Op> = Box::new(Alone(TypedOp {
             f: Some(f),
             out: None,
-            reply,
+            reply: Reply::Blocking(reply),
             bytes: 0,
         }));
         queue.send(op).map_err(|_| stopped())?;
-        pending.wait()
+        answer
+            .recv()
+            .unwrap_or_else(|_| Err(crate::store::pending::stopped()))
     }
 }
 
@@ -276,4 +249,77 @@ pub(super) fn set_notify_email(
         }
         Ok(())
     })
+}
+
+/// The rest of a purge after the cases (one write): expired sessions and invites, old
+/// advisor events and (`all_uploads`) every unfinished upload.
+pub(super) fn purge_rest(
+    tx: &Connection,
+    (today, now): (Day, i64),
+    all_uploads: bool,
+    cases: Purged,
+) -> StoreResult<Purged> {
+    let mut purged = cases;
+    purged.sessions = tx
+        .execute("DELETE FROM sessions WHERE expires_at <= ?1", [now])
+        .map_err(db)? as u64;
+    purged.invites = tx
+        .execute("DELETE FROM invites WHERE expires_at <= ?1", [now])
+        .map_err(db)? as u64;
+    let oldest = today
+        .plus_days(-i64::from(EVENT_RETENTION_DAYS))
+        .to_string();
+    purged.events = tx
+        .execute("DELETE FROM advisor_events WHERE day < ?1", [oldest])
+        .map_err(db)? as u64;
+    if all_uploads {
+        purged.uploads = tx
+            .execute("DELETE FROM attachments WHERE complete = 0", [])
+            .map_err(db)? as u64;
+    }
+    Ok(purged)
+}
+
+impl SqliteStore {
+    /// Copies the whole database to `path` (online, consistent): `VACUUM INTO` a new
+    /// owner-only file.
+    pub fn backup(&self, path: &Path) -> StoreResult<()> {
+        let conn = self.read()?;
+        let target = path
+            .to_str()
+            .ok_or_else(|| StoreError::Db("backup path is not UTF-8".into()))?;
+        // An empty owner-only file first (VACUUM INTO fills an empty file), so that the
+        // backup is not readable by others.
+        crate::private_file::create_new(path)
+            .map_err(|e| StoreError::Db(format!("cannot create {}: {e}", path.display())))?;
+        if let Err(e) = conn.execute("VACUUM INTO ?1", [target]) {
+            let _ = std::fs::remove_file(path);
+            return Err(db(e));
+        }
+        Ok(())
+    }
+
+    /// [`Maintenance::vacuum`] (incremental vacuum between write batches, then a
+    /// truncating checkpoint).
+    pub fn vacuum(&self, step_pages: u32) -> StoreResult<Vacuumed> {
+        vacuum(self, step_pages)
+    }
+
+    /// [`Maintenance::checkpoint`] (the write-ahead log folded in and truncated).
+    pub fn checkpoint(&self) -> StoreResult<bool> {
+        checkpoint(self)
+    }
+}
+
+/// For callers holding a `dyn Store`: the inherent methods above.
+impl Maintenance for SqliteStore {
+    fn backup(&self, path: &Path) -> StoreResult<()> {
+        SqliteStore::backup(self, path)
+    }
+    fn vacuum(&self, step_pages: u32) -> StoreResult<Vacuumed> {
+        SqliteStore::vacuum(self, step_pages)
+    }
+    fn checkpoint(&self) -> StoreResult<bool> {
+        SqliteStore::checkpoint(self)
+    }
 }
