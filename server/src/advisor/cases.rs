@@ -17,7 +17,7 @@ use meldpunt_client::seal;
 use meldpunt_crypto::envelope::{self, MAX_HEADER_LEN, Purpose};
 use meldpunt_crypto::keys::IdentityPublicKey;
 use meldpunt_crypto::message::MessageKind;
-use meldpunt_crypto::overview::{self, CaseRecord, Lang, Organisation, Overview};
+use meldpunt_overview::{self as overview, CaseRecord, Lang, Organisation, Overview};
 use meldpunt_crypto::rng::os_rng;
 use meldpunt_server::day::{Day, now_secs};
 use meldpunt_server::private_file::owner_only;
