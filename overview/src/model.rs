@@ -144,6 +144,20 @@ pub struct Margins {
     pub col_totals: bool,
 }
 
+/// Row totals only (the unit tests' tables).
+#[cfg(test)]
+pub(crate) const ROW_ONLY: Margins = Margins {
+    row_totals: true,
+    col_totals: false,
+};
+
+/// Row and column totals and the grand total (the unit tests' tables).
+#[cfg(test)]
+pub(crate) const FULL: Margins = Margins {
+    row_totals: true,
+    col_totals: true,
+};
+
 /// A table after suppression. `cells[i][j]` is row `i`, column `j`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Table {

@@ -344,17 +344,7 @@ pub fn exposure(
 mod tests {
     use super::*;
     use crate::equations::equations;
-    use crate::model::Margins;
-
-    const ROW_ONLY: Margins = Margins {
-        row_totals: true,
-        col_totals: false,
-    };
-
-    const FULL: Margins = Margins {
-        row_totals: true,
-        col_totals: true,
-    };
+    use crate::model::{FULL, ROW_ONLY};
 
     #[test]
     fn ranges_are_cut_to_what_the_marks_allow() {

@@ -204,16 +204,7 @@ pub fn table(
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
-
-    const ROW_ONLY: Margins = Margins {
-        row_totals: true,
-        col_totals: false,
-    };
-
-    const FULL: Margins = Margins {
-        row_totals: true,
-        col_totals: true,
-    };
+    use crate::model::{FULL, ROW_ONLY};
 
     #[test]
     fn a_row_of_four_small_cells_is_withheld() {
