@@ -3,7 +3,8 @@
 //!
 //! An advisor's [`IdentityKey`] (Ed25519) signs [`KeyBundle`]s that publish X25519 encryption
 //! keys and [`Revocation`]s that withdraw them. A sender calls
-//! [`KeyBundle::verify_for_sealing`] and seals only to the [`RecipientKey`] it returns.
+//! [`KeyBundle::verify_for_sealing`] and seals only to the
+//! [`RecipientKey`](crate::recipient::RecipientKey) it returns.
 
 mod bundle;
 mod identity;
