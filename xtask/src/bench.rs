@@ -44,7 +44,7 @@ use self::common::{Sizes, target_dir};
 use self::crypto::Criterion;
 use self::machine::Machine;
 use self::table::render;
-use crate::Result;
+use crate::util::Result;
 
 const PARTS: [&str; 5] = ["crypto", "cli", "wasm", "server", "browser"];
 

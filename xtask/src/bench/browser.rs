@@ -8,7 +8,9 @@ use std::fs;
 use super::common::{build_release_bins, output, release_bin, target_dir};
 use super::table::{Row, Section};
 use super::wasm::build_wasm;
-use crate::{Result, root, setup};
+use crate::client::build_client;
+use crate::setup;
+use crate::util::{Result, root};
 
 pub(crate) fn bench_browser(work: &Path) -> Result<Section> {
     build_release_bins()?;
@@ -16,7 +18,7 @@ pub(crate) fn bench_browser(work: &Path) -> Result<Section> {
     // the default one (its paths are fixed); the same steps otherwise.
     let www = root().join("client-wasm").join("www");
     if target_dir() == root().join("target") {
-        crate::build_client()?;
+        build_client()?;
     } else {
         build_wasm(
             "web",

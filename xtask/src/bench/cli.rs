@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::common::{Sizes, build_release_bins, output, release_bin, remove, target_dir};
 use super::table::{Row, Section, fmt_rate, median, mibs};
-use crate::{Result, cargo, run};
+use crate::util::{Result, cargo, run};
 
 /// The pinned `rage` (age in Rust) used as the CLI's reference.
 pub(crate) const RAGE_VERSION: &str = "0.12.1";

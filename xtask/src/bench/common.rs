@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use crate::{Result, cargo, root, run};
+use crate::util::{Result, cargo, root, run};
 
 pub(crate) const MIB: f64 = 1024.0 * 1024.0;
 

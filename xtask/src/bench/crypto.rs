@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::common::{Sizes, target_dir};
 use super::table::{Row, Section, fmt_rate, mibs};
-use crate::{Result, cargo, run};
+use crate::util::{Result, cargo, run};
 
 /// Criterion medians, in MiB/s of plaintext: (function id, size label) → MiB/s.
 #[derive(Debug, Default)]

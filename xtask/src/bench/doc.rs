@@ -2,7 +2,7 @@
 
 use std::fs;
 
-use crate::{Result, root};
+use crate::util::{Result, root};
 
 pub(crate) const BEGIN: &str = "<!-- bench:begin -->";
 pub(crate) const END: &str = "<!-- bench:end -->";

@@ -5,7 +5,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use super::common::MIB;
-use crate::root;
+use crate::util::root;
 
 pub(crate) struct Machine {
     nproc: usize,

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use super::common::{MIB, Sizes, build_release_bins, release_bin, remove};
 use super::table::{Row, Section, fmt_rate};
-use crate::{Result, run};
+use crate::util::{Result, run};
 
 pub(crate) fn bench_server(sizes: &Sizes, work: &Path) -> Result<Vec<Section>> {
     build_release_bins()?;

@@ -7,7 +7,8 @@ use std::process::Command;
 use super::common::{Sizes, build_release_bins, output, release_bin, target_dir};
 use super::crypto::{Criterion, read_criterion};
 use super::table::{Row, Section, fmt_rate, median, mibs};
-use crate::{Result, cargo, run, setup};
+use crate::setup;
+use crate::util::{Result, cargo, run};
 
 /// Seals random bytes through the WASM client's `AttachmentEncryptor` (as `www/js/files.js`
 /// does: 256 KiB pieces) to one advisor and the reporter's own key. Arguments: the package

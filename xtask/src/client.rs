@@ -1,0 +1,48 @@
+//! `cargo xtask build-client`: the WASM client and its web pages.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::setup;
+use crate::util::{Result, cargo, root, run, target_dir};
+
+/// Builds the WASM client. Returns the directory of the web pages.
+pub fn build_client() -> Result<PathBuf> {
+    let www = root().join("client-wasm").join("www");
+    if !www.exists() {
+        return Err(format!(
+            "{} does not exist: the web client cannot be built",
+            www.display()
+        ));
+    }
+    setup::ensure_wasm_target()?;
+    let bindgen = setup::ensure_wasm_bindgen()?;
+    // The `wasm-release` profile (root Cargo.toml): fat LTO, one codegen unit, the bindings at
+    // opt-level "z" and the crypto at 3. The name section (function names for stack traces,
+    // ~50 KB) is dropped: the download is what a frightened reporter on a phone waits for.
+    run(cargo().args([
+        "build",
+        "--package",
+        "meldpunt-client-wasm",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--profile",
+        "wasm-release",
+    ]))?;
+    let wasm = target_dir()
+        .join("wasm32-unknown-unknown")
+        .join("wasm-release")
+        .join("meldpunt_client_wasm.wasm");
+    let out = www.join("pkg");
+    run(Command::new(bindgen).args([
+        "--target",
+        "web",
+        "--no-typescript",
+        "--remove-name-section",
+        "--remove-producers-section",
+        "--out-dir",
+        &out.to_string_lossy(),
+        &wasm.to_string_lossy(),
+    ]))?;
+    Ok(www)
+}
