@@ -1,6 +1,6 @@
 //! `cargo xtask build-client`: the WASM client and its web pages.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::setup;
@@ -15,11 +15,21 @@ pub fn build_client() -> Result<PathBuf> {
             www.display()
         ));
     }
-    setup::ensure_wasm_target()?;
-    let bindgen = setup::ensure_wasm_bindgen()?;
     // The `wasm-release` profile (root Cargo.toml): fat LTO, one codegen unit, the bindings at
     // opt-level "z" and the crypto at 3. The name section (function names for stack traces,
     // ~50 KB) is dropped: the download is what a frightened reporter on a phone waits for.
+    build_wasm(
+        "web",
+        &www.join("pkg"),
+        &["--remove-name-section", "--remove-producers-section"],
+    )?;
+    Ok(www)
+}
+
+/// The `wasm-release` build of the client, through wasm-bindgen for `target` into `out`.
+pub fn build_wasm(target: &str, out: &Path, extra: &[&str]) -> Result {
+    setup::ensure_wasm_target()?;
+    let bindgen = setup::ensure_wasm_bindgen()?;
     run(cargo().args([
         "build",
         "--package",
@@ -33,16 +43,10 @@ pub fn build_client() -> Result<PathBuf> {
         .join("wasm32-unknown-unknown")
         .join("wasm-release")
         .join("meldpunt_client_wasm.wasm");
-    let out = www.join("pkg");
-    run(Command::new(bindgen).args([
-        "--target",
-        "web",
-        "--no-typescript",
-        "--remove-name-section",
-        "--remove-producers-section",
-        "--out-dir",
-        &out.to_string_lossy(),
-        &wasm.to_string_lossy(),
-    ]))?;
-    Ok(www)
+    run(Command::new(bindgen)
+        .args(["--target", target, "--no-typescript"])
+        .args(extra)
+        .arg("--out-dir")
+        .arg(out)
+        .arg(&wasm))
 }

@@ -7,8 +7,7 @@ use std::fs;
 
 use super::common::{build_release_bins, output, release_bin, target_dir};
 use super::table::{Row, Section};
-use super::wasm::build_wasm;
-use crate::client::build_client;
+use crate::client::{build_client, build_wasm};
 use crate::setup;
 use crate::util::{Result, root};
 

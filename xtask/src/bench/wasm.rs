@@ -4,11 +4,11 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use super::common::{Sizes, build_release_bins, output, release_bin, target_dir};
+use super::common::{Sizes, build_release_bins, output, release_bin};
 use super::crypto::{Criterion, read_criterion};
 use super::table::{Row, Section, fmt_rate, median, mibs};
-use crate::setup;
-use crate::util::{Result, cargo, run};
+use crate::client::build_wasm;
+use crate::util::Result;
 
 /// Seals random bytes through the WASM client's `AttachmentEncryptor` (as `www/js/files.js`
 /// does: 256 KiB pieces) to one advisor and the reporter's own key. Arguments: the package
@@ -127,29 +127,4 @@ pub(crate) fn bench_wasm(
             .into(),
         rows,
     })
-}
-
-/// The `wasm-release` build of the client, through wasm-bindgen for `target` into `out`.
-pub(crate) fn build_wasm(target: &str, out: &Path, extra: &[&str]) -> Result {
-    setup::ensure_wasm_target()?;
-    let bindgen = setup::ensure_wasm_bindgen()?;
-    run(cargo().args([
-        "build",
-        "--package",
-        "meldpunt-client-wasm",
-        "--target",
-        "wasm32-unknown-unknown",
-        "--profile",
-        "wasm-release",
-    ]))?;
-    let wasm = target_dir()
-        .join("wasm32-unknown-unknown")
-        .join("wasm-release")
-        .join("meldpunt_client_wasm.wasm");
-    run(Command::new(bindgen)
-        .args(["--target", target, "--no-typescript"])
-        .args(extra)
-        .arg("--out-dir")
-        .arg(out)
-        .arg(&wasm))
 }
