@@ -86,6 +86,7 @@ use crate::rng::CryptoRng;
 
 pub mod header;
 pub mod padding;
+mod chunk;
 mod parallel;
 mod stream;
 
@@ -529,7 +530,7 @@ fn seal_into_inner<R: CryptoRng + ?Sized>(
         .split_at_mut_checked(header_bytes.len())
         .ok_or(EnvelopeError::TooLarge)?;
     head.copy_from_slice(&header_bytes);
-    let aead = stream::ChunkAead::new(&ck, &header_bytes);
+    let aead = chunk::ChunkAead::new(&ck, &header_bytes);
     drop(ck);
     let chunks = padded.div_ceil(CHUNK_LEN);
     let threads = parallel::threads_for(threads, padded, CHUNK_LEN);
@@ -540,7 +541,7 @@ fn seal_into_inner<R: CryptoRng + ?Sized>(
 
 /// Seals chunk `i` of the padded `plaintext` into `chunk` (its body and tag on the wire).
 fn seal_chunk_from(
-    aead: &stream::ChunkAead,
+    aead: &chunk::ChunkAead,
     plaintext: &[u8],
     i: usize,
     last: bool,
@@ -656,7 +657,7 @@ fn open_into_inner(
     let padded = payload.len() - chunks * TAG_LEN;
 
     resize_wiped(out, padded);
-    let aead = stream::ChunkAead::new(&recovered.ck, header_bytes);
+    let aead = chunk::ChunkAead::new(&recovered.ck, header_bytes);
     drop(recovered.ck);
     let threads = parallel::threads_for(threads, padded, CHUNK_LEN);
     parallel::for_each_chunk(out.as_mut_slice(), CHUNK_LEN, threads, |i, plain| {

@@ -13,7 +13,6 @@ pub mod hpke;
 pub mod keyring;
 pub mod keys;
 pub mod message;
-pub mod overview;
 pub mod pickup;
 pub mod pow;
 pub mod recipient;

@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use crate::{Result, cargo, root, run, setup, target_dir};
+use crate::setup;
+use crate::util::{Result, cargo, root, run, target_dir};
 
 /// The fuzz crates, relative to the workspace root.
 const CRATES: &[&str] = &["crypto/fuzz", "server/fuzz"];

@@ -12,10 +12,13 @@ use std::time::Instant;
 
 mod arch;
 mod bench;
+mod client;
 mod fuzz;
 mod setup;
+mod util;
 
-type Result<T = ()> = std::result::Result<T, String>;
+use client::build_client;
+use util::{Result, cargo, root, run, target_dir};
 
 const USAGE: &str = "\
 cargo xtask <command>
@@ -58,43 +61,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// The workspace root (the parent of this crate's directory).
-pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."))
-}
-
-/// Runs a command in the workspace root, echoing it, and fails on a non-zero exit.
-pub fn run(cmd: &mut Command) -> Result {
-    let shown = format!("{cmd:?}").replace('"', "");
-    eprintln!("\n==> {shown}");
-    let started = Instant::now();
-    let status = cmd
-        .current_dir(cmd.get_current_dir().map(Path::to_path_buf).unwrap_or_else(root))
-        .status()
-        .map_err(|e| format!("cannot start {shown}: {e}"))?;
-    eprintln!("<== {:.1}s {shown}", started.elapsed().as_secs_f64());
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("{shown} failed ({status})"))
-    }
-}
-
-pub fn cargo() -> Command {
-    Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-}
-
-/// Cargo's target directory (`CARGO_TARGET_DIR`, else `target/` in the workspace root).
-pub fn target_dir() -> PathBuf {
-    env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .map(|p| if p.is_absolute() { p } else { root().join(p) })
-        .unwrap_or_else(|| root().join("target"))
 }
 
 /// Builds the release server binary that the crash-safety test kills; returns its path.
@@ -251,44 +217,6 @@ fn browser_test_files(dir: &Path) -> Result<Vec<String>> {
         return Err(format!("no *.test.js in {}", dir.display()));
     }
     Ok(files)
-}
-
-/// Builds the WASM client. Returns the directory of the web pages.
-pub fn build_client() -> Result<PathBuf> {
-    let www = root().join("client-wasm").join("www");
-    if !www.exists() {
-        return Err(format!("{} does not exist: the web client cannot be built", www.display()));
-    }
-    setup::ensure_wasm_target()?;
-    let bindgen = setup::ensure_wasm_bindgen()?;
-    // The `wasm-release` profile (root Cargo.toml): fat LTO, one codegen unit, the bindings at
-    // opt-level "z" and the crypto at 3. The name section (function names for stack traces,
-    // ~50 KB) is dropped: the download is what a frightened reporter on a phone waits for.
-    run(cargo().args([
-        "build",
-        "--package",
-        "meldpunt-client-wasm",
-        "--target",
-        "wasm32-unknown-unknown",
-        "--profile",
-        "wasm-release",
-    ]))?;
-    let wasm = target_dir()
-        .join("wasm32-unknown-unknown")
-        .join("wasm-release")
-        .join("meldpunt_client_wasm.wasm");
-    let out = www.join("pkg");
-    run(Command::new(bindgen).args([
-        "--target",
-        "web",
-        "--no-typescript",
-        "--remove-name-section",
-        "--remove-producers-section",
-        "--out-dir",
-        &out.to_string_lossy(),
-        &wasm.to_string_lossy(),
-    ]))?;
-    Ok(www)
 }
 
 fn demo(_args: &[String]) -> Result {

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 use meldpunt_client::case::{Entry, EntryKind};
-use meldpunt_crypto::overview::{self, CaseRecord, Lang, Organisation, Overview};
+use meldpunt_overview::{self as overview, CaseRecord, Lang, Organisation, Overview};
 use serde_json::Value;
 
 use crate::args::{Format, OverviewLang};

@@ -11,7 +11,7 @@
     clippy::cast_precision_loss
 )]
 
-use meldpunt_crypto::overview::{
+use meldpunt_overview::{
     CaseRecord, Cell, Exposure, Lang, Margins, Organisation, Overview, Role, THRESHOLD, derivable,
     equations, exposure, flat_layout, grand_cap, suppress, table,
 };
@@ -260,7 +260,7 @@ fn the_cli_fixture_table_is_protected() {
     let e = exposed_by_brute_force(&values, 4, FULL, &old);
     assert!(e.contains(&0) && e.contains(&4), "{e:?}");
     assert_eq!(
-        meldpunt_crypto::overview::exposed(&flat, &old, grand_cap(&flat, &is_total), &eqs),
+        meldpunt_overview::exposed(&flat, &old, grand_cap(&flat, &is_total), &eqs),
         e
     );
     // Now: the 5 is shown and the totals 9 (intimidation) and 6 (Q1) are hidden instead.
@@ -824,7 +824,7 @@ fn exposed_by_brute_force(
         .collect()
 }
 
-fn flat_cells(t: &meldpunt_crypto::overview::Table) -> Vec<Cell> {
+fn flat_cells(t: &meldpunt_overview::Table) -> Vec<Cell> {
     t.cells
         .iter()
         .flatten()
