@@ -11,7 +11,8 @@ use meldpunt_crypto::rng::os_rng;
 use reqwest::blocking::{RequestBuilder, Response};
 use serde_json::{Value, json};
 
-use crate::{Server, b64, expect, now, unb64};
+use crate::http::{b64, expect, now, unb64};
+use crate::server::Server;
 
 /// A registered, logged-in advisor with its keyring in memory.
 #[derive(Debug)]
@@ -247,7 +248,7 @@ impl Reporter {
     }
 
     pub fn auth(&self, rb: RequestBuilder) -> RequestBuilder {
-        crate::with_case_token(rb, &self.token())
+        crate::http::with_case_token(rb, &self.token())
     }
 
     /// Seals and signs a report to `advisor_ids` of `org`, and creates the case.

@@ -8,7 +8,9 @@ use std::process::Command;
 use reqwest::blocking::{RequestBuilder, Response};
 use serde_json::{Value, json};
 
-use crate::{DEFAULT_EXTRA, Server, expect, meldpunt_bin, run_with_stdin};
+use crate::cli::{meldpunt_bin, run_with_stdin};
+use crate::http::expect;
+use crate::server::{DEFAULT_EXTRA, Server};
 
 /// Passphrases strong enough for the zxcvbn check.
 pub const OPERATOR_PASS: &str = "purple tractor sings quietly 42";

@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 use reqwest::blocking::{Client, RequestBuilder};
 use serde_json::{Value, json};
 
-use crate::{meldpunt_bin, unb64};
+use crate::cli::meldpunt_bin;
+use crate::http::unb64;
 
 /// A User-Agent no log or database may ever contain.
 pub const UA: &str = "MeldpuntTestAgent/9.1 (ua-canary-5f2c7e)";

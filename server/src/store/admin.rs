@@ -8,7 +8,8 @@
 
 use zeroize::Zeroizing;
 
-use super::{AdvisorKeys, Category, Id, InviteScope, Organisation, StoreResult};
+use super::error::StoreResult;
+use super::types::{AdvisorKeys, Category, Id, InviteScope, Organisation};
 
 /// The two kinds of administrator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

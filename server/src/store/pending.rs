@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 
 use tokio::sync::oneshot;
 
-use super::{StoreError, StoreResult};
+use super::error::{StoreError, StoreResult};
 
 /// The receiving half: a future of the result, or [`Pending::wait`] for blocking callers.
 #[derive(Debug)]

@@ -2,8 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Id;
 use crate::day::Day;
+
+/// 16 random bytes naming a case, an advisor or an attachment; base64url in the API.
+pub type Id = [u8; 16];
 
 /// Status of a case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
