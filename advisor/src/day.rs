@@ -1,18 +1,16 @@
-//! Calendar days (UTC) of Unix times, as the advisor commands show and count them (`jiff`).
+//! Calendar days (UTC) of Unix times, as the advisor commands show and count them (the `time`
+//! crate, as in the server; no time zone database).
 
-use jiff::Timestamp;
-use jiff::civil::Date;
-use jiff::tz::TimeZone;
+use time::{Date, OffsetDateTime};
 
 /// Seconds since the Unix epoch, now.
 pub(crate) fn now_secs() -> i64 {
-    Timestamp::now().as_second()
+    OffsetDateTime::now_utc().unix_timestamp()
 }
 
 /// The UTC day that contains the Unix time `secs`; `None` outside the years -9999..=9999.
 pub(crate) fn day_of(secs: i64) -> Option<Date> {
-    let t = Timestamp::from_second(secs).ok()?;
-    Some(TimeZone::UTC.to_datetime(t).date())
+    OffsetDateTime::from_unix_timestamp(secs).ok().map(OffsetDateTime::date)
 }
 
 /// `YYYY-MM-DD` of the UTC day that contains the Unix time `secs` (`?` if out of range).

@@ -25,7 +25,7 @@
 //! One module per part (`crypto`, `cli`, `wasm`, `server`, `browser`), beside the table
 //! (`table`), the docs/performance.md writer (`doc`), the machine description (`machine`) and
 //! what the parts share (`common`). Criterion's and the browser test's JSON is read with
-//! `serde_json`, the date comes from `jiff`, the commit from `git rev-parse`.
+//! `serde_json`, the date comes from `time`, the commit from `git rev-parse`.
 
 mod browser;
 mod cli;

@@ -17,8 +17,8 @@ use crate::text::{at, s};
 
 use crate::cases::common::org_pages;
 
-fn quarter(day: jiff::civil::Date) -> u8 {
-    u8::try_from(day.month()).map_or(1, |m| m.div_ceil(3))
+fn quarter(day: time::Date) -> u8 {
+    u8::from(day.month()).div_ceil(3)
 }
 
 /// The strings of a list field of a report body (others are passed over).
@@ -72,7 +72,7 @@ pub fn overview(
             skipped += 1;
             continue;
         };
-        let Some(created) = day_of(report.created_at()).filter(|d| i32::from(d.year()) == year)
+        let Some(created) = day_of(report.created_at()).filter(|d| d.year() == year)
         else {
             continue;
         };

@@ -76,9 +76,15 @@ pub(crate) fn loadavg() -> String {
 
 /// `YYYY-MM-DD HH:MM` in UTC, from the system clock.
 pub(crate) fn utc_now() -> String {
-    jiff::Timestamp::now()
-        .strftime("%Y-%m-%d %H:%M")
-        .to_string()
+    let t = time::OffsetDateTime::now_utc();
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute()
+    )
 }
 
 /// The checked-out commit as `SHA12 (branch)`, from `git rev-parse` (worktrees included);
