@@ -270,12 +270,7 @@ pub fn new_session_token() -> (Zeroizing<String>, [u8; 32]) {
 /// SHA-256 of a bearer value, if it is 32 bytes of base64url.
 #[must_use]
 pub fn session_token_hash(bearer: &str) -> Option<[u8; 32]> {
-    use base64::Engine;
-    let raw = Zeroizing::new(
-        base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(bearer.as_bytes())
-            .ok()?,
-    );
+    let raw = Zeroizing::new(meldpunt_api::b64::unb64(bearer)?);
     (raw.len() == 32).then(|| crate::service::sha256(&raw))
 }
 

@@ -4,9 +4,31 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
+use meldpunt_api::ErrorCode;
 use serde::Serialize;
 
 use crate::store::StoreError;
+
+/// What [`ApiError`] constructors take as the code: an [`ErrorCode`], or (for code outside this
+/// layer that still names codes as text) its `snake_case` name.
+pub trait IntoCode {
+    /// The code.
+    fn into_code(self) -> ErrorCode;
+}
+
+impl IntoCode for ErrorCode {
+    fn into_code(self) -> ErrorCode {
+        self
+    }
+}
+
+impl IntoCode for &'static str {
+    fn into_code(self) -> ErrorCode {
+        let code = ErrorCode::parse(self);
+        debug_assert!(code.is_some(), "`{self}` is not an ErrorCode");
+        code.unwrap_or(ErrorCode::Error)
+    }
+}
 
 /// An error answered to the client.
 #[derive(Debug, Clone)]
@@ -14,7 +36,7 @@ pub struct ApiError {
     /// HTTP status.
     pub status: StatusCode,
     /// Stable machine-readable code, e.g. `invalid_json`.
-    pub code: &'static str,
+    pub code: ErrorCode,
     /// Human-readable explanation (English).
     pub message: String,
     /// Seconds to wait before trying again (429 answers of the admin login; also sent as
@@ -24,7 +46,7 @@ pub struct ApiError {
 
 #[derive(Serialize)]
 struct Body<'a> {
-    error: &'a str,
+    error: ErrorCode,
     message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     retry_after: Option<u64>,
@@ -32,10 +54,10 @@ struct Body<'a> {
 
 impl ApiError {
     /// An error with any status.
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: impl IntoCode, message: impl Into<String>) -> Self {
         ApiError {
             status,
-            code,
+            code: code.into_code(),
             message: message.into(),
             retry_after: None,
         }
@@ -47,34 +69,34 @@ impl ApiError {
         self
     }
     /// 400: malformed request.
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn bad_request(code: impl IntoCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
     /// 401: no or wrong credential.
-    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn unauthorized(code: impl IntoCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, code, message)
     }
     /// 403: authenticated but not allowed.
     pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+        Self::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, message)
     }
     /// 404: unknown, or not visible to the caller (the two are never told apart).
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+        Self::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, message)
     }
     /// 409: conflicts with the current state.
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn conflict(code: impl IntoCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, code, message)
     }
     /// 413: too large.
     pub fn too_large(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge, message)
     }
     /// 429: rate limited.
     pub fn rate_limited() -> Self {
         Self::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
+            ErrorCode::RateLimited,
             "too many requests; try again later",
         )
     }
@@ -82,7 +104,7 @@ impl ApiError {
     pub fn internal() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            ErrorCode::Internal,
             "internal error",
         )
     }
@@ -90,7 +112,7 @@ impl ApiError {
     pub fn unavailable() -> Self {
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
+            ErrorCode::Unavailable,
             "server busy; try again later",
         )
     }

@@ -7,10 +7,9 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use meldpunt_api::b64::{b64, unb64};
 use meldpunt_crypto::pow::{Challenge, PowParams};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use zeroize::Zeroizing;
 
@@ -22,15 +21,8 @@ use crate::error::ApiError;
 /// ones expire. Reaching it needs more solved challenges than the rate limits allow.
 const MAX_USED: usize = 1_000_000;
 
-/// A solution as clients send it.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct PowSolution {
-    /// The challenge, base64url (65 bytes).
-    pub challenge: String,
-    /// The nonce that solves it.
-    pub nonce: u64,
-}
+/// A solution as clients send it (a wire type).
+pub use meldpunt_api::PowSolution;
 
 /// A challenge as handed out.
 #[derive(Debug, Clone, Serialize)]
@@ -130,7 +122,7 @@ impl PowGate {
             params,
         );
         IssuedChallenge {
-            challenge: URL_SAFE_NO_PAD.encode(c.as_bytes()),
+            challenge: b64(c.as_bytes()),
             expires_at,
             m_kib: params.m_kib,
             t: params.t,
@@ -148,9 +140,8 @@ impl PowGate {
             return Ok(());
         }
         let s = solution.ok_or_else(|| pow_error("pow_required", "a proof of work is required"))?;
-        let bytes = URL_SAFE_NO_PAD
-            .decode(s.challenge.as_bytes())
-            .map_err(|_| pow_error("bad_pow", "challenge is not base64url"))?;
+        let bytes = unb64(&s.challenge)
+            .ok_or_else(|| pow_error("bad_pow", "challenge is not base64url"))?;
         let c = Challenge::from_bytes(&bytes)
             .map_err(|_| pow_error("bad_pow", "challenge has the wrong length"))?;
         if !c.verify_mac(&self.key) {
@@ -230,7 +221,7 @@ mod tests {
     }
 
     fn code(r: Result<(), ApiError>) -> &'static str {
-        r.unwrap_err().code
+        r.unwrap_err().code.as_str()
     }
 
     #[test]
@@ -248,7 +239,7 @@ mod tests {
         );
         let nonce = meldpunt_crypto::pow::solve(c.as_bytes(), |_| {}).unwrap();
         let s = PowSolution {
-            challenge: URL_SAFE_NO_PAD.encode(c.as_bytes()),
+            challenge: b64(c.as_bytes()),
             nonce,
         };
         assert_eq!(code(gate(key).check(Some(&s))), "pow_expired");
@@ -265,7 +256,7 @@ mod tests {
         let b = PowGate::random(settings);
         let issued = a.issue();
         let nonce =
-            meldpunt_crypto::pow::solve(&URL_SAFE_NO_PAD.decode(&issued.challenge).unwrap(), |_| {})
+            meldpunt_crypto::pow::solve(&unb64(&issued.challenge).unwrap(), |_| {})
                 .unwrap();
         let s = PowSolution {
             challenge: issued.challenge,

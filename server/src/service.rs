@@ -8,8 +8,7 @@ use actix_web::web;
 use sha2::{Digest, Sha256};
 
 use crate::api::{
-    self, AdvisorOut, AttachmentOut, CaseSummary, CaseView, Deadlines, MessageOut, b64, unb64,
-    unb64_exact,
+    self, CaseSummary, CaseView, b64, unb64, unb64_exact,
 };
 use crate::config::Settings;
 use crate::day::{Day, now_secs};
@@ -239,12 +238,12 @@ impl AppState {
                 nl: org.conduct_nl,
                 en: org.conduct_en,
             },
-            categories: org.categories,
+            categories: org.categories.iter().map(api::category).collect(),
             languages: org.languages,
             retention_days: org.retention_days,
             advisors: advisors
                 .iter()
-                .map(|a| AdvisorOut::from_keys(a, now))
+                .map(|a| api::advisor_out(a, now))
                 .collect(),
         })
     }
@@ -383,18 +382,18 @@ impl AppState {
         Ok(CaseView {
             id: None,
             org: case.org_slug,
-            status: case.status,
+            status: case.status.into(),
             created: case.created.to_string(),
             updated: case.updated.to_string(),
             deadlines: None,
             advisors: advisors
                 .iter()
-                .map(|a| AdvisorOut::from_keys(a, now))
+                .map(|a| api::advisor_out(a, now))
                 .collect(),
-            messages: messages.iter().map(|m| MessageOut::of(m, None)).collect(),
+            messages: messages.iter().map(|m| api::message_out(m, None)).collect(),
             attachments: attachments
                 .iter()
-                .map(|a| AttachmentOut::of(a, None))
+                .map(|a| api::attachment_out(a, None))
                 .collect(),
         })
     }
@@ -500,7 +499,7 @@ impl AppState {
             })
             .await
             .map_err(|e| match e.code {
-                "not_found" => ApiError::new(
+                meldpunt_api::ErrorCode::NotFound => ApiError::new(
                     actix_web::http::StatusCode::FORBIDDEN,
                     "bad_invite",
                     "unknown, used or expired invite",
@@ -519,7 +518,7 @@ impl AppState {
                 self.notify.activity(&ids);
             }
         }
-        Ok(AdvisorOut::from_keys(&keys, now))
+        Ok(api::advisor_out(&keys, now))
     }
 
     /// A login challenge. Issued for any well-formed identity key, known or not, so that the
@@ -616,7 +615,7 @@ impl AppState {
         let id = me.advisor.id;
         let cases = self.db(move |s| s.inbox(&id)).await?;
         let today = Day::today();
-        Ok(cases.iter().map(|c| CaseSummary::of(c, today)).collect())
+        Ok(cases.iter().map(|c| api::case_summary(c, today)).collect())
     }
 
     /// A case the advisor is on; 404 otherwise (also for cases of other organisations).
@@ -660,21 +659,21 @@ impl AppState {
         Ok(CaseView {
             id: Some(b64(&case.id)),
             org: case.org_slug.clone(),
-            status: case.status,
+            status: case.status.into(),
             created: case.created.to_string(),
             updated: case.updated.to_string(),
-            deadlines: Some(Deadlines::of(&case, Day::today())),
+            deadlines: Some(api::deadlines(&case, Day::today())),
             advisors: advisors
                 .iter()
-                .map(|a| AdvisorOut::from_keys(a, now))
+                .map(|a| api::advisor_out(a, now))
                 .collect(),
             messages: messages
                 .iter()
-                .map(|m| MessageOut::of(m, Some(for_target(&StanzaTarget::Message(m.seq)))))
+                .map(|m| api::message_out(m, Some(for_target(&StanzaTarget::Message(m.seq)))))
                 .collect(),
             attachments: attachments
                 .iter()
-                .map(|a| AttachmentOut::of(a, Some(for_target(&StanzaTarget::Attachment(a.id)))))
+                .map(|a| api::attachment_out(a, Some(for_target(&StanzaTarget::Attachment(a.id)))))
                 .collect(),
         })
     }
@@ -791,7 +790,7 @@ impl AppState {
         let events = self
             .db(move |s| s.advisor_events(&id, crate::store::MAX_EVENTS))
             .await?;
-        Ok(events.iter().map(api::EventOut::of).collect())
+        Ok(events.iter().map(api::event_out).collect())
     }
 
     /// Publishes a new key bundle (rotation).
@@ -819,7 +818,7 @@ impl AppState {
         self.db(move |s| s.add_revocation(&id, &rev))
             .await
             .map_err(|e| match e.code {
-                "not_found" => ApiError::bad_request("bad_revocation", "not one of your keys"),
+                meldpunt_api::ErrorCode::NotFound => ApiError::bad_request("bad_revocation", "not one of your keys"),
                 _ => e,
             })
     }

@@ -170,7 +170,7 @@ pub(super) async fn me(req: HttpRequest, state: State) -> ApiResult<HttpResponse
         Some(id) => state.db(move |s| s.org_by_id(id)).await?.map(|o| o.slug),
         None => None,
     };
-    let mut out = serde_json::to_value(api::AdvisorOut::from_keys(&me, api::now()))
+    let mut out = serde_json::to_value(api::advisor_out(&me, api::now()))
         .map_err(|_| ApiError::internal())?;
     if let Some(obj) = out.as_object_mut() {
         obj.insert("org".into(), json!(org));
@@ -242,7 +242,7 @@ pub(super) async fn set_status(
 ) -> ApiResult<HttpResponse> {
     let me = advisor_auth(&req, &state).await?;
     let case = state.advisor_case(&me, &id).await?;
-    state.set_status(case, body.status).await?;
+    state.set_status(case, body.status.into()).await?;
     Ok(HttpResponse::Ok().json(json!({"status": body.status})))
 }
 
