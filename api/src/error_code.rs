@@ -41,6 +41,7 @@ macro_rules! codes {
 }
 
 codes! {
+    AdvisorSuspended = "advisor_suspended",
     BadAdvisor = "bad_advisor",
     BadAdvisorOrder = "bad_advisor_order",
     BadAdvisors = "bad_advisors",

@@ -84,11 +84,11 @@ pub struct Settings {
     /// Rate limits per client address (memory only) and per route class.
     pub rate_limit: RateLimits,
     /// Retention purge and database vacuum (`docs/operations.md`).
-    pub retention: crate::retention::RetentionSettings,
+    pub retention: crate::service::retention::RetentionSettings,
     /// Built-in TLS from PEM files; not set: plain HTTP (TLS at a reverse proxy).
     pub tls: Option<crate::tls::TlsSettings>,
     /// Content-free e-mail notifications to advisors (off by default).
-    pub notify: crate::notify::NotifySettings,
+    pub notify: crate::service::notify::NotifySettings,
     /// Public base URL of the instance (`https://meldpunt.example.nl`), used for the reporting
     /// links shown to organisation admins; none: taken from the admin's request.
     pub public_url: Option<String>,
@@ -112,9 +112,9 @@ impl Default for Settings {
             quota: QuotaSettings::default(),
             advisor: AdvisorSettings::default(),
             rate_limit: RateLimits::default(),
-            retention: crate::retention::RetentionSettings::default(),
+            retention: crate::service::retention::RetentionSettings::default(),
             tls: None,
-            notify: crate::notify::NotifySettings::default(),
+            notify: crate::service::notify::NotifySettings::default(),
             public_url: None,
             admin: AdminSettings::default(),
         }
@@ -635,11 +635,11 @@ impl Settings {
                 format!("{} is not a directory", dir.display()),
             ));
         }
-        crate::retention::validate(&self.retention)?;
+        crate::service::retention::validate(&self.retention)?;
         if let Some(tls) = &self.tls {
             crate::tls::validate(tls)?;
         }
-        crate::notify::validate(&self.notify)?;
+        crate::service::notify::validate(&self.notify)?;
         Ok(())
     }
 }

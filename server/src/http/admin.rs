@@ -14,19 +14,19 @@ use serde_json::Value;
 use zeroize::Zeroizing;
 
 use super::{Body, RouteDef, def};
-use crate::admin::{self, Actor, AdminError};
-use crate::adminapi::{
+use crate::service::admin::{self, Actor, AdminError};
+use crate::service::admin::api::{
     AcceptInviteIn, AcceptOut, AdvisorInviteIn, AdvisorStatusOut, AuditOut, AuditQuery,
     CreateOrgIn, InstanceIn, InstanceOut, InviteOut, LinkAdvisor, LinkOut, LoginIn, LoginOut,
     MeOut, OrgListItem, OrgSettingsIn, OrgSettingsOut, PassphraseIn, SuspendedIn, TotpConfirmIn,
     TotpSetupIn,
     TotpSetupOut, fingerprint, org_suspended,
 };
-use crate::adminauth;
-use crate::api::parse_id;
+use crate::service::admin::auth;
+use crate::service::wire::parse_id;
 use crate::day::now_secs;
-use crate::error::{ApiError, ApiResult};
-use crate::limits::Class;
+use crate::http::error::{ApiError, ApiResult};
+use crate::service::limits::Class;
 use crate::service::AppState;
 use crate::store::admin::{AdminAccount, AdminRole, AuditScope, NewAudit, OrgChange};
 use crate::store::{Id, Organisation, Store};
@@ -368,7 +368,7 @@ impl Session {
 async fn session(req: &HttpRequest, state: &State, setup_only: bool) -> ApiResult<Session> {
     state.limits.check(Class::Advisor, req, &state.metrics)?;
     let hash = super::handlers::credential(req, "Bearer")
-        .and_then(adminauth::session_token_hash)
+        .and_then(auth::session_token_hash)
         .ok_or_else(bad_session)?;
     let found = run(state, move |s| Ok(s.admin_session(&hash)?)).await?;
     let Some(row) = found else {
@@ -420,7 +420,7 @@ async fn login(req: HttpRequest, state: State, body: web::Json<Strict>) -> ApiRe
     state.admin.lockout.check(&username).map_err(too_many)?;
     let name = username.clone();
     let account = run(&state, move |s| {
-        Ok(if adminauth::valid_username(&name) {
+        Ok(if auth::valid_username(&name) {
             s.admin_account(&name)?
         } else {
             None
@@ -429,11 +429,11 @@ async fn login(req: HttpRequest, state: State, body: web::Json<Strict>) -> ApiRe
     .await?;
     // An unknown username is checked against a dummy hash: same time, same answer.
     let hash: Zeroizing<String> = account.as_ref().map_or_else(
-        || Zeroizing::new(adminauth::dummy_hash().to_owned()),
+        || Zeroizing::new(auth::dummy_hash().to_owned()),
         |a| a.passphrase_hash.clone(),
     );
     let ok = argon(&state, move || {
-        adminauth::verify_passphrase(passphrase.expose(), &hash)
+        auth::verify_passphrase(passphrase.expose(), &hash)
     })
     .await?;
     let Some(account) = account.filter(|_| ok) else {
@@ -450,7 +450,7 @@ async fn login(req: HttpRequest, state: State, body: web::Json<Strict>) -> ApiRe
             ));
         };
         let used =
-            match adminauth::totp_check(key, code.expose(), now_secs(), account.totp_last_step) {
+            match auth::totp_check(key, code.expose(), now_secs(), account.totp_last_step) {
                 Some(step) => {
                     let id = account.id;
                     run(&state, move |s| Ok(s.use_totp_step(id, step)?)).await?
@@ -466,7 +466,7 @@ async fn login(req: HttpRequest, state: State, body: web::Json<Strict>) -> ApiRe
         }
     }
     state.admin.lockout.success(&username);
-    let (token, token_hash) = adminauth::new_session_token();
+    let (token, token_hash) = auth::new_session_token();
     let a = &state.settings.admin;
     let (idle, max) = (
         i64::from(a.session_idle_secs),
@@ -535,7 +535,7 @@ async fn totp_setup(
     state.admin.lockout.check(&username).map_err(too_many)?;
     let hash = s.account.passphrase_hash.clone();
     let ok = argon(&state, move || {
-        adminauth::verify_passphrase(passphrase.expose(), &hash)
+        auth::verify_passphrase(passphrase.expose(), &hash)
     })
     .await?;
     if !ok {
@@ -553,7 +553,7 @@ async fn totp_setup(
                 "enter the current code of your authenticator app",
             ));
         };
-        let used = match adminauth::totp_check(
+        let used = match auth::totp_check(
             current,
             code.expose(),
             now_secs(),
@@ -573,8 +573,8 @@ async fn totp_setup(
             ));
         }
     }
-    let key = adminauth::new_totp_key();
-    let setup = adminauth::totp_setup(&key, &s.account.username).map_err(|e| {
+    let key = auth::new_totp_key();
+    let setup = auth::totp_setup(&key, &s.account.username).map_err(|e| {
         tracing::error!(error = %e, "TOTP setup failed");
         ApiError::internal()
     })?;
@@ -600,7 +600,7 @@ async fn totp_confirm(
             "start with POST /api/v1/admin/totp/setup",
         ));
     };
-    let step = adminauth::totp_check(
+    let step = auth::totp_check(
         &pending,
         body.code.expose(),
         now_secs(),
@@ -646,7 +646,7 @@ async fn change_passphrase(
     state.admin.lockout.check(&username).map_err(too_many)?;
     let hash = s.account.passphrase_hash.clone();
     let ok = argon(&state, move || {
-        adminauth::verify_passphrase(old.expose(), &hash)
+        auth::verify_passphrase(old.expose(), &hash)
     })
     .await?;
     if !ok {
@@ -662,13 +662,13 @@ async fn change_passphrase(
         .unwrap_or_default();
     let name = username.clone();
     let new_hash = argon(&state, move || -> Result<Zeroizing<String>, AdminError> {
-        adminauth::check_strength(new.expose(), &[&name, &org]).map_err(|e| {
+        auth::check_strength(new.expose(), &[&name, &org]).map_err(|e| {
             AdminError::Invalid {
                 code: ErrorCode::WeakPassphrase,
                 message: e.0,
             }
         })?;
-        adminauth::hash_passphrase(new.expose())
+        auth::hash_passphrase(new.expose())
             .map_err(|e| AdminError::Store(crate::store::StoreError::Db(format!("argon2: {e}"))))
     })
     .await??;
@@ -1282,7 +1282,7 @@ async fn org_link(req: HttpRequest, state: State) -> ApiResult<HttpResponse> {
         url.push('#');
         url.push_str(&fragment);
     }
-    let qr_svg = adminauth::qr_svg(&url).map_err(|e| {
+    let qr_svg = auth::qr_svg(&url).map_err(|e| {
         tracing::error!(error = %e, "QR code failed");
         ApiError::internal()
     })?;

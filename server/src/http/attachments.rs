@@ -16,13 +16,13 @@ use futures_util::StreamExt;
 use serde_json::json;
 
 use super::handlers::{advisor_auth, reporter_auth};
-use crate::api;
+use crate::service::wire;
 use crate::day::Day;
-use crate::error::{ApiError, ApiResult};
-use crate::pow::PowSolution;
+use crate::http::error::{ApiError, ApiResult};
+use crate::service::pow::PowSolution;
 use crate::service::AppState;
 use crate::store::{CaseInfo, Id, Sender, Store};
-use crate::verify::{self, Purpose};
+use crate::service::verify::{self, Purpose};
 
 /// Size of a stored chunk row.
 pub const STORE_CHUNK: usize = 256 * 1024;
@@ -30,7 +30,7 @@ pub const STORE_CHUNK: usize = 256 * 1024;
 type State = web::Data<AppState>;
 
 fn upload_id(raw: &str) -> ApiResult<Id> {
-    api::unb64_exact("attachment id", raw).map_err(|_| {
+    wire::unb64_exact("attachment id", raw).map_err(|_| {
         ApiError::bad_request(ErrorCode::BadId, "attachment ids are 16 random bytes, base64url")
     })
 }
@@ -101,7 +101,7 @@ pub(super) async fn reporter_download(
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let case = reporter_auth(&req, &state).await?;
-    let id = api::parse_id(&path)?;
+    let id = wire::parse_id(&path)?;
     download(state.into_inner(), case.id, id).await
 }
 
@@ -113,7 +113,7 @@ pub(super) async fn advisor_download(
     let me = advisor_auth(&req, &state).await?;
     let (case, att) = path.into_inner();
     let case = state.advisor_case(&me, &case).await?;
-    let id = api::parse_id(&att)?;
+    let id = wire::parse_id(&att)?;
     download(state.into_inner(), case.id, id).await
 }
 
@@ -246,7 +246,7 @@ async fn upload(
         .db(move |s| s.finish_attachment(&case_id, &id, total, seq, case_max))
         .await?;
     guard.armed = false;
-    Ok(HttpResponse::Created().json(json!({"id": api::b64(&id), "size": total})))
+    Ok(HttpResponse::Created().json(json!({"id": wire::b64(&id), "size": total})))
 }
 
 async fn download(state: Arc<AppState>, case: Id, id: Id) -> ApiResult<HttpResponse> {

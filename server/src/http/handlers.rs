@@ -7,9 +7,9 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
-use crate::api;
-use crate::error::{ApiError, ApiResult};
-use crate::limits::Class;
+use crate::service::wire;
+use crate::http::error::{ApiError, ApiResult};
+use crate::service::limits::Class;
 use crate::service::AppState;
 use crate::store::{AdvisorKeys, CaseInfo};
 
@@ -100,7 +100,7 @@ pub(super) async fn pow_challenge(req: HttpRequest, state: State) -> ApiResult<H
 pub(super) async fn create_case(
     req: HttpRequest,
     state: State,
-    body: web::Json<api::CreateCase>,
+    body: web::Json<wire::CreateCase>,
 ) -> ApiResult<HttpResponse> {
     // The address's quota (and shut-out) only: the global creation quota is taken once the
     // request has passed its checks and its proof of work (`AppState::create_case`).
@@ -117,7 +117,7 @@ pub(super) async fn reporter_case(req: HttpRequest, state: State) -> ApiResult<H
 pub(super) async fn reporter_message(
     req: HttpRequest,
     state: State,
-    body: web::Json<api::PostFollowUp>,
+    body: web::Json<wire::PostFollowUp>,
 ) -> ApiResult<HttpResponse> {
     let case = reporter_auth(&req, &state).await?;
     let seq = arc(&state).follow_up(case, body.into_inner()).await?;
@@ -127,7 +127,7 @@ pub(super) async fn reporter_message(
 pub(super) async fn register(
     req: HttpRequest,
     state: State,
-    body: web::Json<api::Register>,
+    body: web::Json<wire::Register>,
 ) -> ApiResult<HttpResponse> {
     state.limits.check(Class::Login, &req, &state.metrics)?;
     Ok(HttpResponse::Created().json(state.register(body.into_inner()).await?))
@@ -136,25 +136,25 @@ pub(super) async fn register(
 pub(super) async fn login_challenge(
     req: HttpRequest,
     state: State,
-    body: web::Json<api::LoginChallengeRequest>,
+    body: web::Json<wire::LoginChallengeRequest>,
 ) -> ApiResult<HttpResponse> {
     // Per address only: anonymous challenge requests (cheap, bounded in memory) must not use
     // up the global login quota, which would lock advisors out of `POST /login`.
     state.limits.check_address(Class::Login, &req, &state.metrics)?;
     let (challenge, expires_at) = state.login_challenge(&body)?;
     Ok(HttpResponse::Ok()
-        .json(json!({"challenge": api::b64(&challenge), "expires_at": expires_at})))
+        .json(json!({"challenge": wire::b64(&challenge), "expires_at": expires_at})))
 }
 
 pub(super) async fn login(
     req: HttpRequest,
     state: State,
-    body: web::Json<api::Login>,
+    body: web::Json<wire::Login>,
 ) -> ApiResult<HttpResponse> {
     state.limits.check(Class::Login, &req, &state.metrics)?;
     let (token, expires_at, id) = state.login(body.into_inner()).await?;
     Ok(HttpResponse::Ok()
-        .json(json!({"token": token, "expires_at": expires_at, "advisor": api::b64(&id)})))
+        .json(json!({"token": token, "expires_at": expires_at, "advisor": wire::b64(&id)})))
 }
 
 pub(super) async fn logout(req: HttpRequest, state: State) -> ApiResult<HttpResponse> {
@@ -171,7 +171,7 @@ pub(super) async fn me(req: HttpRequest, state: State) -> ApiResult<HttpResponse
         Some(id) => state.db(move |s| s.org_by_id(id)).await?.map(|o| o.slug),
         None => None,
     };
-    let mut out = serde_json::to_value(api::advisor_out(&me, api::now()))
+    let mut out = serde_json::to_value(wire::advisor_out(&me, wire::now()))
         .map_err(|_| ApiError::internal())?;
     if let Some(obj) = out.as_object_mut() {
         obj.insert("org".into(), json!(org));
@@ -180,7 +180,7 @@ pub(super) async fn me(req: HttpRequest, state: State) -> ApiResult<HttpResponse
             json!(
                 me.bundles
                     .iter()
-                    .map(|b| api::b64(&b.bytes))
+                    .map(|b| wire::b64(&b.bytes))
                     .collect::<Vec<_>>()
             ),
         );
@@ -191,7 +191,7 @@ pub(super) async fn me(req: HttpRequest, state: State) -> ApiResult<HttpResponse
 pub(super) async fn publish_bundle(
     req: HttpRequest,
     state: State,
-    body: web::Json<api::PublishBundle>,
+    body: web::Json<wire::PublishBundle>,
 ) -> ApiResult<HttpResponse> {
     let me = advisor_auth(&req, &state).await?;
     state.publish_bundle(&me, body.into_inner()).await?;
@@ -201,7 +201,7 @@ pub(super) async fn publish_bundle(
 pub(super) async fn publish_revocation(
     req: HttpRequest,
     state: State,
-    body: web::Json<api::PublishRevocation>,
+    body: web::Json<wire::PublishRevocation>,
 ) -> ApiResult<HttpResponse> {
     let me = advisor_auth(&req, &state).await?;
     state.publish_revocation(&me, body.into_inner()).await?;
@@ -227,7 +227,7 @@ pub(super) async fn reply(
     req: HttpRequest,
     state: State,
     id: web::Path<String>,
-    body: web::Json<api::PostReply>,
+    body: web::Json<wire::PostReply>,
 ) -> ApiResult<HttpResponse> {
     let me = advisor_auth(&req, &state).await?;
     let case = state.advisor_case(&me, &id).await?;
@@ -239,7 +239,7 @@ pub(super) async fn set_status(
     req: HttpRequest,
     state: State,
     id: web::Path<String>,
-    body: web::Json<api::SetStatus>,
+    body: web::Json<wire::SetStatus>,
 ) -> ApiResult<HttpResponse> {
     let me = advisor_auth(&req, &state).await?;
     let case = state.advisor_case(&me, &id).await?;
@@ -251,7 +251,7 @@ pub(super) async fn share(
     req: HttpRequest,
     state: State,
     id: web::Path<String>,
-    body: web::Json<api::Share>,
+    body: web::Json<wire::Share>,
 ) -> ApiResult<HttpResponse> {
     let me = advisor_auth(&req, &state).await?;
     let case = state.advisor_case(&me, &id).await?;
@@ -263,7 +263,7 @@ pub(super) async fn remove(
     req: HttpRequest,
     state: State,
     id: web::Path<String>,
-    body: web::Json<api::Remove>,
+    body: web::Json<wire::Remove>,
 ) -> ApiResult<HttpResponse> {
     let me = advisor_auth(&req, &state).await?;
     let case = state.advisor_case(&me, &id).await?;

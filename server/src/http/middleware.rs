@@ -23,7 +23,7 @@ use actix_web::middleware::Next;
 use actix_web::{Error, web};
 
 use crate::config::Settings;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::service::AppState;
 
 /// Content-Security-Policy of every response.

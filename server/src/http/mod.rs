@@ -5,6 +5,7 @@
 
 mod admin;
 mod attachments;
+pub mod error;
 mod handlers;
 mod middleware;
 mod notify;
@@ -16,7 +17,7 @@ use std::sync::Arc;
 use actix_web::http::Method;
 use actix_web::{App, HttpRequest, Route, web};
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::service::AppState;
 
 /// The OpenAPI document, served at `/api/v1/openapi.json`.

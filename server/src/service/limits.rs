@@ -17,8 +17,8 @@ use actix_web::HttpRequest;
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::config::{RateClass, RateLimits};
-use crate::error::ApiError;
-use crate::metrics::Metrics;
+use crate::http::error::ApiError;
+use crate::service::metrics::Metrics;
 
 /// Route classes with their own quotas.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,6 +1,16 @@
 //! What the server does, between the HTTP handlers (which parse and answer) and the
 //! [`Store`] (which keeps). Validation of uploaded bytes happens here, before any write.
 
+pub mod admin;
+pub mod limits;
+pub mod metrics;
+pub mod notify;
+pub mod orgs;
+pub mod pow;
+pub mod retention;
+pub mod verify;
+pub mod wire;
+
 use meldpunt_api::ErrorCode;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -8,20 +18,20 @@ use std::sync::{Arc, Mutex};
 use actix_web::web;
 use sha2::{Digest, Sha256};
 
-use crate::api::{
-    self, CaseSummary, CaseView, b64, unb64, unb64_exact,
+use wire::{
+    CaseSummary, CaseView, b64, unb64, unb64_exact,
 };
 use crate::config::Settings;
 use crate::day::{Day, now_secs};
-use crate::error::{ApiError, ApiResult};
-use crate::limits::Limiters;
-use crate::metrics::Metrics;
-use crate::pow::{PowGate, PowSolution};
+use crate::http::error::{ApiError, ApiResult};
+use crate::service::limits::Limiters;
+use crate::service::metrics::Metrics;
+use crate::service::pow::{PowGate, PowSolution};
 use crate::store::{
     AdvisorKeys, CaseInfo, DetachedStanza, Id, NewAdvisor, NewCase, Removal, Sender, StanzaTarget,
     Store, StoreError, StoreResult,
 };
-use crate::verify::{self, Purpose};
+use verify::Purpose;
 
 /// Most outstanding login challenges.
 const MAX_LOGIN_CHALLENGES: usize = 100_000;
@@ -48,11 +58,11 @@ pub struct AppState {
     /// Counters.
     pub metrics: Metrics,
     /// Advisor notifications (`notify.rs`).
-    pub notify: crate::notify::Notifier,
+    pub notify: crate::service::notify::Notifier,
     /// Outstanding login challenges.
     logins: Mutex<LoginChallenges>,
     /// Administrator logins: lock-out and Argon2id slots (memory only).
-    pub admin: crate::adminauth::AdminRuntime,
+    pub admin: crate::service::admin::auth::AdminRuntime,
 }
 
 impl std::fmt::Debug for dyn Store {
@@ -121,7 +131,7 @@ impl AppState {
     pub fn new(settings: Settings, store: Arc<dyn Store>) -> StoreResult<Self> {
         let metrics = Metrics::default();
         store.set_quota(settings.quota.case_bytes, settings.quota.org_bytes);
-        let notify = crate::notify::Notifier::start(
+        let notify = crate::service::notify::Notifier::start(
             &settings.notify,
             Arc::clone(&store),
             Arc::clone(&metrics.notify),
@@ -136,7 +146,7 @@ impl AppState {
             metrics,
             notify,
             logins: Mutex::new(HashMap::new()),
-            admin: crate::adminauth::AdminRuntime::new(),
+            admin: crate::service::admin::auth::AdminRuntime::new(),
             settings,
             store,
         })
@@ -184,7 +194,7 @@ impl AppState {
     // ---------- public
 
     /// An organisation's page data.
-    pub async fn org_page(&self, slug: String) -> ApiResult<api::OrgPage> {
+    pub async fn org_page(&self, slug: String) -> ApiResult<wire::OrgPage> {
         if slug.is_empty() || slug.len() > 64 {
             return Err(ApiError::not_found("unknown organisation"));
         }
@@ -203,7 +213,7 @@ impl AppState {
                 if extras.suspended {
                     return Ok(Some(Err(())));
                 }
-                let advisors = crate::admin::public_advisors(s, org.id, &extras)?;
+                let advisors = orgs::public_advisors(s, org.id, &extras)?;
                 // Markdown is rendered here, on the blocking pool.
                 let html = [
                     &org.intro_nl,
@@ -216,35 +226,35 @@ impl AppState {
             })
             .await?
             .ok_or_else(|| ApiError::not_found("unknown organisation"))?
-            .map_err(|()| crate::adminapi::org_suspended())?;
+            .map_err(|()| orgs::org_suspended())?;
         let [intro_nl, intro_en, conduct_nl, conduct_en] = html;
         let now = now_secs();
-        Ok(api::OrgPage {
+        Ok(wire::OrgPage {
             has_logo,
-            intro_html: api::Texts {
+            intro_html: wire::Texts {
                 nl: intro_nl,
                 en: intro_en,
             },
-            code_of_conduct_html: api::Texts {
+            code_of_conduct_html: wire::Texts {
                 nl: conduct_nl,
                 en: conduct_en,
             },
             slug: org.slug,
             name: org.name,
-            intro: api::Texts {
+            intro: wire::Texts {
                 nl: org.intro_nl,
                 en: org.intro_en,
             },
-            code_of_conduct: api::Texts {
+            code_of_conduct: wire::Texts {
                 nl: org.conduct_nl,
                 en: org.conduct_en,
             },
-            categories: org.categories.iter().map(api::category).collect(),
+            categories: org.categories.iter().map(wire::category).collect(),
             languages: org.languages,
             retention_days: org.retention_days,
             advisors: advisors
                 .iter()
-                .map(|a| api::advisor_out(a, now))
+                .map(|a| wire::advisor_out(a, now))
                 .collect(),
         })
     }
@@ -258,7 +268,7 @@ impl AppState {
     /// that is already taken counts as a failed token guess against it.
     pub async fn create_case(
         self: &Arc<Self>,
-        req: api::CreateCase,
+        req: wire::CreateCase,
         ip: std::net::IpAddr,
     ) -> ApiResult<Day> {
         if req.org.is_empty() || req.org.len() > 64 {
@@ -300,13 +310,13 @@ impl AppState {
                 };
                 // Suspended advisors cannot be chosen; a suspended organisation takes no case.
                 let extras = s.org_extras(org.id)?;
-                let advisors = crate::admin::public_advisors(s, org.id, &extras)?;
+                let advisors = orgs::public_advisors(s, org.id, &extras)?;
                 Ok(Some((org, extras.suspended, advisors)))
             })
             .await?
             .ok_or_else(|| ApiError::not_found("unknown organisation"))?;
         if suspended {
-            return Err(crate::adminapi::org_suspended());
+            return Err(orgs::org_suspended());
         }
         let now = now_secs();
         let addressed: Vec<&AdvisorKeys> = advisor_ids
@@ -324,7 +334,7 @@ impl AppState {
 
         self.check_pow(req.pow).await?;
         self.limits
-            .charge_global(crate::limits::Class::Create, &self.metrics)?;
+            .charge_global(crate::service::limits::Class::Create, &self.metrics)?;
         let day = Day::today();
         let case = NewCase {
             id: random_id(),
@@ -389,12 +399,12 @@ impl AppState {
             deadlines: None,
             advisors: advisors
                 .iter()
-                .map(|a| api::advisor_out(a, now))
+                .map(|a| wire::advisor_out(a, now))
                 .collect(),
-            messages: messages.iter().map(|m| api::message_out(m, None)).collect(),
+            messages: messages.iter().map(|m| wire::message_out(m, None)).collect(),
             attachments: attachments
                 .iter()
-                .map(|a| api::attachment_out(a, None))
+                .map(|a| wire::attachment_out(a, None))
                 .collect(),
         })
     }
@@ -403,7 +413,7 @@ impl AppState {
     pub async fn follow_up(
         self: &Arc<Self>,
         case: CaseInfo,
-        req: api::PostFollowUp,
+        req: wire::PostFollowUp,
     ) -> ApiResult<u32> {
         let envelope = unb64(
             "envelope",
@@ -449,7 +459,7 @@ impl AppState {
     // ---------- advisors
 
     /// Redeems an invite.
-    pub async fn register(&self, req: api::Register) -> ApiResult<api::AdvisorOut> {
+    pub async fn register(&self, req: wire::Register) -> ApiResult<wire::AdvisorOut> {
         if req.invite.is_empty() || req.invite.len() > 128 {
             return Err(ApiError::bad_request(ErrorCode::BadInvite, "malformed invite code"));
         }
@@ -519,12 +529,12 @@ impl AppState {
                 self.notify.activity(&ids);
             }
         }
-        Ok(api::advisor_out(&keys, now))
+        Ok(wire::advisor_out(&keys, now))
     }
 
     /// A login challenge. Issued for any well-formed identity key, known or not, so that the
     /// answer does not tell who is registered.
-    pub fn login_challenge(&self, req: &api::LoginChallengeRequest) -> ApiResult<([u8; 32], i64)> {
+    pub fn login_challenge(&self, req: &wire::LoginChallengeRequest) -> ApiResult<([u8; 32], i64)> {
         let identity = verify::identity(&unb64("identity", &req.identity, 64)?)?;
         let challenge = random32();
         let expires = now_secs() + i64::from(self.settings.advisor.challenge_ttl_secs);
@@ -542,7 +552,7 @@ impl AppState {
 
     /// Checks a signed challenge and opens a session. The challenge is used up whatever the
     /// outcome.
-    pub async fn login(&self, req: api::Login) -> ApiResult<(String, i64, Id)> {
+    pub async fn login(&self, req: wire::Login) -> ApiResult<(String, i64, Id)> {
         let fail = || ApiError::unauthorized(ErrorCode::LoginFailed, "login failed");
         let identity = verify::identity(&unb64("identity", &req.identity, 64)?)?;
         let challenge: [u8; 32] = unb64_exact("challenge", &req.challenge)?;
@@ -575,7 +585,7 @@ impl AppState {
             self.metrics.inc(&self.metrics.advisor_login_failures);
             return Err(ApiError::new(
                 actix_web::http::StatusCode::FORBIDDEN,
-                "advisor_suspended",
+                ErrorCode::AdvisorSuspended,
                 "this advisor account is suspended; ask the administrator",
             ));
         }
@@ -616,12 +626,12 @@ impl AppState {
         let id = me.advisor.id;
         let cases = self.db(move |s| s.inbox(&id)).await?;
         let today = Day::today();
-        Ok(cases.iter().map(|c| api::case_summary(c, today)).collect())
+        Ok(cases.iter().map(|c| wire::case_summary(c, today)).collect())
     }
 
     /// A case the advisor is on; 404 otherwise (also for cases of other organisations).
     pub async fn advisor_case(&self, me: &AdvisorKeys, case: &str) -> ApiResult<CaseInfo> {
-        let case = api::parse_id(case)?;
+        let case = wire::parse_id(case)?;
         let id = me.advisor.id;
         self.db(move |s| s.case_for_advisor(&case, &id))
             .await?
@@ -663,24 +673,24 @@ impl AppState {
             status: case.status.into(),
             created: case.created.to_string(),
             updated: case.updated.to_string(),
-            deadlines: Some(api::deadlines(&case, Day::today())),
+            deadlines: Some(wire::deadlines(&case, Day::today())),
             advisors: advisors
                 .iter()
-                .map(|a| api::advisor_out(a, now))
+                .map(|a| wire::advisor_out(a, now))
                 .collect(),
             messages: messages
                 .iter()
-                .map(|m| api::message_out(m, Some(for_target(&StanzaTarget::Message(m.seq)))))
+                .map(|m| wire::message_out(m, Some(for_target(&StanzaTarget::Message(m.seq)))))
                 .collect(),
             attachments: attachments
                 .iter()
-                .map(|a| api::attachment_out(a, Some(for_target(&StanzaTarget::Attachment(a.id)))))
+                .map(|a| wire::attachment_out(a, Some(for_target(&StanzaTarget::Attachment(a.id)))))
                 .collect(),
         })
     }
 
     /// An advisor's reply (sealed to the reporter's key, opaque to the server).
-    pub async fn reply(&self, case: CaseInfo, req: api::PostReply) -> ApiResult<u32> {
+    pub async fn reply(&self, case: CaseInfo, req: wire::PostReply) -> ApiResult<u32> {
         let envelope = self.advisor_envelope(&case, &req.envelope)?;
         self.add_message(case.id, Sender::Advisor, envelope).await
     }
@@ -703,7 +713,7 @@ impl AppState {
     /// Shares a case with another advisor of the same organisation (or a branch-wide one):
     /// stores the stanzas, adds the advisor and appends the signed membership statement, in
     /// one transaction; returns the statement's `seq`.
-    pub async fn share(&self, case: CaseInfo, req: api::Share) -> ApiResult<u32> {
+    pub async fn share(&self, case: CaseInfo, req: wire::Share) -> ApiResult<u32> {
         let target: Id = unb64_exact("advisor", &req.advisor)?;
         let envelope = self.advisor_envelope(&case, &req.envelope)?;
         let limit = self.settings.limits.messages_per_case as usize
@@ -765,7 +775,7 @@ impl AppState {
     /// Removes an advisor from a case (the caller too: leaving) and appends the signed
     /// membership statement, in one transaction; returns the statement's `seq`. The stored
     /// stanzas stay.
-    pub async fn remove(&self, case: CaseInfo, req: api::Remove) -> ApiResult<u32> {
+    pub async fn remove(&self, case: CaseInfo, req: wire::Remove) -> ApiResult<u32> {
         let target: Id = unb64_exact("advisor", &req.advisor)?;
         let envelope = self.advisor_envelope(&case, &req.envelope)?;
         let (id, max) = (case.id, self.settings.limits.messages_per_case);
@@ -786,16 +796,16 @@ impl AppState {
     }
 
     /// The advisor events `me` is shown, newest first (at most [`crate::store::MAX_EVENTS`]).
-    pub async fn events(&self, me: &AdvisorKeys) -> ApiResult<Vec<api::EventOut>> {
+    pub async fn events(&self, me: &AdvisorKeys) -> ApiResult<Vec<wire::EventOut>> {
         let id = me.advisor.id;
         let events = self
             .db(move |s| s.advisor_events(&id, crate::store::MAX_EVENTS))
             .await?;
-        Ok(events.iter().map(api::event_out).collect())
+        Ok(events.iter().map(wire::event_out).collect())
     }
 
     /// Publishes a new key bundle (rotation).
-    pub async fn publish_bundle(&self, me: &AdvisorKeys, req: api::PublishBundle) -> ApiResult<()> {
+    pub async fn publish_bundle(&self, me: &AdvisorKeys, req: wire::PublishBundle) -> ApiResult<()> {
         let bundle = verify::bundle(
             &unb64("bundle", &req.bundle, 256)?,
             &me.advisor.identity_pk,
@@ -809,7 +819,7 @@ impl AppState {
     pub async fn publish_revocation(
         &self,
         me: &AdvisorKeys,
-        req: api::PublishRevocation,
+        req: wire::PublishRevocation,
     ) -> ApiResult<()> {
         let rev = verify::revocation(
             &unb64("revocation", &req.revocation, 256)?,

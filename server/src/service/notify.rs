@@ -321,7 +321,7 @@ impl Mailer {
         let msg = Message::builder()
             .message_id(Some(format!(
                 "<{}@{}>",
-                crate::api::b64(&id),
+                crate::service::wire::b64(&id),
                 self.from.email.domain()
             )))
             .from(self.from.clone())
@@ -366,13 +366,13 @@ impl NotifyMetrics {
     /// number moves with each report and reply).
     pub fn render(&self, out: &mut String) {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        crate::retention::counter(
+        crate::service::retention::counter(
             out,
             "meldpunt_notify_mail_failures_total",
             "Notification mails that failed (each try counts; see the log).",
             get(&self.failed),
         );
-        crate::retention::counter(
+        crate::service::retention::counter(
             out,
             "meldpunt_notify_events_dropped_total",
             "Activity events dropped because the notification queue was full.",

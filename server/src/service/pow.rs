@@ -16,7 +16,7 @@ use zeroize::Zeroizing;
 
 use crate::config::PowSettings;
 use crate::day::now_secs;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 
 /// Most used-challenge ids kept at once; past this, new solutions are refused (503) until old
 /// ones expire. Reaching it needs more solved challenges than the rate limits allow.

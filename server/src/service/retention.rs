@@ -70,7 +70,7 @@ pub fn validate(s: &RetentionSettings) -> Result<(), ConfigError> {
             "must be between 16 and 1000000",
         ));
     }
-    if !crate::admin::RETENTION_DAYS.contains(&s.org_admin_min_days) {
+    if !crate::service::admin::RETENTION_DAYS.contains(&s.org_admin_min_days) {
         return Err(setting(
             "retention.org_admin_min_days",
             "must be between 1 and 3650",

@@ -6,7 +6,7 @@ use meldpunt_api::ErrorCode;
 use meldpunt_crypto::keys::{IdentityPublicKey, KeyBundle, Revocation};
 use meldpunt_crypto::pickup::CaseToken;
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::store::{StoredBundle, StoredRevocation};
 
 pub use meldpunt_crypto::envelope::Purpose;

@@ -12,7 +12,7 @@ use meldpunt_api::ErrorCode;
 use meldpunt_api::b64::{std_b64, unb64 as decode};
 
 use crate::day::{Day, now_secs};
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::store::{
     AdvisorEvent, AdvisorKeys, Appointer, AttachmentInfo, CaseInfo, Category, EventKind, Id,
     MessageRow, Sender, Status,

@@ -6,23 +6,15 @@ use actix_web::http::StatusCode;
 use serde::{Deserialize, Serialize, Serializer};
 use zeroize::Zeroizing;
 
-use crate::admin::AdminError;
-use crate::adminauth::Passphrase;
-use crate::api::{Texts, b64};
-use crate::error::ApiError;
+use crate::service::admin::AdminError;
+use crate::service::admin::auth::Passphrase;
+use crate::service::wire::{Texts, b64};
+use crate::http::error::ApiError;
 use crate::store::admin::OrgExtras;
 use crate::store::admin::{AdvisorStatus, AuditRow};
 use crate::store::{Category, Organisation};
 
-/// The answer for a suspended organisation's public page, logo and new cases.
-#[must_use]
-pub fn org_suspended() -> ApiError {
-    ApiError::new(
-        StatusCode::GONE,
-        ErrorCode::OrgSuspended,
-        "this organisation's reporting page is suspended; reports already made can still be read with their pickup code",
-    )
-}
+pub use crate::service::orgs::org_suspended;
 
 impl From<AdminError> for ApiError {
     fn from(e: AdminError) -> Self {

@@ -6,17 +6,20 @@
 //! report was ever made. Each change is validated completely first and then written in one
 //! transaction with its audit entries, so a refused request changes nothing.
 
+pub mod api;
+pub mod auth;
+
 use meldpunt_api::ErrorCode;
 use std::io::Write;
 
 use zeroize::Zeroizing;
 
-use crate::adminauth::{self, Passphrase};
-use crate::api::b64;
+use auth::Passphrase;
+use crate::service::wire::b64;
 use crate::day::now_secs;
 use crate::service::{normalise_invite, sha256};
 use crate::store::admin::{
-    AdminRole, AdvisorStatus, AuditRow, AuditScope, NewAudit, OrgChange, OrgExtras,
+    AdminRole, AuditRow, AuditScope, NewAudit, OrgChange,
 };
 use crate::store::{
     AdvisorKeys, Appointer, Category, Id, InviteScope, OrgUpdate, Organisation, Store, StoreError,
@@ -590,34 +593,7 @@ pub fn delete_logo(store: &dyn Store, actor: &Actor, org_id: i64) -> Result<(), 
 
 // ---------- advisors
 
-/// The advisors a reporter of `org` is offered, in the organisation's order: its own and the
-/// branch-wide ones, without suspended advisors. Those named in `advisor_order` come first,
-/// in that order; the rest keep the default order (own, then branch-wide, by name).
-pub fn public_advisors(
-    store: &dyn Store,
-    org_id: i64,
-    extras: &OrgExtras,
-) -> Result<Vec<AdvisorKeys>, StoreError> {
-    let all = store.advisor_statuses(Some(org_id))?;
-    Ok(order_advisors(all, &extras.advisor_order)
-        .into_iter()
-        .filter(|a| !a.suspended)
-        .map(|a| a.keys)
-        .collect())
-}
-
-/// `all` in the order of `order` first, the rest after in their given order.
-#[must_use]
-pub fn order_advisors(mut all: Vec<AdvisorStatus>, order: &[Id]) -> Vec<AdvisorStatus> {
-    let mut out = Vec::with_capacity(all.len());
-    for id in order {
-        if let Some(pos) = all.iter().position(|a| &a.keys.advisor.id == id) {
-            out.push(all.remove(pos));
-        }
-    }
-    out.append(&mut all);
-    out
-}
+pub use crate::service::orgs::{order_advisors, public_advisors};
 
 /// An advisor by id, as `scope` may manage it: `Some(org)` an advisor of that organisation
 /// (branch-wide advisors: 403), `None` a branch-wide advisor. Anything else: 404.
@@ -724,7 +700,7 @@ pub fn operator_only() -> AdminError {
 // ---------- accounts
 
 fn check_username(name: &str) -> Result<(), AdminError> {
-    if adminauth::valid_username(name) {
+    if auth::valid_username(name) {
         Ok(())
     } else {
         Err(invalid(
@@ -735,8 +711,8 @@ fn check_username(name: &str) -> Result<(), AdminError> {
 }
 
 fn strong(pass: &Passphrase, words: &[&str]) -> Result<Zeroizing<String>, AdminError> {
-    adminauth::check_strength(pass.expose(), words).map_err(|e| invalid(ErrorCode::WeakPassphrase, e.0))?;
-    adminauth::hash_passphrase(pass.expose())
+    auth::check_strength(pass.expose(), words).map_err(|e| invalid(ErrorCode::WeakPassphrase, e.0))?;
+    auth::hash_passphrase(pass.expose())
         .map_err(|e| AdminError::Store(StoreError::Db(format!("argon2: {e}"))))
 }
 
