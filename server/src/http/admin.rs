@@ -1323,7 +1323,7 @@ async fn public_logo(
     .await?;
     match found {
         None | Some(Ok(None)) => Err(ApiError::not_found("no logo")),
-        Some(Err(())) => Err(org_suspended()),
+        Some(Err(())) => Err(org_suspended().into()),
         Some(Ok(Some((bytes, kind)))) => Ok(HttpResponse::Ok()
             .insert_header((header::CONTENT_TYPE, kind))
             .insert_header((header::CONTENT_DISPOSITION, "inline"))

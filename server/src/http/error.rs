@@ -1,4 +1,4 @@
-//! The one error type of the HTTP layer: every failure is answered with a status and a JSON
+//! The one error type of the HTTP layer (service errors become it through their [`Kind`]): every failure is answered with a status and a JSON
 //! body `{"error": code, "message": text}`. Messages never contain request data beyond what
 //! the client itself sent, and never any stored data.
 
@@ -7,6 +7,8 @@ use actix_web::{HttpResponse, ResponseError};
 use meldpunt_api::ErrorCode;
 use serde::Serialize;
 
+use crate::service::admin::AdminError;
+use crate::service::error::{Kind, ServiceError};
 use crate::store::StoreError;
 
 /// What [`ApiError`] constructors take as the code: an [`ErrorCode`], or (for code outside this
@@ -149,21 +151,39 @@ impl ResponseError for ApiError {
     }
 }
 
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        let status = match e.kind {
+            Kind::BadRequest => StatusCode::BAD_REQUEST,
+            Kind::Unauthorized => StatusCode::UNAUTHORIZED,
+            Kind::Forbidden => StatusCode::FORBIDDEN,
+            Kind::NotFound => StatusCode::NOT_FOUND,
+            Kind::Conflict => StatusCode::CONFLICT,
+            Kind::Gone => StatusCode::GONE,
+            Kind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Kind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Kind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Kind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        ApiError {
+            status,
+            code: e.code,
+            message: e.message,
+            retry_after: e.retry_after,
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound => ApiError::not_found("not found"),
-            StoreError::Conflict(what) => ApiError::conflict(ErrorCode::Conflict, what),
-            StoreError::Limit(what) => ApiError::too_large(what),
-            StoreError::Quota { code, message } => {
-                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, code, message)
-            }
-            StoreError::Busy => ApiError::unavailable(),
-            StoreError::Db(msg) => {
-                tracing::error!(error = %msg, "storage error");
-                ApiError::internal()
-            }
-        }
+        ServiceError::from(e).into()
+    }
+}
+
+impl From<AdminError> for ApiError {
+    fn from(e: AdminError) -> Self {
+        ServiceError::from(e).into()
     }
 }
 

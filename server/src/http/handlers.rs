@@ -37,7 +37,7 @@ pub(super) async fn reporter_auth(req: &HttpRequest, state: &State) -> ApiResult
 /// The advisor of the request's `Authorization: Bearer …`, after the rate limits.
 pub(super) async fn advisor_auth(req: &HttpRequest, state: &State) -> ApiResult<AdvisorKeys> {
     state.limits.check(Class::Advisor, req, &state.metrics)?;
-    state.session(credential(req, "Bearer")).await
+    Ok(state.session(credential(req, "Bearer")).await?)
 }
 
 pub(super) async fn healthz(state: State) -> ApiResult<HttpResponse> {

@@ -2,6 +2,7 @@
 //! [`Store`] (which keeps). Validation of uploaded bytes happens here, before any write.
 
 pub mod admin;
+pub mod error;
 pub mod limits;
 pub mod metrics;
 pub mod notify;
@@ -15,7 +16,6 @@ use meldpunt_api::ErrorCode;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use actix_web::web;
 use sha2::{Digest, Sha256};
 
 use wire::{
@@ -23,7 +23,7 @@ use wire::{
 };
 use crate::config::Settings;
 use crate::day::{Day, now_secs};
-use crate::http::error::{ApiError, ApiResult};
+use crate::service::error::{Kind, ServiceError, ServiceResult};
 use crate::service::limits::Limiters;
 use crate::service::metrics::Metrics;
 use crate::service::pow::{PowGate, PowSolution};
@@ -95,15 +95,15 @@ pub fn random_id() -> Id {
     b
 }
 
-fn check_text(field: &str, value: &str, max: usize) -> ApiResult<()> {
+fn check_text(field: &str, value: &str, max: usize) -> ServiceResult<()> {
     if value.chars().count() > max {
-        return Err(ApiError::bad_request(
+        return Err(ServiceError::bad_request(
             ErrorCode::TooLong,
             format!("`{field}` is longer than {max} characters"),
         ));
     }
     if value.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(ApiError::bad_request(
+        return Err(ServiceError::bad_request(
             ErrorCode::BadText,
             format!("`{field}` contains control characters"),
         ));
@@ -111,13 +111,13 @@ fn check_text(field: &str, value: &str, max: usize) -> ApiResult<()> {
     Ok(())
 }
 
-fn check_languages(langs: &[String]) -> ApiResult<()> {
+fn check_languages(langs: &[String]) -> ServiceResult<()> {
     if langs.len() > 16 {
-        return Err(ApiError::bad_request(ErrorCode::TooMany, "at most 16 languages"));
+        return Err(ServiceError::bad_request(ErrorCode::TooMany, "at most 16 languages"));
     }
     for l in langs {
         if l.is_empty() || l.len() > 8 || !l.chars().all(|c| c.is_ascii_lowercase() || c == '-') {
-            return Err(ApiError::bad_request(
+            return Err(ServiceError::bad_request(
                 ErrorCode::BadLanguage,
                 "languages are codes like `nl` or `en`",
             ));
@@ -156,13 +156,13 @@ impl AppState {
     pub async fn db<T: Send + 'static>(
         &self,
         f: impl FnOnce(&dyn Store) -> StoreResult<T> + Send + 'static,
-    ) -> ApiResult<T> {
+    ) -> ServiceResult<T> {
         let store = Arc::clone(&self.store);
-        web::block(move || f(&*store)).await?.map_err(store_error)
+        tokio::task::spawn_blocking(move || f(&*store)).await?.map_err(store_error)
     }
 
     /// Checks a PoW solution on the blocking pool (Argon2id is CPU- and memory-heavy).
-    pub async fn check_pow(self: &Arc<Self>, solution: Option<PowSolution>) -> ApiResult<()> {
+    pub async fn check_pow(self: &Arc<Self>, solution: Option<PowSolution>) -> ServiceResult<()> {
         if !self.pow.enabled() {
             return Ok(());
         }
@@ -171,9 +171,9 @@ impl AppState {
             .pow_slots
             .acquire()
             .await
-            .map_err(|_| ApiError::unavailable())?;
+            .map_err(|_| ServiceError::unavailable())?;
         let me = Arc::clone(self);
-        let r = web::block(move || me.pow.check(solution.as_ref())).await?;
+        let r = tokio::task::spawn_blocking(move || me.pow.check(solution.as_ref())).await?;
         if r.is_err() {
             self.metrics.inc(&self.metrics.pow_rejected);
         }
@@ -194,9 +194,9 @@ impl AppState {
     // ---------- public
 
     /// An organisation's page data.
-    pub async fn org_page(&self, slug: String) -> ApiResult<wire::OrgPage> {
+    pub async fn org_page(&self, slug: String) -> ServiceResult<wire::OrgPage> {
         if slug.is_empty() || slug.len() > 64 {
-            return Err(ApiError::not_found("unknown organisation"));
+            return Err(ServiceError::not_found("unknown organisation"));
         }
         let (org, advisors, has_logo, html) = self
             .db(move |s| {
@@ -225,7 +225,7 @@ impl AppState {
                 Ok(Some(Ok((org, advisors, extras.has_logo, html))))
             })
             .await?
-            .ok_or_else(|| ApiError::not_found("unknown organisation"))?
+            .ok_or_else(|| ServiceError::not_found("unknown organisation"))?
             .map_err(|()| orgs::org_suspended())?;
         let [intro_nl, intro_en, conduct_nl, conduct_en] = html;
         let now = now_secs();
@@ -270,15 +270,15 @@ impl AppState {
         self: &Arc<Self>,
         req: wire::CreateCase,
         ip: std::net::IpAddr,
-    ) -> ApiResult<Day> {
+    ) -> ServiceResult<Day> {
         if req.org.is_empty() || req.org.len() > 64 {
-            return Err(ApiError::bad_request(
+            return Err(ServiceError::bad_request(
                 ErrorCode::BadOrg,
                 "`org` must be 1..=64 bytes",
             ));
         }
         if req.advisors.is_empty() || req.advisors.len() > 32 {
-            return Err(ApiError::bad_request(
+            return Err(ServiceError::bad_request(
                 ErrorCode::BadAdvisors,
                 "address 1..=32 advisors",
             ));
@@ -287,7 +287,7 @@ impl AppState {
         for a in &req.advisors {
             let id: Id = unb64_exact("advisors", a)?;
             if advisor_ids.contains(&id) {
-                return Err(ApiError::bad_request(
+                return Err(ServiceError::bad_request(
                     ErrorCode::BadAdvisors,
                     "an advisor is listed twice",
                 ));
@@ -314,7 +314,7 @@ impl AppState {
                 Ok(Some((org, extras.suspended, advisors)))
             })
             .await?
-            .ok_or_else(|| ApiError::not_found("unknown organisation"))?;
+            .ok_or_else(|| ServiceError::not_found("unknown organisation"))?;
         if suspended {
             return Err(orgs::org_suspended());
         }
@@ -323,13 +323,13 @@ impl AppState {
             .iter()
             .map(|id| {
                 visible.iter().find(|a| &a.advisor.id == id).ok_or_else(|| {
-                    ApiError::bad_request(
+                    ServiceError::bad_request(
                         ErrorCode::BadAdvisors,
                         "an addressed advisor is unknown to this organisation",
                     )
                 })
             })
-            .collect::<ApiResult<_>>()?;
+            .collect::<ServiceResult<_>>()?;
         check_stanzas(&info.key_ids, &addressed, now)?;
 
         self.check_pow(req.pow).await?;
@@ -362,7 +362,7 @@ impl AppState {
         &self,
         token: Option<&str>,
         ip: std::net::IpAddr,
-    ) -> ApiResult<CaseInfo> {
+    ) -> ServiceResult<CaseInfo> {
         let hash = token.and_then(verify::case_token_hash);
         let Some(hash) = hash else {
             return Err(self.limits.token_failure(ip, &self.metrics));
@@ -375,7 +375,7 @@ impl AppState {
     }
 
     /// The reporter's view of a case.
-    pub async fn reporter_view(&self, case: CaseInfo) -> ApiResult<CaseView> {
+    pub async fn reporter_view(&self, case: CaseInfo) -> ServiceResult<CaseView> {
         let id = case.id;
         let advisor_ids = case.advisors.clone();
         let (messages, attachments, advisors) = self
@@ -414,7 +414,7 @@ impl AppState {
         self: &Arc<Self>,
         case: CaseInfo,
         req: wire::PostFollowUp,
-    ) -> ApiResult<u32> {
+    ) -> ServiceResult<u32> {
         let envelope = unb64(
             "envelope",
             &req.envelope,
@@ -448,7 +448,7 @@ impl AppState {
         Ok(seq)
     }
 
-    async fn add_message(&self, case: Id, sender: Sender, envelope: Vec<u8>) -> ApiResult<u32> {
+    async fn add_message(&self, case: Id, sender: Sender, envelope: Vec<u8>) -> ServiceResult<u32> {
         let max = self.settings.limits.messages_per_case;
         let seq = self
             .db(move |s| s.add_message(&case, sender, &envelope, Day::today(), max))
@@ -459,16 +459,16 @@ impl AppState {
     // ---------- advisors
 
     /// Redeems an invite.
-    pub async fn register(&self, req: wire::Register) -> ApiResult<wire::AdvisorOut> {
+    pub async fn register(&self, req: wire::Register) -> ServiceResult<wire::AdvisorOut> {
         if req.invite.is_empty() || req.invite.len() > 128 {
-            return Err(ApiError::bad_request(ErrorCode::BadInvite, "malformed invite code"));
+            return Err(ServiceError::bad_request(ErrorCode::BadInvite, "malformed invite code"));
         }
         let identity = verify::identity(&unb64("identity", &req.identity, 64)?)?;
         let now = now_secs();
         let bundle = verify::bundle(&unb64("bundle", &req.bundle, 256)?, &identity, now)?;
         let p = req.profile;
         if p.display_name.trim().is_empty() {
-            return Err(ApiError::bad_request(
+            return Err(ServiceError::bad_request(
                 ErrorCode::BadProfile,
                 "`display_name` must not be empty",
             ));
@@ -479,7 +479,7 @@ impl AppState {
         let photo = match (p.photo, p.photo_type) {
             (Some(photo), Some(t)) => {
                 if !matches!(t.as_str(), "image/jpeg" | "image/png" | "image/webp") {
-                    return Err(ApiError::bad_request(
+                    return Err(ServiceError::bad_request(
                         ErrorCode::BadPhoto,
                         "`photo_type` must be image/jpeg, image/png or image/webp",
                     ));
@@ -488,7 +488,7 @@ impl AppState {
             }
             (None, None) => None,
             _ => {
-                return Err(ApiError::bad_request(
+                return Err(ServiceError::bad_request(
                     ErrorCode::BadPhoto,
                     "`photo` and `photo_type` go together",
                 ));
@@ -510,14 +510,14 @@ impl AppState {
             })
             .await
             .map_err(|e| match e.code {
-                meldpunt_api::ErrorCode::NotFound => ApiError::new(
-                    actix_web::http::StatusCode::FORBIDDEN,
+                meldpunt_api::ErrorCode::NotFound => ServiceError::new(
+                    Kind::Forbidden,
                     ErrorCode::BadInvite,
                     "unknown, used or expired invite",
                 ),
                 _ => e,
             })?
-            .ok_or_else(ApiError::internal)?;
+            .ok_or_else(ServiceError::internal)?;
         // The other advisors of the organisation and the branch-wide ones are told.
         if self.notify.enabled() {
             let (org, subject) = (keys.advisor.org_id, keys.advisor.id);
@@ -534,16 +534,16 @@ impl AppState {
 
     /// A login challenge. Issued for any well-formed identity key, known or not, so that the
     /// answer does not tell who is registered.
-    pub fn login_challenge(&self, req: &wire::LoginChallengeRequest) -> ApiResult<([u8; 32], i64)> {
+    pub fn login_challenge(&self, req: &wire::LoginChallengeRequest) -> ServiceResult<([u8; 32], i64)> {
         let identity = verify::identity(&unb64("identity", &req.identity, 64)?)?;
         let challenge = random32();
         let expires = now_secs() + i64::from(self.settings.advisor.challenge_ttl_secs);
-        let mut map = self.logins.lock().map_err(|_| ApiError::internal())?;
+        let mut map = self.logins.lock().map_err(|_| ServiceError::internal())?;
         if map.len() >= MAX_LOGIN_CHALLENGES {
             let now = now_secs();
             map.retain(|_, (_, exp)| *exp > now);
             if map.len() >= MAX_LOGIN_CHALLENGES {
-                return Err(ApiError::unavailable());
+                return Err(ServiceError::unavailable());
             }
         }
         map.insert(challenge, (identity, expires));
@@ -552,15 +552,15 @@ impl AppState {
 
     /// Checks a signed challenge and opens a session. The challenge is used up whatever the
     /// outcome.
-    pub async fn login(&self, req: wire::Login) -> ApiResult<(String, i64, Id)> {
-        let fail = || ApiError::unauthorized(ErrorCode::LoginFailed, "login failed");
+    pub async fn login(&self, req: wire::Login) -> ServiceResult<(String, i64, Id)> {
+        let fail = || ServiceError::unauthorized(ErrorCode::LoginFailed, "login failed");
         let identity = verify::identity(&unb64("identity", &req.identity, 64)?)?;
         let challenge: [u8; 32] = unb64_exact("challenge", &req.challenge)?;
         let signature = unb64("signature", &req.signature, 64)?;
         let entry = self
             .logins
             .lock()
-            .map_err(|_| ApiError::internal())?
+            .map_err(|_| ServiceError::internal())?
             .remove(&challenge);
         let now = now_secs();
         let ok_challenge = matches!(entry, Some((id, exp)) if id == identity && exp > now);
@@ -583,8 +583,8 @@ impl AppState {
         };
         if suspended {
             self.metrics.inc(&self.metrics.advisor_login_failures);
-            return Err(ApiError::new(
-                actix_web::http::StatusCode::FORBIDDEN,
+            return Err(ServiceError::new(
+                Kind::Forbidden,
                 ErrorCode::AdvisorSuspended,
                 "this advisor account is suspended; ask the administrator",
             ));
@@ -599,9 +599,9 @@ impl AppState {
     }
 
     /// The advisor of a bearer token.
-    pub async fn session(&self, bearer: Option<&str>) -> ApiResult<AdvisorKeys> {
+    pub async fn session(&self, bearer: Option<&str>) -> ServiceResult<AdvisorKeys> {
         let unauthorized =
-            || ApiError::unauthorized(ErrorCode::BadSession, "missing, unknown or expired session");
+            || ServiceError::unauthorized(ErrorCode::BadSession, "missing, unknown or expired session");
         let token = bearer.ok_or_else(unauthorized)?;
         let token: [u8; 32] = unb64_exact("session", token).map_err(|_| unauthorized())?;
         let hash = sha256(&token);
@@ -615,14 +615,14 @@ impl AppState {
     }
 
     /// Ends a session.
-    pub async fn logout(&self, bearer: &str) -> ApiResult<()> {
+    pub async fn logout(&self, bearer: &str) -> ServiceResult<()> {
         let token: [u8; 32] = unb64_exact("session", bearer)?;
         let hash = sha256(&token);
         self.db(move |s| s.delete_session(&hash)).await
     }
 
     /// The advisor's inbox.
-    pub async fn inbox(&self, me: &AdvisorKeys) -> ApiResult<Vec<CaseSummary>> {
+    pub async fn inbox(&self, me: &AdvisorKeys) -> ServiceResult<Vec<CaseSummary>> {
         let id = me.advisor.id;
         let cases = self.db(move |s| s.inbox(&id)).await?;
         let today = Day::today();
@@ -630,16 +630,16 @@ impl AppState {
     }
 
     /// A case the advisor is on; 404 otherwise (also for cases of other organisations).
-    pub async fn advisor_case(&self, me: &AdvisorKeys, case: &str) -> ApiResult<CaseInfo> {
+    pub async fn advisor_case(&self, me: &AdvisorKeys, case: &str) -> ServiceResult<CaseInfo> {
         let case = wire::parse_id(case)?;
         let id = me.advisor.id;
         self.db(move |s| s.case_for_advisor(&case, &id))
             .await?
-            .ok_or_else(|| ApiError::not_found("not found"))
+            .ok_or_else(|| ServiceError::not_found("not found"))
     }
 
     /// The advisor's view of a case: envelopes and the advisor's detached stanzas.
-    pub async fn advisor_view(&self, me: &AdvisorKeys, case: CaseInfo) -> ApiResult<CaseView> {
+    pub async fn advisor_view(&self, me: &AdvisorKeys, case: CaseInfo) -> ServiceResult<CaseView> {
         let id = case.id;
         let advisor = me.advisor.id;
         let advisor_ids = case.advisors.clone();
@@ -690,21 +690,21 @@ impl AppState {
     }
 
     /// An advisor's reply (sealed to the reporter's key, opaque to the server).
-    pub async fn reply(&self, case: CaseInfo, req: wire::PostReply) -> ApiResult<u32> {
+    pub async fn reply(&self, case: CaseInfo, req: wire::PostReply) -> ServiceResult<u32> {
         let envelope = self.advisor_envelope(&case, &req.envelope)?;
         self.add_message(case.id, Sender::Advisor, envelope).await
     }
 
     /// An advisor's envelope (reply or membership statement): decoded, within the message
     /// size limit, a message for the case's organisation.
-    fn advisor_envelope(&self, case: &CaseInfo, b64: &str) -> ApiResult<Vec<u8>> {
+    fn advisor_envelope(&self, case: &CaseInfo, b64: &str) -> ServiceResult<Vec<u8>> {
         let envelope = unb64("envelope", b64, self.settings.limits.message_bytes)?;
         verify::envelope(&envelope, Purpose::Message, &case.org_slug)?;
         Ok(envelope)
     }
 
     /// Sets the status.
-    pub async fn set_status(&self, case: CaseInfo, status: crate::store::Status) -> ApiResult<()> {
+    pub async fn set_status(&self, case: CaseInfo, status: crate::store::Status) -> ServiceResult<()> {
         let id = case.id;
         self.db(move |s| s.set_status(&id, status, Day::today()))
             .await
@@ -713,13 +713,13 @@ impl AppState {
     /// Shares a case with another advisor of the same organisation (or a branch-wide one):
     /// stores the stanzas, adds the advisor and appends the signed membership statement, in
     /// one transaction; returns the statement's `seq`.
-    pub async fn share(&self, case: CaseInfo, req: wire::Share) -> ApiResult<u32> {
+    pub async fn share(&self, case: CaseInfo, req: wire::Share) -> ServiceResult<u32> {
         let target: Id = unb64_exact("advisor", &req.advisor)?;
         let envelope = self.advisor_envelope(&case, &req.envelope)?;
         let limit = self.settings.limits.messages_per_case as usize
             + self.settings.limits.attachments_per_case as usize;
         if req.stanzas.len() > limit {
-            return Err(ApiError::bad_request(
+            return Err(ServiceError::bad_request(
                 ErrorCode::TooMany,
                 "more stanzas than the case can hold",
             ));
@@ -735,7 +735,7 @@ impl AppState {
         let Some(advisor) =
             advisor.filter(|a| a.advisor.org_id.is_none() || a.advisor.org_id == Some(org_id))
         else {
-            return Err(ApiError::bad_request(
+            return Err(ServiceError::bad_request(
                 ErrorCode::BadAdvisor,
                 "no such advisor for this organisation",
             ));
@@ -746,7 +746,7 @@ impl AppState {
             let stanza = unb64("stanza", &s.stanza, verify::STANZA_LEN)?;
             let key_id = verify::detached_stanza(&stanza)?;
             if !advisor.has_valid_key(&key_id, now) {
-                return Err(ApiError::bad_request(
+                return Err(ServiceError::bad_request(
                     ErrorCode::BadStanza,
                     "stanza is not for a valid key of that advisor",
                 ));
@@ -755,7 +755,7 @@ impl AppState {
                 (Some(seq), None) => StanzaTarget::Message(seq),
                 (None, Some(a)) => StanzaTarget::Attachment(unb64_exact("attachment", a)?),
                 _ => {
-                    return Err(ApiError::bad_request(
+                    return Err(ServiceError::bad_request(
                         ErrorCode::BadStanza,
                         "each stanza names either `message` or `attachment`",
                     ));
@@ -775,7 +775,7 @@ impl AppState {
     /// Removes an advisor from a case (the caller too: leaving) and appends the signed
     /// membership statement, in one transaction; returns the statement's `seq`. The stored
     /// stanzas stay.
-    pub async fn remove(&self, case: CaseInfo, req: wire::Remove) -> ApiResult<u32> {
+    pub async fn remove(&self, case: CaseInfo, req: wire::Remove) -> ServiceResult<u32> {
         let target: Id = unb64_exact("advisor", &req.advisor)?;
         let envelope = self.advisor_envelope(&case, &req.envelope)?;
         let (id, max) = (case.id, self.settings.limits.messages_per_case);
@@ -784,11 +784,11 @@ impl AppState {
             .await?;
         match outcome {
             Removal::Removed(seq) => Ok(seq),
-            Removal::NotOnCase => Err(ApiError::conflict(
+            Removal::NotOnCase => Err(ServiceError::conflict(
                 ErrorCode::NotOnCase,
                 "that advisor is not on this case",
             )),
-            Removal::LastAdvisor => Err(ApiError::conflict(
+            Removal::LastAdvisor => Err(ServiceError::conflict(
                 ErrorCode::LastAdvisor,
                 "that advisor is the case's only advisor; a case keeps at least one",
             )),
@@ -796,7 +796,7 @@ impl AppState {
     }
 
     /// The advisor events `me` is shown, newest first (at most [`crate::store::MAX_EVENTS`]).
-    pub async fn events(&self, me: &AdvisorKeys) -> ApiResult<Vec<wire::EventOut>> {
+    pub async fn events(&self, me: &AdvisorKeys) -> ServiceResult<Vec<wire::EventOut>> {
         let id = me.advisor.id;
         let events = self
             .db(move |s| s.advisor_events(&id, crate::store::MAX_EVENTS))
@@ -805,7 +805,7 @@ impl AppState {
     }
 
     /// Publishes a new key bundle (rotation).
-    pub async fn publish_bundle(&self, me: &AdvisorKeys, req: wire::PublishBundle) -> ApiResult<()> {
+    pub async fn publish_bundle(&self, me: &AdvisorKeys, req: wire::PublishBundle) -> ServiceResult<()> {
         let bundle = verify::bundle(
             &unb64("bundle", &req.bundle, 256)?,
             &me.advisor.identity_pk,
@@ -820,7 +820,7 @@ impl AppState {
         &self,
         me: &AdvisorKeys,
         req: wire::PublishRevocation,
-    ) -> ApiResult<()> {
+    ) -> ServiceResult<()> {
         let rev = verify::revocation(
             &unb64("revocation", &req.revocation, 256)?,
             &me.advisor.identity_pk,
@@ -829,7 +829,7 @@ impl AppState {
         self.db(move |s| s.add_revocation(&id, &rev))
             .await
             .map_err(|e| match e.code {
-                meldpunt_api::ErrorCode::NotFound => ApiError::bad_request(ErrorCode::BadRevocation, "not one of your keys"),
+                meldpunt_api::ErrorCode::NotFound => ServiceError::bad_request(ErrorCode::BadRevocation, "not one of your keys"),
                 _ => e,
             })
     }
@@ -837,10 +837,10 @@ impl AppState {
 
 /// A store error as answered. `Busy` (busy database, full write queue, or a write that could
 /// not be committed: disk full, I/O error) is a 503 that says the change may not be saved.
-fn store_error(e: StoreError) -> ApiError {
+fn store_error(e: StoreError) -> ServiceError {
     match e {
-        StoreError::Busy => ApiError::new(
-            actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+        StoreError::Busy => ServiceError::new(
+            Kind::Unavailable,
             ErrorCode::Unavailable,
             "storage busy or unavailable; the change may not have been saved, try again later",
         ),
@@ -860,10 +860,10 @@ pub fn normalise_invite(code: &str) -> String {
 /// Checks the recipients of a reporter's envelope: every advisor in `advisors` has a stanza
 /// for one of its currently valid keys, and at most one stanza is for some other key (the
 /// reporter's own reply key, so the reporter can re-read what they sent).
-fn check_stanzas(key_ids: &[[u8; 16]], advisors: &[&AdvisorKeys], now: i64) -> ApiResult<()> {
+fn check_stanzas(key_ids: &[[u8; 16]], advisors: &[&AdvisorKeys], now: i64) -> ServiceResult<()> {
     for a in advisors {
         if !key_ids.iter().any(|k| a.has_valid_key(k, now)) {
-            return Err(ApiError::conflict(
+            return Err(ServiceError::conflict(
                 ErrorCode::StaleKeys,
                 "the envelope is not sealed to a valid key of every addressed advisor; fetch the keys again",
             ));
@@ -874,7 +874,7 @@ fn check_stanzas(key_ids: &[[u8; 16]], advisors: &[&AdvisorKeys], now: i64) -> A
         .filter(|k| !advisors.iter().any(|a| a.has_valid_key(k, now)))
         .count();
     if foreign > 1 {
-        return Err(ApiError::bad_request(
+        return Err(ServiceError::bad_request(
             ErrorCode::BadEnvelope,
             "the envelope is sealed to unknown keys",
         ));

@@ -2,10 +2,9 @@
 //! it offers, and the answer when it is suspended. Both may import this; neither imports the
 //! other.
 
-use actix_web::http::StatusCode;
 use meldpunt_api::ErrorCode;
 
-use crate::http::error::ApiError;
+use crate::service::error::{Kind, ServiceError};
 use crate::store::admin::{AdvisorStatus, OrgExtras};
 use crate::store::{AdvisorKeys, Id, Store, StoreError};
 
@@ -40,9 +39,9 @@ pub fn order_advisors(mut all: Vec<AdvisorStatus>, order: &[Id]) -> Vec<AdvisorS
 
 /// The answer for a suspended organisation's public page, logo and new cases.
 #[must_use]
-pub fn org_suspended() -> ApiError {
-    ApiError::new(
-        StatusCode::GONE,
+pub fn org_suspended() -> ServiceError {
+    ServiceError::new(
+        Kind::Gone,
         ErrorCode::OrgSuspended,
         "this organisation's reporting page is suspended; reports already made can still be read with their pickup code",
     )

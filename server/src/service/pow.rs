@@ -16,7 +16,7 @@ use zeroize::Zeroizing;
 
 use crate::config::PowSettings;
 use crate::day::now_secs;
-use crate::http::error::ApiError;
+use crate::service::error::ServiceError;
 
 /// Most used-challenge ids kept at once; past this, new solutions are refused (503) until old
 /// ones expire. Reaching it needs more solved challenges than the rate limits allow.
@@ -63,8 +63,8 @@ impl std::fmt::Debug for PowGate {
     }
 }
 
-fn pow_error(code: ErrorCode, msg: &str) -> ApiError {
-    ApiError::bad_request(code, msg)
+fn pow_error(code: ErrorCode, msg: &str) -> ServiceError {
+    ServiceError::bad_request(code, msg)
 }
 
 impl PowGate {
@@ -136,7 +136,7 @@ impl PowGate {
     /// wrong, before Argon2id runs. Blocking (one Argon2id evaluation):
     /// call from a blocking thread. With PoW disabled every request passes, with or without
     /// a solution.
-    pub fn check(&self, solution: Option<&PowSolution>) -> Result<(), ApiError> {
+    pub fn check(&self, solution: Option<&PowSolution>) -> Result<(), ServiceError> {
         if !self.settings.enabled {
             return Ok(());
         }
@@ -182,12 +182,12 @@ impl PowGate {
         Ok(())
     }
 
-    fn mark_used(&self, id: [u8; 16], expires_at: i64, now: i64) -> Result<(), ApiError> {
-        let mut used = self.used.lock().map_err(|_| ApiError::internal())?;
+    fn mark_used(&self, id: [u8; 16], expires_at: i64, now: i64) -> Result<(), ServiceError> {
+        let mut used = self.used.lock().map_err(|_| ServiceError::internal())?;
         if used.len() >= MAX_USED {
             used.retain(|_, exp| *exp > now);
             if used.len() >= MAX_USED {
-                return Err(ApiError::unavailable());
+                return Err(ServiceError::unavailable());
             }
         }
         if used.insert(id, expires_at).is_some() {
@@ -221,7 +221,7 @@ mod tests {
         )
     }
 
-    fn code(r: Result<(), ApiError>) -> &'static str {
+    fn code(r: Result<(), ServiceError>) -> &'static str {
         r.unwrap_err().code.as_str()
     }
 

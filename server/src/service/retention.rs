@@ -247,7 +247,7 @@ pub async fn tick(state: &std::sync::Arc<AppState>, n: u64) {
     if every > 0 && n.is_multiple_of(every) {
         let store = std::sync::Arc::clone(&state.store);
         let step = s.vacuum_step_pages;
-        let r = actix_web::web::block(move || store.vacuum(step)).await;
+        let r = tokio::task::spawn_blocking(move || store.vacuum(step)).await;
         match r {
             Ok(r) => record_vacuum(state, r),
             Err(e) => {

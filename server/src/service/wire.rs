@@ -1,5 +1,5 @@
 //! The server side of the wire types in `meldpunt-api`: decoding base64url fields into
-//! [`ApiError`]s, and conversions from stored records into answers. Lengths and counts are
+//! [`ServiceError`]s, and conversions from stored records into answers. Lengths and counts are
 //! checked in [`crate::service`] before anything is stored.
 
 pub use meldpunt_api::b64::b64;
@@ -12,48 +12,48 @@ use meldpunt_api::ErrorCode;
 use meldpunt_api::b64::{std_b64, unb64 as decode};
 
 use crate::day::{Day, now_secs};
-use crate::http::error::ApiError;
+use crate::service::error::ServiceError;
 use crate::store::{
     AdvisorEvent, AdvisorKeys, Appointer, AttachmentInfo, CaseInfo, Category, EventKind, Id,
     MessageRow, Sender, Status,
 };
 
 /// Decodes base64url `value` of the field `field`, at most `max` bytes.
-pub fn unb64(field: &str, value: &str, max: usize) -> Result<Vec<u8>, ApiError> {
+pub fn unb64(field: &str, value: &str, max: usize) -> Result<Vec<u8>, ServiceError> {
     if value.len() > max.saturating_mul(4).div_ceil(3) + 4 {
-        return Err(ApiError::too_large(format!("`{field}` is too large")));
+        return Err(ServiceError::too_large(format!("`{field}` is too large")));
     }
     let bytes = decode(value).ok_or_else(|| {
-        ApiError::bad_request(
+        ServiceError::bad_request(
             ErrorCode::BadBase64,
             format!("`{field}` is not base64url without padding"),
         )
     })?;
     if bytes.len() > max {
-        return Err(ApiError::too_large(format!("`{field}` is too large")));
+        return Err(ServiceError::too_large(format!("`{field}` is too large")));
     }
     Ok(bytes)
 }
 
 /// Decodes base64url of exactly `N` bytes.
-pub fn unb64_exact<const N: usize>(field: &str, value: &str) -> Result<[u8; N], ApiError> {
+pub fn unb64_exact<const N: usize>(field: &str, value: &str) -> Result<[u8; N], ServiceError> {
     let bytes = decode(value).ok_or_else(|| {
-        ApiError::bad_request(
+        ServiceError::bad_request(
             ErrorCode::BadBase64,
             format!("`{field}` is not base64url without padding"),
         )
     })?;
     bytes
         .try_into()
-        .map_err(|_| ApiError::bad_request(ErrorCode::BadLength, format!("`{field}` must be {N} bytes")))
+        .map_err(|_| ServiceError::bad_request(ErrorCode::BadLength, format!("`{field}` must be {N} bytes")))
 }
 
 /// Parses an id (16 bytes, base64url); anything else is "not found".
-pub fn parse_id(value: &str) -> Result<Id, ApiError> {
-    let bytes = decode(value).ok_or_else(|| ApiError::not_found("not found"))?;
+pub fn parse_id(value: &str) -> Result<Id, ServiceError> {
+    let bytes = decode(value).ok_or_else(|| ServiceError::not_found("not found"))?;
     bytes
         .try_into()
-        .map_err(|_| ApiError::not_found("not found"))
+        .map_err(|_| ServiceError::not_found("not found"))
 }
 
 

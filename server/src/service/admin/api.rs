@@ -2,50 +2,49 @@
 //! [`AdminError`] to HTTP answers. Requests deny unknown fields.
 
 use meldpunt_api::ErrorCode;
-use actix_web::http::StatusCode;
 use serde::{Deserialize, Serialize, Serializer};
 use zeroize::Zeroizing;
 
 use crate::service::admin::AdminError;
 use crate::service::admin::auth::Passphrase;
 use crate::service::wire::{Texts, b64};
-use crate::http::error::ApiError;
+use crate::service::error::{Kind, ServiceError};
 use crate::store::admin::OrgExtras;
 use crate::store::admin::{AdvisorStatus, AuditRow};
 use crate::store::{Category, Organisation};
 
 pub use crate::service::orgs::org_suspended;
 
-impl From<AdminError> for ApiError {
+impl From<AdminError> for ServiceError {
     fn from(e: AdminError) -> Self {
         match e {
             AdminError::Invalid {
                 code: ErrorCode::UnsupportedMediaType,
                 message,
-            } => ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            } => ServiceError::new(
+                Kind::UnsupportedMediaType,
                 ErrorCode::UnsupportedMediaType,
                 message,
             ),
             AdminError::Invalid {
                 code: ErrorCode::TooLarge,
                 message,
-            } => ApiError::too_large(message),
-            AdminError::Invalid { code, message } => ApiError::bad_request(code, message),
-            AdminError::NotFound(message) => ApiError::not_found(message),
+            } => ServiceError::too_large(message),
+            AdminError::Invalid { code, message } => ServiceError::bad_request(code, message),
+            AdminError::NotFound(message) => ServiceError::not_found(message),
             AdminError::Forbidden { code, message } => {
-                ApiError::new(StatusCode::FORBIDDEN, code, message)
+                ServiceError::new(Kind::Forbidden, code, message)
             }
-            AdminError::Conflict { code, message } => ApiError::conflict(code, message),
+            AdminError::Conflict { code, message } => ServiceError::conflict(code, message),
             AdminError::Store(e) => match e {
-                crate::store::StoreError::Busy => ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
+                crate::store::StoreError::Busy => ServiceError::new(
+                    Kind::Unavailable,
                     ErrorCode::Unavailable,
                     "storage busy or unavailable; the change may not have been saved, try again later",
                 ),
                 e => e.into(),
             },
-            AdminError::Io(_) => ApiError::internal(),
+            AdminError::Io(_) => ServiceError::internal(),
         }
     }
 }
