@@ -35,8 +35,7 @@ pub const MAX_CONDUCT: usize = 20_000;
 pub const MAX_CATEGORIES: usize = 50;
 /// Most characters of a category label.
 pub const MAX_CATEGORY_LABEL: usize = 100;
-/// Retention of closed cases, days.
-pub const RETENTION_DAYS: std::ops::RangeInclusive<u32> = 1..=3650;
+pub use crate::config::retention::RETENTION_DAYS;
 /// Languages the reporting pages exist in.
 pub const LANGUAGES: [&str; 2] = ["nl", "en"];
 /// Largest logo, bytes.
