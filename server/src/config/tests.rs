@@ -3,7 +3,7 @@
 use super::*;
 
 #[cfg(test)]
-mod tests {
+mod load {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
