@@ -80,11 +80,11 @@ impl ApiError {
     }
     /// 403: authenticated but not allowed.
     pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, message)
+        ServiceError::forbidden(message).into()
     }
     /// 404: unknown, or not visible to the caller (the two are never told apart).
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, message)
+        ServiceError::not_found(message).into()
     }
     /// 409: conflicts with the current state.
     pub fn conflict(code: impl IntoCode, message: impl Into<String>) -> Self {
@@ -92,31 +92,19 @@ impl ApiError {
     }
     /// 413: too large.
     pub fn too_large(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge, message)
+        ServiceError::too_large(message).into()
     }
     /// 429: rate limited.
     pub fn rate_limited() -> Self {
-        Self::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            ErrorCode::RateLimited,
-            "too many requests; try again later",
-        )
+        ServiceError::rate_limited().into()
     }
     /// 500: a fault of the server (never caused by input).
     pub fn internal() -> Self {
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            ErrorCode::Internal,
-            "internal error",
-        )
+        ServiceError::internal().into()
     }
     /// 503: overloaded.
     pub fn unavailable() -> Self {
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            ErrorCode::Unavailable,
-            "server busy; try again later",
-        )
+        ServiceError::unavailable().into()
     }
 
     /// The JSON response.

@@ -201,11 +201,7 @@ impl AppState {
 /// not be committed: disk full, I/O error) is a 503 that says the change may not be saved.
 fn store_error(e: StoreError) -> ServiceError {
     match e {
-        StoreError::Busy => ServiceError::new(
-            Kind::Unavailable,
-            ErrorCode::Unavailable,
-            "storage busy or unavailable; the change may not have been saved, try again later",
-        ),
+        StoreError::Busy => ServiceError::storage_busy(),
         other => other.into(),
     }
 }

@@ -37,11 +37,7 @@ impl From<AdminError> for ServiceError {
             }
             AdminError::Conflict { code, message } => ServiceError::conflict(code, message),
             AdminError::Store(e) => match e {
-                crate::store::StoreError::Busy => ServiceError::new(
-                    Kind::Unavailable,
-                    ErrorCode::Unavailable,
-                    "storage busy or unavailable; the change may not have been saved, try again later",
-                ),
+                crate::store::StoreError::Busy => ServiceError::storage_busy(),
                 e => e.into(),
             },
             AdminError::Io(_) => ServiceError::internal(),
