@@ -41,7 +41,7 @@ pub(super) async fn advisor_auth(req: &HttpRequest, state: &State) -> ApiResult<
 }
 
 pub(super) async fn healthz(state: State) -> ApiResult<HttpResponse> {
-    state.db(|s| s.pow_key().map(|_| ())).await?;
+    state.health().await?;
     Ok(HttpResponse::Ok().json(json!({"status": "ok"})))
 }
 
@@ -167,10 +167,7 @@ pub(super) async fn logout(req: HttpRequest, state: State) -> ApiResult<HttpResp
 
 pub(super) async fn me(req: HttpRequest, state: State) -> ApiResult<HttpResponse> {
     let me = advisor_auth(&req, &state).await?;
-    let org = match me.advisor.org_id {
-        Some(id) => state.db(move |s| s.org_by_id(id)).await?.map(|o| o.slug),
-        None => None,
-    };
+    let org = state.org_slug(me.advisor.org_id).await?;
     let mut out = serde_json::to_value(wire::advisor_out(&me, wire::now()))
         .map_err(|_| ApiError::internal())?;
     if let Some(obj) = out.as_object_mut() {

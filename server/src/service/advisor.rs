@@ -4,6 +4,14 @@
 use super::*;
 
 impl AppState {
+    /// The slug of the advisor's organisation (`None`: branch-wide, or no longer there).
+    pub async fn org_slug(&self, org_id: Option<i64>) -> ServiceResult<Option<String>> {
+        let Some(id) = org_id else {
+            return Ok(None);
+        };
+        Ok(self.db(move |s| s.org_by_id(id)).await?.map(|o| o.slug))
+    }
+
     /// Redeems an invite.
     pub async fn register(&self, req: wire::Register) -> ServiceResult<wire::AdvisorOut> {
         if req.invite.is_empty() || req.invite.len() > 128 {

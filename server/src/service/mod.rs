@@ -163,6 +163,11 @@ impl AppState {
         tokio::task::spawn_blocking(move || f(&*store)).await?.map_err(store_error)
     }
 
+    /// Whether the store answers (`/healthz`).
+    pub async fn health(&self) -> ServiceResult<()> {
+        self.db(|s| s.pow_key().map(|_| ())).await
+    }
+
     /// Checks a PoW solution on the blocking pool (Argon2id is CPU- and memory-heavy).
     pub async fn check_pow(self: &Arc<Self>, solution: Option<PowSolution>) -> ServiceResult<()> {
         if !self.pow.enabled() {
