@@ -1,8 +1,11 @@
 //! Calendar days. The server stores dates at day granularity only (`YYYY-MM-DD`, UTC), so a
-//! case row cannot be matched against a log line or a network trace by its time.
+//! case row cannot be matched against a log line or a network trace by its time. The calendar
+//! arithmetic is the `time` crate's (years -9999..=9999).
 
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use time::{Date, Month};
 
 /// Seconds since the Unix epoch, now.
 #[must_use]
@@ -38,11 +41,8 @@ impl Day {
     /// From year, month (1..=12) and day (1..=31); `None` if out of range.
     #[must_use]
     pub fn from_ymd(y: i64, m: u32, d: u32) -> Option<Self> {
-        if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
-            return None;
-        }
         Some(Day {
-            days: days_from_civil(y, m, d),
+            days: days_from_civil(y, m, d)?,
         })
     }
 
@@ -69,8 +69,9 @@ impl Day {
         let ny = total.div_euclid(12);
         let nm = u32::try_from(total.rem_euclid(12)).unwrap_or(0) + 1;
         let nd = d.min(days_in_month(ny, nm));
+        // Out of the calendar's range (after the year 9999): saturate.
         Day {
-            days: days_from_civil(ny, nm, nd),
+            days: days_from_civil(ny, nm, nd).unwrap_or(i64::MAX),
         }
     }
 
@@ -101,42 +102,46 @@ impl fmt::Display for Day {
     }
 }
 
-fn is_leap(y: i64) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-}
+/// Julian day number of 1970-01-01.
+const UNIX_EPOCH_JULIAN_DAY: i64 = 2_440_588;
 
 fn days_in_month(y: i64, m: u32) -> u32 {
-    match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if is_leap(y) => 29,
-        2 => 28,
-        _ => 0,
-    }
+    let (Ok(y), Some(m)) = (i32::try_from(y), month(m)) else {
+        return 0;
+    };
+    u32::from(time::util::days_in_month(m, y))
 }
 
-// Howard Hinnant's days_from_civil / civil_from_days.
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+fn month(m: u32) -> Option<Month> {
+    Month::try_from(u8::try_from(m).ok()?).ok()
 }
 
+/// Days since 1970-01-01 of a valid civil date (years -9999..=9999, `time`'s range).
+fn days_from_civil(y: i64, m: u32, d: u32) -> Option<i64> {
+    let date = Date::from_calendar_date(
+        i32::try_from(y).ok()?,
+        month(m)?,
+        u8::try_from(d).ok()?,
+    )
+    .ok()?;
+    Some(i64::from(date.to_julian_day()) - UNIX_EPOCH_JULIAN_DAY)
+}
+
+/// The civil date of `z` days since 1970-01-01 (clamped to years -9999..=9999).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = u32::try_from(doy - (153 * mp + 2) / 5 + 1).unwrap_or(1);
-    let m = u32::try_from(if mp < 10 { mp + 3 } else { mp - 9 }).unwrap_or(1);
-    (if m <= 2 { y + 1 } else { y }, m, d)
+    let jd = z.saturating_add(UNIX_EPOCH_JULIAN_DAY).clamp(
+        i64::from(Date::MIN.to_julian_day()),
+        i64::from(Date::MAX.to_julian_day()),
+    );
+    let date = i32::try_from(jd)
+        .ok()
+        .and_then(|jd| Date::from_julian_day(jd).ok())
+        .unwrap_or(Date::MIN);
+    (
+        i64::from(date.year()),
+        u32::from(u8::from(date.month())),
+        u32::from(date.day()),
+    )
 }
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
 //! Meldpunt server: stores and routes ciphertext for anonymous, end-to-end encrypted reports.
 //!
-//! Layers, each in one place: [`http`] (routes, middleware, handlers) → [`service`]
-//! (validation, what happens) → [`store::Store`] (SQLite now, PostgreSQL possible). The server
+//! Layers, each in one folder: [`http`] (routes, request guards, handlers) → [`service`]
+//! (validation, what happens; admin in [`service::admin`]) → [`store::Store`] (SQLite now,
+//! PostgreSQL possible), all on the base ([`config`], [`day`], ...); [`serve`] and [`cli`]
+//! compose them. The server
 //! holds no secret key; [`verify`] is its whole use of `meldpunt-crypto`. See `docs/server.md`.
 #![forbid(unsafe_code)]
 #![cfg_attr(
@@ -18,25 +20,30 @@
     )
 )]
 
-pub mod admin;
-pub mod adminapi;
-pub mod adminauth;
-pub mod api;
+// Base: imports no other layer of the crate.
 pub mod config;
 pub mod day;
 pub mod dblock;
-pub mod error;
-pub mod http;
-pub mod limits;
 pub mod markdown;
-pub mod metrics;
-pub mod notify;
-pub mod pow;
 pub mod private_file;
-pub mod restore;
-pub mod retention;
-pub mod serve;
-pub mod service;
-pub mod store;
 pub mod tls;
-pub mod verify;
+
+// Storage: imports only the base.
+pub mod store;
+
+// Service layer: validation and what happens; no HTTP type.
+pub mod service;
+
+// HTTP layer: routes, request guards, thin handlers, errors as HTTP answers.
+pub mod http;
+
+// Composition root: builds the layers and runs them.
+pub mod cli;
+pub mod serve;
+
+// Old paths, kept for code outside this part (the store, tests, `http/static_files.rs`)
+// until it moves to the new ones.
+pub use http::error;
+pub use service::admin::auth as adminauth;
+pub use service::wire as api;
+pub use service::{limits, verify};

@@ -67,7 +67,7 @@ pub async fn serve_with(
     };
     let store = open_store(&settings)?;
     let path = settings.database.display().to_string();
-    let purged = crate::retention::startup_purge(&*store)
+    let purged = crate::service::retention::startup_purge(&*store)
         .map_err(|source| ServeError::Store { path, source })?;
     let state =
         Arc::new(
@@ -77,7 +77,7 @@ pub async fn serve_with(
             })?,
         );
     state.metrics.retention.purged(&purged);
-    crate::retention::startup_vacuum(&state);
+    crate::service::retention::startup_vacuum(&state);
 
     let housekeeping = Arc::clone(&state);
     actix_web::rt::spawn(async move {
@@ -87,7 +87,7 @@ pub async fn serve_with(
             tick.tick().await;
             housekeeping.prune_memory();
             n += 1;
-            crate::retention::tick(&housekeeping, n).await;
+            crate::service::retention::tick(&housekeeping, n).await;
         }
     });
 

@@ -3,43 +3,13 @@
 //! a reverse proxy. HSTS is then sent on every answer. The files are read at start; after a
 //! certificate renewal, restart the server (see `docs/operations.md`).
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use serde::Deserialize;
 
-use crate::config::ConfigError;
-
-/// `[tls]` settings.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TlsSettings {
-    /// PEM file with the certificate chain (leaf first).
-    pub cert: PathBuf,
-    /// PEM file with the private key (PKCS#8, PKCS#1 or SEC1).
-    pub key: PathBuf,
-}
-
-fn setting(name: &str, message: String) -> ConfigError {
-    ConfigError::Setting {
-        setting: name.to_owned(),
-        message,
-    }
-}
-
-fn readable(name: &str, path: &Path) -> Result<(), ConfigError> {
-    std::fs::File::open(path)
-        .map(|_| ())
-        .map_err(|e| setting(name, format!("cannot read {}: {e}", path.display())))
-}
-
-/// Checks that both files can be read (their contents are checked by [`server_config`]).
-pub fn validate(s: &TlsSettings) -> Result<(), ConfigError> {
-    readable("tls.cert", &s.cert)?;
-    readable("tls.key", &s.key)
-}
+pub use crate::config::tls::{TlsSettings, validate};
+use crate::config::{ConfigError, setting};
 
 /// The rustls server configuration from the PEM files; errors name the setting.
 pub fn server_config(s: &TlsSettings) -> Result<rustls::ServerConfig, ConfigError> {

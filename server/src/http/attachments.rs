@@ -7,6 +7,7 @@
 //! only when the last chunk is in and every limit holds; a failed or abandoned upload is
 //! deleted.
 
+use meldpunt_api::ErrorCode;
 use std::sync::Arc;
 
 use actix_web::web::{Bytes, BytesMut};
@@ -15,13 +16,13 @@ use futures_util::StreamExt;
 use serde_json::json;
 
 use super::handlers::{advisor_auth, reporter_auth};
-use crate::api;
+use crate::service::wire;
 use crate::day::Day;
-use crate::error::{ApiError, ApiResult};
-use crate::pow::PowSolution;
+use crate::http::error::{ApiError, ApiResult};
+use crate::service::pow::PowSolution;
 use crate::service::AppState;
 use crate::store::{CaseInfo, Id, Sender, Store};
-use crate::verify::{self, Purpose};
+use crate::service::verify::{self, Purpose};
 
 /// Size of a stored chunk row.
 pub const STORE_CHUNK: usize = 256 * 1024;
@@ -29,8 +30,8 @@ pub const STORE_CHUNK: usize = 256 * 1024;
 type State = web::Data<AppState>;
 
 fn upload_id(raw: &str) -> ApiResult<Id> {
-    api::unb64_exact("attachment id", raw).map_err(|_| {
-        ApiError::bad_request("bad_id", "attachment ids are 16 random bytes, base64url")
+    wire::unb64_exact("attachment id", raw).map_err(|_| {
+        ApiError::bad_request(ErrorCode::BadId, "attachment ids are 16 random bytes, base64url")
     })
 }
 
@@ -38,7 +39,7 @@ fn pow_header(req: &HttpRequest) -> ApiResult<Option<PowSolution>> {
     let Some(v) = req.headers().get("meldpunt-pow") else {
         return Ok(None);
     };
-    let bad = || ApiError::bad_request("bad_pow", "Meldpunt-Pow must be `<challenge>.<nonce>`");
+    let bad = || ApiError::bad_request(ErrorCode::BadPow, "Meldpunt-Pow must be `<challenge>.<nonce>`");
     let v = v.to_str().map_err(|_| bad())?;
     let (challenge, nonce) = v.trim().split_once('.').ok_or_else(bad)?;
     let nonce = nonce.parse::<u64>().map_err(|_| bad())?;
@@ -100,7 +101,7 @@ pub(super) async fn reporter_download(
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let case = reporter_auth(&req, &state).await?;
-    let id = api::parse_id(&path)?;
+    let id = wire::parse_id(&path)?;
     download(state.into_inner(), case.id, id).await
 }
 
@@ -112,7 +113,7 @@ pub(super) async fn advisor_download(
     let me = advisor_auth(&req, &state).await?;
     let (case, att) = path.into_inner();
     let case = state.advisor_case(&me, &case).await?;
-    let id = api::parse_id(&att)?;
+    let id = wire::parse_id(&att)?;
     download(state.into_inner(), case.id, id).await
 }
 
@@ -166,7 +167,7 @@ async fn upload(
     if !ct_ok {
         return Err(ApiError::new(
             actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "send Content-Type: application/octet-stream",
         ));
     }
@@ -245,7 +246,7 @@ async fn upload(
         .db(move |s| s.finish_attachment(&case_id, &id, total, seq, case_max))
         .await?;
     guard.armed = false;
-    Ok(HttpResponse::Created().json(json!({"id": api::b64(&id), "size": total})))
+    Ok(HttpResponse::Created().json(json!({"id": wire::b64(&id), "size": total})))
 }
 
 async fn download(state: Arc<AppState>, case: Id, id: Id) -> ApiResult<HttpResponse> {

@@ -1,14 +1,15 @@
 //! Thin handlers: rate limit, extract, call the service, answer.
 
+use meldpunt_api::ErrorCode;
 use std::sync::Arc;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
-use crate::api;
-use crate::error::{ApiError, ApiResult};
-use crate::limits::Class;
+use crate::service::wire;
+use crate::http::error::{ApiError, ApiResult};
+use crate::service::limits::Class;
 use crate::service::AppState;
 use crate::store::{AdvisorKeys, CaseInfo};
 
@@ -36,11 +37,11 @@ pub(super) async fn reporter_auth(req: &HttpRequest, state: &State) -> ApiResult
 /// The advisor of the request's `Authorization: Bearer …`, after the rate limits.
 pub(super) async fn advisor_auth(req: &HttpRequest, state: &State) -> ApiResult<AdvisorKeys> {
     state.limits.check(Class::Advisor, req, &state.metrics)?;
-    state.session(credential(req, "Bearer")).await
+    Ok(state.session(credential(req, "Bearer")).await?)
 }
 
 pub(super) async fn healthz(state: State) -> ApiResult<HttpResponse> {
-    state.db(|s| s.pow_key().map(|_| ())).await?;
+    state.health().await?;
     Ok(HttpResponse::Ok().json(json!({"status": "ok"})))
 }
 
@@ -58,7 +59,7 @@ pub(super) async fn metrics(state: State, req: HttpRequest) -> ApiResult<HttpRes
             .map(actix_web::http::header::HeaderValue::as_bytes);
         if !token.matches(header) {
             return Err(ApiError::unauthorized(
-                "metrics_token",
+                ErrorCode::MetricsToken,
                 "a valid metrics bearer token is required",
             ));
         }
@@ -99,7 +100,7 @@ pub(super) async fn pow_challenge(req: HttpRequest, state: State) -> ApiResult<H
 pub(super) async fn create_case(
     req: HttpRequest,
     state: State,
-    body: web::Json<api::CreateCase>,
+    body: web::Json<wire::CreateCase>,
 ) -> ApiResult<HttpResponse> {
     // The address's quota (and shut-out) only: the global creation quota is taken once the
     // request has passed its checks and its proof of work (`AppState::create_case`).
@@ -116,7 +117,7 @@ pub(super) async fn reporter_case(req: HttpRequest, state: State) -> ApiResult<H
 pub(super) async fn reporter_message(
     req: HttpRequest,
     state: State,
-    body: web::Json<api::PostFollowUp>,
+    body: web::Json<wire::PostFollowUp>,
 ) -> ApiResult<HttpResponse> {
     let case = reporter_auth(&req, &state).await?;
     let seq = arc(&state).follow_up(case, body.into_inner()).await?;
@@ -126,7 +127,7 @@ pub(super) async fn reporter_message(
 pub(super) async fn register(
     req: HttpRequest,
     state: State,
-    body: web::Json<api::Register>,
+    body: web::Json<wire::Register>,
 ) -> ApiResult<HttpResponse> {
     state.limits.check(Class::Login, &req, &state.metrics)?;
     Ok(HttpResponse::Created().json(state.register(body.into_inner()).await?))
@@ -135,25 +136,25 @@ pub(super) async fn register(
 pub(super) async fn login_challenge(
     req: HttpRequest,
     state: State,
-    body: web::Json<api::LoginChallengeRequest>,
+    body: web::Json<wire::LoginChallengeRequest>,
 ) -> ApiResult<HttpResponse> {
     // Per address only: anonymous challenge requests (cheap, bounded in memory) must not use
     // up the global login quota, which would lock advisors out of `POST /login`.
     state.limits.check_address(Class::Login, &req, &state.metrics)?;
     let (challenge, expires_at) = state.login_challenge(&body)?;
     Ok(HttpResponse::Ok()
-        .json(json!({"challenge": api::b64(&challenge), "expires_at": expires_at})))
+        .json(json!({"challenge": wire::b64(&challenge), "expires_at": expires_at})))
 }
 
 pub(super) async fn login(
     req: HttpRequest,
     state: State,
-    body: web::Json<api::Login>,
+    body: web::Json<wire::Login>,
 ) -> ApiResult<HttpResponse> {
     state.limits.check(Class::Login, &req, &state.metrics)?;
     let (token, expires_at, id) = state.login(body.into_inner()).await?;
     Ok(HttpResponse::Ok()
-        .json(json!({"token": token, "expires_at": expires_at, "advisor": api::b64(&id)})))
+        .json(json!({"token": token, "expires_at": expires_at, "advisor": wire::b64(&id)})))
 }
 
 pub(super) async fn logout(req: HttpRequest, state: State) -> ApiResult<HttpResponse> {
@@ -166,11 +167,8 @@ pub(super) async fn logout(req: HttpRequest, state: State) -> ApiResult<HttpResp
 
 pub(super) async fn me(req: HttpRequest, state: State) -> ApiResult<HttpResponse> {
     let me = advisor_auth(&req, &state).await?;
-    let org = match me.advisor.org_id {
-        Some(id) => state.db(move |s| s.org_by_id(id)).await?.map(|o| o.slug),
-        None => None,
-    };
-    let mut out = serde_json::to_value(api::AdvisorOut::from_keys(&me, api::now()))
+    let org = state.org_slug(me.advisor.org_id).await?;
+    let mut out = serde_json::to_value(wire::advisor_out(&me, wire::now()))
         .map_err(|_| ApiError::internal())?;
     if let Some(obj) = out.as_object_mut() {
         obj.insert("org".into(), json!(org));
@@ -179,7 +177,7 @@ pub(super) async fn me(req: HttpRequest, state: State) -> ApiResult<HttpResponse
             json!(
                 me.bundles
                     .iter()
-                    .map(|b| api::b64(&b.bytes))
+                    .map(|b| wire::b64(&b.bytes))
                     .collect::<Vec<_>>()
             ),
         );
@@ -190,7 +188,7 @@ pub(super) async fn me(req: HttpRequest, state: State) -> ApiResult<HttpResponse
 pub(super) async fn publish_bundle(
     req: HttpRequest,
     state: State,
-    body: web::Json<api::PublishBundle>,
+    body: web::Json<wire::PublishBundle>,
 ) -> ApiResult<HttpResponse> {
     let me = advisor_auth(&req, &state).await?;
     state.publish_bundle(&me, body.into_inner()).await?;
@@ -200,7 +198,7 @@ pub(super) async fn publish_bundle(
 pub(super) async fn publish_revocation(
     req: HttpRequest,
     state: State,
-    body: web::Json<api::PublishRevocation>,
+    body: web::Json<wire::PublishRevocation>,
 ) -> ApiResult<HttpResponse> {
     let me = advisor_auth(&req, &state).await?;
     state.publish_revocation(&me, body.into_inner()).await?;
@@ -226,7 +224,7 @@ pub(super) async fn reply(
     req: HttpRequest,
     state: State,
     id: web::Path<String>,
-    body: web::Json<api::PostReply>,
+    body: web::Json<wire::PostReply>,
 ) -> ApiResult<HttpResponse> {
     let me = advisor_auth(&req, &state).await?;
     let case = state.advisor_case(&me, &id).await?;
@@ -238,11 +236,11 @@ pub(super) async fn set_status(
     req: HttpRequest,
     state: State,
     id: web::Path<String>,
-    body: web::Json<api::SetStatus>,
+    body: web::Json<wire::SetStatus>,
 ) -> ApiResult<HttpResponse> {
     let me = advisor_auth(&req, &state).await?;
     let case = state.advisor_case(&me, &id).await?;
-    state.set_status(case, body.status).await?;
+    state.set_status(case, body.status.into()).await?;
     Ok(HttpResponse::Ok().json(json!({"status": body.status})))
 }
 
@@ -250,7 +248,7 @@ pub(super) async fn share(
     req: HttpRequest,
     state: State,
     id: web::Path<String>,
-    body: web::Json<api::Share>,
+    body: web::Json<wire::Share>,
 ) -> ApiResult<HttpResponse> {
     let me = advisor_auth(&req, &state).await?;
     let case = state.advisor_case(&me, &id).await?;
@@ -262,7 +260,7 @@ pub(super) async fn remove(
     req: HttpRequest,
     state: State,
     id: web::Path<String>,
-    body: web::Json<api::Remove>,
+    body: web::Json<wire::Remove>,
 ) -> ApiResult<HttpResponse> {
     let me = advisor_auth(&req, &state).await?;
     let case = state.advisor_case(&me, &id).await?;

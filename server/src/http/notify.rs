@@ -1,12 +1,13 @@
 //! `GET`/`PUT /api/v1/advisor/notify`: the advisor's own address for content-free activity
-//! notifications (`crate::notify`).
+//! notifications (`crate::service::notify`).
 
+use meldpunt_api::ErrorCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::handlers::advisor_auth;
-use crate::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult};
 use crate::service::AppState;
 
 /// `{"email": "name@example.nl"}` sets the address, `{"email": null}` removes it.
@@ -44,8 +45,8 @@ pub(super) async fn put(
     let me = advisor_auth(&req, &state).await?;
     let email = match &body.email {
         Some(e) => Some(
-            crate::notify::check_address(e)
-                .map_err(|why| ApiError::bad_request("bad_email", why))?,
+            crate::service::notify::check_address(e)
+                .map_err(|why| ApiError::bad_request(ErrorCode::BadEmail, why))?,
         ),
         None => None,
     };

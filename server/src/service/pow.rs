@@ -4,33 +4,26 @@
 //! challenge buys at most one Argon2id check and one write. A restart draws a new key, so every
 //! challenge issued before it (used or not) is refused after it.
 
+use meldpunt_api::ErrorCode;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use meldpunt_api::b64::{b64, unb64};
 use meldpunt_crypto::pow::{Challenge, PowParams};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use zeroize::Zeroizing;
 
 use crate::config::PowSettings;
 use crate::day::now_secs;
-use crate::error::ApiError;
+use crate::service::error::ServiceError;
 
 /// Most used-challenge ids kept at once; past this, new solutions are refused (503) until old
 /// ones expire. Reaching it needs more solved challenges than the rate limits allow.
 const MAX_USED: usize = 1_000_000;
 
-/// A solution as clients send it.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct PowSolution {
-    /// The challenge, base64url (65 bytes).
-    pub challenge: String,
-    /// The nonce that solves it.
-    pub nonce: u64,
-}
+/// A solution as clients send it (a wire type).
+pub use meldpunt_api::PowSolution;
 
 /// A challenge as handed out.
 #[derive(Debug, Clone, Serialize)]
@@ -70,8 +63,8 @@ impl std::fmt::Debug for PowGate {
     }
 }
 
-fn pow_error(code: &'static str, msg: &str) -> ApiError {
-    ApiError::bad_request(code, msg)
+fn pow_error(code: ErrorCode, msg: &str) -> ServiceError {
+    ServiceError::bad_request(code, msg)
 }
 
 impl PowGate {
@@ -130,7 +123,7 @@ impl PowGate {
             params,
         );
         IssuedChallenge {
-            challenge: URL_SAFE_NO_PAD.encode(c.as_bytes()),
+            challenge: b64(c.as_bytes()),
             expires_at,
             m_kib: params.m_kib,
             t: params.t,
@@ -143,25 +136,24 @@ impl PowGate {
     /// wrong, before Argon2id runs. Blocking (one Argon2id evaluation):
     /// call from a blocking thread. With PoW disabled every request passes, with or without
     /// a solution.
-    pub fn check(&self, solution: Option<&PowSolution>) -> Result<(), ApiError> {
+    pub fn check(&self, solution: Option<&PowSolution>) -> Result<(), ServiceError> {
         if !self.settings.enabled {
             return Ok(());
         }
-        let s = solution.ok_or_else(|| pow_error("pow_required", "a proof of work is required"))?;
-        let bytes = URL_SAFE_NO_PAD
-            .decode(s.challenge.as_bytes())
-            .map_err(|_| pow_error("bad_pow", "challenge is not base64url"))?;
+        let s = solution.ok_or_else(|| pow_error(ErrorCode::PowRequired, "a proof of work is required"))?;
+        let bytes = unb64(&s.challenge)
+            .ok_or_else(|| pow_error(ErrorCode::BadPow, "challenge is not base64url"))?;
         let c = Challenge::from_bytes(&bytes)
-            .map_err(|_| pow_error("bad_pow", "challenge has the wrong length"))?;
+            .map_err(|_| pow_error(ErrorCode::BadPow, "challenge has the wrong length"))?;
         if !c.verify_mac(&self.key) {
             return Err(pow_error(
-                "bad_pow",
+                ErrorCode::BadPow,
                 "challenge was not issued by this server",
             ));
         }
         let now = now_secs();
         if c.is_expired(now) {
-            return Err(pow_error("pow_expired", "challenge has expired"));
+            return Err(pow_error(ErrorCode::PowExpired, "challenge has expired"));
         }
         // Parameters are whatever the server put in (the MAC covers them); a challenge issued
         // before a difficulty change stays valid until it expires. Used up before the costly
@@ -183,23 +175,23 @@ impl PowGate {
         }
         if !solved {
             return Err(pow_error(
-                "bad_pow",
+                ErrorCode::BadPow,
                 "nonce does not solve the challenge (the challenge is used up; fetch a new one)",
             ));
         }
         Ok(())
     }
 
-    fn mark_used(&self, id: [u8; 16], expires_at: i64, now: i64) -> Result<(), ApiError> {
-        let mut used = self.used.lock().map_err(|_| ApiError::internal())?;
+    fn mark_used(&self, id: [u8; 16], expires_at: i64, now: i64) -> Result<(), ServiceError> {
+        let mut used = self.used.lock().map_err(|_| ServiceError::internal())?;
         if used.len() >= MAX_USED {
             used.retain(|_, exp| *exp > now);
             if used.len() >= MAX_USED {
-                return Err(ApiError::unavailable());
+                return Err(ServiceError::unavailable());
             }
         }
         if used.insert(id, expires_at).is_some() {
-            return Err(pow_error("pow_replayed", "challenge was already used"));
+            return Err(pow_error(ErrorCode::PowReplayed, "challenge was already used"));
         }
         Ok(())
     }
@@ -229,8 +221,8 @@ mod tests {
         )
     }
 
-    fn code(r: Result<(), ApiError>) -> &'static str {
-        r.unwrap_err().code
+    fn code(r: Result<(), ServiceError>) -> &'static str {
+        r.unwrap_err().code.as_str()
     }
 
     #[test]
@@ -248,7 +240,7 @@ mod tests {
         );
         let nonce = meldpunt_crypto::pow::solve(c.as_bytes(), |_| {}).unwrap();
         let s = PowSolution {
-            challenge: URL_SAFE_NO_PAD.encode(c.as_bytes()),
+            challenge: b64(c.as_bytes()),
             nonce,
         };
         assert_eq!(code(gate(key).check(Some(&s))), "pow_expired");
@@ -265,7 +257,7 @@ mod tests {
         let b = PowGate::random(settings);
         let issued = a.issue();
         let nonce =
-            meldpunt_crypto::pow::solve(&URL_SAFE_NO_PAD.decode(&issued.challenge).unwrap(), |_| {})
+            meldpunt_crypto::pow::solve(&unb64(&issued.challenge).unwrap(), |_| {})
                 .unwrap();
         let s = PowSolution {
             challenge: issued.challenge,

@@ -6,16 +6,25 @@
 //! report was ever made. Each change is validated completely first and then written in one
 //! transaction with its audit entries, so a refused request changes nothing.
 
+mod accounts;
+pub mod api;
+pub mod auth;
+mod validate;
+
+pub use accounts::*;
+pub use validate::*;
+
+use meldpunt_api::ErrorCode;
 use std::io::Write;
 
 use zeroize::Zeroizing;
 
-use crate::adminauth::{self, Passphrase};
-use crate::api::b64;
+use auth::Passphrase;
+use crate::service::wire::b64;
 use crate::day::now_secs;
 use crate::service::{normalise_invite, sha256};
 use crate::store::admin::{
-    AdminRole, AdvisorStatus, AuditRow, AuditScope, NewAudit, OrgChange, OrgExtras,
+    AdminRole, AuditRow, AuditScope, NewAudit, OrgChange,
 };
 use crate::store::{
     AdvisorKeys, Appointer, Category, Id, InviteScope, OrgUpdate, Organisation, Store, StoreError,
@@ -31,8 +40,7 @@ pub const MAX_CONDUCT: usize = 20_000;
 pub const MAX_CATEGORIES: usize = 50;
 /// Most characters of a category label.
 pub const MAX_CATEGORY_LABEL: usize = 100;
-/// Retention of closed cases, days.
-pub const RETENTION_DAYS: std::ops::RangeInclusive<u32> = 1..=3650;
+pub use crate::config::retention::RETENTION_DAYS;
 /// Languages the reporting pages exist in.
 pub const LANGUAGES: [&str; 2] = ["nl", "en"];
 /// Largest logo, bytes.
@@ -47,7 +55,7 @@ pub enum AdminError {
     #[error("{message}")]
     Invalid {
         /// Stable code.
-        code: &'static str,
+        code: ErrorCode,
         /// Explanation.
         message: String,
     },
@@ -58,7 +66,7 @@ pub enum AdminError {
     #[error("{message}")]
     Forbidden {
         /// Stable code.
-        code: &'static str,
+        code: ErrorCode,
         /// Explanation.
         message: String,
     },
@@ -66,7 +74,7 @@ pub enum AdminError {
     #[error("{message}")]
     Conflict {
         /// Stable code.
-        code: &'static str,
+        code: ErrorCode,
         /// Explanation.
         message: String,
     },
@@ -78,7 +86,7 @@ pub enum AdminError {
     Io(#[from] std::io::Error),
 }
 
-fn invalid(code: &'static str, message: impl Into<String>) -> AdminError {
+fn invalid(code: ErrorCode, message: impl Into<String>) -> AdminError {
     AdminError::Invalid {
         code,
         message: message.into(),
@@ -102,180 +110,6 @@ impl Actor {
             action: action.into(),
             detail: detail.into(),
         }
-    }
-}
-
-// ---------- validation
-
-/// Checks a slug: 1..=64 of `a-z`, `0-9`, `-`, not starting or ending with `-`.
-pub fn check_slug(slug: &str) -> Result<(), AdminError> {
-    let ok = !slug.is_empty()
-        && slug.len() <= 64
-        && slug
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !slug.starts_with('-')
-        && !slug.ends_with('-');
-    if ok {
-        Ok(())
-    } else {
-        Err(invalid(
-            "bad_slug",
-            format!(
-                "slug `{}`: use 1 to 64 of a-z, 0-9 and '-', not at the start or end",
-                slug.chars().take(80).collect::<String>()
-            ),
-        ))
-    }
-}
-
-/// A text field: `\r\n` becomes `\n`; at most `max` characters; no control characters other
-/// than newline and tab.
-fn clean_text(
-    code: &'static str,
-    field: &str,
-    value: &str,
-    max: usize,
-) -> Result<String, AdminError> {
-    let value = value.replace("\r\n", "\n");
-    if value.chars().count() > max {
-        return Err(invalid(
-            code,
-            format!("`{field}` is longer than {max} characters"),
-        ));
-    }
-    if value
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
-    {
-        return Err(invalid(
-            code,
-            format!("`{field}` contains control characters"),
-        ));
-    }
-    Ok(value)
-}
-
-fn check_name(name: &str) -> Result<String, AdminError> {
-    let name = clean_text("bad_name", "name", name, MAX_NAME)?;
-    if name.trim().is_empty() || name.contains('\n') || name.contains('\t') {
-        return Err(invalid(
-            "bad_name",
-            format!("`name`: 1 to {MAX_NAME} characters on one line"),
-        ));
-    }
-    Ok(name.trim().to_owned())
-}
-
-fn check_categories(list: &[Category]) -> Result<Vec<Category>, AdminError> {
-    if list.len() > MAX_CATEGORIES {
-        return Err(invalid(
-            "bad_categories",
-            format!("at most {MAX_CATEGORIES} categories"),
-        ));
-    }
-    let mut out: Vec<Category> = Vec::with_capacity(list.len());
-    for c in list {
-        let id_ok = !c.id.is_empty()
-            && c.id.len() <= 64
-            && c.id
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if !id_ok {
-            return Err(invalid(
-                "bad_categories",
-                "each category `id` is 1 to 64 of a-z, 0-9 and '-'",
-            ));
-        }
-        if out.iter().any(|o| o.id == c.id) {
-            return Err(invalid(
-                "bad_categories",
-                format!("category `{}` is listed twice", c.id),
-            ));
-        }
-        let mut labels = [String::new(), String::new()];
-        for (slot, (lang, label)) in labels.iter_mut().zip([("nl", &c.nl), ("en", &c.en)]) {
-            let l = clean_text(
-                "bad_categories",
-                &format!("categories.{lang}"),
-                label,
-                MAX_CATEGORY_LABEL,
-            )?;
-            if l.trim().is_empty() || l.contains('\n') {
-                return Err(invalid(
-                    "bad_categories",
-                    format!(
-                        "each category needs a one-line `{lang}` label of 1 to {MAX_CATEGORY_LABEL} characters"
-                    ),
-                ));
-            }
-            *slot = l.trim().to_owned();
-        }
-        let [nl, en] = labels;
-        out.push(Category {
-            id: c.id.clone(),
-            nl,
-            en,
-        });
-    }
-    Ok(out)
-}
-
-fn check_languages(list: &[String]) -> Result<Vec<String>, AdminError> {
-    let mut out: Vec<String> = Vec::new();
-    for l in list {
-        if !LANGUAGES.contains(&l.as_str()) {
-            return Err(invalid("bad_languages", "languages: `nl` and/or `en`"));
-        }
-        if out.contains(l) {
-            return Err(invalid("bad_languages", "a language is listed twice"));
-        }
-        out.push(l.clone());
-    }
-    if out.is_empty() {
-        return Err(invalid("bad_languages", "at least one language"));
-    }
-    Ok(out)
-}
-
-/// Default report categories of a new organisation.
-#[must_use]
-pub fn default_categories() -> Vec<Category> {
-    [
-        (
-            "sexual-harassment",
-            "Seksuele intimidatie",
-            "Sexual harassment",
-        ),
-        ("bullying", "Pesten", "Bullying"),
-        ("discrimination", "Discriminatie", "Discrimination"),
-        (
-            "aggression",
-            "Agressie en geweld",
-            "Aggression and violence",
-        ),
-        ("other", "Anders", "Other"),
-    ]
-    .into_iter()
-    .map(|(id, nl, en)| Category {
-        id: id.into(),
-        nl: nl.into(),
-        en: en.into(),
-    })
-    .collect()
-}
-
-/// A short value for the audit log, or how it changed when it is long.
-fn short(old: &str, new: &str) -> String {
-    let fits = |s: &str| s.chars().count() <= 60 && !s.contains('\n');
-    if fits(old) && fits(new) {
-        format!("{old:?} → {new:?}")
-    } else {
-        format!(
-            "changed ({} → {} characters)",
-            old.chars().count(),
-            new.chars().count()
-        )
     }
 }
 
@@ -313,7 +147,7 @@ pub fn create_org(
         )
         .map_err(|e| match e {
             StoreError::Conflict(_) => AdminError::Conflict {
-                code: "slug_taken",
+                code: ErrorCode::SlugTaken,
                 message: format!("the slug `{slug}` is taken"),
             },
             e => e.into(),
@@ -351,7 +185,7 @@ pub fn change_org(
     for (field, code, max, value, old, slot) in [
         (
             "intro.nl",
-            "bad_intro",
+            ErrorCode::BadIntro,
             MAX_INTRO,
             change.intro_nl,
             &org.intro_nl,
@@ -359,7 +193,7 @@ pub fn change_org(
         ),
         (
             "intro.en",
-            "bad_intro",
+            ErrorCode::BadIntro,
             MAX_INTRO,
             change.intro_en,
             &org.intro_en,
@@ -367,7 +201,7 @@ pub fn change_org(
         ),
         (
             "code_of_conduct.nl",
-            "bad_code_of_conduct",
+            ErrorCode::BadCodeOfConduct,
             MAX_CONDUCT,
             change.conduct_nl,
             &org.conduct_nl,
@@ -375,7 +209,7 @@ pub fn change_org(
         ),
         (
             "code_of_conduct.en",
-            "bad_code_of_conduct",
+            ErrorCode::BadCodeOfConduct,
             MAX_CONDUCT,
             change.conduct_en,
             &org.conduct_en,
@@ -414,7 +248,7 @@ pub fn change_org(
     if let Some(days) = change.retention_days {
         if !RETENTION_DAYS.contains(&days) {
             return Err(invalid(
-                "bad_retention_days",
+                ErrorCode::BadRetentionDays,
                 format!(
                     "`retention_days`: {} to {}",
                     RETENTION_DAYS.start(),
@@ -452,20 +286,20 @@ pub fn change_org(
             .collect();
         if order.len() > known.len() {
             return Err(invalid(
-                "bad_advisor_order",
+                ErrorCode::BadAdvisorOrder,
                 "`advisor_order` lists more advisors than there are",
             ));
         }
         for (i, id) in order.iter().enumerate() {
             if !known.contains(id) {
                 return Err(invalid(
-                    "bad_advisor_order",
+                    ErrorCode::BadAdvisorOrder,
                     "`advisor_order` names an advisor who is not an advisor of this organisation",
                 ));
             }
             if order.iter().skip(i + 1).any(|o| o == id) {
                 return Err(invalid(
-                    "bad_advisor_order",
+                    ErrorCode::BadAdvisorOrder,
                     "`advisor_order` lists an advisor twice",
                 ));
             }
@@ -484,7 +318,7 @@ pub fn change_org(
     let new_slug = c.slug.clone();
     store.change_org(org.id, &c, audit).map_err(|e| match e {
         StoreError::Conflict(_) => AdminError::Conflict {
-            code: "slug_taken",
+            code: ErrorCode::SlugTaken,
             message: format!("the slug `{}` is taken", new_slug.unwrap_or_default()),
         },
         e => e.into(),
@@ -546,7 +380,7 @@ pub fn logo_media_type(content_type: &str) -> Result<&'static str, AdminError> {
         "image/png" => Ok("image/png"),
         "image/jpeg" => Ok("image/jpeg"),
         _ => Err(AdminError::Invalid {
-            code: "unsupported_media_type",
+            code: ErrorCode::UnsupportedMediaType,
             message: "a logo is image/png or image/jpeg (no SVG)".into(),
         }),
     }
@@ -556,11 +390,11 @@ pub fn logo_media_type(content_type: &str) -> Result<&'static str, AdminError> {
 pub fn logo_type(content_type: &str, bytes: &[u8]) -> Result<&'static str, AdminError> {
     let kind = logo_media_type(content_type)?;
     if bytes.is_empty() {
-        return Err(invalid("bad_logo", "the logo is empty"));
+        return Err(invalid(ErrorCode::BadLogo, "the logo is empty"));
     }
     if bytes.len() > MAX_LOGO {
         return Err(invalid(
-            "too_large",
+            ErrorCode::TooLarge,
             format!("a logo is at most {MAX_LOGO} bytes"),
         ));
     }
@@ -570,7 +404,7 @@ pub fn logo_type(content_type: &str, bytes: &[u8]) -> Result<&'static str, Admin
     };
     if !magic_ok {
         return Err(invalid(
-            "bad_logo",
+            ErrorCode::BadLogo,
             format!("the file is not a {kind} image"),
         ));
     }
@@ -589,34 +423,7 @@ pub fn delete_logo(store: &dyn Store, actor: &Actor, org_id: i64) -> Result<(), 
 
 // ---------- advisors
 
-/// The advisors a reporter of `org` is offered, in the organisation's order: its own and the
-/// branch-wide ones, without suspended advisors. Those named in `advisor_order` come first,
-/// in that order; the rest keep the default order (own, then branch-wide, by name).
-pub fn public_advisors(
-    store: &dyn Store,
-    org_id: i64,
-    extras: &OrgExtras,
-) -> Result<Vec<AdvisorKeys>, StoreError> {
-    let all = store.advisor_statuses(Some(org_id))?;
-    Ok(order_advisors(all, &extras.advisor_order)
-        .into_iter()
-        .filter(|a| !a.suspended)
-        .map(|a| a.keys)
-        .collect())
-}
-
-/// `all` in the order of `order` first, the rest after in their given order.
-#[must_use]
-pub fn order_advisors(mut all: Vec<AdvisorStatus>, order: &[Id]) -> Vec<AdvisorStatus> {
-    let mut out = Vec::with_capacity(all.len());
-    for id in order {
-        if let Some(pos) = all.iter().position(|a| &a.keys.advisor.id == id) {
-            out.push(all.remove(pos));
-        }
-    }
-    out.append(&mut all);
-    out
-}
+pub use crate::service::orgs::{order_advisors, public_advisors};
 
 /// An advisor by id, as `scope` may manage it: `Some(org)` an advisor of that organisation
 /// (branch-wide advisors: 403), `None` a branch-wide advisor. Anything else: 404.
@@ -631,7 +438,7 @@ pub fn managed_advisor(
         (None, None) => Ok(a),
         (Some(org), Some(own)) if org == own => Ok(a),
         (Some(_), None) => Err(AdminError::Forbidden {
-            code: "forbidden",
+            code: ErrorCode::Forbidden,
             message: "branch-wide advisors are suspended by the operator".into(),
         }),
         _ => Err(not_found()),
@@ -715,171 +522,9 @@ pub fn make_advisor_invite(
 #[must_use]
 pub fn operator_only() -> AdminError {
     AdminError::Forbidden {
-        code: "operator_only",
+        code: ErrorCode::OperatorOnly,
         message: "only the operator (branch organisation) may invite or mark an external or branch-wide advisor; an organisation admin invites internal advisors only".into(),
     }
-}
-
-// ---------- accounts
-
-fn check_username(name: &str) -> Result<(), AdminError> {
-    if adminauth::valid_username(name) {
-        Ok(())
-    } else {
-        Err(invalid(
-            "bad_username",
-            "a username is 3 to 64 of a-z, 0-9, '.', '_' and '-'",
-        ))
-    }
-}
-
-fn strong(pass: &Passphrase, words: &[&str]) -> Result<Zeroizing<String>, AdminError> {
-    adminauth::check_strength(pass.expose(), words).map_err(|e| invalid("weak_passphrase", e.0))?;
-    adminauth::hash_passphrase(pass.expose())
-        .map_err(|e| AdminError::Store(StoreError::Db(format!("argon2: {e}"))))
-}
-
-fn username_taken(username: &str) -> impl Fn(StoreError) -> AdminError + '_ {
-    move |e| match e {
-        StoreError::Conflict(_) => AdminError::Conflict {
-            code: "username_taken",
-            message: format!("the username `{username}` is taken"),
-        },
-        e => e.into(),
-    }
-}
-
-/// Creates an operator account (CLI only).
-pub fn create_operator(
-    store: &dyn Store,
-    actor: &Actor,
-    username: &str,
-    passphrase: &Passphrase,
-) -> Result<(), AdminError> {
-    check_username(username)?;
-    let hash = strong(passphrase, &[username])?;
-    store
-        .create_admin_account(
-            username,
-            AdminRole::Operator,
-            None,
-            &hash,
-            actor.audit(
-                None,
-                "operator.create",
-                format!("operator `{username}` created"),
-            ),
-        )
-        .map_err(username_taken(username))?;
-    Ok(())
-}
-
-/// Makes a one-time invite for an administrator of `org`; returns the code and its expiry.
-pub fn make_admin_invite(
-    store: &dyn Store,
-    actor: &Actor,
-    org: &Organisation,
-    ttl_days: u32,
-) -> Result<(String, i64), AdminError> {
-    let code = make_invite_code();
-    let expires = now_secs() + i64::from(ttl_days) * 86_400;
-    store.create_admin_invite(
-        sha256(normalise_invite(&code).as_bytes()),
-        org.id,
-        expires,
-        actor.audit(
-            Some(org.id),
-            "org_admin.invite",
-            "invite for an organisation admin",
-        ),
-    )?;
-    Ok((code, expires))
-}
-
-/// Redeems an org-admin invite: a new account with `username` and `passphrase`. Returns the
-/// organisation. The username and passphrase are checked before the invite is looked at.
-pub fn accept_admin_invite(
-    store: &dyn Store,
-    invite: &str,
-    username: &str,
-    passphrase: &Passphrase,
-) -> Result<Organisation, AdminError> {
-    if invite.is_empty() || invite.len() > 128 {
-        return Err(invalid("bad_invite", "malformed invite code"));
-    }
-    check_username(username)?;
-    let hash = strong(passphrase, &[username])?;
-    let code_hash = sha256(normalise_invite(invite).as_bytes());
-    let org_id = store
-        .accept_admin_invite(code_hash, now_secs(), username, &hash)
-        .map_err(|e| match e {
-            StoreError::NotFound => AdminError::Forbidden {
-                code: "bad_invite",
-                message: "unknown, used or expired invite".into(),
-            },
-            e => username_taken(username)(e),
-        })?;
-    store
-        .org_by_id(org_id)?
-        .ok_or_else(|| AdminError::NotFound("no such organisation".into()))
-}
-
-/// Sets the instance's `require_totp`.
-pub fn set_require_totp(store: &dyn Store, actor: &Actor, on: bool) -> Result<(), AdminError> {
-    let detail = if on {
-        "TOTP required for every admin"
-    } else {
-        "TOTP optional"
-    };
-    store.set_require_totp(on, actor.audit(None, "instance.require_totp", detail))?;
-    Ok(())
-}
-
-/// Removes an admin's TOTP key and ends their sessions (a lost device). Their next login
-/// needs only the passphrase; if the instance requires TOTP they must set it up again first.
-pub fn reset_totp(store: &dyn Store, actor: &Actor, username: &str) -> Result<(), AdminError> {
-    let account = store
-        .admin_account(username)?
-        .ok_or_else(|| AdminError::NotFound(format!("no admin login `{username}`")))?;
-    store.reset_admin_totp(
-        account.id,
-        actor.audit(
-            account.org_id,
-            "account.totp_reset",
-            format!("TOTP removed for {username}"),
-        ),
-    )?;
-    Ok(())
-}
-
-/// The newest audit entries of `scope` (at most [`MAX_AUDIT`]).
-pub fn audit(
-    store: &dyn Store,
-    scope: AuditScope,
-    limit: u32,
-) -> Result<Vec<AuditRow>, AdminError> {
-    Ok(store.audit_log(scope, limit.clamp(1, MAX_AUDIT))?)
-}
-
-// ---------- invite codes
-
-/// Crockford base32 alphabet.
-const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-
-/// A new invite code: 20 symbols (100 bits) in groups of 4.
-#[must_use]
-pub fn make_invite_code() -> String {
-    let bytes = crate::service::random32();
-    let mut out = String::new();
-    for (i, b) in bytes.iter().take(20).enumerate() {
-        if i > 0 && i % 4 == 0 {
-            out.push('-');
-        }
-        out.push(char::from(
-            ALPHABET.get(usize::from(b & 31)).copied().unwrap_or(b'0'),
-        ));
-    }
-    out
 }
 
 // ---------- the CLI's original entry points (kept for `demo` and scripts)

@@ -1,12 +1,36 @@
-//! The one error type of the HTTP layer: every failure is answered with a status and a JSON
+//! The one error type of the HTTP layer (service errors become it through their [`Kind`]): every failure is answered with a status and a JSON
 //! body `{"error": code, "message": text}`. Messages never contain request data beyond what
 //! the client itself sent, and never any stored data.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
+use meldpunt_api::ErrorCode;
 use serde::Serialize;
 
+use crate::service::admin::AdminError;
+use crate::service::error::{Kind, ServiceError};
 use crate::store::StoreError;
+
+/// What [`ApiError`] constructors take as the code: an [`ErrorCode`], or (for code outside this
+/// layer that still names codes as text) its `snake_case` name.
+pub trait IntoCode {
+    /// The code.
+    fn into_code(self) -> ErrorCode;
+}
+
+impl IntoCode for ErrorCode {
+    fn into_code(self) -> ErrorCode {
+        self
+    }
+}
+
+impl IntoCode for &'static str {
+    fn into_code(self) -> ErrorCode {
+        let code = ErrorCode::parse(self);
+        debug_assert!(code.is_some(), "`{self}` is not an ErrorCode");
+        code.unwrap_or(ErrorCode::Error)
+    }
+}
 
 /// An error answered to the client.
 #[derive(Debug, Clone)]
@@ -14,7 +38,7 @@ pub struct ApiError {
     /// HTTP status.
     pub status: StatusCode,
     /// Stable machine-readable code, e.g. `invalid_json`.
-    pub code: &'static str,
+    pub code: ErrorCode,
     /// Human-readable explanation (English).
     pub message: String,
     /// Seconds to wait before trying again (429 answers of the admin login; also sent as
@@ -24,7 +48,7 @@ pub struct ApiError {
 
 #[derive(Serialize)]
 struct Body<'a> {
-    error: &'a str,
+    error: ErrorCode,
     message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     retry_after: Option<u64>,
@@ -32,10 +56,10 @@ struct Body<'a> {
 
 impl ApiError {
     /// An error with any status.
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: impl IntoCode, message: impl Into<String>) -> Self {
         ApiError {
             status,
-            code,
+            code: code.into_code(),
             message: message.into(),
             retry_after: None,
         }
@@ -47,52 +71,40 @@ impl ApiError {
         self
     }
     /// 400: malformed request.
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn bad_request(code: impl IntoCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
     /// 401: no or wrong credential.
-    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn unauthorized(code: impl IntoCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, code, message)
     }
     /// 403: authenticated but not allowed.
     pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+        ServiceError::forbidden(message).into()
     }
     /// 404: unknown, or not visible to the caller (the two are never told apart).
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+        ServiceError::not_found(message).into()
     }
     /// 409: conflicts with the current state.
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn conflict(code: impl IntoCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, code, message)
     }
     /// 413: too large.
     pub fn too_large(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)
+        ServiceError::too_large(message).into()
     }
     /// 429: rate limited.
     pub fn rate_limited() -> Self {
-        Self::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "too many requests; try again later",
-        )
+        ServiceError::rate_limited().into()
     }
     /// 500: a fault of the server (never caused by input).
     pub fn internal() -> Self {
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "internal error",
-        )
+        ServiceError::internal().into()
     }
     /// 503: overloaded.
     pub fn unavailable() -> Self {
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "server busy; try again later",
-        )
+        ServiceError::unavailable().into()
     }
 
     /// The JSON response.
@@ -127,21 +139,39 @@ impl ResponseError for ApiError {
     }
 }
 
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        let status = match e.kind {
+            Kind::BadRequest => StatusCode::BAD_REQUEST,
+            Kind::Unauthorized => StatusCode::UNAUTHORIZED,
+            Kind::Forbidden => StatusCode::FORBIDDEN,
+            Kind::NotFound => StatusCode::NOT_FOUND,
+            Kind::Conflict => StatusCode::CONFLICT,
+            Kind::Gone => StatusCode::GONE,
+            Kind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Kind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Kind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Kind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        ApiError {
+            status,
+            code: e.code,
+            message: e.message,
+            retry_after: e.retry_after,
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound => ApiError::not_found("not found"),
-            StoreError::Conflict(what) => ApiError::conflict("conflict", what),
-            StoreError::Limit(what) => ApiError::too_large(what),
-            StoreError::Quota { code, message } => {
-                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, code, message)
-            }
-            StoreError::Busy => ApiError::unavailable(),
-            StoreError::Db(msg) => {
-                tracing::error!(error = %msg, "storage error");
-                ApiError::internal()
-            }
-        }
+        ServiceError::from(e).into()
+    }
+}
+
+impl From<AdminError> for ApiError {
+    fn from(e: AdminError) -> Self {
+        ServiceError::from(e).into()
     }
 }
 

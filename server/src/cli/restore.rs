@@ -183,7 +183,7 @@ pub fn restore(from: &Path, database: &Path, force: bool) -> Result<Restored, Re
         .unwrap_or_else(|| "meldpunt.db".to_owned());
     let tmp = dir.join(format!(
         ".{name}.restore-{}",
-        crate::api::b64(&crate::service::random_id())
+        crate::service::wire::b64(&crate::service::random_id())
     ));
     let result = (|| -> Result<Restored, RestoreError> {
         std::fs::copy(from, &tmp).map_err(io(format!(

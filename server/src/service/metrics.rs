@@ -29,9 +29,9 @@ pub struct Metrics {
     /// Failed case-token lookups.
     pub case_token_failures: AtomicU64,
     /// Retention purges and vacuums (only vacuum runs are exported).
-    pub retention: crate::retention::RetentionMetrics,
+    pub retention: crate::service::retention::RetentionMetrics,
     /// Advisor notifications (shared with the notification thread).
-    pub notify: std::sync::Arc<crate::notify::NotifyMetrics>,
+    pub notify: std::sync::Arc<crate::service::notify::NotifyMetrics>,
 }
 
 impl Metrics {

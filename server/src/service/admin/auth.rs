@@ -142,7 +142,7 @@ pub fn verify_passphrase(pass: &str, phc: &str) -> bool {
 pub fn dummy_hash() -> &'static str {
     static DUMMY: OnceLock<String> = OnceLock::new();
     DUMMY.get_or_init(|| {
-        let random = crate::api::b64(&crate::service::random32());
+        let random = crate::service::wire::b64(&crate::service::random32());
         hash_passphrase(&random)
             .map(|h| h.to_string())
             // The fixed parameters are valid, so this cannot fail; a fallback keeps the
@@ -264,18 +264,13 @@ pub fn qr_svg(data: &str) -> Result<String, String> {
 pub fn new_session_token() -> (Zeroizing<String>, [u8; 32]) {
     let raw = Zeroizing::new(crate::service::random32());
     let hash = crate::service::sha256(&raw[..]);
-    (Zeroizing::new(crate::api::b64(&raw[..])), hash)
+    (Zeroizing::new(crate::service::wire::b64(&raw[..])), hash)
 }
 
 /// SHA-256 of a bearer value, if it is 32 bytes of base64url.
 #[must_use]
 pub fn session_token_hash(bearer: &str) -> Option<[u8; 32]> {
-    use base64::Engine;
-    let raw = Zeroizing::new(
-        base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(bearer.as_bytes())
-            .ok()?,
-    );
+    let raw = Zeroizing::new(meldpunt_api::b64::unb64(bearer)?);
     (raw.len() == 32).then(|| crate::service::sha256(&raw))
 }
 

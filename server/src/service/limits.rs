@@ -6,6 +6,7 @@
 //! `trusted_proxy`: then it is the right-most entry of `X-Forwarded-For`, all header lines
 //! read as one list (the address that proxy saw). IPv6 clients are keyed by their /64, since one host usually holds a whole /64.
 
+use meldpunt_api::ErrorCode;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
@@ -16,8 +17,8 @@ use actix_web::HttpRequest;
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::config::{RateClass, RateLimits};
-use crate::error::ApiError;
-use crate::metrics::Metrics;
+use crate::service::error::ServiceError;
+use crate::service::metrics::Metrics;
 
 /// Route classes with their own quotas.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,7 +158,7 @@ impl Limiters {
         class: Class,
         req: &HttpRequest,
         metrics: &Metrics,
-    ) -> Result<IpAddr, ApiError> {
+    ) -> Result<IpAddr, ServiceError> {
         let ip = self.client(req);
         let limiter = self.limiter(class);
         if self.is_shared(&ip) {
@@ -167,13 +168,13 @@ impl Limiters {
         // shut-out address is refused there as well.
         if matches!(class, Class::Case | Class::Create) && self.is_shut_out(&ip) {
             metrics.inc(&metrics.rate_limited);
-            return Err(ApiError::rate_limited());
+            return Err(ServiceError::rate_limited());
         }
         if limiter.check(&ip) {
             Ok(ip)
         } else {
             metrics.inc(&metrics.rate_limited);
-            Err(ApiError::rate_limited())
+            Err(ServiceError::rate_limited())
         }
     }
 
@@ -196,7 +197,7 @@ impl Limiters {
         class: Class,
         req: &HttpRequest,
         metrics: &Metrics,
-    ) -> Result<IpAddr, ApiError> {
+    ) -> Result<IpAddr, ServiceError> {
         let ip = self.client(req);
         if self.is_shared(&ip) {
             return Ok(ip);
@@ -204,13 +205,13 @@ impl Limiters {
         let shut_out = matches!(class, Class::Case | Class::Create) && self.is_shut_out(&ip);
         if shut_out || !self.limiter(class).check_ip(&ip) {
             metrics.inc(&metrics.rate_limited);
-            return Err(ApiError::rate_limited());
+            return Err(ServiceError::rate_limited());
         }
         Ok(ip)
     }
 
     /// Takes one request that has proved itself from the class's global quota, or answers 429.
-    pub fn charge_global(&self, class: Class, metrics: &Metrics) -> Result<(), ApiError> {
+    pub fn charge_global(&self, class: Class, metrics: &Metrics) -> Result<(), ServiceError> {
         let ok = self.limiter(class).global.check().is_ok();
         if class == Class::Create
             && (!ok || self.create_half.check().is_err())
@@ -222,7 +223,7 @@ impl Limiters {
             Ok(())
         } else {
             metrics.inc(&metrics.rate_limited);
-            Err(ApiError::rate_limited())
+            Err(ServiceError::rate_limited())
         }
     }
 
@@ -256,26 +257,26 @@ impl Limiters {
 
     /// Records a failed case-token lookup. Returns the error to answer: 401 while the address
     /// has failures left, 429 (and a shut-out from all case routes) after.
-    pub fn token_failure(&self, ip: IpAddr, metrics: &Metrics) -> ApiError {
+    pub fn token_failure(&self, ip: IpAddr, metrics: &Metrics) -> ServiceError {
         self.guess_failure(
             ip,
             metrics,
-            ApiError::unauthorized("bad_case_token", "unknown case token"),
+            ServiceError::unauthorized(ErrorCode::BadCaseToken, "unknown case token"),
         )
     }
 
     /// Records a case creation whose `token_hash` is already taken: it tells that a token
     /// exists, so it is counted and shut out like a failed lookup. Returns 409 while the
     /// address has failures left, 429 (and a shut-out from case routes and creation) after.
-    pub fn create_conflict(&self, ip: IpAddr, metrics: &Metrics) -> ApiError {
+    pub fn create_conflict(&self, ip: IpAddr, metrics: &Metrics) -> ServiceError {
         self.guess_failure(
             ip,
             metrics,
-            ApiError::conflict("conflict", "a case with this token exists"),
+            ServiceError::conflict(ErrorCode::Conflict, "a case with this token exists"),
         )
     }
 
-    fn guess_failure(&self, ip: IpAddr, metrics: &Metrics, answer: ApiError) -> ApiError {
+    fn guess_failure(&self, ip: IpAddr, metrics: &Metrics, answer: ServiceError) -> ServiceError {
         metrics.inc(&metrics.case_token_failures);
         if self.is_shared(&ip) {
             // Many clients behind one address: no shut-out (it would shut them all out); the
@@ -284,7 +285,7 @@ impl Limiters {
                 answer
             } else {
                 metrics.inc(&metrics.rate_limited);
-                ApiError::rate_limited()
+                ServiceError::rate_limited()
             };
         }
         if self.guess.check(&ip) {
@@ -294,7 +295,7 @@ impl Limiters {
                 map.insert(ip, Instant::now() + self.shut_out_for);
             }
             metrics.inc(&metrics.rate_limited);
-            ApiError::rate_limited()
+            ServiceError::rate_limited()
         }
     }
 

@@ -13,6 +13,11 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub mod notify;
+mod rates;
+pub mod retention;
+pub mod tls;
+
 /// Prefix of the environment variables that override the file.
 pub const ENV_PREFIX: &str = "MELDPUNT_";
 
@@ -45,7 +50,7 @@ pub enum ConfigError {
     },
 }
 
-fn setting(name: &str, message: impl Into<String>) -> ConfigError {
+pub(crate) fn setting(name: &str, message: impl Into<String>) -> ConfigError {
     ConfigError::Setting {
         setting: name.to_owned(),
         message: message.into(),
@@ -84,11 +89,11 @@ pub struct Settings {
     /// Rate limits per client address (memory only) and per route class.
     pub rate_limit: RateLimits,
     /// Retention purge and database vacuum (`docs/operations.md`).
-    pub retention: crate::retention::RetentionSettings,
+    pub retention: retention::RetentionSettings,
     /// Built-in TLS from PEM files; not set: plain HTTP (TLS at a reverse proxy).
-    pub tls: Option<crate::tls::TlsSettings>,
+    pub tls: Option<tls::TlsSettings>,
     /// Content-free e-mail notifications to advisors (off by default).
-    pub notify: crate::notify::NotifySettings,
+    pub notify: notify::NotifySettings,
     /// Public base URL of the instance (`https://meldpunt.example.nl`), used for the reporting
     /// links shown to organisation admins; none: taken from the admin's request.
     pub public_url: Option<String>,
@@ -112,9 +117,9 @@ impl Default for Settings {
             quota: QuotaSettings::default(),
             advisor: AdvisorSettings::default(),
             rate_limit: RateLimits::default(),
-            retention: crate::retention::RetentionSettings::default(),
+            retention: retention::RetentionSettings::default(),
             tls: None,
-            notify: crate::notify::NotifySettings::default(),
+            notify: notify::NotifySettings::default(),
             public_url: None,
             admin: AdminSettings::default(),
         }
@@ -364,113 +369,7 @@ impl Default for AdvisorSettings {
     }
 }
 
-/// One rate-limited route class: a quota per client address and one for all clients together.
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RateClass {
-    /// Sustained requests per minute from one address.
-    pub per_minute: u32,
-    /// Requests one address may send at once.
-    pub burst: u32,
-    /// Sustained requests per minute from all addresses together.
-    pub global_per_minute: u32,
-}
-
-impl RateClass {
-    const fn new(per_minute: u32, burst: u32, global_per_minute: u32) -> Self {
-        RateClass {
-            per_minute,
-            burst,
-            global_per_minute,
-        }
-    }
-}
-
-/// Rate limits per route class. Merged field by field: a file or environment variable that
-/// sets one field of a class (`MELDPUNT_RATE_LIMIT__CASE_GUESS__PER_MINUTE`) keeps that class's
-/// defaults for the others.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(from = "RateLimitsPatch")]
-pub struct RateLimits {
-    /// Organisation pages, PoW challenges, static files.
-    pub public: RateClass,
-    /// Creating a case.
-    pub create: RateClass,
-    /// Requests with a case token (reads, follow-ups, attachments).
-    pub case: RateClass,
-    /// Failed case-token lookups: after these, the address is shut out of every case route.
-    pub case_guess: RateClass,
-    /// Advisor login and registration.
-    pub login: RateClass,
-    /// Authenticated advisor requests.
-    pub advisor: RateClass,
-    /// Client addresses that stand for many clients (an onion service's local proxy, where
-    /// every Tor visitor arrives from one address). Requests keyed by one of these take only
-    /// the global quotas: no per-address quota and no shut-out after failed token guesses,
-    /// which would shut every visitor out at once. Empty by default.
-    pub shared_addresses: Vec<IpAddr>,
-}
-
-impl Default for RateLimits {
-    fn default() -> Self {
-        RateLimits {
-            public: RateClass::new(300, 100, 30_000),
-            create: RateClass::new(10, 5, 600),
-            case: RateClass::new(120, 60, 12_000),
-            case_guess: RateClass::new(5, 5, 300),
-            login: RateClass::new(20, 10, 600),
-            advisor: RateClass::new(600, 200, 30_000),
-            shared_addresses: Vec::new(),
-        }
-    }
-}
-
-/// One class as written in a file or the environment: any field may be left out.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RateClassPatch {
-    per_minute: Option<u32>,
-    burst: Option<u32>,
-    global_per_minute: Option<u32>,
-}
-
-impl RateClassPatch {
-    fn over(self, d: RateClass) -> RateClass {
-        RateClass {
-            per_minute: self.per_minute.unwrap_or(d.per_minute),
-            burst: self.burst.unwrap_or(d.burst),
-            global_per_minute: self.global_per_minute.unwrap_or(d.global_per_minute),
-        }
-    }
-}
-
-/// `[rate_limit]` as written: classes and their fields may be left out.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct RateLimitsPatch {
-    public: RateClassPatch,
-    create: RateClassPatch,
-    case: RateClassPatch,
-    case_guess: RateClassPatch,
-    login: RateClassPatch,
-    advisor: RateClassPatch,
-    shared_addresses: Option<Vec<IpAddr>>,
-}
-
-impl From<RateLimitsPatch> for RateLimits {
-    fn from(p: RateLimitsPatch) -> Self {
-        let d = RateLimits::default();
-        RateLimits {
-            public: p.public.over(d.public),
-            create: p.create.over(d.create),
-            case: p.case.over(d.case),
-            case_guess: p.case_guess.over(d.case_guess),
-            login: p.login.over(d.login),
-            advisor: p.advisor.over(d.advisor),
-            shared_addresses: p.shared_addresses.unwrap_or(d.shared_addresses),
-        }
-    }
-}
+pub use rates::{RateClass, RateLimits};
 
 impl Settings {
     /// Loads defaults, then `file` (if any), then the process environment.
@@ -635,11 +534,11 @@ impl Settings {
                 format!("{} is not a directory", dir.display()),
             ));
         }
-        crate::retention::validate(&self.retention)?;
+        retention::validate(&self.retention)?;
         if let Some(tls) = &self.tls {
-            crate::tls::validate(tls)?;
+            tls::validate(tls)?;
         }
-        crate::notify::validate(&self.notify)?;
+        notify::validate(&self.notify)?;
         Ok(())
     }
 }
@@ -686,148 +585,4 @@ fn parse_env_value(value: &str) -> toml::Value {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
-
-    #[test]
-    fn defaults_are_valid() {
-        let s = Settings::load_from(None, env(&[])).unwrap();
-        assert_eq!(s.pow.difficulty, 5);
-    }
-
-    #[test]
-    fn env_overrides_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("c.toml");
-        std::fs::write(
-            &path,
-            "listen = \"127.0.0.1:9000\"\n[pow]\ndifficulty = 3\n",
-        )
-        .unwrap();
-        let s = Settings::load_from(
-            Some(&path),
-            env(&[
-                ("MELDPUNT_POW__DIFFICULTY", "7"),
-                ("MELDPUNT_DATABASE", "/tmp/x.db"),
-            ]),
-        )
-        .unwrap();
-        assert_eq!(s.listen.port(), 9000);
-        assert_eq!(s.pow.difficulty, 7);
-        assert_eq!(s.database, PathBuf::from("/tmp/x.db"));
-    }
-
-    #[test]
-    fn errors_name_the_setting() {
-        let e = Settings::load_from(None, env(&[("MELDPUNT_POW__DIFFICULTY", "many")]))
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("pow.difficulty"), "{e}");
-        let e = Settings::load_from(None, env(&[("MELDPUNT_POW__COLOUR", "1")]))
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("colour"), "{e}");
-        let e = Settings::load_from(None, env(&[("MELDPUNT_LISTEN", "nowhere")]))
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("listen"), "{e}");
-        let e = Settings::load_from(None, env(&[("MELDPUNT_POW__T", "0")]))
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("pow.t"), "{e}");
-    }
-
-    /// One field of a rate-limit class, alone in the environment or the file, keeps the
-    /// class's other defaults (it used to fail with "missing field `burst`").
-    #[test]
-    fn one_rate_limit_field_merges_with_the_defaults() {
-        let d = RateLimits::default();
-        let s = Settings::load_from(
-            None,
-            env(&[("MELDPUNT_RATE_LIMIT__CASE_GUESS__PER_MINUTE", "3")]),
-        )
-        .unwrap();
-        assert_eq!(s.rate_limit.case_guess.per_minute, 3);
-        assert_eq!(s.rate_limit.case_guess.burst, d.case_guess.burst);
-        assert_eq!(
-            s.rate_limit.case_guess.global_per_minute,
-            d.case_guess.global_per_minute
-        );
-        assert_eq!(s.rate_limit.login.burst, d.login.burst);
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("c.toml");
-        std::fs::write(&path, "[rate_limit.login]
-burst = 50
-").unwrap();
-        let s = Settings::load_from(
-            Some(&path),
-            env(&[("MELDPUNT_RATE_LIMIT__LOGIN__PER_MINUTE", "40")]),
-        )
-        .unwrap();
-        assert_eq!(s.rate_limit.login.burst, 50);
-        assert_eq!(s.rate_limit.login.per_minute, 40);
-        assert_eq!(s.rate_limit.login.global_per_minute, d.login.global_per_minute);
-        let e = Settings::load_from(
-            None,
-            env(&[("MELDPUNT_RATE_LIMIT__LOGIN__BURTS", "4")]),
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(e.contains("rate_limit.login") && e.contains("burts"), "{e}");
-    }
-
-    #[test]
-    fn metrics_settings_are_checked() {
-        let e = Settings::load_from(None, env(&[("MELDPUNT_METRICS__LISTEN", "127.0.0.1:8080")]))
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("metrics.listen"), "{e}");
-        let e = Settings::load_from(None, env(&[("MELDPUNT_METRICS__LISTEN", "0.0.0.0:9464")]))
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("metrics.token"), "{e}");
-        let e = Settings::load_from(None, env(&[("MELDPUNT_METRICS__TOKEN", "short")]))
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("metrics.token"), "{e}");
-        let s = Settings::load_from(
-            None,
-            env(&[
-                ("MELDPUNT_METRICS__LISTEN", "0.0.0.0:9464"),
-                ("MELDPUNT_METRICS__TOKEN", "a-long-scrape-token-123"),
-            ]),
-        )
-        .unwrap();
-        assert!(!format!("{s:?}").contains("a-long-scrape-token-123"));
-        assert!(s.metrics.token.unwrap().matches(Some(b"Bearer a-long-scrape-token-123")));
-    }
-}
-
-#[cfg(test)]
-mod example_tests {
-    use super::*;
-
-    /// The shipped example parses and equals the defaults it documents.
-    #[test]
-    fn example_config_is_valid() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../meldpunt.example.toml");
-        let s = Settings::load_from(Some(&path), Vec::new()).unwrap();
-        let d = Settings::default();
-        assert_eq!(s.listen, d.listen);
-        assert_eq!(s.pow.difficulty, d.pow.difficulty);
-        assert_eq!(s.limits.attachment_bytes, d.limits.attachment_bytes);
-        assert_eq!(s.quota.case_bytes, d.quota.case_bytes);
-        assert_eq!(s.quota.org_bytes, d.quota.org_bytes);
-        assert_eq!(
-            s.rate_limit.case_guess.per_minute,
-            d.rate_limit.case_guess.per_minute
-        );
-    }
-}
+mod tests;

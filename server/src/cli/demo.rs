@@ -10,12 +10,12 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow};
-use meldpunt_server::config::Settings;
-use meldpunt_server::store::{Category, OrgUpdate};
-use meldpunt_server::{admin, serve};
+use crate::config::Settings;
+use crate::store::{Category, OrgUpdate};
+use crate::serve;
+use crate::service::admin;
 use zeroize::Zeroizing;
 
-use meldpunt_advisor::{InitArgs, init_with_passphrase};
 
 struct DemoOrg {
     slug: &'static str,
@@ -73,6 +73,27 @@ fn categories() -> Vec<Category> {
     .collect()
 }
 
+/// A demo advisor to register with an invite. The keyring is made on the advisor's side (the
+/// advisor CLI), which the binary passes in as [`Enrol`]: the server library does not hold it.
+#[derive(Debug, Clone)]
+pub struct DemoAdvisor {
+    /// The instance's base URL.
+    pub server: String,
+    /// The invite code.
+    pub invite: String,
+    /// Display name.
+    pub name: String,
+    /// Biography.
+    pub bio: String,
+    /// Languages.
+    pub languages: Vec<String>,
+    /// Not employed by the organisation.
+    pub external: bool,
+}
+
+/// Makes the keyring file `path` (locked with the passphrase) and registers the advisor.
+pub type Enrol = dyn Fn(&Path, Zeroizing<String>, DemoAdvisor) -> anyhow::Result<()>;
+
 /// Seeds a fresh demo instance in `data_dir` and serves it on `listen` until stopped.
 /// `loaded` is the configuration (`--config`, `MELDPUNT_*`): everything but the listen address,
 /// database, pages and log filter comes from it.
@@ -81,6 +102,7 @@ pub fn run(
     data_dir: &Path,
     listen: std::net::SocketAddr,
     www: Option<PathBuf>,
+    enrol: &Enrol,
 ) -> anyhow::Result<()> {
     if data_dir.exists() {
         std::fs::remove_dir_all(data_dir)
@@ -135,7 +157,7 @@ pub fn run(
         // invite them); the branch-wide advisor below is the operator's.
         invites.push(admin::advisor_invite_by(
             &*store,
-            meldpunt_server::store::admin::AdminRole::OrgAdmin,
+            crate::store::admin::AdminRole::OrgAdmin,
             Some(org.slug),
             false,
             1,
@@ -181,15 +203,14 @@ pub fn run(
     for (name, bio, invite, external) in people {
         let file = data_dir.join(format!("{}.keyring", name.split(' ').next().unwrap_or("advisor").to_lowercase()));
         let passphrase = format!("demo {} passphrase", name.to_lowercase());
-        init_with_passphrase(
+        enrol(
             &file,
             Zeroizing::new(passphrase.clone()),
-            InitArgs {
+            DemoAdvisor {
                 server: base.clone(),
                 invite: invite.to_owned(),
-                name: Some(name.to_owned()),
+                name: name.to_owned(),
                 bio: bio.to_owned(),
-                photo: None,
                 languages: vec!["nl".into(), "en".into()],
                 external,
             },

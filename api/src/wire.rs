@@ -1,62 +1,76 @@
-//! JSON wire types of `/api/v1` (see `docs/api/openapi.json`). Requests deny unknown fields;
-//! lengths and counts are checked in [`crate::service`] before anything is stored.
+//! Requests and answers of `/api/v1`, and the enums and records they carry.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
-use crate::day::{Day, now_secs};
-use crate::error::ApiError;
-use crate::pow::PowSolution;
-use crate::store::{
-    AdvisorEvent, AdvisorKeys, Appointer, AttachmentInfo, CaseInfo, Category, EventKind, Id,
-    MessageRow, Sender, Status,
-};
-
-/// Base64url (no padding) encoding.
-#[must_use]
-pub fn b64(bytes: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
+/// Status of a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Not yet acknowledged.
+    New,
+    /// The reporter was told the report arrived.
+    Acknowledged,
+    /// Being handled.
+    InProgress,
+    /// Finished; deleted after the organisation's retention period.
+    Closed,
 }
 
-/// Decodes base64url `value` of the field `field`, at most `max` bytes.
-pub fn unb64(field: &str, value: &str, max: usize) -> Result<Vec<u8>, ApiError> {
-    if value.len() > max.saturating_mul(4).div_ceil(3) + 4 {
-        return Err(ApiError::too_large(format!("`{field}` is too large")));
-    }
-    let bytes = URL_SAFE_NO_PAD.decode(value.as_bytes()).map_err(|_| {
-        ApiError::bad_request(
-            "bad_base64",
-            format!("`{field}` is not base64url without padding"),
-        )
-    })?;
-    if bytes.len() > max {
-        return Err(ApiError::too_large(format!("`{field}` is too large")));
-    }
-    Ok(bytes)
+/// Who sent a message or attachment (never which reporter; the advisor is not recorded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sender {
+    /// The reporter (holder of the case token).
+    Reporter,
+    /// An advisor on the case.
+    Advisor,
 }
 
-/// Decodes base64url of exactly `N` bytes.
-pub fn unb64_exact<const N: usize>(field: &str, value: &str) -> Result<[u8; N], ApiError> {
-    let bytes = URL_SAFE_NO_PAD.decode(value.as_bytes()).map_err(|_| {
-        ApiError::bad_request(
-            "bad_base64",
-            format!("`{field}` is not base64url without padding"),
-        )
-    })?;
-    bytes
-        .try_into()
-        .map_err(|_| ApiError::bad_request("bad_length", format!("`{field}` must be {N} bytes")))
+/// Who appointed an advisor: the organisation, or the branch organisation (the instance
+/// operator).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Appointer {
+    /// The organisation (its admin made the invite).
+    Organisation,
+    /// The branch organisation (the instance operator made the invite: HTTP or CLI).
+    Branch,
 }
 
-/// Parses an id (16 bytes, base64url); anything else is "not found".
-pub fn parse_id(value: &str) -> Result<Id, ApiError> {
-    let bytes = URL_SAFE_NO_PAD
-        .decode(value.as_bytes())
-        .map_err(|_| ApiError::not_found("not found"))?;
-    bytes
-        .try_into()
-        .map_err(|_| ApiError::not_found("not found"))
+/// What happened to an advisor (advisor events, `GET /api/v1/advisor/events`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// Registered (redeemed an invite).
+    Joined,
+    /// Suspended by an administrator.
+    Suspended,
+    /// No longer suspended.
+    Unsuspended,
+    /// The organisation's advisors were put in a new order on its public page.
+    Reordered,
+}
+
+/// A report category shown on the organisation's page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Category {
+    /// Stable id, e.g. `sexual-harassment`.
+    pub id: String,
+    /// Dutch label.
+    pub nl: String,
+    /// English label.
+    pub en: String,
+}
+
+/// A proof-of-work solution as clients send it.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PowSolution {
+    /// The challenge, base64url (65 bytes).
+    pub challenge: String,
+    /// The nonce that solves it.
+    pub nonce: u64,
 }
 
 // ---------- requests
@@ -248,37 +262,6 @@ pub struct AdvisorOut {
     pub appointed_since: String,
 }
 
-impl AdvisorOut {
-    /// From the stored advisor; only bundles valid at `now`.
-    #[must_use]
-    pub fn from_keys(k: &AdvisorKeys, now: i64) -> Self {
-        let a = &k.advisor;
-        let fingerprint = meldpunt_crypto::keys::IdentityPublicKey::from_bytes(&a.identity_pk)
-            .map(|pk| pk.fingerprint().to_display())
-            .unwrap_or_default();
-        AdvisorOut {
-            id: b64(&a.id),
-            display_name: a.display_name.clone(),
-            bio: a.bio.clone(),
-            external: a.external,
-            branch_wide: a.org_id.is_none(),
-            languages: a.languages.clone(),
-            photo: a.photo.as_ref().map(|(bytes, t)| {
-                format!(
-                    "data:{t};base64,{}",
-                    base64::engine::general_purpose::STANDARD.encode(bytes)
-                )
-            }),
-            identity: b64(&a.identity_pk),
-            fingerprint,
-            bundles: k.valid_bundles(now).map(|b| b64(&b.bytes)).collect(),
-            revocations: k.revocations.iter().map(|r| b64(&r.bytes)).collect(),
-            appointed_by: a.appointed_by,
-            appointed_since: a.appointed_on.to_string(),
-        }
-    }
-}
-
 /// `GET /api/v1/orgs/{slug}`.
 #[derive(Debug, Serialize)]
 pub struct OrgPage {
@@ -333,27 +316,6 @@ pub struct Deadlines {
     pub feedback_overdue: bool,
 }
 
-impl Deadlines {
-    /// Deadlines of `c` as of `today`.
-    #[must_use]
-    pub fn of(c: &CaseInfo, today: Day) -> Self {
-        let ack_due = c.created.plus_days(7);
-        let feedback_due = c.created.plus_months(3);
-        let ack_open = c.acknowledged.is_none();
-        let fb_open = c.status != Status::Closed;
-        let ack_overdue = ack_open && today > ack_due;
-        let feedback_overdue = fb_open && today > feedback_due;
-        Deadlines {
-            ack_due: ack_due.to_string(),
-            ack_due_soon: ack_open && !ack_overdue && today.days_until(ack_due) <= 2,
-            ack_overdue,
-            feedback_due: feedback_due.to_string(),
-            feedback_due_soon: fb_open && !feedback_overdue && today.days_until(feedback_due) <= 14,
-            feedback_overdue,
-        }
-    }
-}
-
 /// A case in an advisor's inbox.
 #[derive(Debug, Serialize)]
 pub struct CaseSummary {
@@ -377,24 +339,6 @@ pub struct CaseSummary {
     pub deadlines: Deadlines,
 }
 
-impl CaseSummary {
-    /// From the stored case.
-    #[must_use]
-    pub fn of(c: &CaseInfo, today: Day) -> Self {
-        CaseSummary {
-            id: b64(&c.id),
-            org: c.org_slug.clone(),
-            status: c.status,
-            created: c.created.to_string(),
-            updated: c.updated.to_string(),
-            messages: c.message_count,
-            last_sender: c.last_sender,
-            advisors: c.advisors.iter().map(|a| b64(a)).collect(),
-            deadlines: Deadlines::of(c, today),
-        }
-    }
-}
-
 /// A message.
 #[derive(Debug, Serialize)]
 pub struct MessageOut {
@@ -411,20 +355,6 @@ pub struct MessageOut {
     pub stanzas: Option<Vec<String>>,
 }
 
-impl MessageOut {
-    /// From a stored message.
-    #[must_use]
-    pub fn of(m: &MessageRow, stanzas: Option<Vec<String>>) -> Self {
-        MessageOut {
-            seq: m.seq,
-            sender: m.sender,
-            created: m.created.to_string(),
-            envelope: b64(&m.envelope),
-            stanzas,
-        }
-    }
-}
-
 /// An attachment's metadata.
 #[derive(Debug, Serialize)]
 pub struct AttachmentOut {
@@ -439,20 +369,6 @@ pub struct AttachmentOut {
     /// The caller's detached stanzas (advisors only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stanzas: Option<Vec<String>>,
-}
-
-impl AttachmentOut {
-    /// From stored metadata.
-    #[must_use]
-    pub fn of(a: &AttachmentInfo, stanzas: Option<Vec<String>>) -> Self {
-        AttachmentOut {
-            id: b64(&a.id),
-            sender: a.sender,
-            created: a.created.to_string(),
-            size: a.size,
-            stanzas,
-        }
-    }
 }
 
 /// A case with its messages, as the reporter or an advisor sees it.
@@ -496,25 +412,4 @@ pub struct EventOut {
     pub appointed_by: Option<Appointer>,
     /// The day, `YYYY-MM-DD`.
     pub day: String,
-}
-
-impl EventOut {
-    /// From a stored event.
-    #[must_use]
-    pub fn of(e: &AdvisorEvent) -> Self {
-        EventOut {
-            kind: e.kind,
-            advisor: e.advisor.as_ref().map(|a| b64(a)),
-            display_name: e.display_name.clone(),
-            org: e.org.clone(),
-            appointed_by: e.appointed_by,
-            day: e.day.to_string(),
-        }
-    }
-}
-
-/// Unix seconds now (re-exported for handlers).
-#[must_use]
-pub fn now() -> i64 {
-    now_secs()
 }

@@ -1,58 +1,46 @@
 //! JSON wire types of `/api/v1/admin/…` (see `docs/api/openapi.json`) and the mapping of
 //! [`AdminError`] to HTTP answers. Requests deny unknown fields.
 
-use actix_web::http::StatusCode;
+use meldpunt_api::ErrorCode;
 use serde::{Deserialize, Serialize, Serializer};
 use zeroize::Zeroizing;
 
-use crate::admin::AdminError;
-use crate::adminauth::Passphrase;
-use crate::api::{Texts, b64};
-use crate::error::ApiError;
+use crate::service::admin::AdminError;
+use crate::service::admin::auth::Passphrase;
+use crate::service::wire::{Texts, b64};
+use crate::service::error::{Kind, ServiceError};
 use crate::store::admin::OrgExtras;
 use crate::store::admin::{AdvisorStatus, AuditRow};
 use crate::store::{Category, Organisation};
 
-/// The answer for a suspended organisation's public page, logo and new cases.
-#[must_use]
-pub fn org_suspended() -> ApiError {
-    ApiError::new(
-        StatusCode::GONE,
-        "org_suspended",
-        "this organisation's reporting page is suspended; reports already made can still be read with their pickup code",
-    )
-}
+pub use crate::service::orgs::org_suspended;
 
-impl From<AdminError> for ApiError {
+impl From<AdminError> for ServiceError {
     fn from(e: AdminError) -> Self {
         match e {
             AdminError::Invalid {
-                code: "unsupported_media_type",
+                code: ErrorCode::UnsupportedMediaType,
                 message,
-            } => ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
+            } => ServiceError::new(
+                Kind::UnsupportedMediaType,
+                ErrorCode::UnsupportedMediaType,
                 message,
             ),
             AdminError::Invalid {
-                code: "too_large",
+                code: ErrorCode::TooLarge,
                 message,
-            } => ApiError::too_large(message),
-            AdminError::Invalid { code, message } => ApiError::bad_request(code, message),
-            AdminError::NotFound(message) => ApiError::not_found(message),
+            } => ServiceError::too_large(message),
+            AdminError::Invalid { code, message } => ServiceError::bad_request(code, message),
+            AdminError::NotFound(message) => ServiceError::not_found(message),
             AdminError::Forbidden { code, message } => {
-                ApiError::new(StatusCode::FORBIDDEN, code, message)
+                ServiceError::new(Kind::Forbidden, code, message)
             }
-            AdminError::Conflict { code, message } => ApiError::conflict(code, message),
+            AdminError::Conflict { code, message } => ServiceError::conflict(code, message),
             AdminError::Store(e) => match e {
-                crate::store::StoreError::Busy => ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "unavailable",
-                    "storage busy or unavailable; the change may not have been saved, try again later",
-                ),
+                crate::store::StoreError::Busy => ServiceError::storage_busy(),
                 e => e.into(),
             },
-            AdminError::Io(_) => ApiError::internal(),
+            AdminError::Io(_) => ServiceError::internal(),
         }
     }
 }

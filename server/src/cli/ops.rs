@@ -6,9 +6,11 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use meldpunt_server::config::Settings;
-use meldpunt_server::day::Day;
-use meldpunt_server::{dblock, restore, retention, serve};
+use crate::config::Settings;
+use crate::day::Day;
+use crate::cli::restore;
+use crate::service::retention;
+use crate::{dblock, serve};
 
 #[derive(Debug, Args)]
 pub struct RestoreArgs {

@@ -1,19 +1,19 @@
 //! `meldpunt admin …`: the operator's shell on the server machine. Every command goes through
-//! the same functions as the admin API (`meldpunt_server::admin`) and writes the same audit
+//! the same functions as the admin API (`crate::service::admin`) and writes the same audit
 //! entries, with actor `cli`.
 
 use std::io::Write;
 
 use anyhow::{Context, anyhow, bail};
 use clap::{Args, Subcommand, ValueEnum};
-use meldpunt_server::admin::{self, Actor};
-use meldpunt_server::api::{b64, parse_id};
-use meldpunt_server::config::Settings;
-use meldpunt_server::day::Day;
-use meldpunt_server::store::admin::{AuditScope, OrgChange};
-use meldpunt_server::store::{Category, Store};
+use crate::service::admin::{self, Actor};
+use crate::service::wire::{b64, parse_id};
+use crate::cli::NewSecret;
+use crate::config::Settings;
+use crate::day::Day;
+use crate::store::admin::{AuditScope, OrgChange};
+use crate::store::{Category, Store};
 
-use meldpunt_advisor::PassSource;
 
 /// `meldpunt admin …`.
 #[derive(Debug, Subcommand)]
@@ -214,7 +214,12 @@ fn timestamp(secs: i64) -> String {
 }
 
 /// Runs an admin command on the configured database.
-pub fn run(command: AdminCommand, settings: &Settings, store: &dyn Store) -> anyhow::Result<()> {
+pub fn run(
+    command: AdminCommand,
+    settings: &Settings,
+    store: &dyn Store,
+    new_secret: &NewSecret,
+) -> anyhow::Result<()> {
     let cli = Actor::cli();
     match command {
         AdminCommand::Org { command } => match command {
@@ -305,7 +310,7 @@ pub fn run(command: AdminCommand, settings: &Settings, store: &dyn Store) -> any
                             .map_or_else(|| "?".to_owned(), |o| o.slug.clone()),
                         None => "branch".to_owned(),
                     };
-                    let fp = meldpunt_server::adminapi::fingerprint(&ad.identity_pk)
+                    let fp = crate::service::admin::api::fingerprint(&ad.identity_pk)
                         .map(|f| f.to_display())
                         .unwrap_or_default();
                     let state = if a.suspended { "suspended" } else { "active" };
@@ -324,11 +329,8 @@ pub fn run(command: AdminCommand, settings: &Settings, store: &dyn Store) -> any
                 username,
                 passphrase_fd,
             } => {
-                let source = match passphrase_fd {
-                    Some(fd) => PassSource::Fd(fd),
-                    None => PassSource::Prompt,
-                };
-                let pass = source.new_secret(
+                let pass = new_secret(
+                    passphrase_fd,
                     "Choose a passphrase for this operator login: at least 12 characters and not \
                      easy to guess. A few unrelated words work well.",
                 )?;

@@ -2,10 +2,11 @@
 //! upload. The server holds no secret key and never parses plaintext; everything here looks at
 //! public bytes (bundles, revocations, login signatures, envelope headers, PoW solutions).
 
+use meldpunt_api::ErrorCode;
 use meldpunt_crypto::keys::{IdentityPublicKey, KeyBundle, Revocation};
 use meldpunt_crypto::pickup::CaseToken;
 
-use crate::error::ApiError;
+use crate::service::error::ServiceError;
 use crate::store::{StoredBundle, StoredRevocation};
 
 pub use meldpunt_crypto::envelope::Purpose;
@@ -25,12 +26,12 @@ pub struct EnvelopeInfo {
 
 pub use meldpunt_crypto::envelope::{MAX_HEADER_LEN, STANZA_LEN};
 
-fn bad_envelope(msg: impl Into<String>) -> ApiError {
-    ApiError::bad_request("bad_envelope", msg)
+fn bad_envelope(msg: impl Into<String>) -> ServiceError {
+    ServiceError::bad_request(ErrorCode::BadEnvelope, msg)
 }
 
 /// Parses the header at the start of `bytes` (which may hold more than the header).
-pub fn envelope_header(bytes: &[u8]) -> Result<EnvelopeInfo, ApiError> {
+pub fn envelope_header(bytes: &[u8]) -> Result<EnvelopeInfo, ServiceError> {
     let (header, len) = meldpunt_crypto::envelope::Header::parse(bytes)
         .map_err(|e| bad_envelope(format!("envelope header: {e}")))?;
     Ok(EnvelopeInfo {
@@ -45,7 +46,7 @@ pub fn envelope_header(bytes: &[u8]) -> Result<EnvelopeInfo, ApiError> {
 /// STREAM of a canonically padded plaintext. Only the length is checked (the server cannot
 /// open the chunks); a wrong length would be refused by every reader anyway, so storing it
 /// would only waste space and let a client probe what the server accepts.
-pub fn check_payload_len(len: u64) -> Result<(), ApiError> {
+pub fn check_payload_len(len: u64) -> Result<(), ServiceError> {
     if meldpunt_crypto::envelope::is_payload_len(len) {
         Ok(())
     } else {
@@ -54,7 +55,7 @@ pub fn check_payload_len(len: u64) -> Result<(), ApiError> {
 }
 
 /// Parses a whole envelope and checks its purpose and organisation.
-pub fn envelope(bytes: &[u8], purpose: Purpose, org: &str) -> Result<EnvelopeInfo, ApiError> {
+pub fn envelope(bytes: &[u8], purpose: Purpose, org: &str) -> Result<EnvelopeInfo, ServiceError> {
     let info = envelope_header(bytes)?;
     check_header(&info, purpose, org)?;
     check_payload_len(u64::try_from(bytes.len() - info.header_len.min(bytes.len())).unwrap_or(0))?;
@@ -62,7 +63,7 @@ pub fn envelope(bytes: &[u8], purpose: Purpose, org: &str) -> Result<EnvelopeInf
 }
 
 /// Checks purpose and organisation of a parsed header.
-pub fn check_header(info: &EnvelopeInfo, purpose: Purpose, org: &str) -> Result<(), ApiError> {
+pub fn check_header(info: &EnvelopeInfo, purpose: Purpose, org: &str) -> Result<(), ServiceError> {
     if info.purpose != purpose {
         return Err(bad_envelope(format!(
             "envelope purpose is {:?}, this route takes {purpose:?}",
@@ -80,8 +81,8 @@ pub fn check_header(info: &EnvelopeInfo, purpose: Purpose, org: &str) -> Result<
 
 /// Parses and fully checks a key bundle an advisor publishes: signature, key id, not a
 /// low-order key, and not already expired at `now`. `identity` must be the signer.
-pub fn bundle(bytes: &[u8], identity: &[u8; 32], now: i64) -> Result<StoredBundle, ApiError> {
-    let bad = |m: String| ApiError::bad_request("bad_bundle", m);
+pub fn bundle(bytes: &[u8], identity: &[u8; 32], now: i64) -> Result<StoredBundle, ServiceError> {
+    let bad = |m: String| ServiceError::bad_request(ErrorCode::BadBundle, m);
     let b = KeyBundle::from_bytes(bytes).map_err(|e| bad(format!("key bundle: {e}")))?;
     if &b.identity().to_bytes() != identity {
         return Err(bad("key bundle is signed by another identity".into()));
@@ -101,8 +102,8 @@ pub fn bundle(bytes: &[u8], identity: &[u8; 32], now: i64) -> Result<StoredBundl
 }
 
 /// Parses and verifies a revocation signed by `identity`.
-pub fn revocation(bytes: &[u8], identity: &[u8; 32]) -> Result<StoredRevocation, ApiError> {
-    let bad = |m: String| ApiError::bad_request("bad_revocation", m);
+pub fn revocation(bytes: &[u8], identity: &[u8; 32]) -> Result<StoredRevocation, ServiceError> {
+    let bad = |m: String| ServiceError::bad_request(ErrorCode::BadRevocation, m);
     let r = Revocation::from_bytes(bytes).map_err(|e| bad(format!("revocation: {e}")))?;
     if &r.identity().to_bytes() != identity {
         return Err(bad("revocation is signed by another identity".into()));
@@ -125,16 +126,16 @@ pub fn header_incomplete(bytes: &[u8]) -> bool {
 }
 
 /// Parses a detached stanza (§3.6) and returns the key id it is for.
-pub fn detached_stanza(bytes: &[u8]) -> Result<[u8; 16], ApiError> {
+pub fn detached_stanza(bytes: &[u8]) -> Result<[u8; 16], ServiceError> {
     let s = meldpunt_crypto::envelope::Stanza::from_bytes(bytes)
-        .map_err(|e| ApiError::bad_request("bad_stanza", format!("detached stanza: {e}")))?;
+        .map_err(|e| ServiceError::bad_request(ErrorCode::BadStanza, format!("detached stanza: {e}")))?;
     Ok(*s.key_id().as_bytes())
 }
 
 /// Parses an Ed25519 identity public key.
-pub fn identity(bytes: &[u8]) -> Result<[u8; 32], ApiError> {
+pub fn identity(bytes: &[u8]) -> Result<[u8; 32], ServiceError> {
     let pk = IdentityPublicKey::from_bytes(bytes)
-        .map_err(|e| ApiError::bad_request("bad_identity", format!("identity key: {e}")))?;
+        .map_err(|e| ServiceError::bad_request(ErrorCode::BadIdentity, format!("identity key: {e}")))?;
     Ok(pk.to_bytes())
 }
 

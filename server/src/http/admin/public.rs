@@ -1,0 +1,37 @@
+//! Public routes of organisation data (logo).
+
+use super::*;
+
+pub(super) async fn public_logo(
+    req: HttpRequest,
+    state: State,
+    slug: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    state.limits.check(Class::Public, &req, &state.metrics)?;
+    let slug = slug.into_inner();
+    if slug.is_empty() || slug.len() > 64 {
+        return Err(ApiError::not_found("no logo"));
+    }
+    let found = run(&state, move |st| {
+        let org = match st.org_by_slug(&slug)? {
+            Some(o) => o,
+            None => match st.org_by_former_slug(&slug)? {
+                Some(o) => o,
+                None => return Ok(None),
+            },
+        };
+        if st.org_extras(org.id)?.suspended {
+            return Ok(Some(Err(())));
+        }
+        Ok(Some(Ok(st.org_logo(org.id)?)))
+    })
+    .await?;
+    match found {
+        None | Some(Ok(None)) => Err(ApiError::not_found("no logo")),
+        Some(Err(())) => Err(org_suspended().into()),
+        Some(Ok(Some((bytes, kind)))) => Ok(HttpResponse::Ok()
+            .insert_header((header::CONTENT_TYPE, kind))
+            .insert_header((header::CONTENT_DISPOSITION, "inline"))
+            .body(bytes)),
+    }
+}
