@@ -14,7 +14,6 @@ use super::admin::{
 use super::op::{Auth::Admin, Body, IMAGE, Op, array_of, json, op};
 
 const BODY_ERRORS: &[u16] = &[400, 401, 403, 413, 415, 429];
-const SUSPEND_ERRORS: &[u16] = &[400, 401, 403, 404, 413, 415, 429];
 const GET_ERRORS: &[u16] = &[401, 403, 429];
 
 fn admin(
@@ -25,12 +24,20 @@ fn admin(
     op(method, path, "admin", summary).auth(Admin)
 }
 
+/// `PUT …/suspended`: suspend or resume an organisation or an advisor.
+fn suspend(path: &'static str, summary: &'static str, description: &'static str) -> Op {
+    admin(Put, path, summary)
+        .desc(description)
+        .body(json::<Suspended>())
+        .ok(204, "Done", Body::Empty)
+        .errors(&[400, 401, 403, 404, 413, 415, 429])
+}
+
 /// Every admin operation and the public logo.
 #[must_use]
 pub fn operations() -> Vec<Op> {
     vec![
         op(Get, "/api/v1/orgs/{slug}/logo", "public", "The organisation's logo")
-            .path_param("slug", "")
             .ok(200, "PNG or JPEG", IMAGE)
             .errors(&[404, 429])
             .error(410, "Organisation suspended"),
@@ -87,14 +94,8 @@ pub fn operations() -> Vec<Op> {
             .body(json::<CreateOrg>())
             .ok(201, "Created", json::<AdminOrg>())
             .errors(&[400, 401, 403, 409, 413, 415, 429]),
-        admin(Put, "/api/v1/admin/orgs/{slug}/suspended", "Suspend or resume an organisation (operator)")
-            .desc("A suspended organisation's public page, logo and case creation answer 410 org_suspended; existing cases stay readable.")
-            .path_param("slug", "")
-            .body(json::<Suspended>())
-            .ok(204, "Done", Body::Empty)
-            .errors(SUSPEND_ERRORS),
+        suspend("/api/v1/admin/orgs/{slug}/suspended", "Suspend or resume an organisation (operator)", "A suspended organisation's public page, logo and case creation answer 410 org_suspended; existing cases stay readable."),
         admin(Post, "/api/v1/admin/orgs/{slug}/admin-invites", "One-time invite for an organisation admin (operator)")
-            .path_param("slug", "")
             .ok(201, "Invite", json::<Invite>())
             .errors(&[401, 403, 404, 429]),
         admin(Post, "/api/v1/admin/orgs/{slug}/advisor-invites", "One-time invite for an advisor of an organisation, internal or external (operator; appointed by the branch organisation)")
@@ -110,12 +111,7 @@ pub fn operations() -> Vec<Op> {
         admin(Get, "/api/v1/admin/branch/advisors", "Branch-wide advisors (operator)")
             .ok(200, "Advisors", array_of::<AdvisorStatus>())
             .errors(GET_ERRORS),
-        admin(Put, "/api/v1/admin/branch/advisors/{id}/suspended", "Suspend or resume a branch-wide advisor (operator)")
-            .desc("A suspended advisor is not offered to reporters, cannot be chosen or added to a case, and cannot log in (their sessions end).")
-            .path_param("id", "")
-            .body(json::<Suspended>())
-            .ok(204, "Done", Body::Empty)
-            .errors(SUSPEND_ERRORS),
+        suspend("/api/v1/admin/branch/advisors/{id}/suspended", "Suspend or resume a branch-wide advisor (operator)", "A suspended advisor is not offered to reporters, cannot be chosen or added to a case, and cannot log in (their sessions end)."),
         admin(Get, "/api/v1/admin/instance", "Instance settings (operator)")
             .ok(200, "Settings", json::<Instance>())
             .errors(GET_ERRORS),
@@ -146,12 +142,7 @@ pub fn operations() -> Vec<Op> {
             .optional_body(json::<AdvisorInviteOptions>())
             .ok(201, "Invite", json::<Invite>())
             .errors(BODY_ERRORS),
-        admin(Put, "/api/v1/admin/org/advisors/{id}/suspended", "Suspend or resume an advisor of the own organisation (org admin)")
-            .desc("Branch-wide advisors: 403 (the operator suspends them). Advisors of other organisations: 404.")
-            .path_param("id", "")
-            .body(json::<Suspended>())
-            .ok(204, "Done", Body::Empty)
-            .errors(SUSPEND_ERRORS),
+        suspend("/api/v1/admin/org/advisors/{id}/suspended", "Suspend or resume an advisor of the own organisation (org admin)", "Branch-wide advisors: 403 (the operator suspends them). Advisors of other organisations: 404."),
         admin(Get, "/api/v1/admin/org/link", "The reporting link with pinned fingerprints, and its QR code (org admin)")
             .ok(200, "Link", json::<ReportingLink>())
             .errors(&[400, 401, 403, 429]),

@@ -33,7 +33,7 @@ pub struct PowChallenge {
     /// Argon2id passes.
     pub t: u32,
     /// Leading zero bits the hash must have.
-    pub difficulty: u32,
+    pub difficulty: u8,
     /// Whether proof of work is required at all.
     pub enabled: bool,
 }

@@ -54,6 +54,15 @@ const ERRORS: &[(u16, &str)] = &[
     (429, "Rate limited"),
 ];
 
+fn bearer(description: &str) -> SecurityScheme {
+    SecurityScheme::Http(
+        HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .description(Some(description))
+            .build(),
+    )
+}
+
 fn named<T: ToSchema>() -> (String, RefOr<Schema>) {
     (T::name().into_owned(), T::schema())
 }
@@ -170,21 +179,11 @@ fn build() -> (OpenApi, Vec<String>) {
         )
         .security_scheme(
             "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("Advisor session token from /api/v1/advisor/login"))
-                    .build(),
-            ),
+            bearer("Advisor session token from /api/v1/advisor/login"),
         )
         .security_scheme(
             "adminBearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("Administrator session token from /api/v1/admin/login (32 random bytes, base64url). Sessions end after `admin.session_idle_secs` without a request (30 min) and `admin.session_max_secs` after login (12 h). No cookies."))
-                    .build(),
-            ),
+            bearer("Administrator session token from /api/v1/admin/login (32 random bytes, base64url). Sessions end after `admin.session_idle_secs` without a request (30 min) and `admin.session_max_secs` after login (12 h). No cookies."),
         )
         .build();
     let mut doc = OpenApiBuilder::new()

@@ -117,6 +117,7 @@ pub struct Op {
     summary: &'static str,
     description: Option<&'static str>,
     auth: Auth,
+    path_params: Vec<(&'static str, &'static str)>,
     params: Vec<Parameter>,
     body: Option<(Body, bool)>,
     ok: (u16, &'static str, Body),
@@ -133,6 +134,7 @@ pub fn op(method: HttpMethod, path: &'static str, tag: &'static str, summary: &'
         summary,
         description: None,
         auth: Auth::None,
+        path_params: Vec::new(),
         params: Vec::new(),
         body: None,
         ok: (200, "", Body::Empty),
@@ -168,11 +170,10 @@ impl Op {
         self
     }
 
-    /// A path parameter (a string).
+    /// Describes a path parameter (every `{name}` of the path is one, a string).
     #[must_use]
-    pub fn path_param(mut self, name: &str, description: &str) -> Self {
-        self.params
-            .push(param(name, ParameterIn::Path, true, description).build());
+    pub fn path_param(mut self, name: &'static str, description: &'static str) -> Self {
+        self.path_params.push((name, description));
         self
     }
 
@@ -266,8 +267,22 @@ impl Op {
             .summary(Some(self.summary))
             .description(self.description)
             .responses(all);
-        if !self.params.is_empty() {
-            operation = operation.parameters(Some(self.params.clone()));
+        let mut params: Vec<Parameter> = self
+            .path
+            .split('/')
+            .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+            .map(|name| {
+                let description = self
+                    .path_params
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map_or("", |(_, d)| *d);
+                param(name, ParameterIn::Path, true, description).build()
+            })
+            .collect();
+        params.extend(self.params.iter().cloned());
+        if !params.is_empty() {
+            operation = operation.parameters(Some(params));
         }
         if let Some((body, required)) = &self.body {
             let mut request = RequestBodyBuilder::new().required(Some(if *required {
