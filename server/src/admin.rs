@@ -6,6 +6,7 @@
 //! report was ever made. Each change is validated completely first and then written in one
 //! transaction with its audit entries, so a refused request changes nothing.
 
+use meldpunt_api::ErrorCode;
 use std::io::Write;
 
 use zeroize::Zeroizing;
@@ -47,7 +48,7 @@ pub enum AdminError {
     #[error("{message}")]
     Invalid {
         /// Stable code.
-        code: &'static str,
+        code: ErrorCode,
         /// Explanation.
         message: String,
     },
@@ -58,7 +59,7 @@ pub enum AdminError {
     #[error("{message}")]
     Forbidden {
         /// Stable code.
-        code: &'static str,
+        code: ErrorCode,
         /// Explanation.
         message: String,
     },
@@ -66,7 +67,7 @@ pub enum AdminError {
     #[error("{message}")]
     Conflict {
         /// Stable code.
-        code: &'static str,
+        code: ErrorCode,
         /// Explanation.
         message: String,
     },
@@ -78,7 +79,7 @@ pub enum AdminError {
     Io(#[from] std::io::Error),
 }
 
-fn invalid(code: &'static str, message: impl Into<String>) -> AdminError {
+fn invalid(code: ErrorCode, message: impl Into<String>) -> AdminError {
     AdminError::Invalid {
         code,
         message: message.into(),
@@ -120,7 +121,7 @@ pub fn check_slug(slug: &str) -> Result<(), AdminError> {
         Ok(())
     } else {
         Err(invalid(
-            "bad_slug",
+            ErrorCode::BadSlug,
             format!(
                 "slug `{}`: use 1 to 64 of a-z, 0-9 and '-', not at the start or end",
                 slug.chars().take(80).collect::<String>()
@@ -132,7 +133,7 @@ pub fn check_slug(slug: &str) -> Result<(), AdminError> {
 /// A text field: `\r\n` becomes `\n`; at most `max` characters; no control characters other
 /// than newline and tab.
 fn clean_text(
-    code: &'static str,
+    code: ErrorCode,
     field: &str,
     value: &str,
     max: usize,
@@ -157,10 +158,10 @@ fn clean_text(
 }
 
 fn check_name(name: &str) -> Result<String, AdminError> {
-    let name = clean_text("bad_name", "name", name, MAX_NAME)?;
+    let name = clean_text(ErrorCode::BadName, "name", name, MAX_NAME)?;
     if name.trim().is_empty() || name.contains('\n') || name.contains('\t') {
         return Err(invalid(
-            "bad_name",
+            ErrorCode::BadName,
             format!("`name`: 1 to {MAX_NAME} characters on one line"),
         ));
     }
@@ -170,7 +171,7 @@ fn check_name(name: &str) -> Result<String, AdminError> {
 fn check_categories(list: &[Category]) -> Result<Vec<Category>, AdminError> {
     if list.len() > MAX_CATEGORIES {
         return Err(invalid(
-            "bad_categories",
+            ErrorCode::BadCategories,
             format!("at most {MAX_CATEGORIES} categories"),
         ));
     }
@@ -183,27 +184,27 @@ fn check_categories(list: &[Category]) -> Result<Vec<Category>, AdminError> {
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if !id_ok {
             return Err(invalid(
-                "bad_categories",
+                ErrorCode::BadCategories,
                 "each category `id` is 1 to 64 of a-z, 0-9 and '-'",
             ));
         }
         if out.iter().any(|o| o.id == c.id) {
             return Err(invalid(
-                "bad_categories",
+                ErrorCode::BadCategories,
                 format!("category `{}` is listed twice", c.id),
             ));
         }
         let mut labels = [String::new(), String::new()];
         for (slot, (lang, label)) in labels.iter_mut().zip([("nl", &c.nl), ("en", &c.en)]) {
             let l = clean_text(
-                "bad_categories",
+                ErrorCode::BadCategories,
                 &format!("categories.{lang}"),
                 label,
                 MAX_CATEGORY_LABEL,
             )?;
             if l.trim().is_empty() || l.contains('\n') {
                 return Err(invalid(
-                    "bad_categories",
+                    ErrorCode::BadCategories,
                     format!(
                         "each category needs a one-line `{lang}` label of 1 to {MAX_CATEGORY_LABEL} characters"
                     ),
@@ -225,15 +226,15 @@ fn check_languages(list: &[String]) -> Result<Vec<String>, AdminError> {
     let mut out: Vec<String> = Vec::new();
     for l in list {
         if !LANGUAGES.contains(&l.as_str()) {
-            return Err(invalid("bad_languages", "languages: `nl` and/or `en`"));
+            return Err(invalid(ErrorCode::BadLanguages, "languages: `nl` and/or `en`"));
         }
         if out.contains(l) {
-            return Err(invalid("bad_languages", "a language is listed twice"));
+            return Err(invalid(ErrorCode::BadLanguages, "a language is listed twice"));
         }
         out.push(l.clone());
     }
     if out.is_empty() {
-        return Err(invalid("bad_languages", "at least one language"));
+        return Err(invalid(ErrorCode::BadLanguages, "at least one language"));
     }
     Ok(out)
 }
@@ -313,7 +314,7 @@ pub fn create_org(
         )
         .map_err(|e| match e {
             StoreError::Conflict(_) => AdminError::Conflict {
-                code: "slug_taken",
+                code: ErrorCode::SlugTaken,
                 message: format!("the slug `{slug}` is taken"),
             },
             e => e.into(),
@@ -351,7 +352,7 @@ pub fn change_org(
     for (field, code, max, value, old, slot) in [
         (
             "intro.nl",
-            "bad_intro",
+            ErrorCode::BadIntro,
             MAX_INTRO,
             change.intro_nl,
             &org.intro_nl,
@@ -359,7 +360,7 @@ pub fn change_org(
         ),
         (
             "intro.en",
-            "bad_intro",
+            ErrorCode::BadIntro,
             MAX_INTRO,
             change.intro_en,
             &org.intro_en,
@@ -367,7 +368,7 @@ pub fn change_org(
         ),
         (
             "code_of_conduct.nl",
-            "bad_code_of_conduct",
+            ErrorCode::BadCodeOfConduct,
             MAX_CONDUCT,
             change.conduct_nl,
             &org.conduct_nl,
@@ -375,7 +376,7 @@ pub fn change_org(
         ),
         (
             "code_of_conduct.en",
-            "bad_code_of_conduct",
+            ErrorCode::BadCodeOfConduct,
             MAX_CONDUCT,
             change.conduct_en,
             &org.conduct_en,
@@ -414,7 +415,7 @@ pub fn change_org(
     if let Some(days) = change.retention_days {
         if !RETENTION_DAYS.contains(&days) {
             return Err(invalid(
-                "bad_retention_days",
+                ErrorCode::BadRetentionDays,
                 format!(
                     "`retention_days`: {} to {}",
                     RETENTION_DAYS.start(),
@@ -452,20 +453,20 @@ pub fn change_org(
             .collect();
         if order.len() > known.len() {
             return Err(invalid(
-                "bad_advisor_order",
+                ErrorCode::BadAdvisorOrder,
                 "`advisor_order` lists more advisors than there are",
             ));
         }
         for (i, id) in order.iter().enumerate() {
             if !known.contains(id) {
                 return Err(invalid(
-                    "bad_advisor_order",
+                    ErrorCode::BadAdvisorOrder,
                     "`advisor_order` names an advisor who is not an advisor of this organisation",
                 ));
             }
             if order.iter().skip(i + 1).any(|o| o == id) {
                 return Err(invalid(
-                    "bad_advisor_order",
+                    ErrorCode::BadAdvisorOrder,
                     "`advisor_order` lists an advisor twice",
                 ));
             }
@@ -484,7 +485,7 @@ pub fn change_org(
     let new_slug = c.slug.clone();
     store.change_org(org.id, &c, audit).map_err(|e| match e {
         StoreError::Conflict(_) => AdminError::Conflict {
-            code: "slug_taken",
+            code: ErrorCode::SlugTaken,
             message: format!("the slug `{}` is taken", new_slug.unwrap_or_default()),
         },
         e => e.into(),
@@ -546,7 +547,7 @@ pub fn logo_media_type(content_type: &str) -> Result<&'static str, AdminError> {
         "image/png" => Ok("image/png"),
         "image/jpeg" => Ok("image/jpeg"),
         _ => Err(AdminError::Invalid {
-            code: "unsupported_media_type",
+            code: ErrorCode::UnsupportedMediaType,
             message: "a logo is image/png or image/jpeg (no SVG)".into(),
         }),
     }
@@ -556,11 +557,11 @@ pub fn logo_media_type(content_type: &str) -> Result<&'static str, AdminError> {
 pub fn logo_type(content_type: &str, bytes: &[u8]) -> Result<&'static str, AdminError> {
     let kind = logo_media_type(content_type)?;
     if bytes.is_empty() {
-        return Err(invalid("bad_logo", "the logo is empty"));
+        return Err(invalid(ErrorCode::BadLogo, "the logo is empty"));
     }
     if bytes.len() > MAX_LOGO {
         return Err(invalid(
-            "too_large",
+            ErrorCode::TooLarge,
             format!("a logo is at most {MAX_LOGO} bytes"),
         ));
     }
@@ -570,7 +571,7 @@ pub fn logo_type(content_type: &str, bytes: &[u8]) -> Result<&'static str, Admin
     };
     if !magic_ok {
         return Err(invalid(
-            "bad_logo",
+            ErrorCode::BadLogo,
             format!("the file is not a {kind} image"),
         ));
     }
@@ -631,7 +632,7 @@ pub fn managed_advisor(
         (None, None) => Ok(a),
         (Some(org), Some(own)) if org == own => Ok(a),
         (Some(_), None) => Err(AdminError::Forbidden {
-            code: "forbidden",
+            code: ErrorCode::Forbidden,
             message: "branch-wide advisors are suspended by the operator".into(),
         }),
         _ => Err(not_found()),
@@ -715,7 +716,7 @@ pub fn make_advisor_invite(
 #[must_use]
 pub fn operator_only() -> AdminError {
     AdminError::Forbidden {
-        code: "operator_only",
+        code: ErrorCode::OperatorOnly,
         message: "only the operator (branch organisation) may invite or mark an external or branch-wide advisor; an organisation admin invites internal advisors only".into(),
     }
 }
@@ -727,14 +728,14 @@ fn check_username(name: &str) -> Result<(), AdminError> {
         Ok(())
     } else {
         Err(invalid(
-            "bad_username",
+            ErrorCode::BadUsername,
             "a username is 3 to 64 of a-z, 0-9, '.', '_' and '-'",
         ))
     }
 }
 
 fn strong(pass: &Passphrase, words: &[&str]) -> Result<Zeroizing<String>, AdminError> {
-    adminauth::check_strength(pass.expose(), words).map_err(|e| invalid("weak_passphrase", e.0))?;
+    adminauth::check_strength(pass.expose(), words).map_err(|e| invalid(ErrorCode::WeakPassphrase, e.0))?;
     adminauth::hash_passphrase(pass.expose())
         .map_err(|e| AdminError::Store(StoreError::Db(format!("argon2: {e}"))))
 }
@@ -742,7 +743,7 @@ fn strong(pass: &Passphrase, words: &[&str]) -> Result<Zeroizing<String>, AdminE
 fn username_taken(username: &str) -> impl Fn(StoreError) -> AdminError + '_ {
     move |e| match e {
         StoreError::Conflict(_) => AdminError::Conflict {
-            code: "username_taken",
+            code: ErrorCode::UsernameTaken,
             message: format!("the username `{username}` is taken"),
         },
         e => e.into(),
@@ -805,7 +806,7 @@ pub fn accept_admin_invite(
     passphrase: &Passphrase,
 ) -> Result<Organisation, AdminError> {
     if invite.is_empty() || invite.len() > 128 {
-        return Err(invalid("bad_invite", "malformed invite code"));
+        return Err(invalid(ErrorCode::BadInvite, "malformed invite code"));
     }
     check_username(username)?;
     let hash = strong(passphrase, &[username])?;
@@ -814,7 +815,7 @@ pub fn accept_admin_invite(
         .accept_admin_invite(code_hash, now_secs(), username, &hash)
         .map_err(|e| match e {
             StoreError::NotFound => AdminError::Forbidden {
-                code: "bad_invite",
+                code: ErrorCode::BadInvite,
                 message: "unknown, used or expired invite".into(),
             },
             e => username_taken(username)(e),

@@ -1,6 +1,7 @@
 //! JSON wire types of `/api/v1/admin/…` (see `docs/api/openapi.json`) and the mapping of
 //! [`AdminError`] to HTTP answers. Requests deny unknown fields.
 
+use meldpunt_api::ErrorCode;
 use actix_web::http::StatusCode;
 use serde::{Deserialize, Serialize, Serializer};
 use zeroize::Zeroizing;
@@ -18,7 +19,7 @@ use crate::store::{Category, Organisation};
 pub fn org_suspended() -> ApiError {
     ApiError::new(
         StatusCode::GONE,
-        "org_suspended",
+        ErrorCode::OrgSuspended,
         "this organisation's reporting page is suspended; reports already made can still be read with their pickup code",
     )
 }
@@ -27,15 +28,15 @@ impl From<AdminError> for ApiError {
     fn from(e: AdminError) -> Self {
         match e {
             AdminError::Invalid {
-                code: "unsupported_media_type",
+                code: ErrorCode::UnsupportedMediaType,
                 message,
             } => ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
+                ErrorCode::UnsupportedMediaType,
                 message,
             ),
             AdminError::Invalid {
-                code: "too_large",
+                code: ErrorCode::TooLarge,
                 message,
             } => ApiError::too_large(message),
             AdminError::Invalid { code, message } => ApiError::bad_request(code, message),
@@ -47,7 +48,7 @@ impl From<AdminError> for ApiError {
             AdminError::Store(e) => match e {
                 crate::store::StoreError::Busy => ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "unavailable",
+                    ErrorCode::Unavailable,
                     "storage busy or unavailable; the change may not have been saved, try again later",
                 ),
                 e => e.into(),

@@ -8,6 +8,7 @@ pub use meldpunt_api::{
     LoginChallengeRequest, MessageOut, OrgPage, PostFollowUp, PostReply, ProfileIn,
     PublishBundle, PublishRevocation, Register, Remove, SetStatus, Share, ShareStanza, Texts,
 };
+use meldpunt_api::ErrorCode;
 use meldpunt_api::b64::{std_b64, unb64 as decode};
 
 use crate::day::{Day, now_secs};
@@ -24,7 +25,7 @@ pub fn unb64(field: &str, value: &str, max: usize) -> Result<Vec<u8>, ApiError> 
     }
     let bytes = decode(value).ok_or_else(|| {
         ApiError::bad_request(
-            "bad_base64",
+            ErrorCode::BadBase64,
             format!("`{field}` is not base64url without padding"),
         )
     })?;
@@ -38,13 +39,13 @@ pub fn unb64(field: &str, value: &str, max: usize) -> Result<Vec<u8>, ApiError> 
 pub fn unb64_exact<const N: usize>(field: &str, value: &str) -> Result<[u8; N], ApiError> {
     let bytes = decode(value).ok_or_else(|| {
         ApiError::bad_request(
-            "bad_base64",
+            ErrorCode::BadBase64,
             format!("`{field}` is not base64url without padding"),
         )
     })?;
     bytes
         .try_into()
-        .map_err(|_| ApiError::bad_request("bad_length", format!("`{field}` must be {N} bytes")))
+        .map_err(|_| ApiError::bad_request(ErrorCode::BadLength, format!("`{field}` must be {N} bytes")))
 }
 
 /// Parses an id (16 bytes, base64url); anything else is "not found".

@@ -153,7 +153,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => ApiError::not_found("not found"),
-            StoreError::Conflict(what) => ApiError::conflict("conflict", what),
+            StoreError::Conflict(what) => ApiError::conflict(ErrorCode::Conflict, what),
             StoreError::Limit(what) => ApiError::too_large(what),
             StoreError::Quota { code, message } => {
                 ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, code, message)

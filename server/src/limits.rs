@@ -6,6 +6,7 @@
 //! `trusted_proxy`: then it is the right-most entry of `X-Forwarded-For`, all header lines
 //! read as one list (the address that proxy saw). IPv6 clients are keyed by their /64, since one host usually holds a whole /64.
 
+use meldpunt_api::ErrorCode;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
@@ -260,7 +261,7 @@ impl Limiters {
         self.guess_failure(
             ip,
             metrics,
-            ApiError::unauthorized("bad_case_token", "unknown case token"),
+            ApiError::unauthorized(ErrorCode::BadCaseToken, "unknown case token"),
         )
     }
 
@@ -271,7 +272,7 @@ impl Limiters {
         self.guess_failure(
             ip,
             metrics,
-            ApiError::conflict("conflict", "a case with this token exists"),
+            ApiError::conflict(ErrorCode::Conflict, "a case with this token exists"),
         )
     }
 

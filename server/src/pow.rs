@@ -4,6 +4,7 @@
 //! challenge buys at most one Argon2id check and one write. A restart draws a new key, so every
 //! challenge issued before it (used or not) is refused after it.
 
+use meldpunt_api::ErrorCode;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -62,7 +63,7 @@ impl std::fmt::Debug for PowGate {
     }
 }
 
-fn pow_error(code: &'static str, msg: &str) -> ApiError {
+fn pow_error(code: ErrorCode, msg: &str) -> ApiError {
     ApiError::bad_request(code, msg)
 }
 
@@ -139,20 +140,20 @@ impl PowGate {
         if !self.settings.enabled {
             return Ok(());
         }
-        let s = solution.ok_or_else(|| pow_error("pow_required", "a proof of work is required"))?;
+        let s = solution.ok_or_else(|| pow_error(ErrorCode::PowRequired, "a proof of work is required"))?;
         let bytes = unb64(&s.challenge)
-            .ok_or_else(|| pow_error("bad_pow", "challenge is not base64url"))?;
+            .ok_or_else(|| pow_error(ErrorCode::BadPow, "challenge is not base64url"))?;
         let c = Challenge::from_bytes(&bytes)
-            .map_err(|_| pow_error("bad_pow", "challenge has the wrong length"))?;
+            .map_err(|_| pow_error(ErrorCode::BadPow, "challenge has the wrong length"))?;
         if !c.verify_mac(&self.key) {
             return Err(pow_error(
-                "bad_pow",
+                ErrorCode::BadPow,
                 "challenge was not issued by this server",
             ));
         }
         let now = now_secs();
         if c.is_expired(now) {
-            return Err(pow_error("pow_expired", "challenge has expired"));
+            return Err(pow_error(ErrorCode::PowExpired, "challenge has expired"));
         }
         // Parameters are whatever the server put in (the MAC covers them); a challenge issued
         // before a difficulty change stays valid until it expires. Used up before the costly
@@ -174,7 +175,7 @@ impl PowGate {
         }
         if !solved {
             return Err(pow_error(
-                "bad_pow",
+                ErrorCode::BadPow,
                 "nonce does not solve the challenge (the challenge is used up; fetch a new one)",
             ));
         }
@@ -190,7 +191,7 @@ impl PowGate {
             }
         }
         if used.insert(id, expires_at).is_some() {
-            return Err(pow_error("pow_replayed", "challenge was already used"));
+            return Err(pow_error(ErrorCode::PowReplayed, "challenge was already used"));
         }
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! What the server does, between the HTTP handlers (which parse and answer) and the
 //! [`Store`] (which keeps). Validation of uploaded bytes happens here, before any write.
 
+use meldpunt_api::ErrorCode;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -87,13 +88,13 @@ pub fn random_id() -> Id {
 fn check_text(field: &str, value: &str, max: usize) -> ApiResult<()> {
     if value.chars().count() > max {
         return Err(ApiError::bad_request(
-            "too_long",
+            ErrorCode::TooLong,
             format!("`{field}` is longer than {max} characters"),
         ));
     }
     if value.chars().any(|c| c.is_control() && c != '\n') {
         return Err(ApiError::bad_request(
-            "bad_text",
+            ErrorCode::BadText,
             format!("`{field}` contains control characters"),
         ));
     }
@@ -102,12 +103,12 @@ fn check_text(field: &str, value: &str, max: usize) -> ApiResult<()> {
 
 fn check_languages(langs: &[String]) -> ApiResult<()> {
     if langs.len() > 16 {
-        return Err(ApiError::bad_request("too_many", "at most 16 languages"));
+        return Err(ApiError::bad_request(ErrorCode::TooMany, "at most 16 languages"));
     }
     for l in langs {
         if l.is_empty() || l.len() > 8 || !l.chars().all(|c| c.is_ascii_lowercase() || c == '-') {
             return Err(ApiError::bad_request(
-                "bad_language",
+                ErrorCode::BadLanguage,
                 "languages are codes like `nl` or `en`",
             ));
         }
@@ -262,13 +263,13 @@ impl AppState {
     ) -> ApiResult<Day> {
         if req.org.is_empty() || req.org.len() > 64 {
             return Err(ApiError::bad_request(
-                "bad_org",
+                ErrorCode::BadOrg,
                 "`org` must be 1..=64 bytes",
             ));
         }
         if req.advisors.is_empty() || req.advisors.len() > 32 {
             return Err(ApiError::bad_request(
-                "bad_advisors",
+                ErrorCode::BadAdvisors,
                 "address 1..=32 advisors",
             ));
         }
@@ -277,7 +278,7 @@ impl AppState {
             let id: Id = unb64_exact("advisors", a)?;
             if advisor_ids.contains(&id) {
                 return Err(ApiError::bad_request(
-                    "bad_advisors",
+                    ErrorCode::BadAdvisors,
                     "an advisor is listed twice",
                 ));
             }
@@ -313,7 +314,7 @@ impl AppState {
             .map(|id| {
                 visible.iter().find(|a| &a.advisor.id == id).ok_or_else(|| {
                     ApiError::bad_request(
-                        "bad_advisors",
+                        ErrorCode::BadAdvisors,
                         "an addressed advisor is unknown to this organisation",
                     )
                 })
@@ -450,7 +451,7 @@ impl AppState {
     /// Redeems an invite.
     pub async fn register(&self, req: api::Register) -> ApiResult<api::AdvisorOut> {
         if req.invite.is_empty() || req.invite.len() > 128 {
-            return Err(ApiError::bad_request("bad_invite", "malformed invite code"));
+            return Err(ApiError::bad_request(ErrorCode::BadInvite, "malformed invite code"));
         }
         let identity = verify::identity(&unb64("identity", &req.identity, 64)?)?;
         let now = now_secs();
@@ -458,7 +459,7 @@ impl AppState {
         let p = req.profile;
         if p.display_name.trim().is_empty() {
             return Err(ApiError::bad_request(
-                "bad_profile",
+                ErrorCode::BadProfile,
                 "`display_name` must not be empty",
             ));
         }
@@ -469,7 +470,7 @@ impl AppState {
             (Some(photo), Some(t)) => {
                 if !matches!(t.as_str(), "image/jpeg" | "image/png" | "image/webp") {
                     return Err(ApiError::bad_request(
-                        "bad_photo",
+                        ErrorCode::BadPhoto,
                         "`photo_type` must be image/jpeg, image/png or image/webp",
                     ));
                 }
@@ -478,7 +479,7 @@ impl AppState {
             (None, None) => None,
             _ => {
                 return Err(ApiError::bad_request(
-                    "bad_photo",
+                    ErrorCode::BadPhoto,
                     "`photo` and `photo_type` go together",
                 ));
             }
@@ -501,7 +502,7 @@ impl AppState {
             .map_err(|e| match e.code {
                 meldpunt_api::ErrorCode::NotFound => ApiError::new(
                     actix_web::http::StatusCode::FORBIDDEN,
-                    "bad_invite",
+                    ErrorCode::BadInvite,
                     "unknown, used or expired invite",
                 ),
                 _ => e,
@@ -542,7 +543,7 @@ impl AppState {
     /// Checks a signed challenge and opens a session. The challenge is used up whatever the
     /// outcome.
     pub async fn login(&self, req: api::Login) -> ApiResult<(String, i64, Id)> {
-        let fail = || ApiError::unauthorized("login_failed", "login failed");
+        let fail = || ApiError::unauthorized(ErrorCode::LoginFailed, "login failed");
         let identity = verify::identity(&unb64("identity", &req.identity, 64)?)?;
         let challenge: [u8; 32] = unb64_exact("challenge", &req.challenge)?;
         let signature = unb64("signature", &req.signature, 64)?;
@@ -590,7 +591,7 @@ impl AppState {
     /// The advisor of a bearer token.
     pub async fn session(&self, bearer: Option<&str>) -> ApiResult<AdvisorKeys> {
         let unauthorized =
-            || ApiError::unauthorized("bad_session", "missing, unknown or expired session");
+            || ApiError::unauthorized(ErrorCode::BadSession, "missing, unknown or expired session");
         let token = bearer.ok_or_else(unauthorized)?;
         let token: [u8; 32] = unb64_exact("session", token).map_err(|_| unauthorized())?;
         let hash = sha256(&token);
@@ -709,7 +710,7 @@ impl AppState {
             + self.settings.limits.attachments_per_case as usize;
         if req.stanzas.len() > limit {
             return Err(ApiError::bad_request(
-                "too_many",
+                ErrorCode::TooMany,
                 "more stanzas than the case can hold",
             ));
         }
@@ -725,7 +726,7 @@ impl AppState {
             advisor.filter(|a| a.advisor.org_id.is_none() || a.advisor.org_id == Some(org_id))
         else {
             return Err(ApiError::bad_request(
-                "bad_advisor",
+                ErrorCode::BadAdvisor,
                 "no such advisor for this organisation",
             ));
         };
@@ -736,7 +737,7 @@ impl AppState {
             let key_id = verify::detached_stanza(&stanza)?;
             if !advisor.has_valid_key(&key_id, now) {
                 return Err(ApiError::bad_request(
-                    "bad_stanza",
+                    ErrorCode::BadStanza,
                     "stanza is not for a valid key of that advisor",
                 ));
             }
@@ -745,7 +746,7 @@ impl AppState {
                 (None, Some(a)) => StanzaTarget::Attachment(unb64_exact("attachment", a)?),
                 _ => {
                     return Err(ApiError::bad_request(
-                        "bad_stanza",
+                        ErrorCode::BadStanza,
                         "each stanza names either `message` or `attachment`",
                     ));
                 }
@@ -774,11 +775,11 @@ impl AppState {
         match outcome {
             Removal::Removed(seq) => Ok(seq),
             Removal::NotOnCase => Err(ApiError::conflict(
-                "not_on_case",
+                ErrorCode::NotOnCase,
                 "that advisor is not on this case",
             )),
             Removal::LastAdvisor => Err(ApiError::conflict(
-                "last_advisor",
+                ErrorCode::LastAdvisor,
                 "that advisor is the case's only advisor; a case keeps at least one",
             )),
         }
@@ -818,7 +819,7 @@ impl AppState {
         self.db(move |s| s.add_revocation(&id, &rev))
             .await
             .map_err(|e| match e.code {
-                meldpunt_api::ErrorCode::NotFound => ApiError::bad_request("bad_revocation", "not one of your keys"),
+                meldpunt_api::ErrorCode::NotFound => ApiError::bad_request(ErrorCode::BadRevocation, "not one of your keys"),
                 _ => e,
             })
     }
@@ -830,7 +831,7 @@ fn store_error(e: StoreError) -> ApiError {
     match e {
         StoreError::Busy => ApiError::new(
             actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
+            ErrorCode::Unavailable,
             "storage busy or unavailable; the change may not have been saved, try again later",
         ),
         other => other.into(),
@@ -853,7 +854,7 @@ fn check_stanzas(key_ids: &[[u8; 16]], advisors: &[&AdvisorKeys], now: i64) -> A
     for a in advisors {
         if !key_ids.iter().any(|k| a.has_valid_key(k, now)) {
             return Err(ApiError::conflict(
-                "stale_keys",
+                ErrorCode::StaleKeys,
                 "the envelope is not sealed to a valid key of every addressed advisor; fetch the keys again",
             ));
         }
@@ -864,7 +865,7 @@ fn check_stanzas(key_ids: &[[u8; 16]], advisors: &[&AdvisorKeys], now: i64) -> A
         .count();
     if foreign > 1 {
         return Err(ApiError::bad_request(
-            "bad_envelope",
+            ErrorCode::BadEnvelope,
             "the envelope is sealed to unknown keys",
         ));
     }

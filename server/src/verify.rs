@@ -2,6 +2,7 @@
 //! upload. The server holds no secret key and never parses plaintext; everything here looks at
 //! public bytes (bundles, revocations, login signatures, envelope headers, PoW solutions).
 
+use meldpunt_api::ErrorCode;
 use meldpunt_crypto::keys::{IdentityPublicKey, KeyBundle, Revocation};
 use meldpunt_crypto::pickup::CaseToken;
 
@@ -26,7 +27,7 @@ pub struct EnvelopeInfo {
 pub use meldpunt_crypto::envelope::{MAX_HEADER_LEN, STANZA_LEN};
 
 fn bad_envelope(msg: impl Into<String>) -> ApiError {
-    ApiError::bad_request("bad_envelope", msg)
+    ApiError::bad_request(ErrorCode::BadEnvelope, msg)
 }
 
 /// Parses the header at the start of `bytes` (which may hold more than the header).
@@ -81,7 +82,7 @@ pub fn check_header(info: &EnvelopeInfo, purpose: Purpose, org: &str) -> Result<
 /// Parses and fully checks a key bundle an advisor publishes: signature, key id, not a
 /// low-order key, and not already expired at `now`. `identity` must be the signer.
 pub fn bundle(bytes: &[u8], identity: &[u8; 32], now: i64) -> Result<StoredBundle, ApiError> {
-    let bad = |m: String| ApiError::bad_request("bad_bundle", m);
+    let bad = |m: String| ApiError::bad_request(ErrorCode::BadBundle, m);
     let b = KeyBundle::from_bytes(bytes).map_err(|e| bad(format!("key bundle: {e}")))?;
     if &b.identity().to_bytes() != identity {
         return Err(bad("key bundle is signed by another identity".into()));
@@ -102,7 +103,7 @@ pub fn bundle(bytes: &[u8], identity: &[u8; 32], now: i64) -> Result<StoredBundl
 
 /// Parses and verifies a revocation signed by `identity`.
 pub fn revocation(bytes: &[u8], identity: &[u8; 32]) -> Result<StoredRevocation, ApiError> {
-    let bad = |m: String| ApiError::bad_request("bad_revocation", m);
+    let bad = |m: String| ApiError::bad_request(ErrorCode::BadRevocation, m);
     let r = Revocation::from_bytes(bytes).map_err(|e| bad(format!("revocation: {e}")))?;
     if &r.identity().to_bytes() != identity {
         return Err(bad("revocation is signed by another identity".into()));
@@ -127,14 +128,14 @@ pub fn header_incomplete(bytes: &[u8]) -> bool {
 /// Parses a detached stanza (§3.6) and returns the key id it is for.
 pub fn detached_stanza(bytes: &[u8]) -> Result<[u8; 16], ApiError> {
     let s = meldpunt_crypto::envelope::Stanza::from_bytes(bytes)
-        .map_err(|e| ApiError::bad_request("bad_stanza", format!("detached stanza: {e}")))?;
+        .map_err(|e| ApiError::bad_request(ErrorCode::BadStanza, format!("detached stanza: {e}")))?;
     Ok(*s.key_id().as_bytes())
 }
 
 /// Parses an Ed25519 identity public key.
 pub fn identity(bytes: &[u8]) -> Result<[u8; 32], ApiError> {
     let pk = IdentityPublicKey::from_bytes(bytes)
-        .map_err(|e| ApiError::bad_request("bad_identity", format!("identity key: {e}")))?;
+        .map_err(|e| ApiError::bad_request(ErrorCode::BadIdentity, format!("identity key: {e}")))?;
     Ok(pk.to_bytes())
 }
 

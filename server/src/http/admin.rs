@@ -4,6 +4,7 @@
 //! organisation is always the session's, never taken from the URL or the body. No route
 //! returns case data, counts, or anything that depends on whether cases exist.
 
+use meldpunt_api::ErrorCode;
 use std::sync::Arc;
 
 use actix_web::http::{Method, StatusCode, header};
@@ -296,22 +297,22 @@ impl<'de> serde::de::Visitor<'de> for StrictVisitor {
 fn object_value<T: serde::de::DeserializeOwned>(v: Value) -> ApiResult<T> {
     if !v.is_object() {
         return Err(ApiError::bad_request(
-            "invalid_request",
+            ErrorCode::InvalidRequest,
             "the request body must be a JSON object",
         ));
     }
-    serde_json::from_value(v).map_err(|e| ApiError::bad_request("invalid_request", e.to_string()))
+    serde_json::from_value(v).map_err(|e| ApiError::bad_request(ErrorCode::InvalidRequest, e.to_string()))
 }
 
 fn bad_login() -> ApiError {
-    ApiError::unauthorized("bad_login", "wrong username or passphrase")
+    ApiError::unauthorized(ErrorCode::BadLogin, "wrong username or passphrase")
 }
 
 fn too_many(wait: u64) -> ApiError {
     let secs = wait.max(1);
     ApiError::new(
         StatusCode::TOO_MANY_REQUESTS,
-        "too_many_attempts",
+        ErrorCode::TooManyAttempts,
         format!("too many failed logins for this account; try again in {secs} s"),
     )
     .with_retry_after(secs)
@@ -319,7 +320,7 @@ fn too_many(wait: u64) -> ApiError {
 
 fn bad_session() -> ApiError {
     ApiError::unauthorized(
-        "bad_session",
+        ErrorCode::BadSession,
         "missing, unknown or expired session; log in again",
     )
 }
@@ -391,7 +392,7 @@ async fn session(req: &HttpRequest, state: &State, setup_only: bool) -> ApiResul
     if !setup_only && session.must_enable_totp() {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
-            "totp_setup_required",
+            ErrorCode::TotpSetupRequired,
             "this instance requires a second factor: set up TOTP first",
         ));
     }
@@ -444,7 +445,7 @@ async fn login(req: HttpRequest, state: State, body: web::Json<Strict>) -> ApiRe
         let Some(code) = totp.filter(|c| !c.expose().trim().is_empty()) else {
             // Not a failure: the client asks for the code next.
             return Err(ApiError::unauthorized(
-                "totp_required",
+                ErrorCode::TotpRequired,
                 "enter the current code of your authenticator app",
             ));
         };
@@ -459,7 +460,7 @@ async fn login(req: HttpRequest, state: State, body: web::Json<Strict>) -> ApiRe
         if !used {
             state.admin.lockout.failure(&username);
             return Err(ApiError::unauthorized(
-                "totp_required",
+                ErrorCode::TotpRequired,
                 "wrong or already used code; wait for the next code of your authenticator app",
             ));
         }
@@ -541,14 +542,14 @@ async fn totp_setup(
         state.admin.lockout.failure(&username);
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
-            "bad_passphrase",
+            ErrorCode::BadPassphrase,
             "the current passphrase is wrong",
         ));
     }
     if let Some(current) = &s.account.totp_secret {
         let Some(code) = code.filter(|c| !c.expose().trim().is_empty()) else {
             return Err(ApiError::unauthorized(
-                "totp_required",
+                ErrorCode::TotpRequired,
                 "enter the current code of your authenticator app",
             ));
         };
@@ -567,7 +568,7 @@ async fn totp_setup(
         if !used {
             state.admin.lockout.failure(&username);
             return Err(ApiError::unauthorized(
-                "totp_required",
+                ErrorCode::TotpRequired,
                 "wrong or already used code; wait for the next code of your authenticator app",
             ));
         }
@@ -595,7 +596,7 @@ async fn totp_confirm(
     let body: TotpConfirmIn = object(body)?;
     let Some(pending) = s.account.totp_pending.clone() else {
         return Err(ApiError::conflict(
-            "no_totp_setup",
+            ErrorCode::NoTotpSetup,
             "start with POST /api/v1/admin/totp/setup",
         ));
     };
@@ -606,7 +607,7 @@ async fn totp_confirm(
         s.account.totp_last_step,
     )
     .ok_or_else(|| {
-        ApiError::bad_request("bad_code", "wrong or already used code; try the next one")
+        ApiError::bad_request(ErrorCode::BadCode, "wrong or already used code; try the next one")
     })?;
     let (id, actor) = (s.account.id, s.actor());
     let org = s.account.org_id;
@@ -624,7 +625,7 @@ async fn totp_confirm(
         )
         .map_err(|e| match e {
             crate::store::StoreError::Conflict(m) => AdminError::Conflict {
-                code: "no_totp_setup",
+                code: ErrorCode::NoTotpSetup,
                 message: m,
             },
             e => e.into(),
@@ -652,7 +653,7 @@ async fn change_passphrase(
         state.admin.lockout.failure(&username);
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
-            "bad_passphrase",
+            ErrorCode::BadPassphrase,
             "the current passphrase is wrong",
         ));
     }
@@ -663,7 +664,7 @@ async fn change_passphrase(
     let new_hash = argon(&state, move || -> Result<Zeroizing<String>, AdminError> {
         adminauth::check_strength(new.expose(), &[&name, &org]).map_err(|e| {
             AdminError::Invalid {
-                code: "weak_passphrase",
+                code: ErrorCode::WeakPassphrase,
                 message: e.0,
             }
         })?;
@@ -722,7 +723,7 @@ async fn audit(
     let limit = q.limit.unwrap_or(100);
     if limit == 0 || limit > admin::MAX_AUDIT {
         return Err(ApiError::bad_request(
-            "bad_limit",
+            ErrorCode::BadLimit,
             format!("`limit`: 1 to {}", admin::MAX_AUDIT),
         ));
     }
@@ -848,9 +849,9 @@ fn invite_options(body: &web::Bytes) -> ApiResult<AdvisorInviteIn> {
     } else {
         let v = serde_json::from_slice::<Strict>(body).map_err(|e| {
             if e.is_data() {
-                ApiError::bad_request("invalid_request", e.to_string())
+                ApiError::bad_request(ErrorCode::InvalidRequest, e.to_string())
             } else {
-                ApiError::bad_request("invalid_json", "request body is not valid JSON")
+                ApiError::bad_request(ErrorCode::InvalidJson, "request body is not valid JSON")
             }
         })?;
         object_value(v.0)
@@ -998,7 +999,7 @@ async fn change_org(
     // Out-of-range values (0, over 3650) get the usual `bad_retention_days` below.
     if b.retention_days.is_some_and(|d| (1..floor).contains(&d)) {
         return Err(ApiError::bad_request(
-            "retention_below_floor",
+            ErrorCode::RetentionBelowFloor,
             format!(
                 "`retention_days` below {floor} can only be set by the operator \
                  (a case's deletion date is fixed when it is closed)"
@@ -1011,7 +1012,7 @@ async fn change_org(
             for v in &list {
                 ids.push(parse_id(v).map_err(|_| {
                     ApiError::bad_request(
-                        "bad_advisor_order",
+                        ErrorCode::BadAdvisorOrder,
                         "`advisor_order` holds advisor ids (base64url of 16 bytes)",
                     )
                 })?);
@@ -1065,7 +1066,7 @@ async fn read_body(req: &HttpRequest, mut payload: web::Payload, max: usize) -> 
     let mut body = Vec::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk
-            .map_err(|_| ApiError::bad_request("invalid_body", "cannot read the request body"))?;
+            .map_err(|_| ApiError::bad_request(ErrorCode::InvalidBody, "cannot read the request body"))?;
         if body.len() + chunk.len() > max {
             return Err(too_large());
         }
@@ -1195,7 +1196,7 @@ fn base_url(req: &HttpRequest, state: &State) -> ApiResult<String> {
     };
     if !matches!(scheme.as_str(), "http" | "https") || !valid_host_port(&host) {
         return Err(ApiError::bad_request(
-            "bad_host",
+            ErrorCode::BadHost,
             "cannot make the link from this request's scheme and host; set public_url",
         ));
     }

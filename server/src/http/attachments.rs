@@ -7,6 +7,7 @@
 //! only when the last chunk is in and every limit holds; a failed or abandoned upload is
 //! deleted.
 
+use meldpunt_api::ErrorCode;
 use std::sync::Arc;
 
 use actix_web::web::{Bytes, BytesMut};
@@ -30,7 +31,7 @@ type State = web::Data<AppState>;
 
 fn upload_id(raw: &str) -> ApiResult<Id> {
     api::unb64_exact("attachment id", raw).map_err(|_| {
-        ApiError::bad_request("bad_id", "attachment ids are 16 random bytes, base64url")
+        ApiError::bad_request(ErrorCode::BadId, "attachment ids are 16 random bytes, base64url")
     })
 }
 
@@ -38,7 +39,7 @@ fn pow_header(req: &HttpRequest) -> ApiResult<Option<PowSolution>> {
     let Some(v) = req.headers().get("meldpunt-pow") else {
         return Ok(None);
     };
-    let bad = || ApiError::bad_request("bad_pow", "Meldpunt-Pow must be `<challenge>.<nonce>`");
+    let bad = || ApiError::bad_request(ErrorCode::BadPow, "Meldpunt-Pow must be `<challenge>.<nonce>`");
     let v = v.to_str().map_err(|_| bad())?;
     let (challenge, nonce) = v.trim().split_once('.').ok_or_else(bad)?;
     let nonce = nonce.parse::<u64>().map_err(|_| bad())?;
@@ -166,7 +167,7 @@ async fn upload(
     if !ct_ok {
         return Err(ApiError::new(
             actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "send Content-Type: application/octet-stream",
         ));
     }

@@ -1,5 +1,6 @@
 //! Thin handlers: rate limit, extract, call the service, answer.
 
+use meldpunt_api::ErrorCode;
 use std::sync::Arc;
 
 use actix_web::http::header;
@@ -58,7 +59,7 @@ pub(super) async fn metrics(state: State, req: HttpRequest) -> ApiResult<HttpRes
             .map(actix_web::http::header::HeaderValue::as_bytes);
         if !token.matches(header) {
             return Err(ApiError::unauthorized(
-                "metrics_token",
+                ErrorCode::MetricsToken,
                 "a valid metrics bearer token is required",
             ));
         }

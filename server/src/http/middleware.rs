@@ -2,6 +2,7 @@
 //! every error response (including actix's own 404/405/413), and a minimum rate for request
 //! bodies (slowloris).
 
+use meldpunt_api::ErrorCode;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -305,9 +306,9 @@ pub fn body_read_error(e: &PayloadError) -> ApiError {
     match e {
         PayloadError::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => ApiError::new(
             StatusCode::REQUEST_TIMEOUT,
-            "request_timeout",
+            ErrorCode::RequestTimeout,
             "the request body arrived too slowly",
         ),
-        _ => ApiError::bad_request("invalid_body", "cannot read the request body"),
+        _ => ApiError::bad_request(ErrorCode::InvalidBody, "cannot read the request body"),
     }
 }

@@ -10,6 +10,7 @@ mod middleware;
 mod notify;
 mod static_files;
 
+use meldpunt_api::ErrorCode;
 use std::sync::Arc;
 
 use actix_web::http::Method;
@@ -258,18 +259,18 @@ fn json_error(err: actix_web::error::JsonPayloadError, _req: &HttpRequest) -> ac
         }
         E::ContentType => ApiError::new(
             actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "send Content-Type: application/json",
         ),
-        E::Deserialize(e) if e.is_data() => ApiError::bad_request("invalid_request", e.to_string()),
+        E::Deserialize(e) if e.is_data() => ApiError::bad_request(ErrorCode::InvalidRequest, e.to_string()),
         E::Deserialize(e) if e.is_eof() => {
-            ApiError::bad_request("invalid_json", "request body is not complete JSON")
+            ApiError::bad_request(ErrorCode::InvalidJson, "request body is not complete JSON")
         }
         E::Deserialize(_) => {
-            ApiError::bad_request("invalid_json", "request body is not valid JSON")
+            ApiError::bad_request(ErrorCode::InvalidJson, "request body is not valid JSON")
         }
         E::Payload(e) => middleware::body_read_error(e),
-        _ => ApiError::bad_request("invalid_body", "cannot read the request body"),
+        _ => ApiError::bad_request(ErrorCode::InvalidBody, "cannot read the request body"),
     };
     api.into()
 }
@@ -279,7 +280,7 @@ fn path_error(_err: actix_web::error::PathError, _req: &HttpRequest) -> actix_we
 }
 
 fn query_error(_err: actix_web::error::QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    ApiError::bad_request("invalid_query", "malformed query string").into()
+    ApiError::bad_request(ErrorCode::InvalidQuery, "malformed query string").into()
 }
 
 fn payload_config() -> web::PayloadConfig {

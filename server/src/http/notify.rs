@@ -1,6 +1,7 @@
 //! `GET`/`PUT /api/v1/advisor/notify`: the advisor's own address for content-free activity
 //! notifications (`crate::notify`).
 
+use meldpunt_api::ErrorCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
@@ -45,7 +46,7 @@ pub(super) async fn put(
     let email = match &body.email {
         Some(e) => Some(
             crate::notify::check_address(e)
-                .map_err(|why| ApiError::bad_request("bad_email", why))?,
+                .map_err(|why| ApiError::bad_request(ErrorCode::BadEmail, why))?,
         ),
         None => None,
     };
