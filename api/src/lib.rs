@@ -11,6 +11,7 @@
 pub mod b64;
 mod error_code;
 mod wire;
+pub mod openapi;
 
 pub use b64::{b64, unb64};
 pub use error_code::ErrorCode;
