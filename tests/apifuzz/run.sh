@@ -25,7 +25,7 @@ VENV="$root/target/apifuzz-venv"
 SCHEMA="$root/docs/api/openapi.json"
 
 for b in "$BIN" "$TESTKIT"; do
-  [[ -x "$b" ]] || { echo "missing $b (cargo build -p meldpunt-server -p meldpunt-tests)" >&2; exit 1; }
+  [[ -x "$b" ]] || { echo "missing $b (cargo build -p meldpunt -p meldpunt-tests)" >&2; exit 1; }
 done
 
 if ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -q "version $SCHEMATHESIS_VERSION\$"; then

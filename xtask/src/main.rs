@@ -65,7 +65,7 @@ fn main() -> ExitCode {
 
 /// Builds the release server binary that the crash-safety test kills; returns its path.
 fn release_server() -> Result<PathBuf> {
-    run(cargo().args(["build", "--release", "--package", "meldpunt-server", "--bin", "meldpunt"]))?;
+    run(cargo().args(["build", "--release", "--package", "meldpunt", "--bin", "meldpunt"]))?;
     let bin = target_dir().join("release").join("meldpunt");
     if bin.exists() {
         Ok(bin)

@@ -6,14 +6,18 @@ use std::io::Write;
 
 use anyhow::{Context, anyhow, bail};
 use clap::{Args, Subcommand, ValueEnum};
+use zeroize::Zeroizing;
 use crate::service::admin::{self, Actor};
 use crate::service::wire::{b64, parse_id};
-use crate::cli::NewSecret;
 use crate::config::Settings;
 use crate::day::Day;
 use crate::store::admin::{AuditScope, OrgChange};
 use crate::store::{Category, Store};
 
+
+/// Reads a new secret line (an admin passphrase): from the file descriptor if given, else asked
+/// twice at a prompt after the text. No strength check here.
+pub type NewSecret = dyn Fn(Option<u32>, &str) -> anyhow::Result<Zeroizing<String>>;
 
 /// `meldpunt admin …`.
 #[derive(Debug, Subcommand)]

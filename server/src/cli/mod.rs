@@ -1,6 +1,6 @@
 //! The `meldpunt` commands of the server (serve, admin, demo, backup, restore, purge): the
 //! composition root, which loads the settings, opens the store and starts the layers. The
-//! binary (`src/main.rs`) parses the command line and dispatches here.
+//! binary (package `meldpunt`, `cli/src/main.rs`) parses the command line and dispatches here.
 
 pub mod admin;
 pub mod demo;
@@ -13,11 +13,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use zeroize::Zeroizing;
 
 use crate::config::Settings;
 use crate::serve;
-pub use admin::AdminCommand;
+pub use admin::{AdminCommand, NewSecret};
 pub use demo::{DemoAdvisor, Enrol};
 
 /// The server's subcommands of `meldpunt`.
@@ -78,10 +77,6 @@ fn init_logging(settings: &Settings) {
         .with_ansi(false)
         .init();
 }
-
-/// Reads a new secret line (an admin passphrase): from the file descriptor if given, else asked
-/// twice at a prompt after the text. No strength check here.
-pub type NewSecret = dyn Fn(Option<u32>, &str) -> anyhow::Result<Zeroizing<String>>;
 
 /// What the commands need from the binary: the terminal and keyring code of the advisor CLI,
 /// which the server library does not hold.

@@ -91,7 +91,8 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(20));
             let _ = tx.send(Ok(9));
         });
-        let v = actix_web::rt::System::new().block_on(Pending::waiting(rx));
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let v = rt.block_on(Pending::waiting(rx));
         assert!(matches!(v, Ok(9)));
         let _ = t.join();
     }

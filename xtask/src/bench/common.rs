@@ -72,7 +72,7 @@ pub(crate) fn build_release_bins() -> Result {
         "build",
         "--release",
         "--package",
-        "meldpunt-server",
+        "meldpunt",
         "--bin",
         "meldpunt",
         "--package",

@@ -1,6 +1,7 @@
 //! What the entity modules share: SQLite errors as [`StoreError`]s, and row mapping (ids,
 //! keys, days, JSON columns, per-case queries).
 
+use base64ct::{Base64UrlUnpadded, Encoding};
 use rusqlite::Connection;
 use rusqlite::types::FromSql;
 
@@ -73,8 +74,7 @@ pub(super) fn to_json<T: serde::Serialize>(v: &T) -> StoreResult<String> {
 
 /// An id as stored in a JSON list (an organisation's advisor order): base64url, unpadded.
 pub(super) fn id_text(id: &Id) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id)
+    Base64UrlUnpadded::encode_string(id)
 }
 
 pub(super) fn ids_from_json(s: &str) -> rusqlite::Result<Vec<Id>> {
@@ -83,9 +83,7 @@ pub(super) fn ids_from_json(s: &str) -> rusqlite::Result<Vec<Id>> {
     Ok(list
         .iter()
         .filter_map(|v| {
-            use base64::Engine;
-            base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(v.as_bytes())
+            Base64UrlUnpadded::decode_vec(v)
                 .ok()
                 .and_then(|b| <Id>::try_from(b).ok())
         })
