@@ -4,7 +4,8 @@ use core::fmt;
 
 use crate::recipient::KeyId;
 
-use super::{EnvelopeError, Purpose};
+use super::error::EnvelopeError;
+use super::format::Purpose;
 
 /// Magic bytes at the start of every envelope.
 pub const MAGIC: &[u8; 4] = b"MPEV";

@@ -4,13 +4,13 @@ use std::io::{Read, Write};
 
 use zeroize::Zeroizing;
 
-use super::chunk::{ChunkAead, Direction, PayloadCipher, read_full, run_stream};
+use super::chunk::{ChunkAead, Direction, PayloadCipher, read_full, run_stream, split_tag};
 use super::padding::{PadStripper, Sink, WriteSink, padded_len};
 use super::parallel::resolve_threads;
-use super::{
-    CHUNK_LEN, ENCRYPTED_CHUNK_LEN, EnvelopeError, Header, MAX_HEADER_LEN, Purpose, TAG_LEN,
-    build_header, recover,
-};
+use super::error::EnvelopeError;
+use super::format::{CHUNK_LEN, ENCRYPTED_CHUNK_LEN, Purpose, TAG_LEN};
+use super::header::{Header, MAX_HEADER_LEN};
+use super::key::{build_header, recover};
 use crate::recipient::{DecryptionKey, KeyId, RecipientKey};
 use crate::rng::CryptoRng;
 
@@ -298,12 +298,10 @@ impl Decryptor {
         last: bool,
         sink: &mut impl Sink,
     ) -> Result<(), EnvelopeError> {
-        let body_len = len
-            .checked_sub(TAG_LEN)
-            .filter(|&n| n > 0)
-            .ok_or(EnvelopeError::Decrypt)?;
         let chunk = self.buf.get_mut(..len).ok_or(EnvelopeError::Decrypt)?;
-        let (body, tag) = chunk.split_at_mut(body_len);
+        let (body, tag) = split_tag(chunk)
+            .filter(|(body, _)| !body.is_empty())
+            .ok_or(EnvelopeError::Decrypt)?;
         self.cipher.open_chunk(body, tag, last)?;
         self.stripper.feed(body, sink)
     }

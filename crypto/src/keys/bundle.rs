@@ -39,6 +39,42 @@ fn take<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
     out
 }
 
+/// Concatenates `parts` into an `N`-byte array (bytes past `N` are dropped, never panics).
+fn concat<const N: usize>(parts: &[&[u8]]) -> [u8; N] {
+    let mut out = [0u8; N];
+    let mut at = 0usize;
+    for part in parts {
+        if let Some(dst) = out.get_mut(at..at + part.len()) {
+            dst.copy_from_slice(part);
+        }
+        at += part.len();
+    }
+    out
+}
+
+/// Checks the length, the 4-byte magic and the version byte that start every signed object.
+fn check_frame(
+    bytes: &[u8],
+    len: usize,
+    magic: &[u8; 4],
+    what: &'static str,
+) -> Result<(), KeyError> {
+    if bytes.len() != len {
+        return Err(KeyError::WrongLength {
+            expected: len,
+            found: bytes.len(),
+        });
+    }
+    if take::<4>(bytes, 0) != *magic {
+        return Err(KeyError::BadMagic(what));
+    }
+    let version = take::<1>(bytes, 4)[0];
+    if version != VERSION {
+        return Err(KeyError::UnsupportedVersion(version));
+    }
+    Ok(())
+}
+
 /// Is this X25519 public key a low-order point? Multiplying by a clamped scalar (a multiple
 /// of the cofactor 8) sends exactly the low-order points (including twist points of small
 /// order and non-canonical encodings of them) to the all-zero output.
@@ -106,8 +142,7 @@ pub struct KeyBundle {
 
 impl KeyBundle {
     fn signed_part(&self) -> [u8; BUNDLE_SIGNED_LEN] {
-        let mut out = [0u8; BUNDLE_SIGNED_LEN];
-        let parts: [&[u8]; 7] = [
+        concat(&[
             BUNDLE_MAGIC,
             &[VERSION],
             self.identity.key.as_bytes(),
@@ -115,15 +150,7 @@ impl KeyBundle {
             &self.x25519,
             &self.not_before.to_be_bytes(),
             &self.not_after.to_be_bytes(),
-        ];
-        let mut at = 0usize;
-        for part in parts {
-            if let Some(dst) = out.get_mut(at..at + part.len()) {
-                dst.copy_from_slice(part);
-            }
-            at += part.len();
-        }
-        out
+        ])
     }
 
     /// Parses the 165-byte wire form. Checks structure only (length, magic, version, a valid
@@ -133,19 +160,7 @@ impl KeyBundle {
     /// # Errors
     /// A [`KeyError`] naming the first structural problem.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, KeyError> {
-        if bytes.len() != BUNDLE_LEN {
-            return Err(KeyError::WrongLength {
-                expected: BUNDLE_LEN,
-                found: bytes.len(),
-            });
-        }
-        if take::<4>(bytes, 0) != *BUNDLE_MAGIC {
-            return Err(KeyError::BadMagic("key bundle"));
-        }
-        let version = take::<1>(bytes, 4)[0];
-        if version != VERSION {
-            return Err(KeyError::UnsupportedVersion(version));
-        }
+        check_frame(bytes, BUNDLE_LEN, BUNDLE_MAGIC, "key bundle")?;
         let identity = IdentityPublicKey::from_bytes(&take::<32>(bytes, 5))?;
         let not_before = i64::from_be_bytes(take::<8>(bytes, 85));
         let not_after = i64::from_be_bytes(take::<8>(bytes, 93));
@@ -165,10 +180,7 @@ impl KeyBundle {
     /// The 165-byte wire form.
     #[must_use]
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(BUNDLE_LEN);
-        out.extend_from_slice(&self.signed_part());
-        out.extend_from_slice(&self.signature);
-        out
+        concat::<BUNDLE_LEN>(&[&self.signed_part(), &self.signature]).to_vec()
     }
 
     /// Verifies the signature (strictly) under the bundle's identity key. Does not check
@@ -298,22 +310,13 @@ impl Revocation {
     }
 
     fn signed_part(&self) -> [u8; REVOCATION_SIGNED_LEN] {
-        let mut out = [0u8; REVOCATION_SIGNED_LEN];
-        let parts: [&[u8]; 5] = [
+        concat(&[
             REVOCATION_MAGIC,
             &[VERSION],
             self.identity.key.as_bytes(),
             self.key_id.as_bytes(),
             &self.revoked_at.to_be_bytes(),
-        ];
-        let mut at = 0usize;
-        for part in parts {
-            if let Some(dst) = out.get_mut(at..at + part.len()) {
-                dst.copy_from_slice(part);
-            }
-            at += part.len();
-        }
-        out
+        ])
     }
 
     /// Parses the 125-byte wire form (structure only; call [`Revocation::verify`]).
@@ -321,19 +324,7 @@ impl Revocation {
     /// # Errors
     /// A [`KeyError`] naming the first structural problem.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, KeyError> {
-        if bytes.len() != REVOCATION_LEN {
-            return Err(KeyError::WrongLength {
-                expected: REVOCATION_LEN,
-                found: bytes.len(),
-            });
-        }
-        if take::<4>(bytes, 0) != *REVOCATION_MAGIC {
-            return Err(KeyError::BadMagic("revocation"));
-        }
-        let version = take::<1>(bytes, 4)[0];
-        if version != VERSION {
-            return Err(KeyError::UnsupportedVersion(version));
-        }
+        check_frame(bytes, REVOCATION_LEN, REVOCATION_MAGIC, "revocation")?;
         Ok(Revocation {
             identity: IdentityPublicKey::from_bytes(&take::<32>(bytes, 5))?,
             key_id: KeyId(take::<16>(bytes, 37)),
@@ -345,10 +336,7 @@ impl Revocation {
     /// The 125-byte wire form.
     #[must_use]
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(REVOCATION_LEN);
-        out.extend_from_slice(&self.signed_part());
-        out.extend_from_slice(&self.signature);
-        out
+        concat::<REVOCATION_LEN>(&[&self.signed_part(), &self.signature]).to_vec()
     }
 
     /// Verifies the signature (strictly) under the stated identity key. A caller must also
