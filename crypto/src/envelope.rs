@@ -70,8 +70,6 @@
 //! # Ok(())
 //! # }
 //! ```
-use core::fmt;
-
 use chacha20poly1305::aead::inout::InOutBuf;
 use zeroize::{Zeroize, Zeroizing};
 
@@ -113,17 +111,13 @@ pub struct Opened {
     pub via_detached: bool,
 }
 
-impl fmt::Debug for Opened {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Opened")
-            .field("purpose", &self.purpose)
-            .field("org", &self.org)
-            .field("plaintext_len", &self.plaintext.len())
-            .field("key_id", &self.key_id)
-            .field("via_detached", &self.via_detached)
-            .finish()
-    }
-}
+debug_fields!(Opened(o) {
+    purpose: o.purpose,
+    org: o.org,
+    plaintext_len: o.plaintext.len(),
+    key_id: o.key_id,
+    via_detached: o.via_detached,
+});
 
 /// Length of the envelope that [`seal`] makes for `plaintext_len` bytes, an `org_len`-byte
 /// organisation id and `recipients` recipients. `None` on overflow.

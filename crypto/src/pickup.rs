@@ -294,13 +294,7 @@ impl ReporterKeys {
     }
 }
 
-impl fmt::Debug for ReporterKeys {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ReporterKeys")
-            .field("reply_key_id", &self.reply.key_id())
-            .finish_non_exhaustive()
-    }
-}
+debug_fields!(ReporterKeys(k) { reply_key_id: k.reply.key_id() } ..);
 
 /// The 32-byte case token (§4.3). Zeroized on drop, no `Clone`, redacted `Debug`; equality
 /// is constant-time.

@@ -78,16 +78,15 @@ fn big_fixture() -> Vec<CaseRecord> {
         }
     }
     for q in [1, 3, 4] {
-        for _ in 0..5 {
-            out.push(case(
-                "acme",
-                q,
-                &["seksueel"],
-                Some(Role::Affected),
-                &["mediation"],
-                None,
-            ));
-        }
+        let harassment = case(
+            "acme",
+            q,
+            &["seksueel"],
+            Some(Role::Affected),
+            &["mediation"],
+            None,
+        );
+        out.extend(std::iter::repeat_n(harassment, 5));
     }
     out
 }
@@ -301,16 +300,15 @@ fn a_row_of_four_small_cells_with_a_small_total_is_withheld() {
             )
         })
         .collect();
-    for _ in 0..5 {
-        cases.push(case(
-            "acme",
-            1,
-            &["seksueel"],
-            Some(Role::Affected),
-            &["heard"],
-            None,
-        ));
-    }
+    let harassment = case(
+        "acme",
+        1,
+        &["seksueel"],
+        Some(Role::Affected),
+        &["heard"],
+        None,
+    );
+    cases.extend(std::iter::repeat_n(harassment, 5));
     let o = Overview::compute(2025, &[acme()], &cases);
     let a = &o.organisations[0];
     assert!(a.categories.withheld);
@@ -458,50 +456,30 @@ fn zeros_stay_zero_and_fives_are_shown() {
 
 #[test]
 fn median_needs_five_acknowledged_cases() {
-    let mut cases: Vec<CaseRecord> = (0..4)
-        .map(|i| {
-            case(
-                "acme",
-                1,
-                &["intimidatie"],
-                Some(Role::Affected),
-                &[],
-                Some(i),
-            )
-        })
-        .collect();
-    cases.push(case(
-        "acme",
-        1,
-        &["intimidatie"],
-        Some(Role::Affected),
-        &[],
-        None,
-    ));
-    let o = Overview::compute(2025, &[acme()], &cases);
-    assert_eq!(o.organisations[0].median_days_to_acknowledgement, None);
-    cases.push(case(
-        "acme",
-        1,
-        &["intimidatie"],
-        Some(Role::Affected),
-        &[],
-        Some(10),
-    ));
-    let o = Overview::compute(2025, &[acme()], &cases);
-    // 0,1,2,3,10 → 2
-    assert_eq!(o.organisations[0].median_days_to_acknowledgement, Some(2.0));
-    cases.push(case(
-        "acme",
-        1,
-        &["intimidatie"],
-        Some(Role::Affected),
-        &[],
-        Some(11),
-    ));
-    let o = Overview::compute(2025, &[acme()], &cases);
-    // 0,1,2,3,10,11 → 2.5
-    assert_eq!(o.organisations[0].median_days_to_acknowledgement, Some(2.5));
+    let acknowledged = |days: Option<u32>| {
+        case(
+            "acme",
+            1,
+            &["intimidatie"],
+            Some(Role::Affected),
+            &[],
+            days,
+        )
+    };
+    let mut cases: Vec<CaseRecord> = (0..4).map(|i| acknowledged(Some(i))).collect();
+    // Each step adds one case and gives the median after it.
+    let steps = [
+        (None, None),
+        // 0,1,2,3,10 → 2
+        (Some(10), Some(2.0)),
+        // 0,1,2,3,10,11 → 2.5
+        (Some(11), Some(2.5)),
+    ];
+    for (days, median) in steps {
+        cases.push(acknowledged(days));
+        let o = Overview::compute(2025, &[acme()], &cases);
+        assert_eq!(o.organisations[0].median_days_to_acknowledgement, median);
+    }
 }
 
 #[test]

@@ -33,13 +33,7 @@ pub struct Encryptor {
     poisoned: bool,
 }
 
-impl core::fmt::Debug for Encryptor {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Encryptor")
-            .field("plaintext_len", &self.plaintext_len)
-            .finish_non_exhaustive()
-    }
-}
+debug_fields!(Encryptor(e) { plaintext_len: e.plaintext_len } ..);
 
 impl Encryptor {
     /// Starts an envelope to `recipients` (1..=32 distinct keys). Returns the sealer and the
@@ -248,13 +242,7 @@ pub struct Decryptor {
     poisoned: bool,
 }
 
-impl core::fmt::Debug for Decryptor {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Decryptor")
-            .field("key_id", &self.key_id)
-            .finish_non_exhaustive()
-    }
-}
+debug_fields!(Decryptor(d) { key_id: d.key_id } ..);
 
 const LOOKAHEAD_BUF: usize = ENCRYPTED_CHUNK_LEN + 1;
 

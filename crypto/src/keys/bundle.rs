@@ -1,7 +1,5 @@
 //! Signed key bundles (§1.3) and revocations (§1.4): their byte formats, signing and checks.
 
-use core::fmt;
-
 use subtle::ConstantTimeEq;
 
 use super::identity::{Fingerprint, IdentityKey, IdentityPublicKey, KeyError};
@@ -279,16 +277,12 @@ impl KeyBundle {
     }
 }
 
-impl fmt::Debug for KeyBundle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("KeyBundle")
-            .field("identity", &self.identity)
-            .field("key_id", &self.key_id)
-            .field("not_before", &self.not_before)
-            .field("not_after", &self.not_after)
-            .finish_non_exhaustive()
-    }
-}
+debug_fields!(KeyBundle(b) {
+    identity: b.identity,
+    key_id: b.key_id,
+    not_before: b.not_before,
+    not_after: b.not_after,
+} ..);
 
 // ---------------------------------------------------------------------------------------------
 // Revocations.
@@ -375,15 +369,11 @@ impl Revocation {
     }
 }
 
-impl fmt::Debug for Revocation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Revocation")
-            .field("identity", &self.identity)
-            .field("key_id", &self.key_id)
-            .field("revoked_at", &self.revoked_at)
-            .finish_non_exhaustive()
-    }
-}
+debug_fields!(Revocation(r) {
+    identity: r.identity,
+    key_id: r.key_id,
+    revoked_at: r.revoked_at,
+} ..);
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]

@@ -163,13 +163,7 @@ impl IdentityKey {
     }
 }
 
-impl fmt::Debug for IdentityKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IdentityKey")
-            .field("public", &self.public())
-            .finish_non_exhaustive()
-    }
-}
+debug_fields!(IdentityKey(k) { public: k.public() } ..);
 
 /// A public Ed25519 identity key (an advisor's, or a reporter's signing key).
 #[derive(Clone, Copy, PartialEq, Eq)]
