@@ -84,13 +84,7 @@ impl Encryptor {
         }
         while !data.is_empty() {
             let spare = self.buf.get_mut(self.filled..CHUNK_LEN).unwrap_or_default();
-            let take = spare.len().min(data.len());
-            let (head, tail) = data.split_at(take);
-            spare
-                .get_mut(..take)
-                .unwrap_or_default()
-                .copy_from_slice(head);
-            data = tail;
+            let take = fill_from(spare, &mut data);
             self.filled += take;
             self.plaintext_len = self.plaintext_len.saturating_add(take as u64);
             // A chunk of plaintext only is never the last: at least the 0x80 marker follows.
@@ -308,13 +302,7 @@ impl Decryptor {
         }
         while !data.is_empty() {
             let spare = self.buf.get_mut(self.filled..).unwrap_or_default();
-            let take = spare.len().min(data.len());
-            let (head, tail) = data.split_at(take);
-            spare
-                .get_mut(..take)
-                .unwrap_or_default()
-                .copy_from_slice(head);
-            data = tail;
+            let take = fill_from(spare, &mut data);
             self.filled += take;
             if self.filled == LOOKAHEAD_BUF {
                 let r = self.open_full(sink);
@@ -524,4 +512,17 @@ impl<R: Read> OpenSource<R> {
             Ok(Some((filled, true)))
         }
     }
+}
+
+/// Copies as much of `data` as fits into `spare`, advances `data` past it and returns how
+/// many bytes were taken.
+fn fill_from(spare: &mut [u8], data: &mut &[u8]) -> usize {
+    let take = spare.len().min(data.len());
+    let (head, tail) = data.split_at(take);
+    spare
+        .get_mut(..take)
+        .unwrap_or_default()
+        .copy_from_slice(head);
+    *data = tail;
+    take
 }
