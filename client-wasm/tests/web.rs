@@ -67,6 +67,24 @@ fn add(set: &mut Advisors, a: &TestAdvisor, pins: &Pins) -> AdvisorCheck {
     )
 }
 
+/// Adds `a` with the given bundles and revocations, unpinned, checked at `at`.
+fn add_with(
+    set: &mut Advisors,
+    a: &TestAdvisor,
+    bundles: Vec<String>,
+    revocations: Vec<String>,
+    at: f64,
+) -> AdvisorCheck {
+    set.add(
+        &a.id,
+        &b64(&a.identity.public().to_bytes()),
+        bundles,
+        revocations,
+        &Pins::none(),
+        at,
+    )
+}
+
 /// Advisors "a" and "b", both in the set (no pins).
 fn advisors_a_and_b() -> (TestAdvisor, TestAdvisor, Advisors) {
     let (a, b) = (advisor("a"), advisor("b"));
@@ -169,48 +187,21 @@ fn bad_bundles_are_refused() {
     let mut set = Advisors::new();
     let pins = Pins::none();
     // Expired.
-    let c = set.add(
-        &a.id,
-        &b64(&a.identity.public().to_bytes()),
-        vec![a.bundle.clone()],
-        vec![],
-        &pins,
-        (NOW + 90_000) as f64,
-    );
+    let c = add_with(&mut set, &a, vec![a.bundle.clone()], vec![], (NOW + 90_000) as f64);
     assert_eq!((c.usable, c.problem.as_str()), (false, "expired"));
     // Tampered signature.
     let mut raw = unb64(&a.bundle);
     raw[164] ^= 1;
-    let c = set.add(
-        &a.id,
-        &b64(&a.identity.public().to_bytes()),
-        vec![b64(&raw)],
-        vec![],
-        &pins,
-        NOW as f64,
-    );
+    let c = add_with(&mut set, &a, vec![b64(&raw)], vec![], NOW as f64);
     assert_eq!(c.problem, "bad_signature");
     // Signed by someone else than the listed identity.
     let other = advisor("x");
-    let c = set.add(
-        &a.id,
-        &b64(&a.identity.public().to_bytes()),
-        vec![other.bundle.clone()],
-        vec![],
-        &pins,
-        NOW as f64,
-    );
+    let c = add_with(&mut set, &a, vec![other.bundle.clone()], vec![], NOW as f64);
     assert_eq!(c.problem, "wrong_identity");
     // Revoked.
     let rev = a.identity.make_revocation(a.key.key_id(), NOW - 1);
-    let c = set.add(
-        &a.id,
-        &b64(&a.identity.public().to_bytes()),
-        vec![a.bundle.clone()],
-        vec![b64(&rev.to_bytes())],
-        &pins,
-        NOW as f64,
-    );
+    let revocations = vec![b64(&rev.to_bytes())];
+    let c = add_with(&mut set, &a, vec![a.bundle.clone()], revocations, NOW as f64);
     assert_eq!(c.problem, "revoked");
     assert!(!set.usable("a"));
     // No bundle at all.
