@@ -30,6 +30,37 @@ macro_rules! debug_fields {
     };
 }
 
+/// `impl Debug` for a secret `$ty` that shows its name only: `$ty(<redacted>)`.
+macro_rules! debug_redacted {
+    ($($ty:ident),+ $(,)?) => {$(
+        impl core::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str(concat!(stringify!($ty), "(<redacted>)"))
+            }
+        }
+    )+};
+}
+
+/// Constant-time `ConstantTimeEq`, and `PartialEq`/`Eq` through it, for a newtype `$ty` over
+/// bytes (`self.0`).
+macro_rules! ct_eq_by_bytes {
+    ($($ty:ident),+ $(,)?) => {$(
+        impl subtle::ConstantTimeEq for $ty {
+            fn ct_eq(&self, other: &Self) -> subtle::Choice {
+                subtle::ConstantTimeEq::ct_eq(self.0.as_slice(), other.0.as_slice())
+            }
+        }
+
+        impl PartialEq for $ty {
+            fn eq(&self, other: &Self) -> bool {
+                subtle::ConstantTimeEq::ct_eq(self, other).into()
+            }
+        }
+
+        impl Eq for $ty {}
+    )+};
+}
+
 pub mod envelope;
 pub mod hpke;
 pub mod keyring;

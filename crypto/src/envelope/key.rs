@@ -1,8 +1,6 @@
 //! The content key (`docs/protocol.md` §3.2-3.3): wrapping it in HPKE stanzas, recovering it
 //! from a header, the header MAC and the payload key derived from it.
 
-use core::fmt;
-
 use hkdf::Hkdf;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
@@ -23,11 +21,7 @@ const HEADER_MAC_LABEL: &[u8] = b"meldpunt/v1/header-mac";
 /// The 32-byte content key `ck`. Zeroized on drop, no `Clone`, redacted `Debug`.
 pub(crate) struct ContentKey(Zeroizing<[u8; 32]>);
 
-impl fmt::Debug for ContentKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ContentKey(<redacted>)")
-    }
-}
+debug_redacted!(ContentKey);
 
 /// `info = "meldpunt/v1/stanza" || 0x01 || purpose || org_len || org || key_id` (§3.1).
 fn stanza_info(purpose: Purpose, org: &str, key_id: &KeyId) -> Vec<u8> {
