@@ -57,6 +57,11 @@ fn acme() -> Organisation {
     )
 }
 
+/// An affected person's case at acme in quarter `q`, not acknowledged.
+fn unacknowledged(q: u8, cats: &[&str], wishes: &[&str]) -> CaseRecord {
+    case("acme", q, cats, Some(Role::Affected), wishes, None)
+}
+
 /// 30 cases: intimidation 6/5/7/5 per quarter, sexual harassment 5/0/5/5, no discrimination.
 fn big_fixture() -> Vec<CaseRecord> {
     let mut out = Vec::new();
@@ -78,14 +83,7 @@ fn big_fixture() -> Vec<CaseRecord> {
         }
     }
     for q in [1, 3, 4] {
-        let harassment = case(
-            "acme",
-            q,
-            &["seksueel"],
-            Some(Role::Affected),
-            &["mediation"],
-            None,
-        );
+        let harassment = unacknowledged(q, &["seksueel"], &["mediation"]);
         out.extend(std::iter::repeat_n(harassment, 5));
     }
     out
@@ -289,25 +287,9 @@ fn a_row_of_four_small_cells_with_a_small_total_is_withheld() {
     // row 1, 1, 1, 1 with total 4 would read `<5 <5 <5 <5 | <5`, and four numbers of at least
     // 1 that add up to at most 4 are all 1, whatever else is hidden.
     let mut cases: Vec<CaseRecord> = (1..=4)
-        .map(|q| {
-            case(
-                "acme",
-                q,
-                &["intimidatie"],
-                Some(Role::Affected),
-                &["heard"],
-                None,
-            )
-        })
+        .map(|q| unacknowledged(q, &["intimidatie"], &["heard"]))
         .collect();
-    let harassment = case(
-        "acme",
-        1,
-        &["seksueel"],
-        Some(Role::Affected),
-        &["heard"],
-        None,
-    );
+    let harassment = unacknowledged(1, &["seksueel"], &["heard"]);
     cases.extend(std::iter::repeat_n(harassment, 5));
     let o = Overview::compute(2025, &[acme()], &cases);
     let a = &o.organisations[0];
@@ -529,24 +511,15 @@ fn exports_hold_no_case_text() {
 
 #[test]
 fn csv_is_exact() {
-    let cases = vec![
-        case(
-            "acme",
-            1,
-            &["intimidatie"],
-            Some(Role::Affected),
-            &["heard"],
-            Some(1),
-        ),
-        case(
-            "acme",
-            1,
-            &["intimidatie"],
-            Some(Role::Affected),
-            &["heard"],
-            Some(1),
-        ),
-    ];
+    let acknowledged = case(
+        "acme",
+        1,
+        &["intimidatie"],
+        Some(Role::Affected),
+        &["heard"],
+        Some(1),
+    );
+    let cases = vec![acknowledged; 2];
     let csv = Overview::compute(2024, &[acme()], &cases).to_csv(Lang::En);
     let expected = "\"year\",\"organisation\",\"table\",\"row\",\"column\",\"value\"\r\n\
 \"2024\",\"Acme BV\",\"Mentions per category and quarter\",\"Intimidation\",\"Q1\",\"<5\"\r\n\
