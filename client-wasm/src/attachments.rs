@@ -10,6 +10,17 @@ use zeroize::{Zeroize, Zeroizing};
 
 use crate::view::{code, envelope_problem};
 
+/// The bytes `f` writes into a fresh buffer of `capacity` (what it returns besides is
+/// dropped), or its error as a JS error code.
+fn written<T>(
+    capacity: usize,
+    f: impl FnOnce(&mut Vec<u8>) -> Result<T, EnvelopeError>,
+) -> Result<Vec<u8>, JsError> {
+    let mut out = Vec::with_capacity(capacity);
+    f(&mut out).map_err(|e| code(envelope_problem(&e)))?;
+    Ok(out)
+}
+
 /// Encrypts one attachment in pieces: take `header()` first, then each `push`, then `finish`.
 #[wasm_bindgen]
 #[derive(Debug)]
@@ -42,10 +53,7 @@ impl AttachmentEncryptor {
     /// `finished`, or an envelope error code.
     pub fn push(&mut self, data: &[u8]) -> Result<Vec<u8>, JsError> {
         let enc = self.inner.as_mut().ok_or_else(|| code("finished"))?;
-        let mut out = Vec::with_capacity(data.len() + 64);
-        enc.push(data, &mut out)
-            .map_err(|e| code(envelope_problem(&e)))?;
-        Ok(out)
+        written(data.len() + 64, |out| enc.push(data, out))
     }
 
     /// Pads and encrypts the rest.
@@ -54,10 +62,7 @@ impl AttachmentEncryptor {
     /// `finished`, or an envelope error code.
     pub fn finish(&mut self) -> Result<Vec<u8>, JsError> {
         let enc = self.inner.take().ok_or_else(|| code("finished"))?;
-        let mut out = Vec::new();
-        enc.finish(&mut out)
-            .map_err(|e| code(envelope_problem(&e)))?;
-        Ok(out)
+        written(0, |out| enc.finish(out))
     }
 }
 
@@ -131,9 +136,6 @@ impl AttachmentDecryptor {
     /// `cannot_decrypt` if the envelope is incomplete, damaged or not for this case.
     pub fn finish(&mut self) -> Result<Vec<u8>, JsError> {
         let dec = self.inner.take().ok_or_else(|| code("cannot_decrypt"))?;
-        let mut out = Vec::new();
-        dec.finish(&mut out)
-            .map_err(|e| code(envelope_problem(&e)))?;
-        Ok(out)
+        written(0, |out| dec.finish(out))
     }
 }

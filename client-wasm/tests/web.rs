@@ -19,7 +19,7 @@ use meldpunt_crypto::keys::IdentityKey;
 use meldpunt_crypto::message::Message;
 use meldpunt_crypto::pickup::PickupCode;
 use meldpunt_crypto::pow::{Challenge, PowParams};
-use meldpunt_crypto::recipient::DecryptionKey;
+use meldpunt_crypto::recipient::{DecryptionKey, RecipientKey};
 use meldpunt_crypto::rng::os_rng;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -65,6 +65,57 @@ fn add(set: &mut Advisors, a: &TestAdvisor, pins: &Pins) -> AdvisorCheck {
         pins,
         NOW as f64,
     )
+}
+
+/// Adds `a` with the given bundles and revocations, unpinned, checked at `at`.
+fn add_with(
+    set: &mut Advisors,
+    a: &TestAdvisor,
+    bundles: Vec<String>,
+    revocations: Vec<String>,
+    at: f64,
+) -> AdvisorCheck {
+    set.add(
+        &a.id,
+        &b64(&a.identity.public().to_bytes()),
+        bundles,
+        revocations,
+        &Pins::none(),
+        at,
+    )
+}
+
+/// Advisors "a" and "b", both in the set (no pins).
+fn advisors_a_and_b() -> (TestAdvisor, TestAdvisor, Advisors) {
+    let (a, b) = (advisor("a"), advisor("b"));
+    let mut set = Advisors::new();
+    add(&mut set, &a, &Pins::none());
+    add(&mut set, &b, &Pins::none());
+    (a, b, set)
+}
+
+/// Advisor "a" alone in the set, a fresh reporter, and the report `{"story":"x"}` it sealed to
+/// that advisor.
+fn one_advisor_report() -> (TestAdvisor, Advisors, Reporter, String) {
+    let a = advisor("a");
+    let mut set = Advisors::new();
+    add(&mut set, &a, &Pins::none());
+    let mut reporter = reporter_for(&make_pickup_code());
+    let report = reporter
+        .seal_report(
+            "acme",
+            &set,
+            vec!["a".into()],
+            r#"{"story":"x"}"#,
+            NOW as f64,
+        )
+        .unwrap();
+    (a, set, reporter, report)
+}
+
+/// `message` sealed for `acme` to `recipients`, in base64 as the server hands it out.
+fn seal_to(purpose: Purpose, recipients: &[RecipientKey], message: &Message) -> String {
+    b64(&envelope::seal(&mut os_rng(), purpose, "acme", recipients, message.as_bytes()).unwrap())
 }
 
 fn get(v: &JsValue, key: &str) -> JsValue {
@@ -136,48 +187,21 @@ fn bad_bundles_are_refused() {
     let mut set = Advisors::new();
     let pins = Pins::none();
     // Expired.
-    let c = set.add(
-        &a.id,
-        &b64(&a.identity.public().to_bytes()),
-        vec![a.bundle.clone()],
-        vec![],
-        &pins,
-        (NOW + 90_000) as f64,
-    );
+    let c = add_with(&mut set, &a, vec![a.bundle.clone()], vec![], (NOW + 90_000) as f64);
     assert_eq!((c.usable, c.problem.as_str()), (false, "expired"));
     // Tampered signature.
     let mut raw = unb64(&a.bundle);
     raw[164] ^= 1;
-    let c = set.add(
-        &a.id,
-        &b64(&a.identity.public().to_bytes()),
-        vec![b64(&raw)],
-        vec![],
-        &pins,
-        NOW as f64,
-    );
+    let c = add_with(&mut set, &a, vec![b64(&raw)], vec![], NOW as f64);
     assert_eq!(c.problem, "bad_signature");
     // Signed by someone else than the listed identity.
     let other = advisor("x");
-    let c = set.add(
-        &a.id,
-        &b64(&a.identity.public().to_bytes()),
-        vec![other.bundle.clone()],
-        vec![],
-        &pins,
-        NOW as f64,
-    );
+    let c = add_with(&mut set, &a, vec![other.bundle.clone()], vec![], NOW as f64);
     assert_eq!(c.problem, "wrong_identity");
     // Revoked.
     let rev = a.identity.make_revocation(a.key.key_id(), NOW - 1);
-    let c = set.add(
-        &a.id,
-        &b64(&a.identity.public().to_bytes()),
-        vec![a.bundle.clone()],
-        vec![b64(&rev.to_bytes())],
-        &pins,
-        NOW as f64,
-    );
+    let revocations = vec![b64(&rev.to_bytes())];
+    let c = add_with(&mut set, &a, vec![a.bundle.clone()], revocations, NOW as f64);
     assert_eq!(c.problem, "revoked");
     assert!(!set.usable("a"));
     // No bundle at all.
@@ -202,10 +226,7 @@ fn bad_bundles_are_refused() {
 
 #[wasm_bindgen_test]
 fn report_reply_follow_up_round_trip() {
-    let (a, b) = (advisor("a"), advisor("b"));
-    let mut set = Advisors::new();
-    add(&mut set, &a, &Pins::none());
-    add(&mut set, &b, &Pins::none());
+    let (a, b, set) = advisors_a_and_b();
     let code = make_pickup_code();
     let mut reporter = reporter_for(&code);
     assert_eq!(reporter.case_token().len(), 43);
@@ -279,19 +300,7 @@ fn again_open(r: &mut Reporter, envs: Vec<String>, set: &Advisors) -> JsValue {
 
 #[wasm_bindgen_test]
 fn forged_and_missing_messages_are_flagged() {
-    let a = advisor("a");
-    let mut set = Advisors::new();
-    add(&mut set, &a, &Pins::none());
-    let mut reporter = reporter_for(&make_pickup_code());
-    let env = reporter
-        .seal_report(
-            "acme",
-            &set,
-            vec!["a".into()],
-            r#"{"story":"x"}"#,
-            NOW as f64,
-        )
-        .unwrap();
+    let (a, set, mut reporter, env) = one_advisor_report();
     let report = Message::from_bytes(
         &envelope::open(&unb64(&env), &[&a.key], &[])
             .unwrap()
@@ -299,16 +308,7 @@ fn forged_and_missing_messages_are_flagged() {
     )
     .unwrap();
     let reply_key = report.reply_key().unwrap();
-    let seal = |m: &Message| {
-        b64(&envelope::seal(
-            &mut os_rng(),
-            Purpose::Message,
-            "acme",
-            &[reply_key],
-            m.as_bytes(),
-        )
-        .unwrap())
-    };
+    let seal = |m: &Message| seal_to(Purpose::Message, &[reply_key], m);
 
     // A reply by someone who is not an advisor of the case.
     let stranger = IdentityKey::generate(&mut os_rng());
@@ -338,19 +338,7 @@ fn forged_and_missing_messages_are_flagged() {
 
 #[wasm_bindgen_test]
 fn attachments_stream_and_open() {
-    let a = advisor("a");
-    let mut set = Advisors::new();
-    add(&mut set, &a, &Pins::none());
-    let mut reporter = reporter_for(&make_pickup_code());
-    let report = reporter
-        .seal_report(
-            "acme",
-            &set,
-            vec!["a".into()],
-            r#"{"story":"x"}"#,
-            NOW as f64,
-        )
-        .unwrap();
+    let (a, set, mut reporter, report) = one_advisor_report();
     assert!(
         reporter.attachment_decryptor().is_err(),
         "not before the case is opened"
@@ -457,10 +445,7 @@ fn body_advisors(report_body: &[u8]) -> Vec<String> {
 /// from members, whatever the server lists for the case.
 #[wasm_bindgen_test]
 fn replies_are_trusted_only_from_advisors_the_report_names() {
-    let (a, b) = (advisor("a"), advisor("b"));
-    let mut set = Advisors::new();
-    add(&mut set, &a, &Pins::none());
-    add(&mut set, &b, &Pins::none());
+    let (a, b, set) = advisors_a_and_b();
     let code = make_pickup_code();
     let mut reporter = reporter_for(&code);
     // The page's own `advisors` value is replaced by the chosen identities.
@@ -492,16 +477,7 @@ fn replies_are_trusted_only_from_advisors_the_report_names() {
 
     // The server lists b for the case too (it was never chosen), and b replies.
     let reply_key = report.reply_key().unwrap();
-    let seal = |m: &Message| {
-        b64(&envelope::seal(
-            &mut os_rng(),
-            Purpose::Message,
-            "acme",
-            &[reply_key],
-            m.as_bytes(),
-        )
-        .unwrap())
-    };
+    let seal = |m: &Message| seal_to(Purpose::Message, &[reply_key], m);
     let by_b = Message::sign_reply(
         &b.identity,
         &report.hash(),
@@ -598,23 +574,9 @@ fn a_report_without_advisors_trusts_no_listed_advisor() {
     let reply_key = keys.reply_key().recipient();
     let report =
         Message::sign_report(keys.signing_key(), &reply_key, NOW, br#"{"story":"old"}"#).unwrap();
-    let env = b64(&envelope::seal(
-        &mut os_rng(),
-        Purpose::Report,
-        "acme",
-        &[reply_key, a.key.recipient()],
-        report.as_bytes(),
-    )
-    .unwrap());
+    let env = seal_to(Purpose::Report, &[reply_key, a.key.recipient()], &report);
     let reply = Message::sign_reply(&a.identity, &report.hash(), NOW, b"{}").unwrap();
-    let reply_env = b64(&envelope::seal(
-        &mut os_rng(),
-        Purpose::Message,
-        "acme",
-        &[reply_key],
-        reply.as_bytes(),
-    )
-    .unwrap());
+    let reply_env = seal_to(Purpose::Message, &[reply_key], &reply);
     let mut mailbox = reporter_for(&code);
     let view = mailbox.open_case("acme", vec![env, reply_env], &set);
     assert_eq!(get(&view, "problem").as_string().unwrap(), "unknown_author");

@@ -124,6 +124,19 @@ fn started(r: &ReporterKeys, a: &Advisor, b: &Advisor) -> Server {
     server
 }
 
+/// A reporter, advisors A and B, the server after [`started`] and the listing of A and B.
+fn started_with_a_and_b() -> (ReporterKeys, Advisor, Advisor, Server, [Listed; 2]) {
+    let (r, a, b) = (reporter(), Advisor::new("a"), Advisor::new("b"));
+    let server = started(&r, &a, &b);
+    let listed = [a.listed(), b.listed()];
+    (r, a, b, server, listed)
+}
+
+/// A's statement, sealed on `view`, that removes B.
+fn a_removes_b(a: &Advisor, b: &Advisor, view: &CaseView) -> seal::Sealed {
+    seal::seal_remove(&mut os_rng(), &a.identity, Some(a.key.recipient()), view, &b.identity.public(), NOW).unwrap()
+}
+
 #[test]
 fn a_listed_advisor_who_is_not_a_member_is_warned_about_and_never_sealed_to() {
     let (r, a, b, fake) = (reporter(), Advisor::new("a"), Advisor::new("b"), Advisor::new("fake"));
@@ -224,11 +237,9 @@ fn a_statement_by_a_non_member_adds_nobody() {
 
 #[test]
 fn removal_is_a_signed_statement_and_ends_trust() {
-    let (r, a, b) = (reporter(), Advisor::new("a"), Advisor::new("b"));
-    let mut server = started(&r, &a, &b);
-    let listed = [a.listed(), b.listed()];
+    let (r, a, b, mut server, listed) = started_with_a_and_b();
     let view = open_as_advisor(&server, &a, &listed);
-    let rm = seal::seal_remove(&mut os_rng(), &a.identity, Some(a.key.recipient()), &view, &b.identity.public(), NOW).unwrap();
+    let rm = a_removes_b(&a, &b, &view);
     assert!(!opens(&rm.envelope, &b.key));
     server.push(rm.envelope);
     let view = open_as_reporter(&server, &r, &listed);
@@ -252,9 +263,7 @@ fn removal_is_a_signed_statement_and_ends_trust() {
 
 #[test]
 fn envelopes_of_the_wrong_purpose_or_organisation_are_refused() {
-    let (r, a, b) = (reporter(), Advisor::new("a"), Advisor::new("b"));
-    let server = started(&r, &a, &b);
-    let listed = [a.listed(), b.listed()];
+    let (r, a, _, server, listed) = started_with_a_and_b();
     let view = open_as_advisor(&server, &a, &listed);
     let head = view.head.unwrap();
     let msg = Message::sign_reply(&a.identity, &head, NOW, br#"{"text":"x"}"#).unwrap();
@@ -296,9 +305,7 @@ fn a_report_by_someone_else_is_not_the_reporters() {
 
 #[test]
 fn dropped_and_reordered_messages_are_named() {
-    let (r, a, b) = (reporter(), Advisor::new("a"), Advisor::new("b"));
-    let mut server = started(&r, &a, &b);
-    let listed = [a.listed(), b.listed()];
+    let (r, _, _, mut server, listed) = started_with_a_and_b();
     let view = open_as_reporter(&server, &r, &listed);
     let f = seal::seal_follow_up(&mut os_rng(), &r, &view, &text("1"), NOW).unwrap();
     server.push(f.envelope);
@@ -346,12 +353,10 @@ fn a_remembered_colleague_with_a_new_identity_is_refused() {
 
 #[test]
 fn a_replayed_statement_changes_nothing_and_is_named() {
-    let (r, a, b) = (reporter(), Advisor::new("a"), Advisor::new("b"));
-    let mut server = started(&r, &a, &b);
-    let listed = [a.listed(), b.listed()];
+    let (r, a, b, mut server, listed) = started_with_a_and_b();
     // A removes B, then adds B again.
     let view = open_as_advisor(&server, &a, &listed);
-    let rm = seal::seal_remove(&mut os_rng(), &a.identity, Some(a.key.recipient()), &view, &b.identity.public(), NOW).unwrap();
+    let rm = a_removes_b(&a, &b, &view);
     server.push(rm.envelope.clone());
     let view = open_as_advisor(&server, &a, &listed);
     let confirmed = Colleagues::default().confirm(&a.identity.public(), &b.verified(), Some(&b.verified().fingerprint())).unwrap();

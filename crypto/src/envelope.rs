@@ -70,136 +70,32 @@
 //! # Ok(())
 //! # }
 //! ```
-
-use core::fmt;
-
 use chacha20poly1305::aead::inout::InOutBuf;
-use hkdf::Hkdf;
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::{Digest, Sha256};
-use x25519_dalek::PublicKey;
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::hpke::{self, HpkeError};
 use crate::recipient::{DecryptionKey, KeyId, RecipientKey};
 use crate::rng::CryptoRng;
 
-pub mod header;
-pub mod padding;
 mod chunk;
+mod error;
+mod format;
+pub mod header;
+mod key;
+pub mod padding;
 mod parallel;
+#[cfg(test)]
+mod parallel_tests;
 mod stream;
 
+pub use error::EnvelopeError;
+pub use format::{CHUNK_LEN, ENCRYPTED_CHUNK_LEN, Purpose, TAG_LEN};
 pub use header::{Header, MAX_HEADER_LEN, MAX_ORG_LEN, MAX_RECIPIENTS, STANZA_LEN, Stanza};
+use key::{build_header, recover, wrap};
 pub use padding::{padded_len, padme};
 pub use stream::{
     Decryptor, Encryptor, StreamOpened, open_stream, open_stream_with_threads, seal_stream,
     seal_stream_with_threads,
 };
-
-/// Plaintext bytes per payload chunk (`C`).
-pub const CHUNK_LEN: usize = 65536;
-/// AEAD tag length.
-pub const TAG_LEN: usize = 16;
-/// Bytes of a non-last chunk on the wire.
-pub const ENCRYPTED_CHUNK_LEN: usize = CHUNK_LEN + TAG_LEN;
-
-const STANZA_LABEL: &[u8] = b"meldpunt/v1/stanza";
-const PAYLOAD_LABEL: &[u8] = b"meldpunt/v1/payload";
-const HEADER_MAC_LABEL: &[u8] = b"meldpunt/v1/header-mac";
-
-/// What an envelope carries (§3.1).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-pub enum Purpose {
-    /// `0x01`: the first message of a case.
-    Report,
-    /// `0x02`: a follow-up or a reply.
-    Message,
-    /// `0x03`: an attachment.
-    Attachment,
-}
-
-impl Purpose {
-    /// The wire byte.
-    #[must_use]
-    pub fn to_byte(self) -> u8 {
-        match self {
-            Purpose::Report => 0x01,
-            Purpose::Message => 0x02,
-            Purpose::Attachment => 0x03,
-        }
-    }
-
-    /// Parses the wire byte.
-    #[must_use]
-    pub fn from_byte(byte: u8) -> Option<Self> {
-        match byte {
-            0x01 => Some(Purpose::Report),
-            0x02 => Some(Purpose::Message),
-            0x03 => Some(Purpose::Attachment),
-            _ => None,
-        }
-    }
-}
-
-/// Envelope errors. Structural errors are distinct; every decryption failure is
-/// [`EnvelopeError::Decrypt`].
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum EnvelopeError {
-    /// The input ends inside the header.
-    #[error("envelope: header is truncated")]
-    Truncated,
-    /// Not an envelope.
-    #[error("envelope: bad magic")]
-    BadMagic,
-    /// An envelope version this build does not read.
-    #[error("envelope: unsupported version {0}")]
-    UnsupportedVersion(u8),
-    /// Unknown purpose byte.
-    #[error("envelope: unknown purpose {0:#04x}")]
-    BadPurpose(u8),
-    /// The organisation id is empty, longer than 64 bytes, or not UTF-8.
-    #[error("envelope: organisation id must be 1..=64 bytes of UTF-8")]
-    BadOrg,
-    /// The stanza count is 0 or above 32.
-    #[error("envelope: stanza count {0} is outside 1..=32")]
-    BadStanzaCount(u8),
-    /// A stanza is not exactly 96 bytes.
-    #[error("envelope: a stanza must be 96 bytes")]
-    BadStanza,
-    /// Sealing to no recipient.
-    #[error("envelope: at least one recipient is required")]
-    NoRecipients,
-    /// Sealing to more than 32 recipients.
-    #[error("envelope: at most 32 recipients")]
-    TooManyRecipients,
-    /// The same recipient key twice.
-    #[error("envelope: duplicate recipient key")]
-    DuplicateRecipient,
-    /// A recipient key is a low-order point (its DH output is all zero).
-    #[error("envelope: unusable recipient key")]
-    InvalidRecipientKey,
-    /// The plaintext is too large to pad (never happens below 2^63 bytes).
-    #[error("envelope: plaintext too large")]
-    TooLarge,
-    /// Decryption failed: no stanza opened with the given keys, or the envelope is damaged,
-    /// truncated, extended or forged. Deliberately says no more.
-    #[error("envelope: cannot decrypt (not addressed to these keys, or damaged)")]
-    Decrypt,
-    /// Reading the input or writing the output failed.
-    #[error("envelope: I/O error: {0}")]
-    Io(#[from] std::io::Error),
-}
-
-/// The 32-byte content key `ck`. Zeroized on drop, no `Clone`, redacted `Debug`.
-pub(crate) struct ContentKey(Zeroizing<[u8; 32]>);
-
-impl fmt::Debug for ContentKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ContentKey(<redacted>)")
-    }
-}
 
 /// The result of [`open`].
 pub struct Opened {
@@ -215,196 +111,13 @@ pub struct Opened {
     pub via_detached: bool,
 }
 
-impl fmt::Debug for Opened {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Opened")
-            .field("purpose", &self.purpose)
-            .field("org", &self.org)
-            .field("plaintext_len", &self.plaintext.len())
-            .field("key_id", &self.key_id)
-            .field("via_detached", &self.via_detached)
-            .finish()
-    }
-}
-
-/// `info = "meldpunt/v1/stanza" || 0x01 || purpose || org_len || org || key_id` (§3.1).
-fn stanza_info(purpose: Purpose, org: &str, key_id: &KeyId) -> Vec<u8> {
-    let mut info = Vec::with_capacity(STANZA_LABEL.len() + 3 + org.len() + 16);
-    info.extend_from_slice(STANZA_LABEL);
-    info.push(header::VERSION);
-    info.push(purpose.to_byte());
-    info.push(u8::try_from(org.len()).unwrap_or(u8::MAX));
-    info.extend_from_slice(org.as_bytes());
-    info.extend_from_slice(key_id.as_bytes());
-    info
-}
-
-fn check_org(org: &str) -> Result<(), EnvelopeError> {
-    if org.is_empty() || org.len() > MAX_ORG_LEN {
-        return Err(EnvelopeError::BadOrg);
-    }
-    Ok(())
-}
-
-/// Wraps `ck` for one recipient.
-fn wrap<R: CryptoRng + ?Sized>(
-    rng: &mut R,
-    purpose: Purpose,
-    org: &str,
-    recipient: &RecipientKey,
-    ck: &ContentKey,
-) -> Result<Stanza, EnvelopeError> {
-    let key_id = recipient.key_id();
-    let info = stanza_info(purpose, org, &key_id);
-    let pk = PublicKey::from(*recipient.public_bytes());
-    // The only possible failure is an all-zero DH output: a low-order recipient key.
-    let (enc, mut ctx) = hpke::setup_base_s(rng, &pk, &info)
-        .map_err(|_: HpkeError| EnvelopeError::InvalidRecipientKey)?;
-    let mut wrapped_key = [0u8; 48];
-    let (body, tag) = wrapped_key.split_at_mut(32);
-    body.copy_from_slice(ck.0.as_slice());
-    let t = ctx
-        .seal_in_place_detached(b"", body)
-        .map_err(|_| EnvelopeError::InvalidRecipientKey)?;
-    tag.copy_from_slice(&t);
-    Ok(Stanza {
-        key_id,
-        enc,
-        wrapped_key,
-    })
-}
-
-/// Opens one stanza with one key; `None` on any failure.
-fn unwrap_stanza(
-    stanza: &Stanza,
-    key: &DecryptionKey,
-    purpose: Purpose,
-    org: &str,
-) -> Option<ContentKey> {
-    let info = stanza_info(purpose, org, &stanza.key_id);
-    let mut ctx = hpke::setup_base_r_for(&stanza.enc, key, &info).ok()?;
-    let mut ck = Zeroizing::new([0u8; 32]);
-    let (body, tag) = stanza.wrapped_key.split_at(32);
-    ck.copy_from_slice(body);
-    let tag: [u8; 16] = tag.try_into().ok()?;
-    ctx.open_in_place_detached(b"", ck.as_mut_slice(), &tag)
-        .ok()?;
-    Some(ContentKey(ck))
-}
-
-/// `HMAC-SHA256(HKDF(salt = "", ikm = ck, info = "meldpunt/v1/header-mac", 32), header[..len-32])`.
-fn header_mac(ck: &ContentKey, unauthenticated: &[u8]) -> Hmac<Sha256> {
-    let mut mac_key = Zeroizing::new([0u8; 32]);
-    // 32 bytes: cannot fail.
-    let _ =
-        Hkdf::<Sha256>::new(None, ck.0.as_slice()).expand(HEADER_MAC_LABEL, mac_key.as_mut_slice());
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(mac_key.as_slice())
-        .unwrap_or_else(|_| <Hmac<Sha256> as KeyInit>::new(&Default::default()));
-    mac.update(unauthenticated);
-    mac
-}
-
-/// `payload_key = HKDF(salt = SHA256(header), ikm = ck, info = "meldpunt/v1/payload", 32)`.
-pub(crate) fn payload_key(ck: &ContentKey, header_bytes: &[u8]) -> Zeroizing<[u8; 32]> {
-    let salt = Sha256::digest(header_bytes);
-    let mut key = Zeroizing::new([0u8; 32]);
-    let _ = Hkdf::<Sha256>::new(Some(salt.as_slice()), ck.0.as_slice())
-        .expand(PAYLOAD_LABEL, key.as_mut_slice());
-    key
-}
-
-/// Which stanza gave the content key.
-pub(crate) struct Recovered {
-    pub(crate) ck: ContentKey,
-    pub(crate) key_id: KeyId,
-    pub(crate) via_detached: bool,
-}
-
-/// Finds `ck` with the given keys: header stanzas first, then detached stanzas. A candidate
-/// counts only if the header MAC verifies under it. `header_bytes` is the exact wire header.
-pub(crate) fn recover(
-    header: &Header,
-    header_bytes: &[u8],
-    keys: &[&DecryptionKey],
-    detached: &[&[u8]],
-) -> Result<Recovered, EnvelopeError> {
-    let unauthenticated = header_bytes
-        .len()
-        .checked_sub(header::MAC_LEN)
-        .and_then(|n| header_bytes.get(..n))
-        .ok_or(EnvelopeError::Truncated)?;
-    let detached_stanzas = detached
-        .iter()
-        .filter_map(|bytes| Stanza::from_bytes(bytes).ok());
-    let candidates = header
-        .stanzas
-        .iter()
-        .map(|s| (*s, false))
-        .chain(detached_stanzas.map(|s| (s, true)));
-    for (stanza, via_detached) in candidates {
-        for key in keys.iter().filter(|k| k.key_id() == stanza.key_id) {
-            let Some(ck) = unwrap_stanza(&stanza, key, header.purpose, &header.org) else {
-                continue;
-            };
-            if header_mac(&ck, unauthenticated)
-                .verify_slice(&header.mac)
-                .is_ok()
-            {
-                return Ok(Recovered {
-                    ck,
-                    key_id: stanza.key_id,
-                    via_detached,
-                });
-            }
-        }
-    }
-    Err(EnvelopeError::Decrypt)
-}
-
-/// Draws `ck`, wraps it for each recipient and returns the header, its wire bytes and `ck`.
-pub(crate) fn build_header<R: CryptoRng + ?Sized>(
-    rng: &mut R,
-    purpose: Purpose,
-    org: &str,
-    recipients: &[RecipientKey],
-) -> Result<(Header, Vec<u8>, ContentKey), EnvelopeError> {
-    check_org(org)?;
-    if recipients.is_empty() {
-        return Err(EnvelopeError::NoRecipients);
-    }
-    if recipients.len() > MAX_RECIPIENTS {
-        return Err(EnvelopeError::TooManyRecipients);
-    }
-    for (i, r) in recipients.iter().enumerate() {
-        if recipients
-            .iter()
-            .skip(i + 1)
-            .any(|o| o.key_id() == r.key_id())
-        {
-            return Err(EnvelopeError::DuplicateRecipient);
-        }
-    }
-    let mut ck = ContentKey(Zeroizing::new([0u8; 32]));
-    rng.fill_bytes(ck.0.as_mut_slice());
-    let stanzas = recipients
-        .iter()
-        .map(|r| wrap(rng, purpose, org, r, &ck))
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut payload_salt = [0u8; header::SALT_LEN];
-    rng.fill_bytes(&mut payload_salt);
-    let mut header = Header {
-        purpose,
-        org: org.to_owned(),
-        stanzas,
-        payload_salt,
-        mac: [0u8; header::MAC_LEN],
-    };
-    let mut bytes = header.unauthenticated_bytes();
-    let tag = header_mac(&ck, &bytes).finalize().into_bytes();
-    header.mac.copy_from_slice(tag.as_slice());
-    bytes.extend_from_slice(&header.mac);
-    Ok((header, bytes, ck))
-}
+debug_fields!(Opened(o) {
+    purpose: o.purpose,
+    org: o.org,
+    plaintext_len: o.plaintext.len(),
+    key_id: o.key_id,
+    via_detached: o.via_detached,
+});
 
 /// Length of the envelope that [`seal`] makes for `plaintext_len` bytes, an `org_len`-byte
 /// organisation id and `recipients` recipients. `None` on overflow.
@@ -494,49 +207,40 @@ pub fn seal_into_with_threads<R: CryptoRng + ?Sized>(
     out: &mut Vec<u8>,
     threads: usize,
 ) -> Result<(), EnvelopeError> {
-    let result = seal_into_inner(rng, purpose, org, recipients, plaintext, out, threads);
+    // On any error, what was written to `out` is wiped below.
+    let result = (|| -> Result<(), EnvelopeError> {
+        let (_, header_bytes, ck) = build_header(rng, purpose, org, recipients)?;
+        let plain_len = plaintext.len() as u64;
+        let padded = padded_len(plain_len).ok_or(EnvelopeError::TooLarge)?;
+        let padded = usize::try_from(padded).map_err(|_| EnvelopeError::TooLarge)?;
+        let total =
+            sealed_len(plain_len, org.len(), recipients.len()).ok_or(EnvelopeError::TooLarge)?;
+        let total = usize::try_from(total).map_err(|_| EnvelopeError::TooLarge)?;
+
+        // Every byte of `out[..total]` is overwritten below. A fresh buffer comes zeroed from the
+        // allocator (lazily, page by page, on the thread that first touches it).
+        if out.capacity() < total {
+            *out = vec![0u8; total];
+        } else {
+            out.resize(total, 0);
+        }
+        let (head, payload) = out
+            .split_at_mut_checked(header_bytes.len())
+            .ok_or(EnvelopeError::TooLarge)?;
+        head.copy_from_slice(&header_bytes);
+        let aead = chunk::ChunkAead::new(&ck, &header_bytes);
+        drop(ck);
+        let chunks = padded.div_ceil(CHUNK_LEN);
+        let threads = parallel::threads_for(threads, padded, CHUNK_LEN);
+        parallel::for_each_chunk(payload, ENCRYPTED_CHUNK_LEN, threads, |i, chunk| {
+            seal_chunk_from(&aead, plaintext, i, i + 1 == chunks, chunk)
+        })
+    })();
     if result.is_err() {
         out.fill(0);
         out.clear();
     }
     result
-}
-
-fn seal_into_inner<R: CryptoRng + ?Sized>(
-    rng: &mut R,
-    purpose: Purpose,
-    org: &str,
-    recipients: &[RecipientKey],
-    plaintext: &[u8],
-    out: &mut Vec<u8>,
-    threads: usize,
-) -> Result<(), EnvelopeError> {
-    let (_, header_bytes, ck) = build_header(rng, purpose, org, recipients)?;
-    let plain_len = plaintext.len() as u64;
-    let padded = padded_len(plain_len).ok_or(EnvelopeError::TooLarge)?;
-    let padded = usize::try_from(padded).map_err(|_| EnvelopeError::TooLarge)?;
-    let total =
-        sealed_len(plain_len, org.len(), recipients.len()).ok_or(EnvelopeError::TooLarge)?;
-    let total = usize::try_from(total).map_err(|_| EnvelopeError::TooLarge)?;
-
-    // Every byte of `out[..total]` is overwritten below. A fresh buffer comes zeroed from the
-    // allocator (lazily, page by page, on the thread that first touches it).
-    if out.capacity() < total {
-        *out = vec![0u8; total];
-    } else {
-        out.resize(total, 0);
-    }
-    let (head, payload) = out
-        .split_at_mut_checked(header_bytes.len())
-        .ok_or(EnvelopeError::TooLarge)?;
-    head.copy_from_slice(&header_bytes);
-    let aead = chunk::ChunkAead::new(&ck, &header_bytes);
-    drop(ck);
-    let chunks = padded.div_ceil(CHUNK_LEN);
-    let threads = parallel::threads_for(threads, padded, CHUNK_LEN);
-    parallel::for_each_chunk(payload, ENCRYPTED_CHUNK_LEN, threads, |i, chunk| {
-        seal_chunk_from(&aead, plaintext, i, i + 1 == chunks, chunk)
-    })
 }
 
 /// Seals chunk `i` of the padded `plaintext` into `chunk` (its body and tag on the wire).
@@ -547,11 +251,8 @@ fn seal_chunk_from(
     last: bool,
     chunk: &mut [u8],
 ) -> Result<(), EnvelopeError> {
-    let body_len = chunk
-        .len()
-        .checked_sub(TAG_LEN)
-        .ok_or(EnvelopeError::TooLarge)?;
-    let (body, tag_slot) = chunk.split_at_mut(body_len);
+    let (body, tag_slot) = chunk::split_tag(chunk).ok_or(EnvelopeError::TooLarge)?;
+    let body_len = body.len();
     let start = i.checked_mul(CHUNK_LEN).ok_or(EnvelopeError::TooLarge)?;
     let end = start.saturating_add(body_len);
     let len = plaintext.len();
@@ -626,59 +327,52 @@ pub fn open_into_with_threads(
     out: &mut Zeroizing<Vec<u8>>,
     threads: usize,
 ) -> Result<StreamOpened, EnvelopeError> {
-    let result = open_into_inner(envelope, keys, detached, out, threads);
+    // On any error, what was written to `out` is wiped below.
+    let result = (|| -> Result<StreamOpened, EnvelopeError> {
+        let (header, header_len) = Header::parse(envelope)?;
+        let (header_bytes, payload) = envelope
+            .split_at_checked(header_len)
+            .ok_or(EnvelopeError::Truncated)?;
+        let recovered = recover(&header, header_bytes, keys, detached)?;
+
+        // Every chunk but the last is ENCRYPTED_CHUNK_LEN bytes; the last has a non-empty body.
+        let chunks = payload.len().div_ceil(ENCRYPTED_CHUNK_LEN);
+        let last_len = (chunks.checked_sub(1))
+            .and_then(|full| payload.len().checked_sub(full * ENCRYPTED_CHUNK_LEN))
+            .ok_or(EnvelopeError::Decrypt)?;
+        if last_len <= TAG_LEN {
+            return Err(EnvelopeError::Decrypt);
+        }
+        let padded = payload.len() - chunks * TAG_LEN;
+
+        resize_wiped(out, padded);
+        let aead = chunk::ChunkAead::new(&recovered.ck, header_bytes);
+        drop(recovered.ck);
+        let threads = parallel::threads_for(threads, padded, CHUNK_LEN);
+        parallel::for_each_chunk(out.as_mut_slice(), CHUNK_LEN, threads, |i, plain| {
+            let start = i * ENCRYPTED_CHUNK_LEN;
+            let chunk = payload
+                .get(start..start.saturating_add(ENCRYPTED_CHUNK_LEN).min(payload.len()))
+                .ok_or(EnvelopeError::Decrypt)?;
+            let (body, tag) = chunk
+                .split_at_checked(plain.len())
+                .ok_or(EnvelopeError::Decrypt)?;
+            let buf = InOutBuf::new(body, plain).map_err(|_| EnvelopeError::Decrypt)?;
+            aead.open(i as u64, i + 1 == chunks, buf, tag)
+        })?;
+        padding::strip_in_place(out)?;
+        Ok(StreamOpened {
+            purpose: header.purpose,
+            org: header.org,
+            key_id: recovered.key_id,
+            via_detached: recovered.via_detached,
+            plaintext_len: out.len() as u64,
+        })
+    })();
     if result.is_err() {
         out.zeroize();
     }
     result
-}
-
-fn open_into_inner(
-    envelope: &[u8],
-    keys: &[&DecryptionKey],
-    detached: &[&[u8]],
-    out: &mut Zeroizing<Vec<u8>>,
-    threads: usize,
-) -> Result<StreamOpened, EnvelopeError> {
-    let (header, header_len) = Header::parse(envelope)?;
-    let (header_bytes, payload) = envelope
-        .split_at_checked(header_len)
-        .ok_or(EnvelopeError::Truncated)?;
-    let recovered = recover(&header, header_bytes, keys, detached)?;
-
-    // Every chunk but the last is ENCRYPTED_CHUNK_LEN bytes; the last has a non-empty body.
-    let chunks = payload.len().div_ceil(ENCRYPTED_CHUNK_LEN);
-    let last_len = (chunks.checked_sub(1))
-        .and_then(|full| payload.len().checked_sub(full * ENCRYPTED_CHUNK_LEN))
-        .ok_or(EnvelopeError::Decrypt)?;
-    if last_len <= TAG_LEN {
-        return Err(EnvelopeError::Decrypt);
-    }
-    let padded = payload.len() - chunks * TAG_LEN;
-
-    resize_wiped(out, padded);
-    let aead = chunk::ChunkAead::new(&recovered.ck, header_bytes);
-    drop(recovered.ck);
-    let threads = parallel::threads_for(threads, padded, CHUNK_LEN);
-    parallel::for_each_chunk(out.as_mut_slice(), CHUNK_LEN, threads, |i, plain| {
-        let start = i * ENCRYPTED_CHUNK_LEN;
-        let chunk = payload
-            .get(start..start.saturating_add(ENCRYPTED_CHUNK_LEN).min(payload.len()))
-            .ok_or(EnvelopeError::Decrypt)?;
-        let (body, tag) = chunk
-            .split_at_checked(plain.len())
-            .ok_or(EnvelopeError::Decrypt)?;
-        let buf = InOutBuf::new(body, plain).map_err(|_| EnvelopeError::Decrypt)?;
-        aead.open(i as u64, i + 1 == chunks, buf, tag)
-    })?;
-    padding::strip_in_place(out)?;
-    Ok(StreamOpened {
-        purpose: header.purpose,
-        org: header.org,
-        key_id: recovered.key_id,
-        via_detached: recovered.via_detached,
-        plaintext_len: out.len() as u64,
-    })
 }
 
 /// Sets `out` to `len` bytes without leaving plaintext behind: stale bytes past `len` are

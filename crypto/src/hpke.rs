@@ -147,11 +147,7 @@ impl SharedSecret {
     }
 }
 
-impl fmt::Debug for SharedSecret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SharedSecret(<redacted>)")
-    }
-}
+debug_redacted!(SharedSecret);
 
 /// `DeriveKeyPair(ikm)` for X25519 (RFC 9180 §7.1.3): `dkp_prk = LabeledExtract("", "dkp_prk",
 /// ikm)`, `sk = LabeledExpand(dkp_prk, "sk", "", 32)`, `pk = X25519(sk, 9)`. Deterministic.

@@ -5,8 +5,6 @@
 //! and returns its signed bundle; [`Keyring::revoke`] marks a key revoked and returns the
 //! signed revocation. [`Keyring::to_file`] / [`Keyring::from_file`] write and read the file.
 
-use core::fmt;
-
 use argon2::{Algorithm, Argon2, Params, Version};
 use chacha20poly1305::aead::AeadInOut;
 use chacha20poly1305::{ChaCha20Poly1305, KeyInit, Nonce};
@@ -147,16 +145,12 @@ impl KeyringEntry {
     }
 }
 
-impl fmt::Debug for KeyringEntry {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("KeyringEntry")
-            .field("key", &self.key)
-            .field("not_before", &self.not_before)
-            .field("not_after", &self.not_after)
-            .field("revoked_at", &self.revoked_at)
-            .finish()
-    }
-}
+debug_fields!(KeyringEntry(e) {
+    key: e.key,
+    not_before: e.not_before,
+    not_after: e.not_after,
+    revoked_at: e.revoked_at,
+});
 
 /// An advisor's keyring. Secrets are zeroized on drop; no `Clone`; `Debug` shows only public
 /// information (the identity fingerprint and key ids).
@@ -498,12 +492,8 @@ impl Reader<'_> {
     }
 }
 
-impl fmt::Debug for Keyring {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Keyring")
-            .field("identity", &self.identity)
-            .field("keys", &self.keys)
-            .field("meta_len", &self.meta.len())
-            .finish()
-    }
-}
+debug_fields!(Keyring(k) {
+    identity: k.identity,
+    keys: k.keys,
+    meta_len: k.meta.len(),
+});

@@ -5,8 +5,6 @@
 //! the first message that is forged, from an unknown author, missing its parent (a gap) or
 //! out of order.
 
-use core::fmt;
-
 use sha2::{Digest, Sha256};
 
 use crate::keys::{IdentityKey, IdentityPublicKey};
@@ -377,15 +375,11 @@ impl Message {
     }
 }
 
-impl fmt::Debug for Message {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Message")
-            .field("kind", &self.kind)
-            .field("created_at", &self.created_at())
-            .field("body_len", &self.body().len())
-            .finish_non_exhaustive()
-    }
-}
+debug_fields!(Message(m) {
+    kind: m.kind,
+    created_at: m.created_at(),
+    body_len: m.body().len(),
+} ..);
 
 /// A verified transcript: the messages in server order with their hashes, the reporter's
 /// signing key and reply key.

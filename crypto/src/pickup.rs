@@ -6,8 +6,6 @@
 //! HKDF to get the reply key, the signing key and the [`CaseToken`]. The Argon2id step is
 //! blocking (about 19 MiB, two passes): WASM callers run it in a Web Worker.
 
-use core::fmt;
-
 use base64ct::{Base64UrlUnpadded, Encoding};
 use hkdf::Hkdf;
 use sha2::{Digest, Sha256};
@@ -214,11 +212,7 @@ fn symbol(v: u8) -> char {
     crockford_symbol(v)
 }
 
-impl fmt::Debug for PickupCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("PickupCode(<redacted>)")
-    }
-}
+debug_redacted!(PickupCode);
 
 /// The 32-byte Argon2id output of a pickup code (§4.3). Zeroized on drop, redacted `Debug`.
 /// It can cross from a Web Worker to the page as bytes ([`PickupSeed::from_bytes`]).
@@ -239,11 +233,7 @@ impl PickupSeed {
     }
 }
 
-impl fmt::Debug for PickupSeed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("PickupSeed(<redacted>)")
-    }
-}
+debug_redacted!(PickupSeed);
 
 // ---------------------------------------------------------------------------------------------
 // Derived keys.
@@ -294,13 +284,7 @@ impl ReporterKeys {
     }
 }
 
-impl fmt::Debug for ReporterKeys {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ReporterKeys")
-            .field("reply_key_id", &self.reply.key_id())
-            .finish_non_exhaustive()
-    }
-}
+debug_fields!(ReporterKeys(k) { reply_key_id: k.reply.key_id() } ..);
 
 /// The 32-byte case token (§4.3). Zeroized on drop, no `Clone`, redacted `Debug`; equality
 /// is constant-time.
@@ -373,25 +357,9 @@ impl CaseToken {
     }
 }
 
-impl ConstantTimeEq for CaseToken {
-    fn ct_eq(&self, other: &Self) -> subtle::Choice {
-        self.0.ct_eq(&other.0)
-    }
-}
+ct_eq_by_bytes!(CaseToken);
 
-impl PartialEq for CaseToken {
-    fn eq(&self, other: &Self) -> bool {
-        self.ct_eq(other).into()
-    }
-}
-
-impl Eq for CaseToken {}
-
-impl fmt::Debug for CaseToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("CaseToken(<redacted>)")
-    }
-}
+debug_redacted!(CaseToken);
 
 /// Constant-time equality of two token hashes (for the server).
 #[must_use]

@@ -196,14 +196,10 @@ impl Challenge {
     }
 }
 
-impl fmt::Debug for Challenge {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Challenge")
-            .field("expires_at", &self.expires_at())
-            .field("params", &self.params())
-            .finish_non_exhaustive()
-    }
-}
+debug_fields!(Challenge(c) {
+    expires_at: c.expires_at(),
+    params: c.params(),
+} ..);
 
 fn compute_mac(key: &[u8; 32], fields: &[u8]) -> [u8; 32] {
     let mut out = [0u8; 32];

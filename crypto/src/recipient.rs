@@ -98,11 +98,7 @@ impl RecipientKey {
     }
 }
 
-impl fmt::Debug for RecipientKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RecipientKey").field("key_id", &self.key_id).finish_non_exhaustive()
-    }
-}
+debug_fields!(RecipientKey(r) { key_id: r.key_id } ..);
 
 /// A secret X25519 key that opens stanzas addressed to its key id. Zeroized on drop (the
 /// inner `StaticSecret` zeroizes itself); `Debug` shows only the key id.
@@ -154,13 +150,7 @@ impl DecryptionKey {
     }
 }
 
-impl fmt::Debug for DecryptionKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DecryptionKey")
-            .field("key_id", &self.recipient.key_id)
-            .finish_non_exhaustive()
-    }
-}
+debug_fields!(DecryptionKey(d) { key_id: d.recipient.key_id } ..);
 
 #[cfg(test)]
 mod tests {

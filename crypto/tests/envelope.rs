@@ -37,6 +37,22 @@ fn random_bytes(rng: &mut StdRng, n: usize) -> Vec<u8> {
     v
 }
 
+/// One key, `len` random bytes from the RNG seeded with `seed`, and their envelope to it.
+fn one_key_random(seed: u64, len: usize) -> (Vec<DecryptionKey>, Vec<u8>, Vec<u8>) {
+    let mut rng = rng(seed);
+    let ks = keys(&mut rng, 1);
+    let pt = random_bytes(&mut rng, len);
+    let env = seal_small(&mut rng, &recipients(&ks), &pt);
+    (ks, pt, env)
+}
+
+/// `env` with bit `bit` (counted from its start) flipped.
+fn flip_bit(env: &[u8], bit: usize) -> Vec<u8> {
+    let mut bad = env.to_vec();
+    bad[bit / 8] ^= 1 << (bit % 8);
+    bad
+}
+
 fn seal_small(rng: &mut StdRng, r: &[RecipientKey], pt: &[u8]) -> Vec<u8> {
     envelope::seal(rng, Purpose::Message, ORG, r, pt).unwrap()
 }
@@ -225,10 +241,7 @@ fn plaintexts_that_look_like_padding_round_trip() {
 
 #[test]
 fn decryptor_releases_plaintext_progressively() {
-    let mut rng = rng(5);
-    let ks = keys(&mut rng, 1);
-    let pt = random_bytes(&mut rng, 1 << 20);
-    let env = seal_small(&mut rng, &recipients(&ks), &pt);
+    let (ks, pt, env) = one_key_random(5, 1 << 20);
     let (mut dec, header_len) = Decryptor::new(&env, &[&ks[0]], &[]).unwrap();
     let mut out = Vec::new();
     let mut released = Vec::new();
@@ -352,8 +365,7 @@ fn every_header_bit_flip_fails() {
     let env = seal_small(&mut rng, &recipients(&ks), b"a short report");
     let (_, header_len) = Header::parse(&env).unwrap();
     for bit in 0..header_len * 8 {
-        let mut bad = env.clone();
-        bad[bit / 8] ^= 1 << (bit % 8);
+        let bad = flip_bit(&env, bit);
         // Either key: a flip in the other recipient's stanza must also be caught.
         assert!(
             open_small(&bad, &[&ks[0]], &[]).is_err(),
@@ -366,8 +378,7 @@ fn every_header_bit_flip_fails() {
     }
     // Streaming paths, on a sample of header bits.
     for bit in (0..header_len * 8).step_by(13) {
-        let mut bad = env.clone();
-        bad[bit / 8] ^= 1 << (bit % 8);
+        let bad = flip_bit(&env, bit);
         assert_rejected(&bad, &ks[0], &format!("header bit {bit}"));
     }
 }
@@ -379,8 +390,7 @@ fn every_payload_bit_flip_of_a_small_envelope_fails() {
     let env = seal_small(&mut rng, &recipients(&ks), b"payload");
     let (_, header_len) = Header::parse(&env).unwrap();
     for bit in header_len * 8..env.len() * 8 {
-        let mut bad = env.clone();
-        bad[bit / 8] ^= 1 << (bit % 8);
+        let bad = flip_bit(&env, bit);
         assert!(
             open_small(&bad, &[&ks[0]], &[]).is_err(),
             "payload bit {bit}"
@@ -390,10 +400,7 @@ fn every_payload_bit_flip_of_a_small_envelope_fails() {
 
 #[test]
 fn chunk_bit_flips_fail() {
-    let mut rng = rng(11);
-    let ks = keys(&mut rng, 1);
-    let pt = random_bytes(&mut rng, 3 * CHUNK_LEN + 1234);
-    let env = seal_small(&mut rng, &recipients(&ks), &pt);
+    let (ks, _, env) = one_key_random(11, 3 * CHUNK_LEN + 1234);
     let (_, header_len) = Header::parse(&env).unwrap();
     let payload_len = env.len() - header_len;
     let mut offsets = Vec::new();

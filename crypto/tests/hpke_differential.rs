@@ -37,6 +37,22 @@ fn rng_from(seed: u64) -> rand::rngs::StdRng {
     rand::rngs::StdRng::seed_from_u64(seed)
 }
 
+/// The inputs of one session in both directions: `ikm`, `info`, messages `(aad, plaintext)`,
+/// an exporter context and length, and the sender's RNG seed.
+type Session = (Vec<u8>, Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>, Vec<u8>, usize, u64);
+
+fn session() -> impl Strategy<Value = Session> {
+    use proptest::collection::vec;
+    (
+        vec(any::<u8>(), 32..33),
+        vec(any::<u8>(), 0..100),
+        vec((vec(any::<u8>(), 0..40), vec(any::<u8>(), 0..300)), 1..5),
+        vec(any::<u8>(), 0..40),
+        0usize..200,
+        any::<u64>(),
+    )
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
 
@@ -51,12 +67,7 @@ proptest! {
 
     #[test]
     fn ours_seal_theirs_open(
-        ikm in proptest::collection::vec(any::<u8>(), 32..33),
-        info in proptest::collection::vec(any::<u8>(), 0..100),
-        msgs in proptest::collection::vec((proptest::collection::vec(any::<u8>(), 0..40), proptest::collection::vec(any::<u8>(), 0..300)), 1..5),
-        exporter_ctx in proptest::collection::vec(any::<u8>(), 0..40),
-        export_len in 0usize..200,
-        seed in any::<u64>(),
+        (ikm, info, msgs, exporter_ctx, export_len, seed) in session(),
     ) {
         let (sk_r, pk_r) = ours::derive_key_pair(&ikm);
         let (tsk, _) = their_keys(&ikm);
@@ -75,12 +86,7 @@ proptest! {
 
     #[test]
     fn theirs_seal_ours_open(
-        ikm in proptest::collection::vec(any::<u8>(), 32..33),
-        info in proptest::collection::vec(any::<u8>(), 0..100),
-        msgs in proptest::collection::vec((proptest::collection::vec(any::<u8>(), 0..40), proptest::collection::vec(any::<u8>(), 0..300)), 1..5),
-        exporter_ctx in proptest::collection::vec(any::<u8>(), 0..40),
-        export_len in 0usize..200,
-        seed in any::<u64>(),
+        (ikm, info, msgs, exporter_ctx, export_len, seed) in session(),
     ) {
         let (sk_r, _) = ours::derive_key_pair(&ikm);
         let (_, tpk) = their_keys(&ikm);

@@ -16,6 +16,14 @@ const NOW: i64 = 1_750_000_000;
 const YEAR: i64 = 365 * 24 * 3600;
 const PASS: &str = "correct horse battery staple";
 
+/// A fresh keyring and its file under [`PASS`] with `params`.
+fn new_ring_file(params: KeyringParams) -> (Keyring, Vec<u8>) {
+    let mut rng = os_rng();
+    let ring = Keyring::new(&mut rng, meta("{}"), NOW, YEAR).unwrap();
+    let file = ring.to_file(&mut rng, PASS, params).unwrap();
+    (ring, file)
+}
+
 fn meta(s: &str) -> Zeroizing<String> {
     Zeroizing::new(s.to_owned())
 }
@@ -123,11 +131,7 @@ fn file_round_trip() {
 
 #[test]
 fn wrong_passphrase() {
-    let mut rng = os_rng();
-    let ring = Keyring::new(&mut rng, meta("{}"), NOW, YEAR).unwrap();
-    let file = ring
-        .to_file(&mut rng, PASS, KeyringParams::MINIMUM)
-        .unwrap();
+    let (_, file) = new_ring_file(KeyringParams::MINIMUM);
     assert_eq!(
         Keyring::from_file(&file, "wrong").err(),
         Some(KeyringError::WrongPassphraseOrCorrupted)
@@ -140,11 +144,7 @@ fn wrong_passphrase() {
 
 #[test]
 fn every_bit_flip_fails_cleanly() {
-    let mut rng = os_rng();
-    let ring = Keyring::new(&mut rng, meta("{}"), NOW, YEAR).unwrap();
-    let file = ring
-        .to_file(&mut rng, PASS, KeyringParams::MINIMUM)
-        .unwrap();
+    let (_, file) = new_ring_file(KeyringParams::MINIMUM);
     let bits = file.len() * 8;
     let check = |range: std::ops::Range<usize>| {
         for bit in range {
@@ -177,11 +177,8 @@ fn every_bit_flip_fails_cleanly() {
 
 #[test]
 fn distinct_errors_and_hostile_params() {
+    let (ring, file) = new_ring_file(KeyringParams::MINIMUM);
     let mut rng = os_rng();
-    let ring = Keyring::new(&mut rng, meta("{}"), NOW, YEAR).unwrap();
-    let file = ring
-        .to_file(&mut rng, PASS, KeyringParams::MINIMUM)
-        .unwrap();
     let mut bad = file.clone();
     bad[0] = b'X';
     assert_eq!(
@@ -257,11 +254,7 @@ fn distinct_errors_and_hostile_params() {
 
 #[test]
 fn default_params_round_trip() {
-    let mut rng = os_rng();
-    let ring = Keyring::new(&mut rng, meta("{}"), NOW, YEAR).unwrap();
-    let file = ring
-        .to_file(&mut rng, PASS, KeyringParams::DEFAULT)
-        .unwrap();
+    let (ring, file) = new_ring_file(KeyringParams::DEFAULT);
     let back = Keyring::from_file(&file, PASS).unwrap();
     assert_eq!(back.identity().public(), ring.identity().public());
 }

@@ -1,7 +1,22 @@
 //! The CSV export: one line per published cell.
 
-use crate::model::{Lang, OrgOverview, Overview};
-use crate::strings::{median_text, strings};
+use crate::model::{Lang, OrgOverview, Overview, Table};
+use crate::strings::{Strings, median_text, strings};
+
+/// Names row `i` of a one-column table.
+type RowLabel = fn(usize, &Strings) -> &'static str;
+
+/// Appends one CSV record: the quoted `fields`, comma-separated, and CRLF.
+fn push_record(out: &mut String, fields: &[&str]) {
+    out.push_str(
+        &fields
+            .iter()
+            .map(|f| csv_field(f))
+            .collect::<Vec<_>>()
+            .join(","),
+    );
+    out.push_str("\r\n");
+}
 
 fn csv_field(s: &str) -> String {
     // Quote always; double inner quotes; neutralise spreadsheet formulas.
@@ -21,25 +36,10 @@ impl Overview {
         let s = strings(lang);
         let mut out = String::new();
         let header = [s.year, s.organisation, s.table, s.row, s.column, s.value];
-        out.push_str(
-            &header
-                .iter()
-                .map(|h| csv_field(h))
-                .collect::<Vec<_>>()
-                .join(","),
-        );
-        out.push_str("\r\n");
+        push_record(&mut out, &header);
         let year = self.year.to_string();
         let mut line = |org: &str, table: &str, row: &str, col: &str, value: &str| {
-            let fields = [year.as_str(), org, table, row, col, value];
-            out.push_str(
-                &fields
-                    .iter()
-                    .map(|f| csv_field(f))
-                    .collect::<Vec<_>>()
-                    .join(","),
-            );
-            out.push_str("\r\n");
+            push_record(&mut out, &[year.as_str(), org, table, row, col, value]);
         };
         for org in &self.organisations {
             let t = &org.categories;
@@ -75,35 +75,24 @@ impl Overview {
             if let Some(g) = &t.grand_total {
                 line(&org.name, s.categories_title, s.total, s.total, &g.text());
             }
-            if org.roles.withheld {
-                line(&org.name, s.roles_title, "", "", s.withheld);
-            }
-            for (i, row) in org.roles.cells.iter().enumerate() {
-                if let Some(cell) = row.first() {
-                    line(
-                        &org.name,
-                        s.roles_title,
-                        OrgOverview::role_label(i, s),
-                        s.cases,
-                        &cell.text(),
-                    );
+            // The one-column tables; only roles get a total line.
+            let one_column: [(&Table, &str, RowLabel, bool); 2] = [
+                (&org.roles, s.roles_title, OrgOverview::role_label, true),
+                (&org.wishes, s.wishes_title, OrgOverview::wish_label, false),
+            ];
+            for (table, title, label, with_total) in one_column {
+                if table.withheld {
+                    line(&org.name, title, "", "", s.withheld);
                 }
-            }
-            if let Some(cell) = org.roles.col_totals.as_ref().and_then(|t| t.first()) {
-                line(&org.name, s.roles_title, s.total, s.cases, &cell.text());
-            }
-            if org.wishes.withheld {
-                line(&org.name, s.wishes_title, "", "", s.withheld);
-            }
-            for (i, row) in org.wishes.cells.iter().enumerate() {
-                if let Some(cell) = row.first() {
-                    line(
-                        &org.name,
-                        s.wishes_title,
-                        OrgOverview::wish_label(i, s),
-                        s.cases,
-                        &cell.text(),
-                    );
+                for (i, row) in table.cells.iter().enumerate() {
+                    if let Some(cell) = row.first() {
+                        line(&org.name, title, label(i, s), s.cases, &cell.text());
+                    }
+                }
+                if with_total
+                    && let Some(cell) = table.col_totals.as_ref().and_then(|t| t.first())
+                {
+                    line(&org.name, title, s.total, s.cases, &cell.text());
                 }
             }
             line(

@@ -52,12 +52,7 @@ impl Overview {
             // Categories × quarters.
             let t = &org.categories;
             if t.withheld {
-                let _ = writeln!(
-                    h,
-                    "<h3>{}</h3>\n<p class=\"withheld\">{}</p>",
-                    esc(s.categories_title),
-                    esc(s.withheld)
-                );
+                withheld(&mut h, s.categories_title, s.withheld);
             } else {
                 let _ = write!(
                     h,
@@ -119,20 +114,9 @@ impl Overview {
 
             // Roles.
             if org.roles.withheld {
-                let _ = writeln!(
-                    h,
-                    "<h3>{}</h3>\n<p class=\"withheld\">{}</p>",
-                    esc(s.roles_title),
-                    esc(s.withheld)
-                );
+                withheld(&mut h, s.roles_title, s.withheld);
             } else {
-                let _ = write!(
-                    h,
-                    "<h3>{}</h3>\n<table>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead>\n<tbody>\n",
-                    esc(s.roles_title),
-                    esc(s.role),
-                    esc(s.cases)
-                );
+                one_column_table(&mut h, s.roles_title, s.role, s.cases);
                 for (i, row) in org.roles.cells.iter().enumerate() {
                     if let Some(cell) = row.first() {
                         let _ = writeln!(
@@ -156,20 +140,9 @@ impl Overview {
 
             // Wishes.
             if org.wishes.withheld {
-                let _ = writeln!(
-                    h,
-                    "<h3>{}</h3>\n<p class=\"withheld\">{}</p>",
-                    esc(s.wishes_title),
-                    esc(s.withheld)
-                );
+                withheld(&mut h, s.wishes_title, s.withheld);
             } else {
-                let _ = write!(
-                    h,
-                    "<h3>{}</h3>\n<table>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead>\n<tbody>\n",
-                    esc(s.wishes_title),
-                    esc(s.wish),
-                    esc(s.cases)
-                );
+                one_column_table(&mut h, s.wishes_title, s.wish, s.cases);
                 let mut bars = Vec::new();
                 for (i, row) in org.wishes.cells.iter().enumerate() {
                     if let Some(cell) = row.first() {
@@ -204,6 +177,27 @@ impl Overview {
         h.push_str("</main>\n</body>\n</html>\n");
         h
     }
+}
+
+/// A table's heading and the notice that it is withheld.
+fn withheld(h: &mut String, title: &str, notice: &str) {
+    let _ = writeln!(
+        h,
+        "<h3>{}</h3>\n<p class=\"withheld\">{}</p>",
+        esc(title),
+        esc(notice)
+    );
+}
+
+/// A one-column table's heading, and the table up to its body: the `row` and `col` headers.
+fn one_column_table(h: &mut String, title: &str, row: &str, col: &str) {
+    let _ = write!(
+        h,
+        "<h3>{}</h3>\n<table>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead>\n<tbody>\n",
+        esc(title),
+        esc(row),
+        esc(col)
+    );
 }
 
 fn td(cell: &Cell) -> String {

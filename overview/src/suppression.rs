@@ -10,22 +10,26 @@ use crate::search::{Exposure, SEARCH_BUDGET, exposure};
 /// fit (see [`exposure`]). In increasing index order.
 #[must_use]
 pub fn exposed(values: &[u64], hidden: &[bool], cap: u64, eqs: &[Equation]) -> Vec<usize> {
-    let d = derivable(hidden, eqs);
-    (0..values.len())
-        .filter(|&k| hidden.get(k).copied().unwrap_or(false))
-        .filter(|&k| {
-            d.contains(&k)
-                || exposure(values, hidden, cap, eqs, k, SEARCH_BUDGET) != Exposure::Protected
-        })
-        .collect()
+    exposed_cells(values, hidden, cap, eqs).collect()
 }
 
 /// The first cell of [`exposed`], without checking the rest.
 fn first_exposed(values: &[u64], hidden: &[bool], cap: u64, eqs: &[Equation]) -> Option<usize> {
+    exposed_cells(values, hidden, cap, eqs).next()
+}
+
+/// The hidden cells that can be derived or bounded too tightly, lazily, in increasing index
+/// order.
+fn exposed_cells<'a>(
+    values: &'a [u64],
+    hidden: &'a [bool],
+    cap: u64,
+    eqs: &'a [Equation],
+) -> impl Iterator<Item = usize> + 'a {
     let d = derivable(hidden, eqs);
     (0..values.len())
         .filter(|&k| hidden.get(k).copied().unwrap_or(false))
-        .find(|&k| {
+        .filter(move |&k| {
             d.contains(&k)
                 || exposure(values, hidden, cap, eqs, k, SEARCH_BUDGET) != Exposure::Protected
         })

@@ -57,6 +57,11 @@ fn acme() -> Organisation {
     )
 }
 
+/// An affected person's case at acme in quarter `q`, not acknowledged.
+fn unacknowledged(q: u8, cats: &[&str], wishes: &[&str]) -> CaseRecord {
+    case("acme", q, cats, Some(Role::Affected), wishes, None)
+}
+
 /// 30 cases: intimidation 6/5/7/5 per quarter, sexual harassment 5/0/5/5, no discrimination.
 fn big_fixture() -> Vec<CaseRecord> {
     let mut out = Vec::new();
@@ -78,16 +83,8 @@ fn big_fixture() -> Vec<CaseRecord> {
         }
     }
     for q in [1, 3, 4] {
-        for _ in 0..5 {
-            out.push(case(
-                "acme",
-                q,
-                &["seksueel"],
-                Some(Role::Affected),
-                &["mediation"],
-                None,
-            ));
-        }
+        let harassment = unacknowledged(q, &["seksueel"], &["mediation"]);
+        out.extend(std::iter::repeat_n(harassment, 5));
     }
     out
 }
@@ -290,27 +287,10 @@ fn a_row_of_four_small_cells_with_a_small_total_is_withheld() {
     // row 1, 1, 1, 1 with total 4 would read `<5 <5 <5 <5 | <5`, and four numbers of at least
     // 1 that add up to at most 4 are all 1, whatever else is hidden.
     let mut cases: Vec<CaseRecord> = (1..=4)
-        .map(|q| {
-            case(
-                "acme",
-                q,
-                &["intimidatie"],
-                Some(Role::Affected),
-                &["heard"],
-                None,
-            )
-        })
+        .map(|q| unacknowledged(q, &["intimidatie"], &["heard"]))
         .collect();
-    for _ in 0..5 {
-        cases.push(case(
-            "acme",
-            1,
-            &["seksueel"],
-            Some(Role::Affected),
-            &["heard"],
-            None,
-        ));
-    }
+    let harassment = unacknowledged(1, &["seksueel"], &["heard"]);
+    cases.extend(std::iter::repeat_n(harassment, 5));
     let o = Overview::compute(2025, &[acme()], &cases);
     let a = &o.organisations[0];
     assert!(a.categories.withheld);
@@ -458,50 +438,30 @@ fn zeros_stay_zero_and_fives_are_shown() {
 
 #[test]
 fn median_needs_five_acknowledged_cases() {
-    let mut cases: Vec<CaseRecord> = (0..4)
-        .map(|i| {
-            case(
-                "acme",
-                1,
-                &["intimidatie"],
-                Some(Role::Affected),
-                &[],
-                Some(i),
-            )
-        })
-        .collect();
-    cases.push(case(
-        "acme",
-        1,
-        &["intimidatie"],
-        Some(Role::Affected),
-        &[],
-        None,
-    ));
-    let o = Overview::compute(2025, &[acme()], &cases);
-    assert_eq!(o.organisations[0].median_days_to_acknowledgement, None);
-    cases.push(case(
-        "acme",
-        1,
-        &["intimidatie"],
-        Some(Role::Affected),
-        &[],
-        Some(10),
-    ));
-    let o = Overview::compute(2025, &[acme()], &cases);
-    // 0,1,2,3,10 → 2
-    assert_eq!(o.organisations[0].median_days_to_acknowledgement, Some(2.0));
-    cases.push(case(
-        "acme",
-        1,
-        &["intimidatie"],
-        Some(Role::Affected),
-        &[],
-        Some(11),
-    ));
-    let o = Overview::compute(2025, &[acme()], &cases);
-    // 0,1,2,3,10,11 → 2.5
-    assert_eq!(o.organisations[0].median_days_to_acknowledgement, Some(2.5));
+    let acknowledged = |days: Option<u32>| {
+        case(
+            "acme",
+            1,
+            &["intimidatie"],
+            Some(Role::Affected),
+            &[],
+            days,
+        )
+    };
+    let mut cases: Vec<CaseRecord> = (0..4).map(|i| acknowledged(Some(i))).collect();
+    // Each step adds one case and gives the median after it.
+    let steps = [
+        (None, None),
+        // 0,1,2,3,10 → 2
+        (Some(10), Some(2.0)),
+        // 0,1,2,3,10,11 → 2.5
+        (Some(11), Some(2.5)),
+    ];
+    for (days, median) in steps {
+        cases.push(acknowledged(days));
+        let o = Overview::compute(2025, &[acme()], &cases);
+        assert_eq!(o.organisations[0].median_days_to_acknowledgement, median);
+    }
 }
 
 #[test]
@@ -551,24 +511,15 @@ fn exports_hold_no_case_text() {
 
 #[test]
 fn csv_is_exact() {
-    let cases = vec![
-        case(
-            "acme",
-            1,
-            &["intimidatie"],
-            Some(Role::Affected),
-            &["heard"],
-            Some(1),
-        ),
-        case(
-            "acme",
-            1,
-            &["intimidatie"],
-            Some(Role::Affected),
-            &["heard"],
-            Some(1),
-        ),
-    ];
+    let acknowledged = case(
+        "acme",
+        1,
+        &["intimidatie"],
+        Some(Role::Affected),
+        &["heard"],
+        Some(1),
+    );
+    let cases = vec![acknowledged; 2];
     let csv = Overview::compute(2024, &[acme()], &cases).to_csv(Lang::En);
     let expected = "\"year\",\"organisation\",\"table\",\"row\",\"column\",\"value\"\r\n\
 \"2024\",\"Acme BV\",\"Mentions per category and quarter\",\"Intimidation\",\"Q1\",\"<5\"\r\n\

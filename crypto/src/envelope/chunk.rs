@@ -9,7 +9,9 @@ use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce, Tag};
 use zeroize::Zeroizing;
 
 use super::parallel::PARALLEL_MIN_BYTES;
-use super::{CHUNK_LEN, ContentKey, EnvelopeError, TAG_LEN, payload_key};
+use super::error::EnvelopeError;
+use super::format::{CHUNK_LEN, TAG_LEN};
+use super::key::{ContentKey, payload_key};
 
 /// The payload AEAD, stateless: every call names its chunk counter, so chunks can be sealed
 /// or opened in any order and on any thread.
@@ -79,11 +81,7 @@ impl ChunkAead {
         last: bool,
         chunk: &mut [u8],
     ) -> Result<(), EnvelopeError> {
-        let body_len = chunk
-            .len()
-            .checked_sub(TAG_LEN)
-            .ok_or(EnvelopeError::TooLarge)?;
-        let (body, tag_slot) = chunk.split_at_mut(body_len);
+        let (body, tag_slot) = split_tag(chunk).ok_or(EnvelopeError::TooLarge)?;
         let tag = self.seal(index, last, body.into())?;
         tag_slot.copy_from_slice(&tag);
         Ok(())
@@ -97,12 +95,9 @@ impl ChunkAead {
         last: bool,
         chunk: &mut [u8],
     ) -> Result<(), EnvelopeError> {
-        let body_len = chunk
-            .len()
-            .checked_sub(TAG_LEN)
-            .filter(|&n| n > 0)
+        let (body, tag) = split_tag(chunk)
+            .filter(|(body, _)| !body.is_empty())
             .ok_or(EnvelopeError::Decrypt)?;
-        let (body, tag) = chunk.split_at_mut(body_len);
         self.open(index, last, body.into(), tag)
     }
 }
@@ -409,4 +404,11 @@ fn run_parallel(
         // Returning drops `job_tx`: the workers see the channel close and stop, and the
         // scope joins them.
     })
+}
+
+/// Splits a chunk as on the wire into its body and its `TAG_LEN`-byte tag (or tag slot);
+/// `None` if it is shorter than a tag.
+pub(crate) fn split_tag(chunk: &mut [u8]) -> Option<(&mut [u8], &mut [u8])> {
+    let body_len = chunk.len().checked_sub(TAG_LEN)?;
+    Some(chunk.split_at_mut(body_len))
 }

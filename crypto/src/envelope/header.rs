@@ -1,10 +1,9 @@
 //! Envelope header and stanzas (`docs/protocol.md` §3.1).
 
-use core::fmt;
-
 use crate::recipient::KeyId;
 
-use super::{EnvelopeError, Purpose};
+use super::error::EnvelopeError;
+use super::format::Purpose;
 
 /// Magic bytes at the start of every envelope.
 pub const MAGIC: &[u8; 4] = b"MPEV";
@@ -64,13 +63,7 @@ impl Stanza {
     }
 }
 
-impl fmt::Debug for Stanza {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Stanza")
-            .field("key_id", &self.key_id)
-            .finish_non_exhaustive()
-    }
-}
+debug_fields!(Stanza(s) { key_id: s.key_id } ..);
 
 /// A parsed envelope header. All of it is public (the server sees it).
 #[derive(Clone, PartialEq, Eq, Debug)]

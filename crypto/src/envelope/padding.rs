@@ -1,6 +1,6 @@
 //! Padmé padding (`docs/protocol.md` §3.3) and a constant-memory padding stripper.
 
-use super::EnvelopeError;
+use super::error::EnvelopeError;
 
 /// The smallest padded size.
 pub const MIN_PADDED_LEN: u64 = 1024;

@@ -4,13 +4,13 @@ use std::io::{Read, Write};
 
 use zeroize::Zeroizing;
 
-use super::chunk::{ChunkAead, Direction, PayloadCipher, read_full, run_stream};
+use super::chunk::{ChunkAead, Direction, PayloadCipher, read_full, run_stream, split_tag};
 use super::padding::{PadStripper, Sink, WriteSink, padded_len};
 use super::parallel::resolve_threads;
-use super::{
-    CHUNK_LEN, ENCRYPTED_CHUNK_LEN, EnvelopeError, Header, MAX_HEADER_LEN, Purpose, TAG_LEN,
-    build_header, recover,
-};
+use super::error::EnvelopeError;
+use super::format::{CHUNK_LEN, ENCRYPTED_CHUNK_LEN, Purpose, TAG_LEN};
+use super::header::{Header, MAX_HEADER_LEN};
+use super::key::{build_header, recover};
 use crate::recipient::{DecryptionKey, KeyId, RecipientKey};
 use crate::rng::CryptoRng;
 
@@ -33,13 +33,7 @@ pub struct Encryptor {
     poisoned: bool,
 }
 
-impl core::fmt::Debug for Encryptor {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Encryptor")
-            .field("plaintext_len", &self.plaintext_len)
-            .finish_non_exhaustive()
-    }
-}
+debug_fields!(Encryptor(e) { plaintext_len: e.plaintext_len } ..);
 
 impl Encryptor {
     /// Starts an envelope to `recipients` (1..=32 distinct keys). Returns the sealer and the
@@ -90,13 +84,7 @@ impl Encryptor {
         }
         while !data.is_empty() {
             let spare = self.buf.get_mut(self.filled..CHUNK_LEN).unwrap_or_default();
-            let take = spare.len().min(data.len());
-            let (head, tail) = data.split_at(take);
-            spare
-                .get_mut(..take)
-                .unwrap_or_default()
-                .copy_from_slice(head);
-            data = tail;
+            let take = fill_from(spare, &mut data);
             self.filled += take;
             self.plaintext_len = self.plaintext_len.saturating_add(take as u64);
             // A chunk of plaintext only is never the last: at least the 0x80 marker follows.
@@ -248,13 +236,7 @@ pub struct Decryptor {
     poisoned: bool,
 }
 
-impl core::fmt::Debug for Decryptor {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Decryptor")
-            .field("key_id", &self.key_id)
-            .finish_non_exhaustive()
-    }
-}
+debug_fields!(Decryptor(d) { key_id: d.key_id } ..);
 
 const LOOKAHEAD_BUF: usize = ENCRYPTED_CHUNK_LEN + 1;
 
@@ -298,12 +280,10 @@ impl Decryptor {
         last: bool,
         sink: &mut impl Sink,
     ) -> Result<(), EnvelopeError> {
-        let body_len = len
-            .checked_sub(TAG_LEN)
-            .filter(|&n| n > 0)
-            .ok_or(EnvelopeError::Decrypt)?;
         let chunk = self.buf.get_mut(..len).ok_or(EnvelopeError::Decrypt)?;
-        let (body, tag) = chunk.split_at_mut(body_len);
+        let (body, tag) = split_tag(chunk)
+            .filter(|(body, _)| !body.is_empty())
+            .ok_or(EnvelopeError::Decrypt)?;
         self.cipher.open_chunk(body, tag, last)?;
         self.stripper.feed(body, sink)
     }
@@ -322,13 +302,7 @@ impl Decryptor {
         }
         while !data.is_empty() {
             let spare = self.buf.get_mut(self.filled..).unwrap_or_default();
-            let take = spare.len().min(data.len());
-            let (head, tail) = data.split_at(take);
-            spare
-                .get_mut(..take)
-                .unwrap_or_default()
-                .copy_from_slice(head);
-            data = tail;
+            let take = fill_from(spare, &mut data);
             self.filled += take;
             if self.filled == LOOKAHEAD_BUF {
                 let r = self.open_full(sink);
@@ -538,4 +512,17 @@ impl<R: Read> OpenSource<R> {
             Ok(Some((filled, true)))
         }
     }
+}
+
+/// Copies as much of `data` as fits into `spare`, advances `data` past it and returns how
+/// many bytes were taken.
+fn fill_from(spare: &mut [u8], data: &mut &[u8]) -> usize {
+    let take = spare.len().min(data.len());
+    let (head, tail) = data.split_at(take);
+    spare
+        .get_mut(..take)
+        .unwrap_or_default()
+        .copy_from_slice(head);
+    *data = tail;
+    take
 }

@@ -1,7 +1,5 @@
 //! Signed key bundles (§1.3) and revocations (§1.4): their byte formats, signing and checks.
 
-use core::fmt;
-
 use subtle::ConstantTimeEq;
 
 use super::identity::{Fingerprint, IdentityKey, IdentityPublicKey, KeyError};
@@ -37,6 +35,42 @@ fn take<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
         out.copy_from_slice(src);
     }
     out
+}
+
+/// Concatenates `parts` into an `N`-byte array (bytes past `N` are dropped, never panics).
+fn concat<const N: usize>(parts: &[&[u8]]) -> [u8; N] {
+    let mut out = [0u8; N];
+    let mut at = 0usize;
+    for part in parts {
+        if let Some(dst) = out.get_mut(at..at + part.len()) {
+            dst.copy_from_slice(part);
+        }
+        at += part.len();
+    }
+    out
+}
+
+/// Checks the length, the 4-byte magic and the version byte that start every signed object.
+fn check_frame(
+    bytes: &[u8],
+    len: usize,
+    magic: &[u8; 4],
+    what: &'static str,
+) -> Result<(), KeyError> {
+    if bytes.len() != len {
+        return Err(KeyError::WrongLength {
+            expected: len,
+            found: bytes.len(),
+        });
+    }
+    if take::<4>(bytes, 0) != *magic {
+        return Err(KeyError::BadMagic(what));
+    }
+    let version = take::<1>(bytes, 4)[0];
+    if version != VERSION {
+        return Err(KeyError::UnsupportedVersion(version));
+    }
+    Ok(())
 }
 
 /// Is this X25519 public key a low-order point? Multiplying by a clamped scalar (a multiple
@@ -106,8 +140,7 @@ pub struct KeyBundle {
 
 impl KeyBundle {
     fn signed_part(&self) -> [u8; BUNDLE_SIGNED_LEN] {
-        let mut out = [0u8; BUNDLE_SIGNED_LEN];
-        let parts: [&[u8]; 7] = [
+        concat(&[
             BUNDLE_MAGIC,
             &[VERSION],
             self.identity.key.as_bytes(),
@@ -115,15 +148,7 @@ impl KeyBundle {
             &self.x25519,
             &self.not_before.to_be_bytes(),
             &self.not_after.to_be_bytes(),
-        ];
-        let mut at = 0usize;
-        for part in parts {
-            if let Some(dst) = out.get_mut(at..at + part.len()) {
-                dst.copy_from_slice(part);
-            }
-            at += part.len();
-        }
-        out
+        ])
     }
 
     /// Parses the 165-byte wire form. Checks structure only (length, magic, version, a valid
@@ -133,19 +158,7 @@ impl KeyBundle {
     /// # Errors
     /// A [`KeyError`] naming the first structural problem.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, KeyError> {
-        if bytes.len() != BUNDLE_LEN {
-            return Err(KeyError::WrongLength {
-                expected: BUNDLE_LEN,
-                found: bytes.len(),
-            });
-        }
-        if take::<4>(bytes, 0) != *BUNDLE_MAGIC {
-            return Err(KeyError::BadMagic("key bundle"));
-        }
-        let version = take::<1>(bytes, 4)[0];
-        if version != VERSION {
-            return Err(KeyError::UnsupportedVersion(version));
-        }
+        check_frame(bytes, BUNDLE_LEN, BUNDLE_MAGIC, "key bundle")?;
         let identity = IdentityPublicKey::from_bytes(&take::<32>(bytes, 5))?;
         let not_before = i64::from_be_bytes(take::<8>(bytes, 85));
         let not_after = i64::from_be_bytes(take::<8>(bytes, 93));
@@ -165,10 +178,7 @@ impl KeyBundle {
     /// The 165-byte wire form.
     #[must_use]
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(BUNDLE_LEN);
-        out.extend_from_slice(&self.signed_part());
-        out.extend_from_slice(&self.signature);
-        out
+        concat::<BUNDLE_LEN>(&[&self.signed_part(), &self.signature]).to_vec()
     }
 
     /// Verifies the signature (strictly) under the bundle's identity key. Does not check
@@ -267,16 +277,12 @@ impl KeyBundle {
     }
 }
 
-impl fmt::Debug for KeyBundle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("KeyBundle")
-            .field("identity", &self.identity)
-            .field("key_id", &self.key_id)
-            .field("not_before", &self.not_before)
-            .field("not_after", &self.not_after)
-            .finish_non_exhaustive()
-    }
-}
+debug_fields!(KeyBundle(b) {
+    identity: b.identity,
+    key_id: b.key_id,
+    not_before: b.not_before,
+    not_after: b.not_after,
+} ..);
 
 // ---------------------------------------------------------------------------------------------
 // Revocations.
@@ -298,22 +304,13 @@ impl Revocation {
     }
 
     fn signed_part(&self) -> [u8; REVOCATION_SIGNED_LEN] {
-        let mut out = [0u8; REVOCATION_SIGNED_LEN];
-        let parts: [&[u8]; 5] = [
+        concat(&[
             REVOCATION_MAGIC,
             &[VERSION],
             self.identity.key.as_bytes(),
             self.key_id.as_bytes(),
             &self.revoked_at.to_be_bytes(),
-        ];
-        let mut at = 0usize;
-        for part in parts {
-            if let Some(dst) = out.get_mut(at..at + part.len()) {
-                dst.copy_from_slice(part);
-            }
-            at += part.len();
-        }
-        out
+        ])
     }
 
     /// Parses the 125-byte wire form (structure only; call [`Revocation::verify`]).
@@ -321,19 +318,7 @@ impl Revocation {
     /// # Errors
     /// A [`KeyError`] naming the first structural problem.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, KeyError> {
-        if bytes.len() != REVOCATION_LEN {
-            return Err(KeyError::WrongLength {
-                expected: REVOCATION_LEN,
-                found: bytes.len(),
-            });
-        }
-        if take::<4>(bytes, 0) != *REVOCATION_MAGIC {
-            return Err(KeyError::BadMagic("revocation"));
-        }
-        let version = take::<1>(bytes, 4)[0];
-        if version != VERSION {
-            return Err(KeyError::UnsupportedVersion(version));
-        }
+        check_frame(bytes, REVOCATION_LEN, REVOCATION_MAGIC, "revocation")?;
         Ok(Revocation {
             identity: IdentityPublicKey::from_bytes(&take::<32>(bytes, 5))?,
             key_id: KeyId(take::<16>(bytes, 37)),
@@ -345,10 +330,7 @@ impl Revocation {
     /// The 125-byte wire form.
     #[must_use]
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(REVOCATION_LEN);
-        out.extend_from_slice(&self.signed_part());
-        out.extend_from_slice(&self.signature);
-        out
+        concat::<REVOCATION_LEN>(&[&self.signed_part(), &self.signature]).to_vec()
     }
 
     /// Verifies the signature (strictly) under the stated identity key. A caller must also
@@ -387,15 +369,11 @@ impl Revocation {
     }
 }
 
-impl fmt::Debug for Revocation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Revocation")
-            .field("identity", &self.identity)
-            .field("key_id", &self.key_id)
-            .field("revoked_at", &self.revoked_at)
-            .finish_non_exhaustive()
-    }
-}
+debug_fields!(Revocation(r) {
+    identity: r.identity,
+    key_id: r.key_id,
+    revoked_at: r.revoked_at,
+} ..);
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]

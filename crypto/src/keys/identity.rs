@@ -163,13 +163,7 @@ impl IdentityKey {
     }
 }
 
-impl fmt::Debug for IdentityKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IdentityKey")
-            .field("public", &self.public())
-            .finish_non_exhaustive()
-    }
-}
+debug_fields!(IdentityKey(k) { public: k.public() } ..);
 
 /// A public Ed25519 identity key (an advisor's, or a reporter's signing key).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -347,19 +341,7 @@ impl Fingerprint {
     }
 }
 
-impl ConstantTimeEq for Fingerprint {
-    fn ct_eq(&self, other: &Self) -> subtle::Choice {
-        self.0.ct_eq(&other.0)
-    }
-}
-
-impl PartialEq for Fingerprint {
-    fn eq(&self, other: &Self) -> bool {
-        self.ct_eq(other).into()
-    }
-}
-
-impl Eq for Fingerprint {}
+ct_eq_by_bytes!(Fingerprint);
 
 impl fmt::Display for Fingerprint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
