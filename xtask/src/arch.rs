@@ -105,7 +105,7 @@ pub fn measure(root: &Path, files: &[String]) -> Result<Report> {
             circles.len()
         );
         for c in &circles {
-            let names: Vec<String> = c.iter().map(|m| name(m)).collect();
+            let names: Vec<String> = c.iter().map(name).collect();
             report.text += &format!("  circle of {}: {}\n", c.len(), names.join(", "));
         }
         report.circles += circles.len();
