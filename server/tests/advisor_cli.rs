@@ -23,7 +23,8 @@ fn cli_with(keyring: &Path, pass: &str, stdin_extra: &str, args: &[&str]) -> Out
     advisor_cli_with(keyring, pass, stdin_extra, args)
 }
 
-fn cli(keyring: &Path, args: &[&str]) -> String {
+/// Runs the CLI with the usual passphrase and asserts that it succeeded.
+fn cli_ok(keyring: &Path, args: &[&str]) -> Output {
     let out = cli_with(keyring, PASS, "", args);
     assert!(
         out.status.success(),
@@ -31,7 +32,11 @@ fn cli(keyring: &Path, args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout).unwrap()
+    out
+}
+
+fn cli(keyring: &Path, args: &[&str]) -> String {
+    String::from_utf8(cli_ok(keyring, args).stdout).unwrap()
 }
 
 fn cli_fails(keyring: &Path, pass: &str, args: &[&str]) -> String {
@@ -889,8 +894,11 @@ fn through_relay(
     (server, relay, a1, a2, reporter, case)
 }
 
-fn relay_log(relay: &meldpunt_tests::relay::Running) -> Value {
-    relay.relay.log_json()
+/// The relay passed envelopes on and opened none of them.
+fn assert_relay_saw_envelopes_and_opened_none(relay: &meldpunt_tests::relay::Running) {
+    let log = relay.relay.log_json();
+    assert!(log["envelopes_seen"].as_u64().unwrap() > 0, "{log}");
+    assert_eq!(log["opened"], 0, "the relay opened an envelope: {log}");
 }
 
 #[test]
@@ -913,16 +921,9 @@ fn an_advisor_the_relay_adds_is_named_in_a_warning_and_never_sealed_to() {
     assert!(text.contains("Check: WARNING"), "{text}");
     assert!(text.contains("VERHAAL-RELAY"), "{text}");
 
-    let out = cli_with(
+    let out = cli_ok(
         &a1.keyring,
-        PASS,
-        "",
         &["reply", &case, "--message", "ANTWOORD-DOOR-RELAY"],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("who is not a member of this case"),
@@ -931,9 +932,7 @@ fn an_advisor_the_relay_adds_is_named_in_a_warning_and_never_sealed_to() {
     );
     // Read again (the reply's envelope passes the relay in the answer too).
     let _ = read_case(&a1.keyring, &case);
-    let log = relay_log(&relay);
-    assert!(log["envelopes_seen"].as_u64().unwrap() > 0, "{log}");
-    assert_eq!(log["opened"], 0, "the relay opened an envelope: {log}");
+    assert_relay_saw_envelopes_and_opened_none(&relay);
 
     // The members still read the reply: Bram (directly) and the reporter.
     let text = read_case(&a2.keyring, &case);
@@ -966,17 +965,7 @@ fn swapped_keys_and_a_dropped_message_are_shown_and_nothing_reaches_the_relay() 
         text.contains("has no key that verifies now") && !text.contains("Check: OK"),
         "{text}"
     );
-    let out = cli_with(
-        &a1.keyring,
-        PASS,
-        "",
-        &["reply", &case, "--message", "ANTWOORD-SWAP"],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    cli_ok(&a1.keyring, &["reply", &case, "--message", "ANTWOORD-SWAP"]);
 
     // A dropped message: a gap, and no reply.
     relay
@@ -1011,9 +1000,7 @@ fn swapped_keys_and_a_dropped_message_are_shown_and_nothing_reaches_the_relay() 
         text.contains("ANTWOORD-SWAP") && !text.contains("NIET-VERSTUURD"),
         "{text}"
     );
-    let log = relay_log(&relay);
-    assert!(log["envelopes_seen"].as_u64().unwrap() > 0, "{log}");
-    assert_eq!(log["opened"], 0, "the relay opened an envelope: {log}");
+    assert_relay_saw_envelopes_and_opened_none(&relay);
 }
 
 #[test]

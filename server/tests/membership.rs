@@ -73,11 +73,22 @@ fn member_statement(
     statement(from, view, "alfa", op, &identity_of(server, "alfa", about), &to)
 }
 
-fn share(server: &Server, from: &Advisor, case: &str, body: &Value) -> reqwest::blocking::Response {
-    from.auth(server.post(&format!("/api/v1/advisor/cases/{case}/share")))
+/// `POST /api/v1/advisor/cases/{case}/{action}` (`share` or `remove`) as `from`.
+fn membership_post(
+    server: &Server,
+    from: &Advisor,
+    case: &str,
+    action: &str,
+    body: &Value,
+) -> reqwest::blocking::Response {
+    from.auth(server.post(&format!("/api/v1/advisor/cases/{case}/{action}")))
         .json(body)
         .send()
         .unwrap()
+}
+
+fn share(server: &Server, from: &Advisor, case: &str, body: &Value) -> reqwest::blocking::Response {
+    membership_post(server, from, case, "share", body)
 }
 
 fn remove(
@@ -86,10 +97,23 @@ fn remove(
     case: &str,
     body: &Value,
 ) -> reqwest::blocking::Response {
-    from.auth(server.post(&format!("/api/v1/advisor/cases/{case}/remove")))
-        .json(body)
-        .send()
-        .unwrap()
+    membership_post(server, from, case, "remove", body)
+}
+
+/// `GET /api/v1/advisor/cases/{case}` as `who` must answer 404 `not_found`; its body.
+fn case_not_found(server: &Server, who: &Advisor, case: &str) -> Value {
+    expect(
+        who.auth(server.get(&format!("/api/v1/advisor/cases/{case}")))
+            .send()
+            .unwrap(),
+        404,
+        Some("not_found"),
+    )
+}
+
+/// A share or remove that must answer 200; its body.
+fn membership_ok(server: &Server, from: &Advisor, case: &str, action: &str, body: &Value) -> Value {
+    expect(membership_post(server, from, case, action, body), 200, None)
 }
 
 fn events(server: &Server, a: &Advisor) -> Vec<Value> {
@@ -248,15 +272,12 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
     assert!(a2.inbox(&server).is_empty());
 
     // --- a1 shares with a2: the statement is appended with the seq answered.
-    let v = expect(
-        share(
-            &server,
-            &a1,
-            &case,
-            &json!({"advisor": a2.id, "stanzas": st, "envelope": b64(&added2)}),
-        ),
-        200,
-        None,
+    let v = membership_ok(
+        &server,
+        &a1,
+        &case,
+        "share",
+        &json!({"advisor": a2.id, "stanzas": st, "envelope": b64(&added2)}),
     );
     assert_eq!(v, json!({"seq": 1}));
     let view = a1.case(&server, &case);
@@ -284,15 +305,12 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
     // --- a2 shares with a3 (stanzas for the report and the statement).
     let st3 = stanzas_for(&a2, &v2, &k3);
     let added3 = member_statement(&server, &a2, &v2, 1, &a3.id, &[k3], reply_key);
-    let v = expect(
-        share(
-            &server,
-            &a2,
-            &case,
-            &json!({"advisor": a3.id, "stanzas": st3, "envelope": b64(&added3)}),
-        ),
-        200,
-        None,
+    let v = membership_ok(
+        &server,
+        &a2,
+        &case,
+        "share",
+        &json!({"advisor": a3.id, "stanzas": st3, "envelope": b64(&added3)}),
     );
     assert_eq!(v["seq"], 2);
     // The first shared-in advisor still has its detached stanzas and reads everything.
@@ -306,15 +324,12 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
     // --- a3 shares with a2 again (already on the case): stanzas are added, never replaced.
     let again = stanzas_for(&a3, &v3, &k2);
     let readd = member_statement(&server, &a3, &v3, 1, &a2.id, &[], reply_key);
-    let v = expect(
-        share(
-            &server,
-            &a3,
-            &case,
-            &json!({"advisor": a2.id, "stanzas": again, "envelope": b64(&readd)}),
-        ),
-        200,
-        None,
+    let v = membership_ok(
+        &server,
+        &a3,
+        &case,
+        "share",
+        &json!({"advisor": a2.id, "stanzas": again, "envelope": b64(&readd)}),
     );
     assert_eq!(v["seq"], 3);
     let v2 = a2.case(&server, &case);
@@ -334,15 +349,12 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
     let v3 = a3.case(&server, &case);
     same.push(stanzas_for(&a3, &v3, &k2)[3].clone());
     let readd2 = member_statement(&server, &a3, &v3, 1, &a2.id, &[], reply_key);
-    expect(
-        share(
-            &server,
-            &a3,
-            &case,
-            &json!({"advisor": a2.id, "stanzas": same, "envelope": b64(&readd2)}),
-        ),
-        200,
-        None,
+    membership_ok(
+        &server,
+        &a3,
+        &case,
+        "share",
+        &json!({"advisor": a2.id, "stanzas": same, "envelope": b64(&readd2)}),
     );
     let v2 = a2.case(&server, &case);
     assert_eq!(stanzas_of(&v2, 0).len(), 2);
@@ -448,33 +460,17 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
     // a2 leaves.
     let view2 = a2.case(&server, &case);
     let leave = member_statement(&server, &a2, &view2, 2, &a2.id, &[], reply_key);
-    let v = expect(
-        remove(
-            &server,
-            &a2,
-            &case,
-            &json!({"advisor": a2.id, "envelope": b64(&leave)}),
-        ),
-        200,
-        None,
+    let v = membership_ok(
+        &server,
+        &a2,
+        &case,
+        "remove",
+        &json!({"advisor": a2.id, "envelope": b64(&leave)}),
     );
     assert_eq!(v, json!({"seq": 6}));
     // a2 now gets what any advisor not on the case gets.
-    let gone = expect(
-        a2.auth(server.get(&format!("/api/v1/advisor/cases/{case}")))
-            .send()
-            .unwrap(),
-        404,
-        Some("not_found"),
-    );
-    let never = expect(
-        outsider
-            .auth(server.get(&format!("/api/v1/advisor/cases/{case}")))
-            .send()
-            .unwrap(),
-        404,
-        Some("not_found"),
-    );
+    let gone = case_not_found(&server, &a2, &case);
+    let never = case_not_found(&server, &outsider, &case);
     assert_eq!(gone, never);
     assert!(a2.inbox(&server).is_empty());
     expect(
@@ -502,25 +498,16 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
         &to,
     );
     assert_eq!(
-        expect(
-            remove(
-                &server,
-                &a1,
-                &case,
-                &json!({"advisor": a3.id, "envelope": b64(&rm3)})
-            ),
-            200,
-            None
+        membership_ok(
+            &server,
+            &a1,
+            &case,
+            "remove",
+            &json!({"advisor": a3.id, "envelope": b64(&rm3)})
         )["seq"],
         7
     );
-    expect(
-        a3.auth(server.get(&format!("/api/v1/advisor/cases/{case}")))
-            .send()
-            .unwrap(),
-        404,
-        Some("not_found"),
-    );
+    case_not_found(&server, &a3, &case);
     let view = a1.case(&server, &case);
     assert_eq!(view["advisors"].as_array().unwrap().len(), 1);
     let last = member_statement(&server, &a1, &view, 2, &a1.id, &[], reply_key);
@@ -555,15 +542,12 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
     let st = stanzas_for(&a1, &view, &k2);
     let back = member_statement(&server, &a1, &view, 1, &a2.id, &[k2], reply_key);
     assert_eq!(
-        expect(
-            share(
-                &server,
-                &a1,
-                &case,
-                &json!({"advisor": a2.id, "stanzas": st, "envelope": b64(&back)})
-            ),
-            200,
-            None
+        membership_ok(
+            &server,
+            &a1,
+            &case,
+            "share",
+            &json!({"advisor": a2.id, "stanzas": st, "envelope": b64(&back)})
         )["seq"],
         9
     );
