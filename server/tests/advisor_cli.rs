@@ -1053,6 +1053,16 @@ fn share_then_three_follow_ups_are_each_read_by_both_advisors() {
 
 /// Rewrites the `colleagues` of a keyring file as a test would find them after an earlier
 /// confirmation of `id` with identity `identity`.
+/// A new case to `advisor` alone with `story`, and its id as that advisor's inbox lists it.
+fn new_case_for(server: &Server, advisor: &CliAdvisor, story: &str) -> (Reporter, String) {
+    let reporter = case_to(server, "acme", std::slice::from_ref(&advisor.id), story);
+    let case = case_ids(server, &advisor.keyring)
+        .into_iter()
+        .find(|c| read_case(&advisor.keyring, c).contains(story))
+        .unwrap();
+    (reporter, case)
+}
+
 fn remember_in_keyring(keyring: &Path, id: &str, identity: &str) {
     use meldpunt_crypto::keyring::Keyring;
     let bytes = std::fs::read(keyring).unwrap();
@@ -1103,16 +1113,7 @@ fn sharing_needs_a_confirmed_fingerprint_and_refuses_a_changed_identity() {
     );
     assert_eq!(case_ids(&server, &a2.keyring).len(), 1);
     // A second case: remembered, so no fingerprint needed.
-    let _r2 = case_to(
-        &server,
-        "acme",
-        std::slice::from_ref(&a1.id),
-        "VERHAAL-TWEE",
-    );
-    let case2 = case_ids(&server, &a1.keyring)
-        .into_iter()
-        .find(|c| read_case(&a1.keyring, c).contains("VERHAAL-TWEE"))
-        .unwrap();
+    let (_r2, case2) = new_case_for(&server, &a1, "VERHAAL-TWEE");
     cli(&a1.keyring, &["share", &case2, "--advisor", &a2.id]);
     assert_eq!(case_ids(&server, &a2.keyring).len(), 2);
 
@@ -1120,16 +1121,7 @@ fn sharing_needs_a_confirmed_fingerprint_and_refuses_a_changed_identity() {
     // even with the fingerprint of the server's key.
     let other = meldpunt_crypto::keys::IdentityKey::generate(&mut os_rng()).public();
     remember_in_keyring(&a1.keyring, &a2.id, &b64(&other.to_bytes()));
-    let _r3 = case_to(
-        &server,
-        "acme",
-        std::slice::from_ref(&a1.id),
-        "VERHAAL-DRIE",
-    );
-    let case3 = case_ids(&server, &a1.keyring)
-        .into_iter()
-        .find(|c| read_case(&a1.keyring, c).contains("VERHAAL-DRIE"))
-        .unwrap();
+    let (_r3, case3) = new_case_for(&server, &a1, "VERHAAL-DRIE");
     let err = cli_fails(
         &a1.keyring,
         PASS,

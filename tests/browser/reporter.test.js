@@ -180,6 +180,17 @@ async function openOrgPage(page, hash = '') {
   await page.locator('#org-name').filter({ hasText: 'Acme' }).waitFor();
 }
 
+/** Starts a report (bullying, a witness, story `x`, to be heard) and walks on to the advisor step. */
+async function toAdvisorStep(page) {
+  await page.locator('#start-report').click();
+  for (let i = 0; i < 4; i++) {
+    if (i === 0) { await page.getByLabel('Pesten').check(); await page.getByLabel(NL['report.role_witness']).check(); }
+    if (i === 2) await page.locator('#story').fill('x');
+    if (i === 3) await page.getByLabel(NL['wish.heard']).check();
+    await page.locator('#step-next').click();
+  }
+}
+
 /** Fills the six steps of the report (Dutch page); stops on the review step. */
 async function fillReport(page, { story, advisorIds, file, check = false }) {
   const maybe = (name) => (check ? checkPage(page, name) : null);
@@ -547,13 +558,7 @@ test('pinned fingerprints: unpinned advisors are refused', async () => {
   assert.ok((await refused.innerText()).includes(NL['refused.not_pinned']));
   assert.ok((await refused.innerText()).includes(advisors.branch.fingerprint), 'fingerprint shown for comparison');
   await shot(page, 'pinned');
-  await page.locator('#start-report').click();
-  for (let i = 0; i < 4; i++) {
-    if (i === 0) { await page.getByLabel('Pesten').check(); await page.getByLabel(NL['report.role_witness']).check(); }
-    if (i === 2) await page.locator('#story').fill('x');
-    if (i === 3) await page.getByLabel(NL['wish.heard']).check();
-    await page.locator('#step-next').click();
-  }
+  await toAdvisorStep(page);
   assert.ok(await page.locator(`input[name="advisor"][value="${advisors.branch.id}"]`).isDisabled());
   assert.ok(await page.locator(`input[name="advisor"][value="${advisors.internal.id}"]`).isEnabled());
   // A pin that matches nobody: everyone refused, no report possible.
@@ -601,13 +606,7 @@ test('a server that alters key bundles is refused and flagged: swapped key, bad 
     assert.ok((await casEntry().innerText()).includes(NL[`refused.${problem}`]), `${name}: the reason is ${problem}`);
     if (name === 'swapped_key') await shot(page, 'altered-bundle');
     // The flagged advisor cannot be chosen.
-    await page.locator('#start-report').click();
-    for (let i = 0; i < 4; i++) {
-      if (i === 0) { await page.getByLabel('Pesten').check(); await page.getByLabel(NL['report.role_witness']).check(); }
-      if (i === 2) await page.locator('#story').fill('x');
-      if (i === 3) await page.getByLabel(NL['wish.heard']).check();
-      await page.locator('#step-next').click();
-    }
+    await toAdvisorStep(page);
     assert.ok(await page.locator(`input[name="advisor"][value="${cas.id}"]`).isDisabled(), `${name}: Cas cannot be chosen`);
   }
   // The same pages with the bundles untouched: Cas is offered.
