@@ -23,7 +23,8 @@ fn cli_with(keyring: &Path, pass: &str, stdin_extra: &str, args: &[&str]) -> Out
     advisor_cli_with(keyring, pass, stdin_extra, args)
 }
 
-fn cli(keyring: &Path, args: &[&str]) -> String {
+/// Runs the CLI with the usual passphrase and asserts that it succeeded.
+fn cli_ok(keyring: &Path, args: &[&str]) -> Output {
     let out = cli_with(keyring, PASS, "", args);
     assert!(
         out.status.success(),
@@ -31,7 +32,11 @@ fn cli(keyring: &Path, args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout).unwrap()
+    out
+}
+
+fn cli(keyring: &Path, args: &[&str]) -> String {
+    String::from_utf8(cli_ok(keyring, args).stdout).unwrap()
 }
 
 fn cli_fails(keyring: &Path, pass: &str, args: &[&str]) -> String {
@@ -889,8 +894,11 @@ fn through_relay(
     (server, relay, a1, a2, reporter, case)
 }
 
-fn relay_log(relay: &meldpunt_tests::relay::Running) -> Value {
-    relay.relay.log_json()
+/// The relay passed envelopes on and opened none of them.
+fn assert_relay_saw_envelopes_and_opened_none(relay: &meldpunt_tests::relay::Running) {
+    let log = relay.relay.log_json();
+    assert!(log["envelopes_seen"].as_u64().unwrap() > 0, "{log}");
+    assert_eq!(log["opened"], 0, "the relay opened an envelope: {log}");
 }
 
 #[test]
@@ -913,16 +921,9 @@ fn an_advisor_the_relay_adds_is_named_in_a_warning_and_never_sealed_to() {
     assert!(text.contains("Check: WARNING"), "{text}");
     assert!(text.contains("VERHAAL-RELAY"), "{text}");
 
-    let out = cli_with(
+    let out = cli_ok(
         &a1.keyring,
-        PASS,
-        "",
         &["reply", &case, "--message", "ANTWOORD-DOOR-RELAY"],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("who is not a member of this case"),
@@ -931,9 +932,7 @@ fn an_advisor_the_relay_adds_is_named_in_a_warning_and_never_sealed_to() {
     );
     // Read again (the reply's envelope passes the relay in the answer too).
     let _ = read_case(&a1.keyring, &case);
-    let log = relay_log(&relay);
-    assert!(log["envelopes_seen"].as_u64().unwrap() > 0, "{log}");
-    assert_eq!(log["opened"], 0, "the relay opened an envelope: {log}");
+    assert_relay_saw_envelopes_and_opened_none(&relay);
 
     // The members still read the reply: Bram (directly) and the reporter.
     let text = read_case(&a2.keyring, &case);
@@ -966,17 +965,7 @@ fn swapped_keys_and_a_dropped_message_are_shown_and_nothing_reaches_the_relay() 
         text.contains("has no key that verifies now") && !text.contains("Check: OK"),
         "{text}"
     );
-    let out = cli_with(
-        &a1.keyring,
-        PASS,
-        "",
-        &["reply", &case, "--message", "ANTWOORD-SWAP"],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    cli_ok(&a1.keyring, &["reply", &case, "--message", "ANTWOORD-SWAP"]);
 
     // A dropped message: a gap, and no reply.
     relay
@@ -1011,9 +1000,7 @@ fn swapped_keys_and_a_dropped_message_are_shown_and_nothing_reaches_the_relay() 
         text.contains("ANTWOORD-SWAP") && !text.contains("NIET-VERSTUURD"),
         "{text}"
     );
-    let log = relay_log(&relay);
-    assert!(log["envelopes_seen"].as_u64().unwrap() > 0, "{log}");
-    assert_eq!(log["opened"], 0, "the relay opened an envelope: {log}");
+    assert_relay_saw_envelopes_and_opened_none(&relay);
 }
 
 #[test]
@@ -1066,6 +1053,16 @@ fn share_then_three_follow_ups_are_each_read_by_both_advisors() {
 
 /// Rewrites the `colleagues` of a keyring file as a test would find them after an earlier
 /// confirmation of `id` with identity `identity`.
+/// A new case to `advisor` alone with `story`, and its id as that advisor's inbox lists it.
+fn new_case_for(server: &Server, advisor: &CliAdvisor, story: &str) -> (Reporter, String) {
+    let reporter = case_to(server, "acme", std::slice::from_ref(&advisor.id), story);
+    let case = case_ids(server, &advisor.keyring)
+        .into_iter()
+        .find(|c| read_case(&advisor.keyring, c).contains(story))
+        .unwrap();
+    (reporter, case)
+}
+
 fn remember_in_keyring(keyring: &Path, id: &str, identity: &str) {
     use meldpunt_crypto::keyring::Keyring;
     let bytes = std::fs::read(keyring).unwrap();
@@ -1116,16 +1113,7 @@ fn sharing_needs_a_confirmed_fingerprint_and_refuses_a_changed_identity() {
     );
     assert_eq!(case_ids(&server, &a2.keyring).len(), 1);
     // A second case: remembered, so no fingerprint needed.
-    let _r2 = case_to(
-        &server,
-        "acme",
-        std::slice::from_ref(&a1.id),
-        "VERHAAL-TWEE",
-    );
-    let case2 = case_ids(&server, &a1.keyring)
-        .into_iter()
-        .find(|c| read_case(&a1.keyring, c).contains("VERHAAL-TWEE"))
-        .unwrap();
+    let (_r2, case2) = new_case_for(&server, &a1, "VERHAAL-TWEE");
     cli(&a1.keyring, &["share", &case2, "--advisor", &a2.id]);
     assert_eq!(case_ids(&server, &a2.keyring).len(), 2);
 
@@ -1133,16 +1121,7 @@ fn sharing_needs_a_confirmed_fingerprint_and_refuses_a_changed_identity() {
     // even with the fingerprint of the server's key.
     let other = meldpunt_crypto::keys::IdentityKey::generate(&mut os_rng()).public();
     remember_in_keyring(&a1.keyring, &a2.id, &b64(&other.to_bytes()));
-    let _r3 = case_to(
-        &server,
-        "acme",
-        std::slice::from_ref(&a1.id),
-        "VERHAAL-DRIE",
-    );
-    let case3 = case_ids(&server, &a1.keyring)
-        .into_iter()
-        .find(|c| read_case(&a1.keyring, c).contains("VERHAAL-DRIE"))
-        .unwrap();
+    let (_r3, case3) = new_case_for(&server, &a1, "VERHAAL-DRIE");
     let err = cli_fails(
         &a1.keyring,
         PASS,

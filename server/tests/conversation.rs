@@ -131,16 +131,7 @@ fn full_conversation() {
     assert_eq!(Message::from_bytes(&plain[2]).unwrap().body(), FOLLOW_UP);
 
     // a2 shares the case with a3: one re-wrapped stanza per message.
-    let a3_key = recipients(
-        &[server.org_page("acme")["advisors"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|a| a["id"] == a3.id.as_str())
-            .unwrap()
-            .clone()],
-        None,
-    )[0];
+    let a3_key = recipients(&[listed(&server, "acme", &a3.id)], None)[0];
     let stanzas: Vec<_> = view["messages"]
         .as_array()
         .unwrap()
@@ -204,14 +195,7 @@ fn full_conversation() {
         .send()
         .unwrap();
     expect(r, 201, None);
-    let page = server.org_page("acme");
-    let a1_page = page["advisors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["id"] == a1.id.as_str())
-        .unwrap()
-        .clone();
+    let a1_page = listed(&server, "acme", &a1.id);
     assert_eq!(a1_page["bundles"].as_array().unwrap().len(), 1);
     assert_eq!(a1_page["revocations"].as_array().unwrap().len(), 1);
     assert_eq!(recipients(&[a1_page], None)[0].key_id(), bundle.key_id());

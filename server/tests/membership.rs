@@ -73,11 +73,22 @@ fn member_statement(
     statement(from, view, "alfa", op, &identity_of(server, "alfa", about), &to)
 }
 
-fn share(server: &Server, from: &Advisor, case: &str, body: &Value) -> reqwest::blocking::Response {
-    from.auth(server.post(&format!("/api/v1/advisor/cases/{case}/share")))
+/// `POST /api/v1/advisor/cases/{case}/{action}` (`share` or `remove`) as `from`.
+fn membership_post(
+    server: &Server,
+    from: &Advisor,
+    case: &str,
+    action: &str,
+    body: &Value,
+) -> reqwest::blocking::Response {
+    from.auth(server.post(&format!("/api/v1/advisor/cases/{case}/{action}")))
         .json(body)
         .send()
         .unwrap()
+}
+
+fn share(server: &Server, from: &Advisor, case: &str, body: &Value) -> reqwest::blocking::Response {
+    membership_post(server, from, case, "share", body)
 }
 
 fn remove(
@@ -86,10 +97,51 @@ fn remove(
     case: &str,
     body: &Value,
 ) -> reqwest::blocking::Response {
-    from.auth(server.post(&format!("/api/v1/advisor/cases/{case}/remove")))
-        .json(body)
+    membership_post(server, from, case, "remove", body)
+}
+
+/// `GET /api/v1/advisor/cases/{case}` as `who` must answer 404 `not_found`; its body.
+fn case_not_found(server: &Server, who: &Advisor, case: &str) -> Value {
+    expect(
+        who.auth(server.get(&format!("/api/v1/advisor/cases/{case}")))
+            .send()
+            .unwrap(),
+        404,
+        Some("not_found"),
+    )
+}
+
+/// The reporter's follow-up `message`, sealed to the members `rv` (the reporter's view) lists and
+/// to the reporter's own reply key; must answer 201.
+fn follow_up(server: &Server, reporter: &Reporter, rv: &Value, message: &[u8]) -> Value {
+    let mut to = recipients(rv["advisors"].as_array().unwrap(), None);
+    to.push(reporter.keys.reply_key().recipient());
+    let env = seal(Purpose::Message, "alfa", &to, message);
+    let r = reporter
+        .auth(server.post("/api/v1/case/messages"))
+        .json(&json!({"envelope": b64(&env)}))
         .send()
-        .unwrap()
+        .unwrap();
+    expect(r, 201, None)
+}
+
+/// `from` shares `case` with `to` (stanzas and the signed statement); must answer 200.
+fn share_ok(
+    server: &Server,
+    from: &Advisor,
+    case: &str,
+    to: &str,
+    stanzas: &[Value],
+    statement: &[u8],
+) -> Value {
+    let body = json!({"advisor": to, "stanzas": stanzas, "envelope": b64(statement)});
+    expect(share(server, from, case, &body), 200, None)
+}
+
+/// `from` removes `who` from `case` with the signed statement; must answer 200.
+fn remove_ok(server: &Server, from: &Advisor, case: &str, who: &str, statement: &[u8]) -> Value {
+    let body = json!({"advisor": who, "envelope": b64(statement)});
+    expect(remove(server, from, case, &body), 200, None)
 }
 
 fn events(server: &Server, a: &Advisor) -> Vec<Value> {
@@ -248,16 +300,7 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
     assert!(a2.inbox(&server).is_empty());
 
     // --- a1 shares with a2: the statement is appended with the seq answered.
-    let v = expect(
-        share(
-            &server,
-            &a1,
-            &case,
-            &json!({"advisor": a2.id, "stanzas": st, "envelope": b64(&added2)}),
-        ),
-        200,
-        None,
-    );
+    let v = share_ok(&server, &a1, &case, &a2.id, &st, &added2);
     assert_eq!(v, json!({"seq": 1}));
     let view = a1.case(&server, &case);
     let msgs = view["messages"].as_array().unwrap();
@@ -284,16 +327,7 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
     // --- a2 shares with a3 (stanzas for the report and the statement).
     let st3 = stanzas_for(&a2, &v2, &k3);
     let added3 = member_statement(&server, &a2, &v2, 1, &a3.id, &[k3], reply_key);
-    let v = expect(
-        share(
-            &server,
-            &a2,
-            &case,
-            &json!({"advisor": a3.id, "stanzas": st3, "envelope": b64(&added3)}),
-        ),
-        200,
-        None,
-    );
+    let v = share_ok(&server, &a2, &case, &a3.id, &st3, &added3);
     assert_eq!(v["seq"], 2);
     // The first shared-in advisor still has its detached stanzas and reads everything.
     let v2 = a2.case(&server, &case);
@@ -306,16 +340,7 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
     // --- a3 shares with a2 again (already on the case): stanzas are added, never replaced.
     let again = stanzas_for(&a3, &v3, &k2);
     let readd = member_statement(&server, &a3, &v3, 1, &a2.id, &[], reply_key);
-    let v = expect(
-        share(
-            &server,
-            &a3,
-            &case,
-            &json!({"advisor": a2.id, "stanzas": again, "envelope": b64(&readd)}),
-        ),
-        200,
-        None,
-    );
+    let v = share_ok(&server, &a3, &case, &a2.id, &again, &readd);
     assert_eq!(v["seq"], 3);
     let v2 = a2.case(&server, &case);
     let now0 = stanzas_of(&v2, 0);
@@ -334,16 +359,7 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
     let v3 = a3.case(&server, &case);
     same.push(stanzas_for(&a3, &v3, &k2)[3].clone());
     let readd2 = member_statement(&server, &a3, &v3, 1, &a2.id, &[], reply_key);
-    expect(
-        share(
-            &server,
-            &a3,
-            &case,
-            &json!({"advisor": a2.id, "stanzas": same, "envelope": b64(&readd2)}),
-        ),
-        200,
-        None,
-    );
+    share_ok(&server, &a3, &case, &a2.id, &same, &readd2);
     let v2 = a2.case(&server, &case);
     assert_eq!(stanzas_of(&v2, 0).len(), 2);
     assert_eq!(v2["messages"].as_array().unwrap().len(), 5);
@@ -375,15 +391,7 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
         b"{\"text\":\"f\"}",
     )
     .unwrap();
-    let mut to = recipients(rv["advisors"].as_array().unwrap(), None);
-    to.push(reply_key);
-    let env = seal(Purpose::Message, "alfa", &to, &follow.to_bytes());
-    let r = reporter
-        .auth(server.post("/api/v1/case/messages"))
-        .json(&json!({"envelope": b64(&env)}))
-        .send()
-        .unwrap();
-    assert_eq!(expect(r, 201, None)["seq"], 5);
+    assert_eq!(follow_up(&server, &reporter, &rv, &follow.to_bytes())["seq"], 5);
 
     // --- remove
     let view = a1.case(&server, &case);
@@ -448,33 +456,11 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
     // a2 leaves.
     let view2 = a2.case(&server, &case);
     let leave = member_statement(&server, &a2, &view2, 2, &a2.id, &[], reply_key);
-    let v = expect(
-        remove(
-            &server,
-            &a2,
-            &case,
-            &json!({"advisor": a2.id, "envelope": b64(&leave)}),
-        ),
-        200,
-        None,
-    );
+    let v = remove_ok(&server, &a2, &case, &a2.id, &leave);
     assert_eq!(v, json!({"seq": 6}));
     // a2 now gets what any advisor not on the case gets.
-    let gone = expect(
-        a2.auth(server.get(&format!("/api/v1/advisor/cases/{case}")))
-            .send()
-            .unwrap(),
-        404,
-        Some("not_found"),
-    );
-    let never = expect(
-        outsider
-            .auth(server.get(&format!("/api/v1/advisor/cases/{case}")))
-            .send()
-            .unwrap(),
-        404,
-        Some("not_found"),
-    );
+    let gone = case_not_found(&server, &a2, &case);
+    let never = case_not_found(&server, &outsider, &case);
     assert_eq!(gone, never);
     assert!(a2.inbox(&server).is_empty());
     expect(
@@ -502,25 +488,10 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
         &to,
     );
     assert_eq!(
-        expect(
-            remove(
-                &server,
-                &a1,
-                &case,
-                &json!({"advisor": a3.id, "envelope": b64(&rm3)})
-            ),
-            200,
-            None
-        )["seq"],
+        remove_ok(&server, &a1, &case, &a3.id, &rm3)["seq"],
         7
     );
-    expect(
-        a3.auth(server.get(&format!("/api/v1/advisor/cases/{case}")))
-            .send()
-            .unwrap(),
-        404,
-        Some("not_found"),
-    );
+    case_not_found(&server, &a3, &case);
     let view = a1.case(&server, &case);
     assert_eq!(view["advisors"].as_array().unwrap().len(), 1);
     let last = member_statement(&server, &a1, &view, 2, &a1.id, &[], reply_key);
@@ -540,31 +511,14 @@ fn share_appends_statement_and_only_adds_stanzas_remove_and_leave() {
     // The reporter's next follow-up, sealed to the one member left, is taken.
     let rv = reporter.case(&server);
     assert_eq!(rv["advisors"].as_array().unwrap().len(), 1);
-    let mut to = recipients(rv["advisors"].as_array().unwrap(), None);
-    to.push(reply_key);
-    let env = seal(Purpose::Message, "alfa", &to, &follow.to_bytes());
-    let r = reporter
-        .auth(server.post("/api/v1/case/messages"))
-        .json(&json!({"envelope": b64(&env)}))
-        .send()
-        .unwrap();
-    assert_eq!(expect(r, 201, None)["seq"], 8);
+    assert_eq!(follow_up(&server, &reporter, &rv, &follow.to_bytes())["seq"], 8);
 
     // A shared-in advisor may share on; removed advisors may be shared in again.
     let view = a1.case(&server, &case);
     let st = stanzas_for(&a1, &view, &k2);
     let back = member_statement(&server, &a1, &view, 1, &a2.id, &[k2], reply_key);
     assert_eq!(
-        expect(
-            share(
-                &server,
-                &a1,
-                &case,
-                &json!({"advisor": a2.id, "stanzas": st, "envelope": b64(&back)})
-            ),
-            200,
-            None
-        )["seq"],
+        share_ok(&server, &a1, &case, &a2.id, &st, &back)["seq"],
         9
     );
     let v2 = a2.case(&server, &case);

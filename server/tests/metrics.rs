@@ -53,18 +53,10 @@ fn public_listener_never_serves_metrics() {
     }
     // The metrics listener answers, and serves nothing else.
     assert!(server.metrics().contains("meldpunt_http_responses_total"));
-    let r = server
-        .client
-        .get(server.metrics_url("/api/v1/orgs/acme"))
-        .send()
-        .unwrap();
-    expect(r, 404, Some("not_found"));
-    let r = server
-        .client
-        .get(server.metrics_url("/healthz"))
-        .send()
-        .unwrap();
-    expect(r, 404, Some("not_found"));
+    for path in ["/api/v1/orgs/acme", "/healthz"] {
+        let r = server.client.get(server.metrics_url(path)).send().unwrap();
+        expect(r, 404, Some("not_found"));
+    }
 }
 
 #[test]

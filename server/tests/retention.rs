@@ -179,16 +179,7 @@ fn set_status(server: &Server, a: &Advisor, case: &str, s: &str) {
 /// the stanzas become markers of the case.
 fn share(server: &Server, f: &mut Filed, from: &Advisor, to: &Advisor) {
     let view = from.case(server, &f.id);
-    let to_key = recipients(
-        &[server.org_page("acme")["advisors"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|a| a["id"] == to.id.as_str())
-            .unwrap()
-            .clone()],
-        None,
-    )[0];
+    let to_key = recipients(&[listed(server, "acme", &to.id)], None)[0];
     let keys = from.keyring.decryption_keys();
     let mut stanzas = Vec::new();
     for m in view["messages"].as_array().unwrap() {

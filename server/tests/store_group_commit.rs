@@ -3,6 +3,7 @@
 //! fails alone, and a full disk answers `Busy` (HTTP 503) without losing acknowledged writes.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -12,16 +13,28 @@ use meldpunt_server::store::{
     Id, InviteScope, NewAdvisor, NewCase, Sender, Status, Store, StoreError, StoredBundle,
 };
 
-fn rand16() -> [u8; 16] {
-    let mut b = [0u8; 16];
+fn random<const N: usize>() -> [u8; N] {
+    let mut b = [0u8; N];
     meldpunt_crypto::rng::Rng::fill_bytes(&mut meldpunt_crypto::rng::os_rng(), &mut b);
     b
 }
 
+fn rand16() -> [u8; 16] {
+    random()
+}
+
 fn rand32() -> [u8; 32] {
-    let mut b = [0u8; 32];
-    meldpunt_crypto::rng::Rng::fill_bytes(&mut meldpunt_crypto::rng::os_rng(), &mut b);
-    b
+    random()
+}
+
+/// A new database file in a temporary folder, opened, with `setup` done:
+/// (folder, file, store, org id, advisor id).
+fn fresh_store() -> (tempfile::TempDir, PathBuf, Arc<SqliteStore>, i64, Id) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.db");
+    let store = Arc::new(SqliteStore::open(&path).unwrap());
+    let (org, advisor) = setup(&store);
+    (dir, path, store, org, advisor)
 }
 
 /// An organisation with one advisor; returns (org id, advisor id).
@@ -74,10 +87,7 @@ fn assert_present(store: &SqliteStore, c: &NewCase) {
 
 #[test]
 fn concurrent_writers_all_acknowledged_and_durable() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("m.db");
-    let store = Arc::new(SqliteStore::open(&path).unwrap());
-    let (org, advisor) = setup(&store);
+    let (_dir, path, store, org, advisor) = fresh_store();
 
     const THREADS: usize = 32;
     const PER_THREAD: usize = 40;
@@ -124,10 +134,7 @@ fn concurrent_writers_all_acknowledged_and_durable() {
 
 #[test]
 fn a_failing_operation_does_not_fail_its_batch() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("m.db");
-    let store = Arc::new(SqliteStore::open(&path).unwrap());
-    let (org, advisor) = setup(&store);
+    let (_dir, path, store, org, advisor) = fresh_store();
     let existing = new_case(org, advisor, 100);
     store.create_case(&existing).unwrap();
 
@@ -204,10 +211,7 @@ fn a_failing_operation_does_not_fail_its_batch() {
 
 #[test]
 fn full_disk_answers_busy_and_keeps_acknowledged_writes() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("m.db");
-    let store = Arc::new(SqliteStore::open(&path).unwrap());
-    let (org, advisor) = setup(&store);
+    let (_dir, path, store, org, advisor) = fresh_store();
     let before = new_case(org, advisor, 4096);
     store.create_case(&before).unwrap();
 

@@ -118,6 +118,13 @@ async function followUp(page, text) {
   return page.locator('#send-status').innerText();
 }
 
+/** An advisor page sends `text` as a reply and waits until it says the reply is sent. */
+async function advisorReplies(page, text) {
+  await page.locator('#reply-text').fill(text);
+  await page.locator('#reply-send').click();
+  await page.locator('#reply-status').filter({ hasText: NL['advisor.ui.reply_sent'] }).waitFor({ timeout: 30_000 });
+}
+
 /** The advisor page for `who`, through the relay, on the first case. */
 async function openAdvisor(who, width = 360) {
   const p = await newPage(browser, width, 900);
@@ -165,9 +172,7 @@ test('add_advisor: both pages name the added advisor as no member; nothing is se
     const { context, page, errors } = await openAdvisor('anna');
     const shown = await page.locator('#case-warnings').innerText();
     assert.ok(shown.includes(state.fake.fingerprint), shown);
-    await page.locator('#reply-text').fill('Antwoord terwijl de server iemand toevoegt.');
-    await page.locator('#reply-send').click();
-    await page.locator('#reply-status').filter({ hasText: NL['advisor.ui.reply_sent'] }).waitFor({ timeout: 30_000 });
+    await advisorReplies(page, 'Antwoord terwijl de server iemand toevoegt.');
     assert.deepEqual(errors, []);
     await context.close();
   }
@@ -195,9 +200,7 @@ test('the local app (`meldpunt advisor app`) through the relay: the added adviso
     await page.locator('#case-messages > li').first().waitFor();
     const shown = await page.locator('#case-warnings').innerText();
     assert.ok(shown.includes(state.fake.fingerprint), shown);
-    await page.locator('#reply-text').fill('Antwoord via de app, terwijl de server iemand toevoegt.');
-    await page.locator('#reply-send').click();
-    await page.locator('#reply-status').filter({ hasText: NL['advisor.ui.reply_sent'] }).waitFor({ timeout: 30_000 });
+    await advisorReplies(page, 'Antwoord via de app, terwijl de server iemand toevoegt.');
     assert.deepEqual(errors, []);
     await context.close();
   } finally {

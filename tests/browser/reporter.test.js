@@ -174,6 +174,23 @@ async function checkPage(page, name) {
   await page.setViewportSize({ width: 360, height: 800 });
 }
 
+/** Opens Acme's reporter page (with an optional `#…` tail) and waits until it shows the name. */
+async function openOrgPage(page, hash = '') {
+  await page.goto(`${base}/o/acme${hash}`);
+  await page.locator('#org-name').filter({ hasText: 'Acme' }).waitFor();
+}
+
+/** Starts a report (bullying, a witness, story `x`, to be heard) and walks on to the advisor step. */
+async function toAdvisorStep(page) {
+  await page.locator('#start-report').click();
+  for (let i = 0; i < 4; i++) {
+    if (i === 0) { await page.getByLabel('Pesten').check(); await page.getByLabel(NL['report.role_witness']).check(); }
+    if (i === 2) await page.locator('#story').fill('x');
+    if (i === 3) await page.getByLabel(NL['wish.heard']).check();
+    await page.locator('#step-next').click();
+  }
+}
+
 /** Fills the six steps of the report (Dutch page); stops on the review step. */
 async function fillReport(page, { story, advisorIds, file, check = false }) {
   const maybe = (name) => (check ? checkPage(page, name) : null);
@@ -440,8 +457,7 @@ test('the reporter reads a verified reply, a typo or unknown code makes no discl
 
 test('a reply signed by an advisor the reporter did not choose is flagged, never trusted (§6.1)', async () => {
   const { context, page, errors } = await newPage(360, 800);
-  await page.goto(`${base}/o/acme`);
-  await page.locator('#org-name').filter({ hasText: 'Acme' }).waitFor();
+  await openOrgPage(page);
   const story = 'Alleen voor Anna bedoeld. Test 43.';
   await fillReport(page, { story, advisorIds: [advisors.internal.id] });
   await page.locator('#step-next').click();
@@ -492,8 +508,7 @@ test('a reply signed by an advisor the reporter did not choose is flagged, never
 test('English is complete: no Dutch left and no missing keys', async () => {
   assert.deepEqual(Object.keys(EN).sort(), Object.keys(NL).sort(), 'same keys in both tables');
   const { context, page, errors } = await newPage(1280, 900);
-  await page.goto(`${base}/o/acme`);
-  await page.locator('#org-name').filter({ hasText: 'Acme' }).waitFor();
+  await openOrgPage(page);
   await page.locator('#lang-switch').click();
   await page.waitForFunction(() => document.documentElement.lang === 'en');
   const pairs = await page.evaluate(() => [...document.querySelectorAll('[data-i18n]')].map((e) => [e.dataset.i18n, e.textContent]));
@@ -521,8 +536,7 @@ test('quick exit leaves at once and the page is not in the history', async () =>
     const { context, page } = await newPage(360, 800);
     await context.route('https://www.nu.nl/**', (r) => r.fulfill({ status: 200, contentType: 'text/html', body: '<title>nu</title>' }));
     await page.goto('about:blank');
-    await page.goto(`${base}/o/acme`);
-    await page.locator('#org-name').filter({ hasText: 'Acme' }).waitFor();
+    await openOrgPage(page);
     const length = await page.evaluate(() => history.length);
     if (how === 'button') await page.locator('#quick-exit').click();
     else for (let i = 0; i < 3; i++) await page.keyboard.press('Escape');
@@ -536,8 +550,7 @@ test('quick exit leaves at once and the page is not in the history', async () =>
 
 test('pinned fingerprints: unpinned advisors are refused', async () => {
   const { context, page } = await newPage(360, 800);
-  await page.goto(`${base}/o/acme#pin=${advisors.internal.pin}`);
-  await page.locator('#org-name').filter({ hasText: 'Acme' }).waitFor();
+  await openOrgPage(page, `#pin=${advisors.internal.pin}`);
   assert.ok(await page.locator('#pin-status').isVisible());
   const refused = page.locator('#advisor-list .advisor-refused');
   assert.equal(await refused.count(), 1);
@@ -545,19 +558,12 @@ test('pinned fingerprints: unpinned advisors are refused', async () => {
   assert.ok((await refused.innerText()).includes(NL['refused.not_pinned']));
   assert.ok((await refused.innerText()).includes(advisors.branch.fingerprint), 'fingerprint shown for comparison');
   await shot(page, 'pinned');
-  await page.locator('#start-report').click();
-  for (let i = 0; i < 4; i++) {
-    if (i === 0) { await page.getByLabel('Pesten').check(); await page.getByLabel(NL['report.role_witness']).check(); }
-    if (i === 2) await page.locator('#story').fill('x');
-    if (i === 3) await page.getByLabel(NL['wish.heard']).check();
-    await page.locator('#step-next').click();
-  }
+  await toAdvisorStep(page);
   assert.ok(await page.locator(`input[name="advisor"][value="${advisors.branch.id}"]`).isDisabled());
   assert.ok(await page.locator(`input[name="advisor"][value="${advisors.internal.id}"]`).isEnabled());
   // A pin that matches nobody: everyone refused, no report possible.
   await page.goto('about:blank');
-  await page.goto(`${base}/o/acme#pin=${'0'.repeat(32)}`);
-  await page.locator('#org-name').filter({ hasText: 'Acme' }).waitFor();
+  await openOrgPage(page, `#pin=${'0'.repeat(32)}`);
   assert.equal(await page.locator('#advisor-list .advisor-refused').count(), 2);
   assert.ok(await page.locator('#start-report').isDisabled());
   await context.close();
@@ -600,13 +606,7 @@ test('a server that alters key bundles is refused and flagged: swapped key, bad 
     assert.ok((await casEntry().innerText()).includes(NL[`refused.${problem}`]), `${name}: the reason is ${problem}`);
     if (name === 'swapped_key') await shot(page, 'altered-bundle');
     // The flagged advisor cannot be chosen.
-    await page.locator('#start-report').click();
-    for (let i = 0; i < 4; i++) {
-      if (i === 0) { await page.getByLabel('Pesten').check(); await page.getByLabel(NL['report.role_witness']).check(); }
-      if (i === 2) await page.locator('#story').fill('x');
-      if (i === 3) await page.getByLabel(NL['wish.heard']).check();
-      await page.locator('#step-next').click();
-    }
+    await toAdvisorStep(page);
     assert.ok(await page.locator(`input[name="advisor"][value="${cas.id}"]`).isDisabled(), `${name}: Cas cannot be chosen`);
   }
   // The same pages with the bundles untouched: Cas is offered.
@@ -672,8 +672,7 @@ test('without WASM the pages say so and offer nothing to send', async () => {
 test('if the worker cannot load, nothing is sent and the page says why', async () => {
   const { context, page, captured } = await newPage(360, 800);
   await context.route('**/js/worker.js', (r) => r.abort());
-  await page.goto(`${base}/o/acme`);
-  await page.locator('#org-name').filter({ hasText: 'Acme' }).waitFor();
+  await openOrgPage(page);
   const story = 'Dit mag nooit onversleuteld weg. Test 44.';
   await fillReport(page, { story, advisorIds: [advisors.internal.id] });
   await page.locator('#step-next').click();
@@ -703,8 +702,7 @@ test('measurements: bytes to load the report page, WASM seal throughput, send �
   const sizes = new Map();
   cdp.on('Network.requestWillBeSent', (e) => urls.set(e.requestId, e.request.url));
   cdp.on('Network.loadingFinished', (e) => sizes.set(e.requestId, e.encodedDataLength));
-  await page.goto(`${base}/o/acme`);
-  await page.locator('#org-name').filter({ hasText: 'Acme' }).waitFor();
+  await openOrgPage(page);
   await page.waitForLoadState('networkidle');
   const rows = [...sizes].map(([id, n]) => [new URL(urls.get(id) || 'x:/?').pathname, n]).sort((a, b) => b[1] - a[1]);
   const total = rows.reduce((n, [, b]) => n + b, 0);

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use meldpunt_crypto::envelope::{self, Purpose};
-use meldpunt_crypto::keyring::Keyring;
+use meldpunt_crypto::keyring::{Keyring, KeyringEntry};
 use meldpunt_crypto::keys::{KeyBundle, Revocation};
 use meldpunt_crypto::pickup::{PickupCode, ReporterKeys};
 use meldpunt_crypto::recipient::RecipientKey;
@@ -141,6 +141,17 @@ pub fn year_keyring(now: i64) -> anyhow::Result<Keyring> {
         365 * 86_400,
     )
     .map_err(|e| anyhow::anyhow!("keyring: {e}"))
+}
+
+/// The first key of `keyring` (the one [`year_keyring`] made).
+///
+/// # Errors
+/// When the keyring holds no key.
+pub fn first_key(keyring: &Keyring) -> anyhow::Result<&KeyringEntry> {
+    keyring
+        .keys()
+        .first()
+        .ok_or_else(|| anyhow::anyhow!("no key"))
 }
 
 /// `f` of every message of a case view: the message, its envelope and its detached stanzas.

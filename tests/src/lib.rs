@@ -23,8 +23,8 @@ pub mod relay;
 mod server;
 
 pub use actors::{
-    Advisor, Reporter, bundles_of, detached_stanzas, ids_of, listed, map_messages, recipients, revocations_of, seal,
-    statement, year_keyring,
+    Advisor, Reporter, bundles_of, detached_stanzas, first_key, ids_of, listed, map_messages, recipients,
+    revocations_of, seal, statement, year_keyring,
 };
 pub use cli::{KillOnDrop, advisor_cli_with, advisor_command, meldpunt_bin, output_text, run_with_stdin};
 pub use http::{

@@ -61,30 +61,30 @@ fn start(upstream: &str) -> Relay {
 fn relay_answers_its_control_endpoints_and_forwards_nothing_without_upstream() {
     let relay = start(&format!("http://127.0.0.1:{}", closed_port()));
     let http = reqwest::blocking::Client::new();
+    let get_json = |path: &str| -> Value {
+        http.get(format!("{}{path}", relay.url))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap()
+    };
+    let set_mode = |body: Value| {
+        http.post(format!("{}/__relay/mode", relay.url))
+            .json(&body)
+            .send()
+            .unwrap()
+    };
 
-    let id: Value = http
-        .get(format!("{}/__relay/identity", relay.url))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let id = get_json("/__relay/identity");
     let identity = id["identity"].as_str().unwrap();
     assert_eq!(identity.len(), 43, "a 32-byte key in base64url: {id}");
     assert!(!id["fingerprint"].as_str().unwrap().is_empty(), "{id}");
     assert!(!id["id"].as_str().unwrap().is_empty(), "{id}");
 
-    let unknown = http
-        .post(format!("{}/__relay/mode", relay.url))
-        .json(&json!({"mode": "make_everyone_trust_me"}))
-        .send()
-        .unwrap();
+    let unknown = set_mode(json!({"mode": "make_everyone_trust_me"}));
     assert_eq!(unknown.status().as_u16(), 400);
     for mode in ["add_advisor", "swap_keys", "replay", "none"] {
-        let ok = http
-            .post(format!("{}/__relay/mode", relay.url))
-            .json(&json!({"mode": mode}))
-            .send()
-            .unwrap();
+        let ok = set_mode(json!({"mode": mode}));
         assert!(ok.status().is_success(), "{mode}: {}", ok.status());
     }
 
@@ -95,12 +95,7 @@ fn relay_answers_its_control_endpoints_and_forwards_nothing_without_upstream() {
         .unwrap();
     assert_eq!(down.status().as_u16(), 502);
 
-    let log: Value = http
-        .get(format!("{}/__relay/log", relay.url))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let log = get_json("/__relay/log");
     assert_eq!(log["opened"], 0, "{log}");
     assert_eq!(log["envelopes_seen"], 0, "{log}");
 }

@@ -59,6 +59,22 @@ pub(crate) fn status_label(st: &str) -> &str {
     }
 }
 
+/// The "acknowledge by" and "feedback by" dates of a case's deadlines `d`, or "done" once that
+/// step is past.
+pub(crate) fn due_dates(d: &Value, status: &str) -> (String, String) {
+    let ack = if status == "new" {
+        clean(s(d, "ack_due"))
+    } else {
+        "done".to_owned()
+    };
+    let feedback = if status == "closed" {
+        "done".to_owned()
+    } else {
+        clean(s(d, "feedback_due"))
+    };
+    (ack, feedback)
+}
+
 pub(crate) fn deadline_note(d: &Value, status: &str) -> String {
     let mut notes = Vec::new();
     if at(d, "ack_overdue").as_bool() == Some(true) {

@@ -6,7 +6,7 @@ use crate::keyfile::PassSource;
 use crate::keys::session;
 use crate::text::{at, clean, is_case_id, s, short_id};
 
-use crate::cases::common::{deadline_note, status_label};
+use crate::cases::common::{deadline_note, due_dates, status_label};
 
 pub fn inbox(path: &Path, source: PassSource) -> anyhow::Result<()> {
     let (_u, api) = session(path, source)?;
@@ -30,6 +30,7 @@ pub fn inbox(path: &Path, source: PassSource) -> anyhow::Result<()> {
         .map(|c| {
             let d = &at(c, "deadlines");
             let status = s(c, "status");
+            let (ack_by, feedback_by) = due_dates(d, status);
             [
                 short_id(s(c, "id")),
                 clean(s(c, "org")),
@@ -37,16 +38,8 @@ pub fn inbox(path: &Path, source: PassSource) -> anyhow::Result<()> {
                 clean(s(c, "created")),
                 clean(s(c, "updated")),
                 at(c, "messages").as_u64().unwrap_or(0).to_string(),
-                if status == "new" {
-                    clean(s(d, "ack_due"))
-                } else {
-                    "done".to_owned()
-                },
-                if status == "closed" {
-                    "done".to_owned()
-                } else {
-                    clean(s(d, "feedback_due"))
-                },
+                ack_by,
+                feedback_by,
                 deadline_note(d, status),
             ]
         })

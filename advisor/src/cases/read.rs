@@ -16,7 +16,7 @@ use crate::keys::session;
 use crate::text::{at, clean, s, short_id};
 
 use crate::cases::common::{
-    category_label, deadline_note, indent, org_pages, resolve_case, status_label,
+    category_label, deadline_note, due_dates, indent, org_pages, resolve_case, status_label,
 };
 
 fn render_attachments(list: &[AttachmentRef]) -> Option<String> {
@@ -166,18 +166,9 @@ pub fn read(path: &Path, source: PassSource, case: &str) -> anyhow::Result<()> {
         clean(s(view, "created")),
         clean(s(view, "updated"))
     );
+    let (ack_by, feedback_by) = due_dates(d, status);
     println!(
-        "Acknowledge by: {}   Feedback by: {}   Attention: {}",
-        if status == "new" {
-            clean(s(d, "ack_due"))
-        } else {
-            "done".into()
-        },
-        if status == "closed" {
-            "done".into()
-        } else {
-            clean(s(d, "feedback_due"))
-        },
+        "Acknowledge by: {ack_by}   Feedback by: {feedback_by}   Attention: {}",
         deadline_note(d, status)
     );
     println!("Members of this case (from the signed conversation):");

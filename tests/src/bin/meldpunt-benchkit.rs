@@ -24,7 +24,7 @@ use meldpunt_crypto::keyring::KeyringParams;
 use meldpunt_crypto::keys::IdentityKey;
 use meldpunt_crypto::recipient::DecryptionKey;
 use meldpunt_crypto::rng::{Rng, os_rng};
-use meldpunt_tests::{b64, now, year_keyring};
+use meldpunt_tests::{b64, first_key, now, year_keyring};
 use serde_json::json;
 
 const PASSPHRASE: &str = "meldpunt benchmark keyring";
@@ -42,12 +42,7 @@ fn cli_files(dir: &Path, size: u64) -> Result<serde_json::Value> {
     fs::create_dir_all(dir)?;
     let mut rng = os_rng();
     let keyring = year_keyring(now())?;
-    let recipient = keyring
-        .keys()
-        .first()
-        .ok_or_else(|| anyhow!("no key"))?
-        .key
-        .recipient();
+    let recipient = first_key(&keyring)?.key.recipient();
     let file = keyring
         .to_file(&mut rng, PASSPHRASE, KeyringParams::DEFAULT)
         .map_err(|e| anyhow!("keyring: {e}"))?;

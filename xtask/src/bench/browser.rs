@@ -49,17 +49,10 @@ pub(crate) fn bench_browser(work: &Path) -> Result<Section> {
     let find = |needle: &str| out.lines().find(|l| l.contains(needle)).map(str::to_owned);
     let mut rows = Vec::new();
     let page = find("report page load:").ok_or_else(|| format!("no page-load line in:\n{out}"))?;
-    let bytes: f64 = page
-        .split("responses, ")
-        .nth(1)
-        .and_then(|r| r.split_whitespace().next())
+    let bytes: f64 = word_after(&page, "responses, ")
         .and_then(|n| n.parse().ok())
         .ok_or_else(|| format!("cannot read the byte count in `{page}`"))?;
-    let responses = page
-        .split("load: ")
-        .nth(1)
-        .and_then(|r| r.split_whitespace().next())
-        .unwrap_or("?");
+    let responses = word_after(&page, "load: ").unwrap_or("?");
     let wasm_bytes = out
         .lines()
         .find(|l| l.trim_end().ends_with(".wasm"))
@@ -78,11 +71,7 @@ pub(crate) fn bench_browser(work: &Path) -> Result<Section> {
     );
     let send = find("send → code, nothing held")
         .ok_or_else(|| format!("no send → code line in:\n{out}"))?;
-    let wall = send
-        .split("wall ")
-        .nth(1)
-        .and_then(|r| r.split_whitespace().next())
-        .unwrap_or("?");
+    let wall = word_after(&send, "wall ").unwrap_or("?");
     let measures = send.split("measures ms: ").nth(1).unwrap_or("").trim();
     let total = serde_json::from_str::<serde_json::Value>(measures)
         .ok()
@@ -95,11 +84,7 @@ pub(crate) fn bench_browser(work: &Path) -> Result<Section> {
         ),
     ));
     if let Some(seal) = find("WASM seal (Chromium") {
-        let rate = seal
-            .split(" = ")
-            .nth(1)
-            .and_then(|r| r.split_whitespace().next())
-            .unwrap_or("?");
+        let rate = word_after(&seal, " = ").unwrap_or("?");
         rows.push(Row::info(
             "WASM seal in Chromium's main thread, 10 MiB to 3 recipients",
             format!("{rate} MiB/s"),
@@ -114,4 +99,9 @@ pub(crate) fn bench_browser(work: &Path) -> Result<Section> {
                 .into(),
         rows,
     })
+}
+
+/// The first word after the first `marker` in `line`.
+fn word_after<'a>(line: &'a str, marker: &str) -> Option<&'a str> {
+    line.split(marker).nth(1)?.split_whitespace().next()
 }

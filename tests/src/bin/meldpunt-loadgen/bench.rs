@@ -26,6 +26,17 @@ pub fn client() -> Result<reqwest::Client> {
 }
 
 /// Registers a bench advisor and returns (advisor id, its decryption key).
+/// Sends `req` and reads the whole answer: its status, its body and the time from the send to
+/// the last byte.
+async fn timed(req: reqwest::RequestBuilder) -> Result<(u16, Vec<u8>, Duration), String> {
+    let s = Instant::now();
+    let r = req.send().await.map_err(|e| e.to_string())?;
+    let status = r.status().as_u16();
+    let body = r.bytes().await.map_err(|e| e.to_string())?;
+    let d = s.elapsed();
+    Ok((status, body.to_vec(), d))
+}
+
 pub async fn setup_advisor(http: &reqwest::Client, url: &str, invite: &str) -> Result<(String, DecryptionKey)> {
     let mut rng = os_rng();
     let identity = IdentityKey::generate(&mut rng);
@@ -163,17 +174,11 @@ pub async fn bench_server(
         let (h, u, bodies) = (h.clone(), u.clone(), std::rc::Rc::clone(&bodies));
         async move {
             let body = bodies.get(i).cloned().unwrap_or_default();
-            let s = Instant::now();
-            let r = h
+            let req = h
                 .post(format!("{u}/api/v1/cases"))
                 .header("Content-Type", "application/json")
-                .body(body)
-                .send()
-                .await
-                .map_err(|e| e.to_string())?;
-            let status = r.status().as_u16();
-            let text = r.bytes().await.map_err(|e| e.to_string())?;
-            let d = s.elapsed();
+                .body(body);
+            let (status, text, d) = timed(req).await?;
             if status != 201 {
                 return Err(format!("create: {status} {}", String::from_utf8_lossy(&text)));
             }
@@ -199,16 +204,8 @@ pub async fn bench_server(
         let (h, u, auth) = (h.clone(), u.clone(), std::rc::Rc::clone(&auth));
         async move {
             let a = auth.get(i % auth.len().max(1)).cloned().unwrap_or_default();
-            let s = Instant::now();
-            let r = h
-                .get(format!("{u}/api/v1/case"))
-                .header("Authorization", a)
-                .send()
-                .await
-                .map_err(|e| e.to_string())?;
-            let status = r.status().as_u16();
-            let _ = r.bytes().await.map_err(|e| e.to_string())?;
-            let d = s.elapsed();
+            let req = h.get(format!("{u}/api/v1/case")).header("Authorization", a);
+            let (status, _, d) = timed(req).await?;
             if status != 200 {
                 return Err(format!("read: {status}"));
             }

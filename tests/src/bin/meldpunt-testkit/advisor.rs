@@ -16,7 +16,7 @@ use meldpunt_crypto::keyring::{Keyring, KeyringParams};
 use meldpunt_crypto::message::Message;
 use meldpunt_crypto::recipient::DecryptionKey;
 use meldpunt_crypto::rng::os_rng;
-use meldpunt_tests::{b64, now, year_keyring};
+use meldpunt_tests::{b64, first_key, now, year_keyring};
 use serde_json::{Value, json};
 
 use crate::api::*;
@@ -26,12 +26,7 @@ pub fn register(args: &Args) -> Result<Value> {
     let mut rng = os_rng();
     let now = now();
     let keyring = year_keyring(now)?;
-    let key_id = keyring
-        .keys()
-        .first()
-        .ok_or_else(|| anyhow!("no key"))?
-        .key
-        .key_id();
+    let key_id = first_key(&keyring)?.key.key_id();
     let bundle = keyring.bundle(key_id).map_err(|e| anyhow!("bundle: {e}"))?;
     let languages: Vec<&str> = args.opt("languages").unwrap_or("nl").split(',').collect();
     let mut profile = json!({
