@@ -5,8 +5,8 @@
 use actix_web::http::Method;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use crate::error::{ApiError, ApiResult};
-use crate::limits::Class;
+use crate::http::error::{ApiError, ApiResult};
+use crate::service::limits::Class;
 use crate::service::AppState;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {

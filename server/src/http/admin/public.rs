@@ -1,6 +1,14 @@
 //! Public routes of organisation data (logo).
 
-use super::*;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::service::admin::api::org_suspended;
+use crate::http::error::{ApiError, ApiResult};
+use crate::service::limits::Class;
+
+use crate::http::admin::common::*;
 
 pub(super) async fn public_logo(
     req: HttpRequest,

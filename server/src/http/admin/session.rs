@@ -1,6 +1,27 @@
 //! Admin logins and sessions: login, logout, TOTP, passphrase, invites, the audit log.
 
-use super::*;
+use meldpunt_api::ErrorCode;
+use std::sync::Arc;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use zeroize::Zeroizing;
+
+use crate::service::admin::{self, Actor, AdminError};
+use crate::service::admin::api::{
+    AcceptInviteIn, AcceptOut, AuditOut, AuditQuery, LoginIn, LoginOut,
+    MeOut, PassphraseIn, TotpConfirmIn,
+    TotpSetupIn,
+    TotpSetupOut,
+};
+use crate::service::admin::auth;
+use crate::day::now_secs;
+use crate::http::error::{ApiError, ApiResult};
+use crate::service::limits::Class;
+use crate::store::admin::{AdminAccount, AdminRole, AuditScope, NewAudit};
+use crate::store::Organisation;
+
+use crate::http::admin::common::*;
 
 /// A checked administrator session.
 #[derive(Debug)]
