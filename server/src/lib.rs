@@ -41,9 +41,6 @@ pub mod http;
 pub mod cli;
 pub mod serve;
 
-// Old paths, kept for code outside this part (the store, tests, `http/static_files.rs`)
-// until it moves to the new ones.
-pub use http::error;
-pub use service::admin::auth as adminauth;
+// Old paths, kept for the fuzz target (`server/fuzz/fuzz_targets/json_bodies.rs`).
 pub use service::wire as api;
-pub use service::{limits, verify};
+pub use service::verify;

@@ -9,7 +9,6 @@ use serde::Serialize;
 
 use crate::service::admin::AdminError;
 use crate::service::error::{Kind, ServiceError};
-use crate::store::StoreError;
 
 /// What [`ApiError`] constructors take as the code: an [`ErrorCode`], or (for code outside this
 /// layer that still names codes as text) its `snake_case` name.
@@ -160,12 +159,6 @@ impl From<ServiceError> for ApiError {
             message: e.message,
             retry_after: e.retry_after,
         }
-    }
-}
-
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        ServiceError::from(e).into()
     }
 }
 

@@ -7,6 +7,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
+use crate::http::client_addr::client_addr;
 use crate::service::wire;
 use crate::http::error::{ApiError, ApiResult};
 use crate::service::limits::Class;
@@ -28,7 +29,7 @@ pub(super) fn credential<'a>(req: &'a HttpRequest, scheme: &str) -> Option<&'a s
 
 /// The case of the request's `Authorization: CaseToken …`, after the rate limits.
 pub(super) async fn reporter_auth(req: &HttpRequest, state: &State) -> ApiResult<CaseInfo> {
-    let ip = state.limits.check_address(Class::Case, req, &state.metrics)?;
+    let ip = state.limits.check_address(Class::Case, client_addr(req, &state.limits), &state.metrics)?;
     let case = state.case_by_token(credential(req, "CaseToken"), ip).await?;
     state.limits.charge_global(Class::Case, &state.metrics)?;
     Ok(case)
@@ -36,7 +37,7 @@ pub(super) async fn reporter_auth(req: &HttpRequest, state: &State) -> ApiResult
 
 /// The advisor of the request's `Authorization: Bearer …`, after the rate limits.
 pub(super) async fn advisor_auth(req: &HttpRequest, state: &State) -> ApiResult<AdvisorKeys> {
-    state.limits.check(Class::Advisor, req, &state.metrics)?;
+    state.limits.check(Class::Advisor, client_addr(req, &state.limits), &state.metrics)?;
     Ok(state.session(credential(req, "Bearer")).await?)
 }
 
@@ -80,12 +81,12 @@ pub(super) async fn org_page(
     state: State,
     slug: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    state.limits.check(Class::Public, &req, &state.metrics)?;
+    state.limits.check(Class::Public, client_addr(&req, &state.limits), &state.metrics)?;
     Ok(HttpResponse::Ok().json(state.org_page(slug.into_inner()).await?))
 }
 
 pub(super) async fn pow_challenge(req: HttpRequest, state: State) -> ApiResult<HttpResponse> {
-    state.limits.check(Class::Public, &req, &state.metrics)?;
+    state.limits.check(Class::Public, client_addr(&req, &state.limits), &state.metrics)?;
     state.metrics.inc(&state.metrics.pow_issued);
     // Under creation pressure the challenge costs more instead of creation being refused
     // (protocol §8); clients do whatever difficulty the challenge says.
@@ -104,7 +105,7 @@ pub(super) async fn create_case(
 ) -> ApiResult<HttpResponse> {
     // The address's quota (and shut-out) only: the global creation quota is taken once the
     // request has passed its checks and its proof of work (`AppState::create_case`).
-    let ip = state.limits.check_address(Class::Create, &req, &state.metrics)?;
+    let ip = state.limits.check_address(Class::Create, client_addr(&req, &state.limits), &state.metrics)?;
     let day = arc(&state).create_case(body.into_inner(), ip).await?;
     Ok(HttpResponse::Created().json(json!({"status": "new", "created": day.to_string()})))
 }
@@ -129,7 +130,7 @@ pub(super) async fn register(
     state: State,
     body: web::Json<wire::Register>,
 ) -> ApiResult<HttpResponse> {
-    state.limits.check(Class::Login, &req, &state.metrics)?;
+    state.limits.check(Class::Login, client_addr(&req, &state.limits), &state.metrics)?;
     Ok(HttpResponse::Created().json(state.register(body.into_inner()).await?))
 }
 
@@ -140,7 +141,7 @@ pub(super) async fn login_challenge(
 ) -> ApiResult<HttpResponse> {
     // Per address only: anonymous challenge requests (cheap, bounded in memory) must not use
     // up the global login quota, which would lock advisors out of `POST /login`.
-    state.limits.check_address(Class::Login, &req, &state.metrics)?;
+    state.limits.check_address(Class::Login, client_addr(&req, &state.limits), &state.metrics)?;
     let (challenge, expires_at) = state.login_challenge(&body)?;
     Ok(HttpResponse::Ok()
         .json(json!({"challenge": wire::b64(&challenge), "expires_at": expires_at})))
@@ -151,7 +152,7 @@ pub(super) async fn login(
     state: State,
     body: web::Json<wire::Login>,
 ) -> ApiResult<HttpResponse> {
-    state.limits.check(Class::Login, &req, &state.metrics)?;
+    state.limits.check(Class::Login, client_addr(&req, &state.limits), &state.metrics)?;
     let (token, expires_at, id) = state.login(body.into_inner()).await?;
     Ok(HttpResponse::Ok()
         .json(json!({"token": token, "expires_at": expires_at, "advisor": wire::b64(&id)})))

@@ -5,6 +5,7 @@
 
 mod admin;
 mod attachments;
+mod client_addr;
 pub mod error;
 mod handlers;
 mod middleware;

@@ -5,8 +5,9 @@
 use actix_web::http::Method;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use crate::error::{ApiError, ApiResult};
-use crate::limits::Class;
+use crate::http::client_addr::client_addr;
+use crate::http::error::{ApiError, ApiResult};
+use crate::service::limits::Class;
 use crate::service::AppState;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
@@ -28,7 +29,7 @@ async fn serve(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<HttpRe
             "method not allowed on this resource",
         ));
     }
-    state.limits.check(Class::Public, &req, &state.metrics)?;
+    state.limits.check(Class::Public, client_addr(&req, &state.limits), &state.metrics)?;
     let file = meldpunt_web::find(root, req.path()).await?;
     Ok(file.ok_or_else(not_found)?.response())
 }

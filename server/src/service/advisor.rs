@@ -1,7 +1,18 @@
 //! The advisor's path: registration, login, sessions, the inbox, cases, replies, sharing,
 //! keys and revocations.
 
-use super::*;
+use meldpunt_api::ErrorCode;
+
+use crate::day::{Day, now_secs};
+use crate::service::checks::{MAX_PHOTO, check_languages, check_text};
+use crate::service::error::{Kind, ServiceError, ServiceResult};
+use crate::service::ids::{normalise_invite, random32, random_id, sha256};
+use crate::service::state::{AppState, MAX_LOGIN_CHALLENGES};
+use crate::service::verify::{self, Purpose};
+use crate::service::wire::{self, CaseSummary, CaseView, b64, unb64, unb64_exact};
+use crate::store::{
+    AdvisorKeys, CaseInfo, DetachedStanza, Id, NewAdvisor, Removal, Sender, StanzaTarget,
+};
 
 impl AppState {
     /// The slug of the advisor's organisation (`None`: branch-wide, or no longer there).

@@ -13,7 +13,6 @@ use std::num::NonZeroU32;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use actix_web::HttpRequest;
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::config::{RateClass, RateLimits};
@@ -120,46 +119,20 @@ impl Limiters {
         }
     }
 
-    /// The address a request is keyed by.
+    /// The proxy whose `X-Forwarded-For` is believed (`http::client_addr` reads it).
     #[must_use]
-    pub fn client(&self, req: &HttpRequest) -> IpAddr {
-        let peer = req
-            .peer_addr()
-            .map(|a| a.ip())
-            .unwrap_or(IpAddr::from([0, 0, 0, 0]));
-        let ip = if Some(peer) == self.trusted_proxy {
-            // All header lines form one list (RFC 9110 §5.3): a proxy that appends its own
-            // line instead of extending the client's must still be the one believed. A line
-            // that is not text makes the list unreadable, and then the peer is the key.
-            let mut last = None;
-            let mut readable = true;
-            for line in req.headers().get_all("x-forwarded-for") {
-                match line.to_str() {
-                    Ok(v) => {
-                        if let Some(entry) = v.rsplit(',').next() {
-                            last = Some(entry.trim().to_owned());
-                        }
-                    }
-                    Err(_) => readable = false,
-                }
-            }
-            last.filter(|_| readable)
-                .and_then(|v| v.parse::<IpAddr>().ok())
-                .unwrap_or(peer)
-        } else {
-            peer
-        };
-        key_of(ip)
+    pub fn trusted_proxy(&self) -> Option<IpAddr> {
+        self.trusted_proxy
     }
 
     /// Takes one request from the class's quotas, or answers 429.
     pub fn check(
         &self,
         class: Class,
-        req: &HttpRequest,
+        client: IpAddr,
         metrics: &Metrics,
     ) -> Result<IpAddr, ServiceError> {
-        let ip = self.client(req);
+        let ip = key_of(client);
         let limiter = self.limiter(class);
         if self.is_shared(&ip) {
             return self.charge_global(class, metrics).map(|()| ip);
@@ -195,10 +168,10 @@ impl Limiters {
     pub fn check_address(
         &self,
         class: Class,
-        req: &HttpRequest,
+        client: IpAddr,
         metrics: &Metrics,
     ) -> Result<IpAddr, ServiceError> {
-        let ip = self.client(req);
+        let ip = key_of(client);
         if self.is_shared(&ip) {
             return Ok(ip);
         }

@@ -29,7 +29,7 @@ pub struct Metrics {
     /// Failed case-token lookups.
     pub case_token_failures: AtomicU64,
     /// Retention purges and vacuums (only vacuum runs are exported).
-    pub retention: crate::service::retention::RetentionMetrics,
+    pub retention: crate::service::counters::RetentionMetrics,
     /// Advisor notifications (shared with the notification thread).
     pub notify: std::sync::Arc<crate::service::notify::NotifyMetrics>,
 }

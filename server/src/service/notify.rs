@@ -151,13 +151,13 @@ impl NotifyMetrics {
     /// number moves with each report and reply).
     pub fn render(&self, out: &mut String) {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        crate::service::retention::counter(
+        crate::service::counters::counter(
             out,
             "meldpunt_notify_mail_failures_total",
             "Notification mails that failed (each try counts; see the log).",
             get(&self.failed),
         );
-        crate::service::retention::counter(
+        crate::service::counters::counter(
             out,
             "meldpunt_notify_events_dropped_total",
             "Activity events dropped because the notification queue was full.",

@@ -1,6 +1,17 @@
 //! The reporter's path: the organisation page, a new case, the case by its token, follow-ups.
 
-use super::*;
+use meldpunt_api::ErrorCode;
+use std::sync::Arc;
+
+use crate::day::{Day, now_secs};
+use crate::service::checks::{check_stanzas, store_error};
+use crate::service::error::{ServiceError, ServiceResult};
+use crate::service::ids::random_id;
+use crate::service::state::AppState;
+use crate::service::verify::{self, Purpose};
+use crate::service::orgs;
+use crate::service::wire::{self, CaseView, unb64, unb64_exact};
+use crate::store::{AdvisorKeys, CaseInfo, Id, NewCase, Sender, StoreError};
 
 impl AppState {
     /// An organisation's page data.

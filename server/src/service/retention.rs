@@ -6,86 +6,13 @@
 //!
 //! `meldpunt purge` runs the same on a stopped server's database (see [`purge_now`]).
 
-use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 pub use crate::config::retention::{RetentionSettings, validate};
 use crate::day::{Day, now_secs};
-use crate::service::AppState;
+pub use crate::service::counters::RetentionMetrics;
+use crate::service::state::AppState;
 use crate::store::{Purged, Store, StoreResult, Vacuumed};
-
-/// Counters of the purge and the vacuum, instance-wide.
-#[derive(Debug, Default)]
-pub struct RetentionMetrics {
-    cases: AtomicU64,
-    messages: AtomicU64,
-    attachments: AtomicU64,
-    stanzas: AtomicU64,
-    sessions: AtomicU64,
-    invites: AtomicU64,
-    uploads: AtomicU64,
-    purge_failures: AtomicU64,
-    vacuum_runs: AtomicU64,
-    vacuum_pages: AtomicU64,
-    vacuum_failures: AtomicU64,
-}
-
-/// Writes one counter in the Prometheus text format.
-pub(crate) fn counter(out: &mut String, name: &str, help: &str, value: u64) {
-    let _ = writeln!(out, "# HELP {name} {help}");
-    let _ = writeln!(out, "# TYPE {name} counter");
-    let _ = writeln!(out, "{name} {value}");
-}
-
-impl RetentionMetrics {
-    /// Adds what a purge deleted.
-    pub fn purged(&self, p: &Purged) {
-        for (c, n) in [
-            (&self.cases, p.cases),
-            (&self.messages, p.messages),
-            (&self.attachments, p.attachments),
-            (&self.stanzas, p.stanzas),
-            (&self.sessions, p.sessions),
-            (&self.invites, p.invites),
-            (&self.uploads, p.uploads),
-        ] {
-            c.fetch_add(n, Ordering::Relaxed);
-        }
-    }
-
-    /// Adds a vacuum run.
-    pub fn vacuumed(&self, v: &Vacuumed) {
-        self.vacuum_runs.fetch_add(1, Ordering::Relaxed);
-        self.vacuum_pages
-            .fetch_add(v.pages_freed, Ordering::Relaxed);
-    }
-
-    /// Appends the health counters to a `/metrics` answer. What a purge deleted (cases,
-    /// messages, shares, sessions, invites) and the pages a vacuum freed are not exported: they
-    /// would tell how many cases an organisation had and when one reached its deletion date.
-    pub fn render(&self, out: &mut String) {
-        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        for (name, help, c) in [
-            (
-                "meldpunt_retention_purge_failures_total",
-                "Purges that failed (see the log).",
-                &self.purge_failures,
-            ),
-            (
-                "meldpunt_vacuum_runs_total",
-                "Database vacuum runs (free pages given back, write-ahead log truncated).",
-                &self.vacuum_runs,
-            ),
-            (
-                "meldpunt_vacuum_failures_total",
-                "Vacuum runs that failed (see the log).",
-                &self.vacuum_failures,
-            ),
-        ] {
-            counter(out, name, help, get(c));
-        }
-    }
-}
 
 /// Purge as of `today`; after deletions the WAL is truncated.
 fn purge_on(store: &dyn Store, today: Day, all_uploads: bool) -> StoreResult<(Purged, bool)> {

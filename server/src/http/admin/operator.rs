@@ -1,6 +1,23 @@
 //! Routes of the instance operator: organisations, their admins and advisors, branch-wide advisors, instance settings.
 
-use super::*;
+use meldpunt_api::ErrorCode;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use zeroize::Zeroizing;
+
+use crate::service::admin::{self, Actor};
+use crate::service::admin::api::{
+    AdvisorInviteIn, AdvisorStatusOut,
+    CreateOrgIn, InstanceIn, InstanceOut, InviteOut, OrgListItem, SuspendedIn,
+};
+use crate::service::wire::parse_id;
+use crate::day::now_secs;
+use crate::http::error::{ApiError, ApiResult};
+use crate::store::admin::AdminRole;
+use crate::store::Id;
+
+use crate::http::admin::common::*;
+use crate::http::admin::session::*;
 
 pub(super) async fn list_orgs(req: HttpRequest, state: State) -> ApiResult<HttpResponse> {
     session(&req, &state, false).await?.operator()?;

@@ -1,6 +1,26 @@
 //! Routes of an organisation's admin: settings, logo, advisors, the reporting link.
 
-use super::*;
+use meldpunt_api::ErrorCode;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use futures_util::StreamExt;
+use zeroize::Zeroizing;
+
+use crate::service::admin::{self, AdminError};
+use crate::service::admin::api::{
+    AdvisorStatusOut, InviteOut, LinkAdvisor, LinkOut, OrgSettingsIn, OrgSettingsOut, SuspendedIn, fingerprint,
+};
+use crate::service::admin::auth;
+use crate::service::wire::parse_id;
+use crate::day::now_secs;
+use crate::http::error::{ApiError, ApiResult};
+use crate::store::admin::{AdminRole, OrgChange};
+use crate::store::Id;
+
+use crate::http::admin::common::*;
+use crate::http::admin::operator::*;
+use crate::http::admin::session::*;
 
 pub(super) async fn settings_of(state: &State, org_id: i64) -> ApiResult<OrgSettingsOut> {
     run(state, move |st| {

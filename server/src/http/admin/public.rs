@@ -1,13 +1,22 @@
 //! Public routes of organisation data (logo).
 
-use super::*;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::http::client_addr::client_addr;
+use crate::service::admin::api::org_suspended;
+use crate::http::error::{ApiError, ApiResult};
+use crate::service::limits::Class;
+
+use crate::http::admin::common::*;
 
 pub(super) async fn public_logo(
     req: HttpRequest,
     state: State,
     slug: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    state.limits.check(Class::Public, &req, &state.metrics)?;
+    state.limits.check(Class::Public, client_addr(&req, &state.limits), &state.metrics)?;
     let slug = slug.into_inner();
     if slug.is_empty() || slug.len() > 64 {
         return Err(ApiError::not_found("no logo"));

@@ -1,6 +1,28 @@
 //! Admin logins and sessions: login, logout, TOTP, passphrase, invites, the audit log.
 
-use super::*;
+use meldpunt_api::ErrorCode;
+use std::sync::Arc;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use zeroize::Zeroizing;
+
+use crate::http::client_addr::client_addr;
+use crate::service::admin::{self, Actor, AdminError};
+use crate::service::admin::api::{
+    AcceptInviteIn, AcceptOut, AuditOut, AuditQuery, LoginIn, LoginOut,
+    MeOut, PassphraseIn, TotpConfirmIn,
+    TotpSetupIn,
+    TotpSetupOut,
+};
+use crate::service::admin::auth;
+use crate::day::now_secs;
+use crate::http::error::{ApiError, ApiResult};
+use crate::service::limits::Class;
+use crate::store::admin::{AdminAccount, AdminRole, AuditScope, NewAudit};
+use crate::store::Organisation;
+
+use crate::http::admin::common::*;
 
 /// A checked administrator session.
 #[derive(Debug)]
@@ -41,7 +63,7 @@ impl Session {
 /// enable TOTP is let through (me, totp/setup, totp/confirm, logout); otherwise it is 403
 /// `totp_setup_required`.
 pub(super) async fn session(req: &HttpRequest, state: &State, setup_only: bool) -> ApiResult<Session> {
-    state.limits.check(Class::Advisor, req, &state.metrics)?;
+    state.limits.check(Class::Advisor, client_addr(req, &state.limits), &state.metrics)?;
     let hash = crate::http::handlers::credential(req, "Bearer")
         .and_then(auth::session_token_hash)
         .ok_or_else(bad_session)?;
@@ -84,7 +106,7 @@ pub(super) async fn org_slug(state: &State, org_id: Option<i64>) -> ApiResult<Op
 }
 
 pub(super) async fn login(req: HttpRequest, state: State, body: web::Json<Strict>) -> ApiResult<HttpResponse> {
-    state.limits.check(Class::Login, &req, &state.metrics)?;
+    state.limits.check(Class::Login, client_addr(&req, &state.limits), &state.metrics)?;
     let LoginIn {
         username,
         passphrase,
@@ -370,7 +392,7 @@ pub(super) async fn accept_invite(
     state: State,
     body: web::Json<Strict>,
 ) -> ApiResult<HttpResponse> {
-    state.limits.check(Class::Login, &req, &state.metrics)?;
+    state.limits.check(Class::Login, client_addr(&req, &state.limits), &state.metrics)?;
     let AcceptInviteIn {
         invite,
         username,

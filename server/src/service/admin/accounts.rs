@@ -1,6 +1,16 @@
 //! Admin accounts (operators, organisation admins, invites, TOTP policy) and invite codes.
 
-use super::*;
+use meldpunt_api::ErrorCode;
+use zeroize::Zeroizing;
+
+use crate::day::now_secs;
+use crate::service::admin::auth::{self, Passphrase};
+use crate::service::admin::types::*;
+use crate::service::ids::{normalise_invite, sha256};
+use crate::store::admin::{AdminRole, AuditRow, AuditScope};
+use crate::store::{
+    Organisation, Store, StoreError,
+};
 
 pub(super) fn check_username(name: &str) -> Result<(), AdminError> {
     if auth::valid_username(name) {
@@ -149,7 +159,7 @@ pub(super) const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 /// A new invite code: 20 symbols (100 bits) in groups of 4.
 #[must_use]
 pub fn make_invite_code() -> String {
-    let bytes = crate::service::random32();
+    let bytes = crate::service::ids::random32();
     let mut out = String::new();
     for (i, b) in bytes.iter().take(20).enumerate() {
         if i > 0 && i % 4 == 0 {

@@ -5,7 +5,7 @@ use meldpunt_api::ErrorCode;
 use serde::{Deserialize, Serialize, Serializer};
 use zeroize::Zeroizing;
 
-use crate::service::admin::AdminError;
+use crate::service::admin::types::AdminError;
 use crate::service::admin::auth::Passphrase;
 use crate::service::wire::{Texts, b64};
 use crate::service::error::{Kind, ServiceError};

@@ -142,7 +142,7 @@ pub fn verify_passphrase(pass: &str, phc: &str) -> bool {
 pub fn dummy_hash() -> &'static str {
     static DUMMY: OnceLock<String> = OnceLock::new();
     DUMMY.get_or_init(|| {
-        let random = crate::service::wire::b64(&crate::service::random32());
+        let random = crate::service::wire::b64(&crate::service::ids::random32());
         hash_passphrase(&random)
             .map(|h| h.to_string())
             // The fixed parameters are valid, so this cannot fail; a fallback keeps the
@@ -262,8 +262,8 @@ pub fn qr_svg(data: &str) -> Result<String, String> {
 /// A new session token: the bearer value (base64url of 32 random bytes) and its SHA-256.
 #[must_use]
 pub fn new_session_token() -> (Zeroizing<String>, [u8; 32]) {
-    let raw = Zeroizing::new(crate::service::random32());
-    let hash = crate::service::sha256(&raw[..]);
+    let raw = Zeroizing::new(crate::service::ids::random32());
+    let hash = crate::service::ids::sha256(&raw[..]);
     (Zeroizing::new(crate::service::wire::b64(&raw[..])), hash)
 }
 
@@ -271,7 +271,7 @@ pub fn new_session_token() -> (Zeroizing<String>, [u8; 32]) {
 #[must_use]
 pub fn session_token_hash(bearer: &str) -> Option<[u8; 32]> {
     let raw = Zeroizing::new(meldpunt_api::b64::unb64(bearer)?);
-    (raw.len() == 32).then(|| crate::service::sha256(&raw))
+    (raw.len() == 32).then(|| crate::service::ids::sha256(&raw))
 }
 
 // ---------- lock-out

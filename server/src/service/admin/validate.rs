@@ -1,6 +1,9 @@
 //! Validation of admin input: slugs, names, texts, categories, languages.
 
-use super::*;
+use meldpunt_api::ErrorCode;
+
+use crate::service::admin::types::*;
+use crate::store::Category;
 
 /// Checks a slug: 1..=64 of `a-z`, `0-9`, `-`, not starting or ending with `-`.
 pub fn check_slug(slug: &str) -> Result<(), AdminError> {
