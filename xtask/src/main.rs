@@ -141,6 +141,11 @@ fn test(_args: &[String]) -> Result {
     // `meldpunt-testkit` binaries that the browser tests run (their packages' integration
     // tests need them), with the same features, so nothing is compiled twice.
     ran.step("native tests (cargo nextest, every workspace target)", || {
+        // `cargo test`/nextest builds a package's binaries only for that package's own
+        // integration tests: the `meldpunt` binary (package `meldpunt`) that the server's tests
+        // start is built here, with the same targets and features as the test build, so the
+        // tests never run a stale binary and nothing is compiled twice.
+        run(cargo().args(["build", "--workspace", "--all-targets"]))?;
         run(cargo()
             .args(["nextest", "run", "--workspace", "--all-targets", "--no-fail-fast", "--profile", "xtask"])
             .env("TEST_MELDPUNT_WWW", &www))
